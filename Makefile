@@ -1,0 +1,24 @@
+# Quick start: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint clean
+
+$(BIN)/sim: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(BIN)/sim
+
+run: $(BIN)/sim
+	$(BIN)/sim run scenarios/baseline.yaml
+
+test: $(BIN)/sim
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/sim
+	$(BIN)/ruff check src tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,212 @@
+"""The ``sim`` command: run, validate and trace scenarios from the shell.
+
+A thin layer over the Python API: it parses arguments, calls :func:`sim.load_scenario`,
+:func:`sim.run` and friends, and prints. A bad scenario exits with status 2 and one line
+per problem (``FILE:LINE: dotted.path: what is wrong (got VALUE)``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .engine import run_replication
+from .errors import ScenarioError
+from .outputs import HEADLINE
+from .plots import display
+from .results import ResultSet
+from .runner import simulate
+from .sampling import uncertain_inputs
+from .scenario import load_scenario
+from .schema import Scenario
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Scenario simulation of Pakistan's critical-minerals and rare-earth ramp-up.")
+out = Console()
+err = Console(stderr=True)
+
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="PATH=VALUE",
+    help="Override a scenario value, e.g. --set shocks.security.enabled=false (value read as YAML). Repeatable.")]
+SeedOption = Annotated[int, typer.Option(min=0, help="Root seed; replication i uses SeedSequence(seed, spawn_key=(i,)).")]
+
+
+def _load(path: Path, overrides: list[str] | None) -> Scenario:
+    try:
+        return load_scenario(path, overrides or [])  # type: ignore[return-value]
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            typer.echo(problem.format(), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    runs: Annotated[int, typer.Option(min=1, help="Number of replications.")] = 1000,
+    seed: SeedOption = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    chunk_size: Annotated[int | None, typer.Option(min=1, help="Replications per chunk of work.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<scenario name>).")] = None,
+    overrides: SetOption = None,
+    plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
+) -> None:
+    """Run a scenario many times and write outcome distributions."""
+    scn = _load(scenario, overrides)
+    target = out_dir or Path("results") / (scn.name or scenario.stem)
+    bar = _LazyProgress(runs, quiet)
+    try:
+        res = simulate(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size,
+                       progress=bar.advance)
+    finally:
+        bar.stop()
+    res.write(target, plots=plots)
+    if not quiet:
+        _print_summary(res)
+        wall = res.manifest["wall_seconds"]
+        out.print(f"{runs} replications in {wall:.1f} s on {res.manifest['workers']} worker(s), "
+                  f"{res.manifest['events_per_replication']:.0f} events per replication.")
+    out.print(f"Results written to {target}/", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+             overrides: SetOption = None) -> None:
+    """Check scenario files; exit 2 if any has a problem."""
+    bad = 0
+    for f in files:
+        try:
+            scn = load_scenario(f, overrides or [])
+        except ScenarioError as exc:
+            bad += 1
+            for problem in exc.problems:
+                typer.echo(problem.format(), err=True)
+            continue
+        n = len(uncertain_inputs(scn))  # type: ignore[arg-type]
+        out.print(f"{f}: ok ({n} uncertain inputs)", highlight=False)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def trace(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    replication: Annotated[int, typer.Option(min=0, help="Replication index to replay.")] = 0,
+    seed: SeedOption = 1,
+    overrides: SetOption = None,
+) -> None:
+    """Print the event log of one replication (the same one a run with this seed produced)."""
+    scn = _load(scenario, overrides)
+    rep = run_replication(scn, seed, replication, trace=True)
+    table = Table(title=f"{scn.name}: replication {replication}, seed {seed}", title_justify="left")
+    for col in ("year", "date", "source", "event"):
+        table.add_column(col, no_wrap=col != "event")
+    for t, source, text in rep.log or []:
+        day = scn.start_date + timedelta(days=round(t * 365.25))
+        table.add_row(f"{t:7.3f}", day.isoformat(), source, text)
+    out.print(table)
+    if rep.inputs:
+        inputs = Table(title="Drawn inputs", title_justify="left")
+        inputs.add_column("parameter")
+        inputs.add_column("value", justify="right")
+        for name, value in rep.inputs.items():
+            inputs.add_row(name, f"{value:.4g}")
+        out.print(inputs)
+    outcome = Table(title="Outcome", title_justify="left")
+    outcome.add_column("outcome")
+    outcome.add_column("value", justify="right")
+    outcome.add_column("unit")
+    for name, value in rep.outcome.items():
+        outcome.add_row(name, _number(name, value), _unit(name) if isinstance(value, float) else "")
+    out.print(outcome)
+
+
+def _number(name: str, value: object) -> str:
+    """A value scaled as in the plots (USD in bn, shares in %), without its unit."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and math.isnan(value):
+        return "not reached" if name.startswith(("phase", "stall")) else "-"
+    if isinstance(value, int | float):
+        x = float(value) / display(name).scale
+        size = abs(x)
+        return (f"{x:,.0f}" if size >= 100 else f"{x:.1f}" if size >= 10
+                else f"{x:.2f}" if size >= 1 else f"{x:.3f}")
+    return str(value)
+
+
+def _unit(name: str) -> str:
+    unit = display(name).short_unit.strip()
+    return unit or "count"
+
+
+def _print_summary(res: ResultSet) -> None:
+    summary = res.summary().set_index("quantity")
+    table = Table(title=f"{res.name}: {len(res.outcomes)} replications, seed {res.manifest['seed']}",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    for col in ("mean", "±MCSE", "P5", "median", "P95"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for name in HEADLINE:
+        if name not in summary.index:
+            continue
+        row = summary.loc[name]
+        table.add_row(name, _unit(name), *(_number(name, row[c]) for c in ("mean", "mcse", "p5", "p50", "p95")))
+    out.print(table)
+    probs = Table(title="Probabilities (phase years above describe the replications that reached the phase)",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    probs.add_column("event", no_wrap=True)
+    probs.add_column("probability", justify="right")
+    probs.add_column("95% interval", justify="right", no_wrap=True)
+    for name, row in summary.iterrows():
+        if str(name).startswith("P("):
+            probs.add_row(str(name), f"{row['mean']:.3f}", f"{row['ci95_low']:.3f} - {row['ci95_high']:.3f}")
+    out.print(probs)
+
+
+class _LazyProgress:
+    """A progress bar that appears only once a run has taken more than a couple of seconds."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.quiet = total, quiet
+        self.done = 0
+        self.began = time.monotonic()
+        self.bar: Progress | None = None
+        self.task = None
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.quiet or not err.is_terminal:
+            return
+        if self.bar is None and time.monotonic() - self.began > 2.0:
+            self.bar = Progress(TextColumn("replications"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("run", total=self.total, completed=self.done)
+        elif self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
+

@@ -1,0 +1,47 @@
+"""Problems found in a scenario, reported the way an editor can jump to them.
+
+Every problem the loader finds (a YAML syntax error, an unknown key, a value out of range,
+a cycle in ``extends``, a bad ``--set``) becomes one :class:`Problem`, printed on one line
+as ``FILE:LINE: dotted.path: what is wrong (got VALUE)``. The loader collects them all and
+raises a single :class:`ScenarioError`, so a user fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+_NOTHING = object()
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where it is, and what is wrong."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+    value: object = field(default=_NOTHING, compare=False)
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        path = self.path or "(document)"
+        got = "" if self.value is _NOTHING else f" (got {_show(self.value)})"
+        return f"{where}: {path}: {self.message}{got}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class ScenarioError(Exception):
+    """A scenario could not be loaded; ``problems`` lists every reason, in file order."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))

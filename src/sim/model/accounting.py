@@ -1,0 +1,197 @@
+"""Accounting: where output goes, what it is worth, who pays duties, and what it all adds up to.
+
+Between two events everything is constant except output, which the projects integrate
+exactly; the ledger then books the stretch in one go. For each commodity it splits output
+across processing routes (see :mod:`sim.model.processing`) and values each flow on the
+value ladder: concentrate sold abroad is worth the refined price times the concentrate
+payable (less China's discount for the Chinese route, less a small discount elsewhere);
+product refined in Pakistan is worth the refined price plus the non-Chinese premium the
+current Chinese regime supports. The difference between the two is *domestic value
+added*: the value of the processing rungs performed in Pakistan.
+
+U.S.-bound product pays the duty the tariff regime sets for it (the exporter bears a
+share), and part of it is diverted to other markets in proportion to that duty. Cash flow
+(revenue less capex, opex, processing and security costs, and the exporter's share of
+duties) is discounted at the base rate plus the risk premium investor confidence implies.
+Flows are also added to the current model year's row of the time series.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..schema import ROUTES
+from .processing import allocate
+
+if TYPE_CHECKING:
+    from .world import World
+
+DAYS_PER_YEAR = 365.25
+
+
+class Ledger:
+    def __init__(self, world: World):
+        self.world = world
+        sc = world.scenario
+        self.horizon = h = sc.horizon_years
+        self.commodities = sc.commodities
+        self.stock = dict.fromkeys(sc.commodities, 0.0)
+        self.processed = dict.fromkeys(sc.commodities, 0.0)
+        # Plain lists: scalar updates on them are several times cheaper than on numpy arrays.
+        self.production = {c: [0.0] * h for c in sc.commodities}
+        self.year = {name: [0.0] * h for name in (
+            "export_value_usd", "export_value_us_usd", "export_value_china_usd",
+            "export_value_other_usd", "domestic_value_added_usd", "china_weight",
+            "processed_weight", "incidents", "downtime_days", "confidence", "us_tariff_rate",
+            "china_regime", "phase")}
+        self.total_exports = 0.0
+        self.total_added = 0.0
+        self.china_weight = 0.0
+        self.processed_weight = 0.0
+        self.tariff_cost = 0.0
+        self.npv = 0.0
+        self.downtime_days = 0.0
+        self.export_rate = 0.0
+        self._log_discount = 0.0
+        p = sc.processing
+        self._routing = {c: {r: float(getattr(s, r)) for r in ROUTES} for c, s in p.routing.items()}
+        self._foreign = {r: {c: float(q) for c, q in caps.items()} for r, caps in p.foreign_capacity.items()}
+        self._shares: dict[tuple[str, bool, float], dict[str, float]] = {}
+        self._dom_us = float(p.domestic_sales_us_share)
+        self._other_discount = float(p.other_discount)
+        self._processing_cost = float(p.refinery.processing_cost_share)
+        self._goods = [
+            (c, s, float(s.concentrate_payable),
+             float(s.non_china_premium_usd) * float(s.china_sensitivity),
+             self._foreign.get("china", {}).get(c, 0.0), self._foreign.get("us", {}).get(c, 0.0),
+             self._foreign.get("other", {}).get(c, 0.0))
+            for c, s in sc.commodities.items()]
+        t = sc.shocks.tariff
+        self._incidence = float(t.exporter_incidence)
+        self._diversion = float(t.diversion_per_unit_rate)
+
+    def _index(self, t: float) -> int:
+        return min(self.horizon - 1, max(0, int(t)))
+
+    def shares(self, commodity: str, refinery_runs: bool, duty: float) -> dict[str, float]:
+        """Routing shares for a stretch: the refinery's share goes abroad until it runs;
+        duty diverts part of the U.S. share to other markets."""
+        memo = (commodity, refinery_runs, duty)
+        found = self._shares.get(memo)
+        if found is None:
+            found = self._shares[memo] = self._compute_shares(commodity, refinery_runs, duty)
+        return found
+
+    def _compute_shares(self, commodity: str, refinery_runs: bool, duty: float) -> dict[str, float]:
+        s = dict(self._routing[commodity])
+        if not refinery_runs and s["domestic"] > 0.0:
+            foreign = s["china"] + s["us"] + s["other"]
+            if foreign > 0.0:
+                scale = 1.0 + s["domestic"] / foreign
+                for r in ("china", "us", "other"):
+                    s[r] *= scale
+                s["domestic"] = 0.0
+        if duty > 0.0 and s["us"] > 0.0:
+            moved = s["us"] * min(1.0, self._diversion * duty)
+            s["us"] -= moved
+            s["other"] += moved
+        total = sum(s.values())
+        return {r: v / total for r, v in s.items()} if total > 0 else s
+
+    def incident(self) -> None:
+        self.year["incidents"][self._index(self.world.env.now)] += 1
+
+    def book(self, a: float, b: float, produced: dict[str, float], refinery_capacity: dict[str, float],
+             costs: float, downtime_years: float, discount_rate: float) -> None:
+        w = self.world
+        dt = b - a
+        k = self._index(a)
+        y = self.year
+        regime = w.refining
+        china_open = regime.china_capacity()
+        china_discount = regime.china_discount()
+        premium_share = regime.premium_share()
+        refinery_runs = bool(refinery_capacity)
+        prices = w.market.price
+        exports = added = duties = us_value = china_value = other_value = 0.0
+        china_weight = processed_weight = 0.0
+        for c, spec, payable, premium, china_cap, us_cap, other_cap in self._goods:
+            q = produced.get(c, 0.0)
+            stock = self.stock[c]
+            if q <= 0.0 and stock <= 0.0:
+                continue
+            self.production[c][k] += q
+            price = prices[c]
+            duty = w.tariff.rate_for(spec)
+            shares = self.shares(c, refinery_runs, duty)
+            capacity = {"domestic": refinery_capacity.get(c, 0.0), "china": china_cap * dt * china_open,
+                        "us": us_cap * dt, "other": other_cap * dt}
+            flows, self.stock[c] = allocate(q, stock, shares, capacity)
+            processed = flows["domestic"] + flows["china"] + flows["us"] + flows["other"]
+            self.processed[c] += processed
+            concentrate = price * payable
+            v_china = flows["china"] * concentrate * (1.0 - china_discount)
+            v_us = flows["us"] * concentrate
+            v_other = flows["other"] * concentrate * (1.0 - self._other_discount)
+            v_home = flows["domestic"] * (price + premium * premium_share)
+            home_us = v_home * self._dom_us * (1.0 - min(1.0, self._diversion * duty))
+            us_value += v_us + home_us
+            china_value += v_china
+            other_value += v_other + v_home - home_us
+            duties += (v_us + home_us) * duty
+            exports += v_china + v_us + v_other + v_home
+            added += v_home - flows["domestic"] * concentrate
+            china_weight += flows["china"] * price
+            processed_weight += processed * price
+        y["export_value_us_usd"][k] += us_value
+        y["export_value_china_usd"][k] += china_value
+        y["export_value_other_usd"][k] += other_value
+        y["export_value_usd"][k] += exports
+        y["domestic_value_added_usd"][k] += added
+        y["china_weight"][k] += china_weight
+        y["processed_weight"][k] += processed_weight
+        y["downtime_days"][k] += downtime_years * DAYS_PER_YEAR
+        self.china_weight += china_weight
+        self.processed_weight += processed_weight
+        self.downtime_days += downtime_years * DAYS_PER_YEAR
+        self.total_exports += exports
+        self.total_added += added
+        self.tariff_cost += duties
+        cash = exports - self._incidence * duties - self._processing_cost * added - costs
+        self.npv += cash * math.exp(-(self._log_discount + 0.5 * discount_rate * dt))
+        self._log_discount += discount_rate * dt
+        if dt > 1e-6:
+            self.export_rate = exports / dt
+
+    def close_year(self, k: int) -> None:
+        """Record the states read at the end of model year ``k`` (1-based)."""
+        w, i = self.world, k - 1
+        self.year["confidence"][i] = w.confidence.level(w.env.now)
+        self.year["us_tariff_rate"][i] = w.tariff.rate if w.tariff.enabled else 0.0
+        self.year["china_regime"][i] = w.refining.level
+        self.year["phase"][i] = w.program.phase
+
+    def series(self) -> dict[str, np.ndarray]:
+        y = {name: np.asarray(v) for name, v in self.year.items()}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            china = np.where(y["processed_weight"] > 0, y["china_weight"] / y["processed_weight"], np.nan)
+        out = {"phase": y["phase"].astype(np.int8)}
+        out.update({f"production_{c}": np.asarray(v) for c, v in self.production.items()})
+        for name in ("export_value_usd", "export_value_us_usd", "export_value_china_usd",
+                     "export_value_other_usd", "domestic_value_added_usd"):
+            out[name] = y[name]
+        out["china_processed_share"] = china
+        out["incidents"] = y["incidents"].astype(np.int32)
+        out["downtime_days"] = y["downtime_days"]
+        out["confidence"] = y["confidence"]
+        out["us_tariff_rate"] = y["us_tariff_rate"]
+        out["china_regime"] = y["china_regime"].astype(np.int8)
+        return out
+
+    def stock_value(self) -> float:
+        return sum(self.stock[c] * self.world.market.price[c] * float(s.concentrate_payable)
+                   for c, s in self.commodities.items())
+

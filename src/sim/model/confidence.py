@@ -1,0 +1,94 @@
+"""Investor confidence: a 0-1 index that milestones build and shocks knock down.
+
+Confidence has two parts. A lasting *fundamental* level rises when the programme meets a
+milestone (a financing close, a commissioning, a verified resource, a phase entered), up
+to a ceiling. A *transient* part is knocked down by shocks (an attack, a tariff hike, an
+export-control step) and fades back at ``recovery_per_year``:
+
+    level(t) = clip(fundamental + transient * exp(-recovery * (t - t_shock)), 0, 1)
+
+so it is known in closed form between events. Confidence stretches financing lead times
+(``1 + financing_delay_per_unit * max(0, reference - level)``) and adds a risk premium to
+the discount rate (``risk_premium * (1 - level)``). If it stays below ``stall_floor`` for
+``stall_after_years``, investors exit and the programme stalls; the time it would climb
+back over the floor is also known in closed form, so one scheduled check decides it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from ..schema import Confidence as Spec
+
+
+class Confidence:
+    def __init__(self, spec: Spec, schedule: Callable[[float, Callable[[], None]], None],
+                 on_stall: Callable[[], None]):
+        self.spec = spec
+        self.fundamental = float(spec.initial)
+        self.transient = 0.0
+        self.since = 0.0
+        self._kappa = float(spec.recovery_per_year)
+        self._schedule = schedule
+        self._on_stall = on_stall
+        self._below_since: float | None = None
+        self._recover_at = math.inf
+        self._token = 0
+
+    def level(self, t: float) -> float:
+        x = self.fundamental + self.transient * math.exp(-self._kappa * (t - self.since))
+        return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+
+    def gain(self, t: float, amount: float) -> None:
+        """A lasting rise (a milestone), capped at the ceiling."""
+        self._fold(t)
+        self.fundamental = min(float(self.spec.ceiling), self.fundamental + amount)
+        self._watch(t)
+
+    def drop(self, t: float, amount: float) -> None:
+        """A fading drop (a shock)."""
+        if amount <= 0:
+            return
+        self._fold(t)
+        self.transient -= amount
+        self._watch(t)
+
+    def financing_delay_factor(self, t: float) -> float:
+        gap = float(self.spec.reference) - self.level(t)
+        return 1.0 + float(self.spec.financing_delay_per_unit) * max(0.0, gap)
+
+    def risk_premium(self, t: float) -> float:
+        return float(self.spec.risk_premium) * (1.0 - self.level(t))
+
+    def _fold(self, t: float) -> None:
+        self.transient *= math.exp(-self._kappa * (t - self.since))
+        self.since = t
+
+    def _time_back_over(self, floor: float) -> float:
+        """When level climbs back to ``floor`` (inf if the lasting level is below it)."""
+        if self.fundamental <= floor or self.transient >= 0 or self._kappa <= 0:
+            return math.inf if self.level(self.since) < floor else self.since
+        return self.since + math.log(-self.transient / (self.fundamental - floor)) / self._kappa
+
+    def _watch(self, t: float) -> None:
+        floor = float(self.spec.stall_floor)
+        if self._below_since is not None and self._recover_at <= t:
+            self._below_since = None
+        self._token += 1
+        if self.level(t) >= floor:
+            self._below_since = None
+            self._recover_at = math.inf
+            return
+        if self._below_since is None:
+            self._below_since = t
+        self._recover_at = self._time_back_over(floor)
+        stall_at = self._below_since + float(self.spec.stall_after_years)
+        if self._recover_at > stall_at:
+            token = self._token
+
+            def check() -> None:
+                if token == self._token:
+                    self._on_stall()
+
+            self._schedule(stall_at, check)

@@ -1,0 +1,44 @@
+"""Infrastructure: power, water and logistics outages at the sites.
+
+Each active site (being built or producing) suffers outages as a Poisson process at
+``outages_per_site_year``; an outage suspends the site for ``outage_days``. Overlapping
+outages merge, so with rate ``lambda`` and a fixed length ``d`` a site is down a share
+``1 - exp(-lambda d)`` of the time in the long run: the closed form the tests check.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..schema import Infrastructure
+from .hazard import VaryingRatePoisson
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+class InfrastructureRun:
+    def __init__(self, spec: Infrastructure, world: World):
+        self.spec = spec
+        self.world = world
+        self.outages: VaryingRatePoisson | None = None
+        self._rate = float(spec.outages_per_site_year)
+        if spec.enabled and self._rate > 0:
+            self.outages = VaryingRatePoisson(world.env, world.streams("infrastructure:outages"),
+                                              self.outage_rate, self._outage)
+
+    def outage_rate(self) -> float:
+        return self._rate * sum(1 for s in self.world.projects if s.active)
+
+    def sites_changed(self) -> None:
+        if self.outages is not None:
+            self.outages.rate_changed()
+
+    def _outage(self) -> None:
+        w = self.world
+        sites = [s for s in w.projects if s.active]
+        rng = w.streams("infrastructure:sites")
+        site = sites[int(rng.integers(len(sites)))]
+        days = float(self.spec.outage_days)
+        site.suspend(w.env.now, days)
+        w.note("infrastructure", f"outage at {site.key}: {days:.1f} days")

@@ -1,0 +1,115 @@
+"""Processing: the domestic refinery, the foreign routes, and where each tonne goes.
+
+Each commodity's output is split across four routes by the scenario's shares: the
+domestic refinery (the polymetallic refinery of the USSM-FWO agreement), Chinese toll
+processing, U.S. processing, and other refiners. Until the refinery runs, its share goes
+abroad in proportion to the other shares. Each route takes at most its capacity over a
+stretch of time: the refinery's design capacity times its ramp-up, China's capacity times
+the share its export-control regime leaves open, fixed capacities elsewhere. What no route
+can take is stockpiled as concentrate, and the stockpile is drawn down whenever a route has
+spare capacity; so volume is conserved: produced = processed + change in stock.
+
+The refinery itself is a facility like a mine: a lead time to financing close (stretched
+by low confidence), construction, and a ramp-up, usually of the novel-process class.
+Without a partner able to supply separation technology (a Chinese partner while China's
+technology-export ban holds, or none) construction and ramp-up take longer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..schema import ROUTES, Refinery
+from .projects import Spend, draw_ramp
+from .ramp import RampCurve, integrate
+
+if TYPE_CHECKING:
+    from .world import World
+
+# Order in which spare capacity draws down the stockpile: at home first, China last.
+DRAW_ORDER: tuple[str, ...] = ("domestic", "us", "other", "china")
+
+
+def allocate(supply: float, stock: float, shares: Mapping[str, float],
+             capacity: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """Split ``supply`` across routes by ``shares`` within ``capacity``; returns the flows
+    and the new stock. Overflow goes to stock; spare capacity on a route with a positive
+    share (or on ``other``, the market of last resort) draws the stock down."""
+    flows = {}
+    for r in ROUTES:
+        want = supply * shares.get(r, 0.0)
+        take = min(want, capacity.get(r, 0.0))
+        flows[r] = take
+        stock += want - take
+    for r in DRAW_ORDER:
+        if stock <= 0.0:
+            break
+        if shares.get(r, 0.0) <= 0.0 and r != "other":
+            continue
+        spare = capacity.get(r, 0.0) - flows[r]
+        if spare > 0.0:
+            take = min(spare, stock)
+            flows[r] += take
+            stock -= take
+    return flows, max(stock, 0.0)
+
+
+class RefineryRun:
+    def __init__(self, spec: Refinery, world: World):
+        self.spec = spec
+        self.world = world
+        self.financed = False
+        self.building = False
+        self.complete_at = math.inf
+        self.curve: RampCurve | None = None
+        self.capex = Spend()
+        self.rng = world.streams("refinery")
+        self.threshold = float(spec.running_threshold)
+
+    def capacity(self, a: float, b: float) -> dict[str, float]:
+        if self.curve is None:
+            return {}
+        used = integrate(self.curve, a, b)
+        return {c: float(q) * used for c, q in self.spec.capacity.items()}
+
+    def running(self, t: float) -> bool:
+        return self.curve is not None and self.curve.level(t) >= self.threshold - 1e-12
+
+    def operating(self, t: float) -> bool:
+        return self.curve is not None and t >= self.curve.start
+
+    def lifecycle(self) -> Generator[Any, Any, None]:
+        w, spec = self.world, self.spec
+        env = w.env
+        if not spec.enabled:
+            return
+        lead = float(spec.lead_years) * w.confidence.financing_delay_factor(env.now)
+        if lead > 0:
+            yield env.timeout(lead)
+        if w.program.stalled:
+            w.note("refinery", "financing abandoned, the programme has stalled")
+            return
+        self.financed = True
+        w.note("refinery", "financing closed")
+        w.milestone()
+        partner = spec.technology_partner
+        has_technology = partner == "us" or (partner == "china" and not w.refining.technology_ban)
+        stretch = 1.0 if has_technology else float(spec.no_technology_factor)
+        build = float(spec.build_years) * float(spec.schedule_overrun) * stretch
+        self.building = True
+        self.complete_at = env.now + build
+        self.capex = Spend(env.now, env.now + build, float(spec.capex_usd) * float(spec.cost_overrun))
+        w.note("refinery", f"construction starts, {build:.2f} yr planned"
+                           + ("" if has_technology else " (no separation-technology partner)"))
+        while env.now < self.complete_at:
+            yield env.timeout(self.complete_at - env.now)
+        w.advance()
+        self.building = False
+        self.curve = draw_ramp(w, spec.ramp_up_class, self.rng, env.now, stretch)
+        w.note("refinery", f"commissioned, design output in {self.curve.years_to_design:.2f} yr")
+        w.milestone()
+        running_at = self.curve.time_to_reach(self.threshold)
+        if math.isfinite(running_at):
+            w.wake_at(running_at)

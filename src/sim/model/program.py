@@ -1,0 +1,90 @@
+"""The national programme: three phases, their gate criteria, and stalling.
+
+The programme starts in Phase 1 (demonstration, nominally 2-3 years) on the start date.
+It enters Phase 2 (commercial scaling, nominally 5-7 years) once it has spent the minimum
+time in Phase 1, pilot exports have reached their threshold, a resource has been verified
+to JORC / NI 43-101, the domestic refinery has closed financing, and investor confidence
+is high enough. It enters Phase 3 (significant impact, from about year 10) once it has
+spent the minimum time in Phase 2, the refinery runs, the annual export run-rate has
+stayed above its threshold for the sustain period, and confidence is high enough. Gates
+are checked whenever anything in the world changes (at least at every price step), and
+wake-ups are scheduled for the moments a time-based criterion is met.
+
+If investor confidence stays below its floor long enough (see
+:mod:`sim.model.confidence`), investors exit: the programme *stalls*. A stalled programme
+enters no further phase and closes no further financing; sites already built keep
+producing. Stalling is an outcome, not an error.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ..schema import Program
+
+if TYPE_CHECKING:
+    from .world import World
+
+EPS = 1e-9
+
+
+class ProgramRun:
+    def __init__(self, spec: Program, world: World):
+        self.spec = spec
+        self.world = world
+        self.phase = 1
+        self.phase_start = 0.0
+        self.entered = {2: math.nan, 3: math.nan}
+        self.stalled = False
+        self.stall_year = math.nan
+        self._rate_ok_since: float | None = None
+        world.wake_at(float(spec.phase2.min_years))
+
+    def check(self) -> None:
+        if self.stalled or self.phase == 3:
+            return
+        t = self.world.env.now
+        if self.phase == 1 and self._phase2_ready(t):
+            self._enter(2, t)
+        elif self.phase == 2 and self._phase3_ready(t):
+            self._enter(3, t)
+
+    def stall(self) -> None:
+        if self.stalled:
+            return
+        self.stalled = True
+        self.stall_year = self.world.env.now
+        self.world.note("programme", "stalled: confidence stayed below the floor, investors exit")
+
+    def _phase2_ready(self, t: float) -> bool:
+        g, w = self.spec.phase2, self.world
+        return (t - self.phase_start >= float(g.min_years) - EPS
+                and w.ledger.total_exports >= float(g.min_cumulative_exports_usd)
+                and (not g.require_verified_resource or any(p.verified for p in w.projects))
+                and (not g.require_refinery_financing or w.refinery.financed)
+                and w.confidence.level(t) >= float(g.min_confidence))
+
+    def _phase3_ready(self, t: float) -> bool:
+        g, w = self.spec.phase3, self.world
+        sustain = float(g.sustain_years)
+        if w.ledger.export_rate >= float(g.min_export_rate_usd):
+            if self._rate_ok_since is None:
+                self._rate_ok_since = t
+                w.wake_at(t + sustain)
+        else:
+            self._rate_ok_since = None
+        return (t - self.phase_start >= float(g.min_years_in_phase) - EPS
+                and (not g.require_refinery_running or w.refinery.running(t))
+                and self._rate_ok_since is not None
+                and t - self._rate_ok_since >= sustain - EPS
+                and w.confidence.level(t) >= float(g.min_confidence))
+
+    def _enter(self, phase: int, t: float) -> None:
+        self.phase = phase
+        self.phase_start = t
+        self.entered[phase] = t
+        self.world.note("programme", f"enters Phase {phase}")
+        self.world.confidence.gain(t, float(self.world.scenario.confidence.milestone_gain))
+        if phase == 2:
+            self.world.wake_at(t + float(self.spec.phase3.min_years_in_phase))

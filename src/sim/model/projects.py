@@ -1,0 +1,235 @@
+"""Mining projects: from their starting stage, through financing and construction, to output.
+
+A project walks the stages still ahead of it (exploration, feasibility, permitting), each
+for a drawn time; then each of its phases in turn waits until it is eligible (the previous
+phase produces and the phase's earliest start has passed), spends its lead time to a
+financing close (stretched when investor confidence is low, abandoned if the programme has
+stalled), is built for its build time times the schedule overrun, and ramps up along the
+curve of its McNulty class. A project already in construction starts with its first phase
+financed; one already operating starts with it at design output.
+
+While a site is suspended (an attack, a power or water outage) it produces nothing and
+construction stops, pushing completion back by the suspension. A severe attack withdraws
+foreign staff, cutting output by a share for a while. Output between events is integrated
+exactly (see :mod:`sim.model.ramp`). A separate process verifies the resource to JORC /
+NI 43-101, a milestone that lifts investor confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..schema import STAGES, Project, ProjectPhase
+from .ramp import RampCurve, integrate
+
+if TYPE_CHECKING:
+    from .world import World
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass
+class Spend:
+    """Capital spent at a constant rate over a window."""
+
+    start: float = math.inf
+    end: float = math.inf
+    total: float = 0.0
+
+    def between(self, a: float, b: float) -> float:
+        lo, hi = max(a, self.start), min(b, self.end)
+        if hi <= lo or self.end <= self.start:
+            return 0.0
+        return self.total * (hi - lo) / (self.end - self.start)
+
+
+@dataclass
+class PhaseRun:
+    spec: ProjectPhase
+    curve: RampCurve | None = None
+    capex: Spend = field(default_factory=Spend)
+
+
+class ProjectRun:
+    def __init__(self, key: str, spec: Project, world: World):
+        self.key = key
+        self.spec = spec
+        self.world = world
+        self.stage: str = spec.stage
+        self.verified = spec.verified
+        self.building = False
+        self.complete_at = math.inf
+        # Stretches of lost output, kept exactly so output can be integrated after the fact:
+        # merged suspensions [start, end], staff withdrawals (start, end, loss), and lasting
+        # security-cost rises (from, USD/yr).
+        self._down: list[list[float]] = []
+        self._withdrawn: list[tuple[float, float, float]] = []
+        self._cost_rises: list[tuple[float, float]] = []
+        self.phases = [PhaseRun(p) for p in spec.phases]
+        self.rng = world.streams(f"project:{key}")
+        foreign = float(spec.foreign_staff_share)
+        self._target_weight = float(spec.exposure) * (1.0 + float(
+            world.scenario.shocks.security.foreign_staff_factor) * foreign)
+
+    # --- state read by the rest of the world -------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        """A site that exists on the ground: being built or producing."""
+        return self.building or self.stage == "operating"
+
+    @property
+    def target_weight(self) -> float:
+        return self._target_weight if self.active else 0.0
+
+    def _factor(self, t: float) -> float:
+        for start, end in self._down:
+            if start <= t < end:
+                return 0.0
+        loss = 0.0
+        for start, end, share in self._withdrawn:
+            if start <= t < end and share > loss:
+                loss = share
+        return 1.0 - loss
+
+    def _forget_before(self, a: float) -> None:
+        if self._down and self._down[0][1] <= a:
+            self._down = [d for d in self._down if d[1] > a]
+        if self._withdrawn and self._withdrawn[0][1] <= a:
+            self._withdrawn = [d for d in self._withdrawn if d[1] > a]
+
+    def full_output_years(self, a: float, b: float) -> list[float]:
+        """Per phase, the integral over [a, b] of the share of design output produced."""
+        self._forget_before(a)
+        if self._down or self._withdrawn:
+            cuts = tuple(x for d in self._down for x in d) + tuple(
+                x for w in self._withdrawn for x in w[:2])
+            return [0.0 if ph.curve is None else integrate(ph.curve, a, b, cuts, self._factor)
+                    for ph in self.phases]
+        return [0.0 if ph.curve is None else integrate(ph.curve, a, b) for ph in self.phases]
+
+    def capex_between(self, a: float, b: float) -> float:
+        return sum(ph.capex.between(a, b) for ph in self.phases)
+
+    def downtime_years(self, a: float, b: float) -> float:
+        """Time within [a, b] the site was suspended (suspensions are merged)."""
+        return sum(max(0.0, min(b, end) - max(a, start)) for start, end in self._down)
+
+    def security_cost_between(self, a: float, b: float, base_per_year: float) -> float:
+        if not self.active:
+            return 0.0
+        cost = base_per_year * (b - a)
+        for since, per_year in self._cost_rises:
+            cost += per_year * max(0.0, b - max(a, since))
+        return cost
+
+    def nominal_output_rate(self, t: float) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ph in self.phases:
+            if ph.curve is not None:
+                level = ph.curve.level(t)
+                for c, q in ph.spec.output.items():
+                    out[c] = out.get(c, 0.0) + level * float(q)
+        return out
+
+    # --- what shocks do to it -------------------------------------------------------------
+
+    def suspend(self, now: float, days: float) -> None:
+        """Stop the site for ``days``; overlapping suspensions merge; construction slips."""
+        end = now + days / DAYS_PER_YEAR
+        if self._down and self._down[-1][1] >= now:
+            added = max(0.0, end - self._down[-1][1])
+            self._down[-1][1] = max(self._down[-1][1], end)
+        else:
+            self._down.append([now, end])
+            added = end - now
+        if self.building:
+            self.complete_at += added
+
+    def withdraw_staff(self, now: float, years: float, loss: float) -> None:
+        if years > 0 and loss > 0:
+            self._withdrawn.append((now, now + years, loss))
+
+    def raise_security_cost(self, now: float, per_year: float) -> None:
+        if per_year > 0:
+            self._cost_rises.append((now, per_year))
+
+    # --- the lifecycle ----------------------------------------------------------------------
+
+    def lifecycle(self) -> Generator[Any, Any, None]:
+        w, spec = self.world, self.spec
+        env = w.env
+        first = 0
+        if spec.stage == "operating":
+            self.phases[0].curve = RampCurve.built()
+            first = 1
+        else:
+            here = STAGES.index(spec.stage)
+            for stage, years in (("exploration", spec.exploration_years),
+                                 ("feasibility", spec.feasibility_years),
+                                 ("permitting", spec.permitting_years)):
+                if STAGES.index(stage) < here:
+                    continue
+                self.stage = stage
+                yield env.timeout(float(years))
+                w.note(self.key, f"{stage} complete")
+        for i in range(first, len(self.phases)):
+            run = self.phases[i]
+            ph = run.spec
+            if not (i == 0 and spec.stage == "construction"):
+                if ph.earliest_start is not None:
+                    earliest = w.scenario.years(ph.earliest_start)
+                    if env.now < earliest:
+                        yield env.timeout(earliest - env.now)
+                if w.program.stalled:
+                    w.note(self.key, f"{ph.label}: no financing, the programme has stalled")
+                    return
+                lead = float(ph.lead_years) * w.confidence.financing_delay_factor(env.now)
+                if lead > 0:
+                    yield env.timeout(lead)
+                if w.program.stalled:
+                    w.note(self.key, f"{ph.label}: financing abandoned, the programme has stalled")
+                    return
+                w.note(self.key, f"{ph.label}: financing closed")
+                w.milestone()
+            w.advance()
+            build = float(ph.build_years or 0.0) * float(ph.schedule_overrun)
+            self.building = True
+            if self.stage != "operating":
+                self.stage = "construction"
+            self.complete_at = env.now + build
+            run.capex = Spend(env.now, env.now + build, float(ph.capex_usd) * float(ph.cost_overrun))
+            w.note(self.key, f"{ph.label}: construction starts, {build:.2f} yr planned")
+            w.changed()
+            while env.now < self.complete_at:
+                yield env.timeout(self.complete_at - env.now)
+            self.building = False
+            self.stage = "operating"
+            run.curve = self._ramp_curve(env.now)
+            w.note(self.key, f"{ph.label}: commissioned, design output in "
+                             f"{run.curve.years_to_design:.2f} yr")
+            w.milestone()
+
+    def _ramp_curve(self, now: float, stretch: float = 1.0) -> RampCurve:
+        return draw_ramp(self.world, self.spec.ramp_up_class, self.rng, now, stretch)
+
+    def verification(self) -> Generator[Any, Any, None]:
+        if self.verified or self.spec.verification_years is None:
+            return
+        yield self.world.env.timeout(float(self.spec.verification_years))
+        self.verified = True
+        self.world.note(self.key, "resource verified (JORC / NI 43-101)")
+        self.world.confidence.gain(self.world.env.now,
+                                   float(self.world.scenario.confidence.verification_gain))
+        self.world.changed()
+
+
+def draw_ramp(world: World, ramp_class: int, rng: Any, now: float, stretch: float = 1.0) -> RampCurve:
+    """A ramp-up curve for a facility commissioned at ``now``, drawn from its class."""
+    cls = world.scenario.ramp_up_classes[ramp_class]
+    z = float(rng.standard_normal())
+    years = float(cls.median_years) * math.exp(float(cls.sigma) * z) * stretch
+    return RampCurve(now, years, float(cls.start_fraction), float(cls.plateau))

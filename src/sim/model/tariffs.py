@@ -1,0 +1,104 @@
+"""Tariffs: the U.S. duty on Pakistani minerals, as a schedule plus random policy changes.
+
+The U.S. reciprocal tariff on Pakistani goods (29% announced on 2 Apr 2025, 19% from
+7 Aug 2025) applies to a commodity unless it is covered by the critical-minerals exemption
+(rare earths, copper concentrate and others) while that exemption holds; a product-specific
+Section 232 duty applies on top where the scenario sets one. The rate follows the
+scenario's schedule and, at random times (a Poisson process), policy changes either
+withdraw the exemption (with a probability that a personality-driven deal makes high and
+a treaty makes low) or set a new rate drawn from a list; a withdrawn exemption is restored
+at a configured rate.
+
+Effects: duties on U.S.-bound product (a share of which the exporter bears), diversion of
+U.S.-bound product to other markets in proportion to the duty it faces, and a drop in
+investor confidence on every hike. Switched off, there are no duties at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..schema import Commodity, Tariff
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+class TariffRun:
+    def __init__(self, spec: Tariff, world: World):
+        self.spec = spec
+        self.world = world
+        self.enabled = spec.enabled
+        self.rate = float(spec.initial_rate) if self.enabled else 0.0
+        self.exemption_active = spec.exemption_active
+        self._restoring = 0
+        if not self.enabled:
+            return
+        env = world.env
+        for step in spec.schedule:
+            at = world.scenario.years(step.date)
+            if at <= 0:
+                self.rate = float(step.rate)
+            else:
+                env.process(self._scheduled(at, float(step.rate)))
+        weights = np.asarray(spec.new_rate_weights or [1.0] * len(spec.new_rates), dtype=float)
+        self._rate_cdf = np.cumsum(weights) / weights.sum()
+        if float(spec.changes_per_year) > 0:
+            env.process(self._policy_changes())
+
+    def rate_for(self, commodity: Commodity) -> float:
+        """Duty rate that U.S.-bound product of this commodity faces now."""
+        if not self.enabled:
+            return 0.0
+        exempt = commodity.us_tariff_exempt and self.exemption_active
+        return (0.0 if exempt else self.rate) + float(commodity.section232_duty)
+
+    def set_rate(self, rate: float, why: str) -> None:
+        w = self.world
+        if rate == self.rate:
+            return
+        w.advance()
+        if rate > self.rate:
+            w.confidence.drop(w.env.now, (rate - self.rate) * float(w.scenario.confidence.tariff_hike_drop_per_unit))
+        w.note("tariff", f"U.S. reciprocal rate {self.rate:.0%} -> {rate:.0%} ({why})")
+        self.rate = rate
+        w.changed()
+
+    def _scheduled(self, at: float, rate: float) -> Generator[Any, Any, None]:
+        yield self.world.env.timeout(at)
+        self.set_rate(rate, "scheduled")
+
+    def _policy_changes(self) -> Generator[Any, Any, None]:
+        rng = self.world.streams("tariff:changes")
+        env = self.world.env
+        mean_wait = 1.0 / float(self.spec.changes_per_year)
+        while True:
+            yield env.timeout(float(rng.exponential(mean_wait)))
+            withdraw = float(rng.random()) < float(self.spec.withdraw_probability)
+            new_rate = self.spec.new_rates[int(np.searchsorted(self._rate_cdf, rng.random()))]
+            if withdraw and self.exemption_active:
+                self._withdraw()
+            elif not withdraw:
+                self.set_rate(float(new_rate), "policy change")
+
+    def _withdraw(self) -> None:
+        w = self.world
+        w.advance()
+        self.exemption_active = False
+        w.confidence.drop(w.env.now, float(w.scenario.confidence.exemption_loss_drop))
+        w.note("tariff", "critical-minerals exemption withdrawn")
+        w.changed()
+        restore = float(self.spec.restore_per_year)
+        if restore > 0:
+            wait = float(w.streams("tariff:restore").exponential(1.0 / restore))
+            w.env.process(self._restore(wait))
+
+    def _restore(self, wait: float) -> Generator[Any, Any, None]:
+        yield self.world.env.timeout(wait)
+        self.world.advance()
+        self.exemption_active = True
+        self.world.note("tariff", "critical-minerals exemption restored")
+        self.world.changed()

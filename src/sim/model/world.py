@@ -1,0 +1,183 @@
+"""The world of one replication: every part of the model on one SimPy clock.
+
+Time is continuous, in years from the scenario's start date, and advances from event to
+event (next-event time advance): a stage finishing, an attack, a regime switch, a price
+step, a year ending. Before any part of the world changes its state it calls
+:meth:`World.advance`, which books production, trade and money over the stretch since the
+previous event in closed form; after it has changed, it calls :meth:`World.changed`, which
+re-checks the programme's gates and tells the Poisson processes that their rates may have
+moved. A recorder closes each model year's row of the time series.
+
+The parts, each in its own module: projects, processing (refinery and routes), the market,
+investor confidence, the programme's phases, and the shocks (security, refining,
+tariffs, infrastructure). Each draws from its own named random stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from ..schema import Scenario
+from ..streams import Streams
+from .accounting import Ledger
+from .confidence import Confidence
+from .infrastructure import InfrastructureRun
+from .market import Market
+from .processing import RefineryRun
+from .program import ProgramRun
+from .projects import ProjectRun
+from .refining import RefiningRun
+from .security import SecurityRun
+from .tariffs import TariffRun
+
+TraceLog = list[tuple[float, str, str]]
+
+
+class World:
+    def __init__(self, scenario: Scenario, streams: Streams, trace: bool = False):
+        self.env = simpy.Environment()
+        self.scenario = scenario
+        self.streams = streams
+        self.log: TraceLog | None = [] if trace else None
+        self.last = 0.0
+        self.horizon = scenario.horizon_years
+        self._discount = float(scenario.discount_rate)
+        self._milestone_gain = float(scenario.confidence.milestone_gain)
+        sec = scenario.shocks.security
+        self._security_on = sec.enabled
+        self._site_security_cost = float(sec.cost_usd_per_site_year)
+
+        self.confidence = Confidence(scenario.confidence, self.at, self._stall)
+        self.market = Market(scenario.commodities, streams("market"))
+        self.program = ProgramRun(scenario.program, self)
+        self.ledger = Ledger(self)
+        self.projects = [ProjectRun(k, p, self) for k, p in scenario.projects.items()]
+        self.refining = RefiningRun(scenario.shocks.refining, self)
+        self.tariff = TariffRun(scenario.shocks.tariff, self)
+        self.refinery = RefineryRun(scenario.processing.refinery, self)
+        self.security = SecurityRun(sec, self)
+        self.infrastructure = InfrastructureRun(scenario.infrastructure, self)
+        for p in self.projects:
+            self.env.process(p.lifecycle())
+            self.env.process(p.verification())
+        self.env.process(self.refinery.lifecycle())
+        self.env.process(self._prices())
+        self.env.process(self._recorder())
+
+    # --- services the parts use ------------------------------------------------------------
+
+    def note(self, source: str, text: str) -> None:
+        if self.log is not None:
+            self.log.append((self.env.now, source, text))
+
+    def at(self, t: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at model time ``t`` (now, if ``t`` has passed)."""
+        self.env.process(self._call_at(t, action))
+
+    def wake_at(self, t: float) -> None:
+        """Re-check the gates at ``t``: for criteria that become true with time alone."""
+        if t <= self.horizon:
+            self.at(t, self.changed)
+
+    def milestone(self) -> None:
+        """A financing close or commissioning: confidence gains, and the gates are re-checked."""
+        self.confidence.gain(self.env.now, self._milestone_gain)
+        self.changed()
+
+    def changed(self) -> None:
+        self.program.check()
+        self.security.exposure_changed()
+        self.infrastructure.sites_changed()
+
+    def advance(self) -> None:
+        """Book everything that accrued since the last event, up to now."""
+        a, b = self.last, self.env.now
+        if b <= a:
+            return
+        self.last = b
+        produced: dict[str, float] = {}
+        costs = 0.0
+        downtime = 0.0
+        for p in self.projects:
+            if not p.active:
+                continue
+            for run, share in zip(p.phases, p.full_output_years(a, b), strict=True):
+                if share:
+                    for c, q in run.spec.output.items():
+                        produced[c] = produced.get(c, 0.0) + share * float(q)
+                    costs += share * float(run.spec.opex_usd_per_year)
+            costs += p.capex_between(a, b)
+            downtime += p.downtime_years(a, b)
+            if self._security_on:
+                costs += p.security_cost_between(a, b, self._site_security_cost)
+        costs += self.refinery.capex.between(a, b)
+        rate = self._discount + self.confidence.risk_premium(a)
+        self.ledger.book(a, b, produced, self.refinery.capacity(a, b), costs, downtime, rate)
+
+    # --- running ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run to the horizon; returns the number of events processed."""
+        env, horizon, n = self.env, float(self.horizon), 0
+        while env.peek() <= horizon:
+            env.step()
+            n += 1
+        return n
+
+    def outcomes(self, events: int) -> dict[str, Any]:
+        L, sc = self.ledger, self.scenario
+        exports = L.total_exports
+        econ = sc.economy
+        yearly = L.year["export_value_usd"]
+        gdp_end = float(econ.gdp_usd) * (1.0 + float(econ.gdp_growth_per_year)) ** self.horizon
+        return {
+            "phase2_year": self.program.entered[2],
+            "phase3_year": self.program.entered[3],
+            "stalled": self.program.stalled,
+            "stall_year": self.program.stall_year,
+            "cumulative_export_value_usd": exports,
+            "domestic_value_added_usd": L.total_added,
+            "domestic_value_added_share": L.total_added / exports if exports > 0 else math.nan,
+            "china_processed_share": (L.china_weight / L.processed_weight
+                                      if L.processed_weight > 0 else math.nan),
+            "security_incidents": self.security.incidents,
+            "downtime_days": L.downtime_days,
+            "tariff_cost_usd": L.tariff_cost,
+            "npv_usd": L.npv,
+            "peak_annual_export_usd": max(yearly, default=0.0),
+            "final_mining_gdp_share": (float(econ.mining_value_added_usd) + float(yearly[-1])) / gdp_end,
+            "stockpile_end_value_usd": L.stock_value(),
+            "events": events,
+        }
+
+    # --- processes ------------------------------------------------------------------------
+
+    def _stall(self) -> None:
+        self.program.stall()
+
+    def _call_at(self, t: float, action: Callable[[], None]) -> Generator[Any, Any, None]:
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+        action()
+
+    def _prices(self) -> Generator[Any, Any, None]:
+        step = float(self.scenario.market.step_years)
+        while True:
+            yield self.env.timeout(step)
+            self.advance()
+            self.market.step(step)
+            self.changed()
+
+    def _recorder(self) -> Generator[Any, Any, None]:
+        for k in range(1, self.horizon + 1):
+            yield self.env.timeout(k - self.env.now)
+            self.advance()
+            self.ledger.close_year(k)
+            self.security.new_year(k)
+            self.changed()
+
+

@@ -1,0 +1,72 @@
+"""What a run reports: the columns of the outcome and time-series tables.
+
+This is the contract between the engine (which fills the columns), the result writer
+(which stores them as Parquet), the statistics and plots (which read them) and the README
+(which documents them). Each column has a unit and one sentence saying what it measures.
+Production columns are one per commodity in the scenario (``production_<commodity>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    unit: str
+    meaning: str
+
+
+OUTCOMES: tuple[Column, ...] = (
+    Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,))."),
+    Column("phase2_year", "yr", "Years from the start date until the programme enters Phase 2 (commercial scaling); NaN if not within the horizon."),
+    Column("phase3_year", "yr", "Years from the start date until the programme enters Phase 3 (significant impact); NaN if not within the horizon."),
+    Column("stalled", "bool", "True if investors exited: confidence stayed below the stall floor for the stall period."),
+    Column("stall_year", "yr", "When the programme stalled; NaN if it did not."),
+    Column("cumulative_export_value_usd", "USD", "Export value over the horizon, valued at the rung of the value ladder at which product left Pakistan."),
+    Column("domestic_value_added_usd", "USD", "Value of the processing rungs performed in Pakistan (above mine-gate concentrate) over the horizon."),
+    Column("domestic_value_added_share", "0-1", "domestic_value_added_usd / cumulative_export_value_usd."),
+    Column("china_processed_share", "0-1", "Share of processed output (by refined-value equivalent) that went through Chinese processing."),
+    Column("security_incidents", "count", "Attacks that hit the mineral sector (a site, a convoy, foreign staff) over the horizon."),
+    Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages."),
+    Column("tariff_cost_usd", "USD", "U.S. duties on Pakistani mineral exports over the horizon (reciprocal tariff on non-exempt product plus product duties)."),
+    Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows (revenue less capex, opex, security cost, tariff incidence), discounted at the base rate plus a confidence-driven risk premium."),
+    Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year."),
+    Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate."),
+    Column("stockpile_end_value_usd", "USD", "Concentrate held unprocessed at the horizon, valued at mine-gate prices."),
+    Column("events", "count", "Simulation events processed in the replication."),
+)
+
+TIMESERIES: tuple[Column, ...] = (
+    Column("replication", "-", "Replication index."),
+    Column("year", "yr", "Model year k = 1..horizon; flows are totals over (k-1, k], states are read at k."),
+    Column("phase", "1-3", "Programme phase at the end of the year."),
+    Column("production_<commodity>", "commodity unit", "Output mined in the year, per commodity (t of contained product; gold in oz)."),
+    Column("export_value_usd", "USD", "Export value earned in the year."),
+    Column("export_value_us_usd", "USD", "Part of the year's export value sold to the United States."),
+    Column("export_value_china_usd", "USD", "Part of the year's export value sold to or through China."),
+    Column("export_value_other_usd", "USD", "Part of the year's export value sold to other markets."),
+    Column("domestic_value_added_usd", "USD", "Value added by processing in Pakistan in the year."),
+    Column("china_processed_share", "0-1", "Share of the year's processed output that went through China (NaN if nothing was processed)."),
+    Column("incidents", "count", "Security incidents on the mineral sector in the year."),
+    Column("downtime_days", "site-days", "Site-days lost in the year."),
+    Column("confidence", "0-1", "Investor confidence at the end of the year."),
+    Column("us_tariff_rate", "0-1", "U.S. reciprocal tariff rate on Pakistani goods at the end of the year."),
+    Column("china_regime", "category", "China's export-control regime at the end of the year: open, licensing, restricted or embargo."),
+)
+
+CHINA_REGIMES: tuple[str, ...] = ("open", "licensing", "restricted", "embargo")
+
+# The outcomes summarised, histogrammed and printed at the end of a run.
+HEADLINE: tuple[str, ...] = (
+    "phase2_year",
+    "phase3_year",
+    "cumulative_export_value_usd",
+    "domestic_value_added_share",
+    "china_processed_share",
+    "security_incidents",
+    "downtime_days",
+    "tariff_cost_usd",
+    "npv_usd",
+)

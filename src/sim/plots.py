@@ -1,0 +1,475 @@
+"""Figures of a run: fan charts of yearly flows, phase-timing survival curves, histograms.
+
+Every figure is built on a :class:`matplotlib.figure.Figure` of its own, without ``pyplot``,
+so nothing here touches global plotting state or needs a display; figures are written with
+:func:`save`. The style is shared: the Okabe-Ito colour-blind-safe palette, money in
+billions of U.S. dollars ("USD bn"), shares in percent, axis labels that carry units, a
+title naming what is shown and for which scenario, and a light grid.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from sim import outputs, stats
+
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+"""The Okabe-Ito palette, distinguishable under the common forms of colour blindness."""
+
+PHASE_COLOURS: dict[int, str] = {2: OKABE_ITO["blue"], 3: OKABE_ITO["vermillion"]}
+PHASE_LINESTYLES: dict[int, object] = {2: "-", 3: (0, (6, 2))}
+"""Phase 3 is dashed so that both curves stay visible where they coincide (e.g. both at 1)."""
+
+NOMINAL_WINDOWS: dict[int, tuple[float, float, str]] = {
+    2: (2.0, 3.0, "after 2\u20133 years"),
+    3: (9.5, 10.5, "from about year 10"),
+}
+"""When the sources expect each phase to begin: (start, end, wording), in years since start."""
+
+DPI = 120
+PLOT_FILES: tuple[str, ...] = (
+    "export_value_fan.png",
+    "domestic_value_added_fan.png",
+    "phase_survival.png",
+    "outcome_histograms.png",
+)
+"""The files :func:`write_plots` writes, in order."""
+
+_GRID = "#d9d9d9"
+_TITLE_SIZE = 12
+_LABEL_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Display:
+    """How one quantity is shown: a readable label, the axis unit, and the divisor to apply."""
+
+    label: str
+    unit: str
+    scale: float = 1.0
+
+    @property
+    def axis_label(self) -> str:
+        return f"{self.label} ({self.unit})"
+
+    @property
+    def short_unit(self) -> str:
+        """The unit as written after a number: "2.5 yr", "72 USD bn", "29%"."""
+        if self.unit.startswith("%"):
+            return "%"
+        if self.unit.startswith("years"):
+            return " yr"
+        if self.unit.startswith("USD bn"):
+            return " USD bn"
+        return "" if self.unit in ("value", "count") else f" {self.unit}"
+
+
+_DISPLAY: dict[str, Display] = {
+    "phase2_year": Display("Time to reach Phase 2", "years since start"),
+    "phase3_year": Display("Time to reach Phase 3", "years since start"),
+    "stall_year": Display("Time to stall", "years since start"),
+    "cumulative_export_value_usd": Display("Cumulative export value", "USD bn", 1e9),
+    "domestic_value_added_usd": Display("Domestic value added", "USD bn", 1e9),
+    "domestic_value_added_share": Display("Domestic value-added share", "% of export value", 0.01),
+    "china_processed_share": Display("Processed via China", "% of processed output", 0.01),
+    "security_incidents": Display("Security incidents", "count"),
+    "downtime_days": Display("Downtime", "site-days"),
+    "tariff_cost_usd": Display("U.S. tariff cost", "USD bn", 1e9),
+    "npv_usd": Display("Net present value", "USD bn", 1e9),
+    "peak_annual_export_usd": Display("Peak annual export value", "USD bn per year", 1e9),
+    "final_mining_gdp_share": Display("Mining share of GDP, final year", "% of GDP", 0.01),
+    "stockpile_end_value_usd": Display("Unprocessed stockpile at horizon", "USD bn", 1e9),
+    "export_value_usd": Display("Export value", "USD bn per year", 1e9),
+    "export_value_us_usd": Display("Export value to the U.S.", "USD bn per year", 1e9),
+    "export_value_china_usd": Display("Export value to China", "USD bn per year", 1e9),
+    "export_value_other_usd": Display("Export value to other markets", "USD bn per year", 1e9),
+    "confidence": Display("Investor confidence", "0\u20131 index"),
+    "us_tariff_rate": Display("U.S. reciprocal tariff rate", "%", 0.01),
+}
+_UNIT_DISPLAY: dict[str, tuple[str, float]] = {
+    "USD": ("USD bn", 1e9),
+    "USD/yr": ("USD bn per year", 1e9),
+    "0-1": ("%", 0.01),
+    "yr": ("years", 1.0),
+}
+
+
+def display(column: str) -> Display:
+    """How ``column`` is labelled and scaled in figures (money in USD bn, shares in %)."""
+    if column in _DISPLAY:
+        return _DISPLAY[column]
+    known = {c.name: c.unit for c in (*outputs.OUTCOMES, *outputs.TIMESERIES)}
+    unit = known.get(column)
+    if unit is None and column.endswith("_usd"):
+        unit = "USD"
+    label = column.replace("_", " ")
+    if unit in _UNIT_DISPLAY:
+        shown, scale = _UNIT_DISPLAY[unit]
+        return Display(label, shown, scale)
+    return Display(label, unit if unit and unit != "-" else "value")
+
+
+def _figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _style(ax: Axes) -> None:
+    ax.grid(True, color=_GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=9)
+
+
+def _finite(values: object) -> np.ndarray:
+    x = stats.as_float_array(values)
+    return x[np.isfinite(x)]
+
+
+def _format_number(value: float, *, whole: bool = False) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    magnitude = abs(value)
+    if whole and value == round(value):
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if magnitude < 1 else f"{value:.1f}"
+
+
+def fan_chart(
+    timeseries: pd.DataFrame,
+    column: str,
+    *,
+    scenario: str,
+    label: str,
+    unit_scale: float = 1e9,
+    unit: str = "USD bn",
+) -> Figure:
+    """Fan chart of a yearly quantity: the median and the 50% and 90% bands across replications.
+
+    The mean is drawn dashed for comparison with the median. Values are divided by
+    ``unit_scale`` and the y axis is labelled ``label (unit)``; the legend sits below the axes.
+    """
+    table = stats.fan(timeseries, column)
+    year = table["year"].to_numpy(dtype=float)
+    scaled = {name: table[name].to_numpy(dtype=float) / unit_scale for name in table.columns[1:]}
+    n = int(timeseries["replication"].nunique()) if "replication" in timeseries else None
+    colour = OKABE_ITO["blue"]
+
+    fig = _figure(8.0, 4.8)
+    ax = fig.add_subplot()
+    ax.fill_between(
+        year,
+        scaled["p5"],
+        scaled["p95"],
+        color=colour,
+        alpha=0.18,
+        linewidth=0,
+        label="90% of replications (p5\u2013p95)",
+    )
+    ax.fill_between(
+        year,
+        scaled["p25"],
+        scaled["p75"],
+        color=colour,
+        alpha=0.38,
+        linewidth=0,
+        label="50% of replications (p25\u2013p75)",
+    )
+    ax.plot(year, scaled["p50"], color=colour, linewidth=2.2, label="median")
+    ax.plot(
+        year,
+        scaled["mean"],
+        color=OKABE_ITO["black"],
+        linewidth=1.1,
+        linestyle="--",
+        label="mean",
+    )
+    _style(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(year) > 1:
+        ax.set_xlim(year.min(), year.max())
+    lowest = np.nanmin(scaled["p5"]) if np.isfinite(scaled["p5"]).any() else 0.0
+    if lowest >= 0:
+        ax.set_ylim(bottom=0)
+    ax.set_xlabel("Model year (years since start)", fontsize=_LABEL_SIZE)
+    ax.set_ylabel(f"{label} ({unit})", fontsize=_LABEL_SIZE)
+    across = f"across {n:,} replications" if n is not None else "across replications"
+    ax.set_title(
+        f"{label} by year: median and spread {across}\nScenario: {scenario}",
+        fontsize=_TITLE_SIZE,
+    )
+    # Below the axes, so that it never hides the bands whatever their shape.
+    fig.legend(loc="outside lower center", ncols=4, fontsize=9, frameon=False)
+    return fig
+
+
+def survival_chart(outcomes: pd.DataFrame, horizon_years: float, *, scenario: str) -> Figure:
+    """Kaplan-Meier curves of the time to Phase 2 and Phase 3, with 95% confidence bands.
+
+    Each curve is the estimated probability that the phase has not yet been reached, against
+    years since start; replications that never reached a phase within the horizon are
+    right-censored there, and the legend says how many there were. The windows in which the
+    sources expect each phase to begin are shaded lightly.
+    """
+    horizon = float(horizon_years)
+    fig = _figure(8.5, 5.6)
+    ax = fig.add_subplot()
+    total = len(outcomes)
+    for phase, column in stats.PHASE_COLUMNS.items():
+        colour = PHASE_COLOURS[phase]
+        start, end, wording = NOMINAL_WINDOWS[phase]
+        ax.axvspan(
+            start,
+            end,
+            facecolor=colour,
+            alpha=0.10,
+            edgecolor=colour,
+            hatch="//",
+            linewidth=0,
+            label=f"Phase {phase} nominal start ({wording})",
+        )
+        if column not in outcomes.columns:
+            continue
+        times = stats.as_float_array(outcomes[column])
+        curve = stats.survival(times, horizon)
+        if curve.empty:
+            continue
+        never = int(np.count_nonzero(np.isnan(times) | (times > horizon)))
+        median = stats.median_time(curve)
+        median_text = (
+            f"median {median:.1f} yr" if math.isfinite(median) else f"median > {horizon:g} yr"
+        )
+        share = never / total if total else math.nan
+        ax.fill_between(
+            curve["time"],
+            curve["ci_low"],
+            curve["ci_high"],
+            step="post",
+            color=colour,
+            alpha=0.22,
+            linewidth=0,
+        )
+        ax.step(
+            curve["time"],
+            curve["survival"],
+            where="post",
+            color=colour,
+            linewidth=2.0,
+            linestyle=PHASE_LINESTYLES[phase],
+            label=(
+                f"Phase {phase}: {median_text}; not reached within {horizon:g} yr "
+                f"(censored): {never:,} of {total:,} ({share:.0%})"
+            ),
+        )
+    _style(ax)
+    ax.set_xlim(0, horizon)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
+    ax.set_xlabel("Years since start", fontsize=_LABEL_SIZE)
+    ax.set_ylabel("Probability phase not yet reached (%)", fontsize=_LABEL_SIZE)
+    ax.set_title(
+        f"Time to reach Phase 2 and Phase 3 (Kaplan\u2013Meier, {total:,} replications)"
+        f"\nScenario: {scenario}",
+        fontsize=_TITLE_SIZE,
+    )
+    handles, labels = ax.get_legend_handles_labels()
+    band = Patch(facecolor="#808080", alpha=0.3, linewidth=0)
+    handles.append(band)
+    labels.append("95% confidence band (pointwise, Greenwood)")
+    order = sorted(range(len(labels)), key=lambda i: ("nominal" in labels[i], i))
+    fig.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="outside lower center",
+        ncols=1,
+        fontsize=9,
+        frameon=False,
+    )
+    return fig
+
+
+def _bins(values: np.ndarray) -> np.ndarray | int:
+    if values.size == 0:
+        return 10
+    low, high = float(values.min()), float(values.max())
+    whole = np.all(values == np.round(values))
+    if whole and high - low <= 40:
+        return np.arange(low - 0.5, high + 1.5)
+    if low == high:
+        return 1
+    edges = np.histogram_bin_edges(values, bins="auto")
+    return edges if len(edges) - 1 <= 40 else 40
+
+
+def histograms(
+    outcomes: pd.DataFrame, columns: Sequence[str], *, scenario: str, ncols: int = 3
+) -> Figure:
+    """A grid of histograms, one per outcome column, each with a dashed median line.
+
+    Missing values are dropped; each panel says how many replications it shows (for the
+    phase years, how many reached the phase within the horizon). Money is shown in USD bn
+    and shares in percent.
+    """
+    columns = list(columns)
+    missing = [name for name in columns if name not in outcomes.columns]
+    if missing:
+        raise KeyError(f"columns not in the outcome table: {', '.join(missing)}")
+    total = len(outcomes)
+    ncols = max(1, min(ncols, len(columns)))
+    nrows = max(1, math.ceil(len(columns) / ncols))
+    fig = _figure(3.8 * ncols, 3.1 * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, column in zip(axes, columns, strict=False):
+        shown = display(column)
+        values = _finite(outcomes[column]) / shown.scale
+        _style(ax)
+        is_phase = column in stats.PHASE_COLUMNS.values()
+        if is_phase:
+            count = f"n reached = {values.size:,} of {total:,}"
+        else:
+            count = f"n = {values.size:,} of {total:,}"
+        ax.set_title(f"{shown.label}\n{count}", fontsize=10)
+        ax.set_xlabel(shown.axis_label, fontsize=9)
+        ax.set_ylabel("replications", fontsize=9)
+        if values.size == 0:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.text(
+                0.5,
+                0.5,
+                "no replication reached\nthis phase within the horizon"
+                if is_phase
+                else "no values",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color="#555555",
+            )
+            continue
+        ax.hist(
+            values,
+            bins=_bins(values),
+            color=OKABE_ITO["sky_blue"],
+            edgecolor="white",
+            linewidth=0.5,
+        )
+        median = float(np.median(values))
+        whole = bool(np.all(values == np.round(values)))
+        ax.axvline(
+            median,
+            color=OKABE_ITO["black"],
+            linestyle="--",
+            linewidth=1.3,
+            label=f"median {_format_number(median, whole=whole)}{shown.short_unit}",
+        )
+        ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.85, handlelength=1.6)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=whole))
+    for ax in axes[len(columns) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"Distribution of headline outcomes across {total:,} replications\nScenario: {scenario}",
+        fontsize=_TITLE_SIZE,
+    )
+    return fig
+
+
+def save(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) -> Path:
+    """Write ``fig`` as PNG or SVG (chosen by the suffix), atomically: a temporary file in the
+    same directory is written first and then renamed over ``path``."""
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise ValueError(
+            f"cannot save a figure as {target.suffix or 'no suffix'}: use .png or .svg"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    metadata = {"Date": None} if fmt == "svg" else None
+    try:
+        fig.savefig(temporary, format=fmt, dpi=dpi, metadata=metadata)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def run_figures(
+    outcomes: pd.DataFrame,
+    timeseries: pd.DataFrame,
+    horizon_years: float,
+    *,
+    scenario: str,
+) -> dict[str, Figure]:
+    """The figures of a run keyed by their file name in :data:`PLOT_FILES`, in that order.
+
+    Fan charts of the yearly export value and domestic value added, the phase survival
+    curves, and histograms of the :data:`sim.outputs.HEADLINE` outcomes present in
+    ``outcomes``.
+    """
+    for column in ("year", "export_value_usd", "domestic_value_added_usd"):
+        if column not in timeseries.columns:
+            raise KeyError(f"column {column!r} not in the time-series table")
+    headline = [name for name in outputs.HEADLINE if name in outcomes.columns]
+    per_year = "USD bn per year"
+    return {
+        "export_value_fan.png": fan_chart(
+            timeseries, "export_value_usd", scenario=scenario, label="Export value", unit=per_year
+        ),
+        "domestic_value_added_fan.png": fan_chart(
+            timeseries,
+            "domestic_value_added_usd",
+            scenario=scenario,
+            label="Domestic value added",
+            unit=per_year,
+        ),
+        "phase_survival.png": survival_chart(outcomes, horizon_years, scenario=scenario),
+        "outcome_histograms.png": histograms(outcomes, headline, scenario=scenario),
+    }
+
+
+def write_plots(
+    outcomes: pd.DataFrame,
+    timeseries: pd.DataFrame,
+    horizon_years: float,
+    *,
+    scenario: str,
+    out_dir: str | os.PathLike[str],
+    dpi: int = DPI,
+) -> list[Path]:
+    """Write the figures of :func:`run_figures` into ``out_dir`` (created if needed) as PNG.
+
+    Each file is written under a temporary name and renamed into place (see :func:`save`).
+    Returns the paths written, in the order of :data:`PLOT_FILES`.
+    """
+    figures = run_figures(outcomes, timeseries, horizon_years, scenario=scenario)
+    directory = Path(out_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return [save(figures[name], directory / name, dpi=dpi) for name in PLOT_FILES]

@@ -1,0 +1,126 @@
+"""A run's results: the tables, their summary, their provenance, and how they are stored.
+
+A :class:`ResultSet` holds the outcome table (one row per replication, then one column per
+uncertain input, named by its dotted path), the time series (one row per replication and
+year), and the manifest (the resolved scenario and its hash, seed, runs, workers, versions,
+wall time, mean events per replication), so that any replication can be replayed.
+
+On disk a run is a folder: ``outcomes.parquet``, ``timeseries.parquet``, ``summary.csv``,
+``manifest.json`` and ``plots/``. Every file is written under a temporary name and renamed
+into place, and nothing is written until the simulation has finished, so a failed or
+interrupted run leaves no half-written result behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import stats
+from .schema import Scenario
+
+DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "PyYAML", "pydantic", "matplotlib", "typer", "rich")
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """sha256 of the resolved scenario as canonical JSON."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def versions() -> dict[str, str]:
+    return {"python": sys.version.split()[0], "pakmin-sim": _version("pakmin-sim"),
+            **{p: _version(p) for p in DEPENDENCIES}}
+
+
+def make_manifest(scenario: Scenario, *, seed: int, runs: int, workers: int, chunk_size: int,
+                  wall_seconds: float, events_per_replication: float) -> dict[str, Any]:
+    return {
+        "scenario_name": scenario.name,
+        "scenario_sha256": scenario_digest(scenario),
+        "seed": seed,
+        "runs": runs,
+        "workers": workers,
+        "chunk_size": chunk_size,
+        "wall_seconds": round(wall_seconds, 3),
+        "events_per_replication": events_per_replication,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "versions": versions(),
+        "scenario": scenario.model_dump(mode="json"),
+    }
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@dataclass
+class ResultSet:
+    scenario: Scenario
+    outcomes: pd.DataFrame
+    timeseries: pd.DataFrame
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name or "scenario"
+
+    @property
+    def horizon_years(self) -> int:
+        return self.scenario.horizon_years
+
+    def summary(self) -> pd.DataFrame:
+        return stats.summarize(self.outcomes, self.horizon_years)
+
+    def write(self, out_dir: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
+        """Write the run into ``out_dir`` (created if needed); returns the files written."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (("outcomes.parquet", self.outcomes), ("timeseries.parquet", self.timeseries)):
+            _atomic_write(out / name, lambda p, f=frame: f.to_parquet(p, index=False))
+            written.append(out / name)
+        _atomic_write(out / "summary.csv", lambda p: self.summary().to_csv(p, index=False))
+        written.append(out / "summary.csv")
+        text = json.dumps(self.manifest, indent=2, default=str)
+        _atomic_write(out / "manifest.json", lambda p: p.write_text(text))
+        written.append(out / "manifest.json")
+        if plots:
+            from .plots import write_plots
+
+            written += write_plots(self.outcomes, self.timeseries, self.horizon_years,
+                                   scenario=self.name, out_dir=out / "plots")
+        return written
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str]) -> ResultSet:
+        """Read a run folder written by :meth:`write`."""
+        path = Path(folder)
+        manifest = json.loads((path / "manifest.json").read_text())
+        scenario = Scenario.model_validate(manifest["scenario"])
+        return cls(scenario, pd.read_parquet(path / "outcomes.parquet"),
+                   pd.read_parquet(path / "timeseries.parquet"), manifest)

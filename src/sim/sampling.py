@@ -1,0 +1,89 @@
+"""Drawing one replication's inputs from a scenario's distributions.
+
+A scenario may give any numeric parameter as a distribution. Before a replication runs,
+each such parameter is replaced by one draw, made by inverse transform from a uniform
+number that belongs to the parameter's dotted path (``projects.reko_diq.phases.1.build_years``)
+and to the replication. The result is an ordinary scenario holding plain numbers, which is
+what the engine reads, and a mapping from dotted path to drawn value, which is saved beside
+the outcomes so analysts can relate outcomes to inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from .distributions import Dist
+from .schema import Scenario
+from .streams import Streams
+
+Path = tuple[str | int, ...]
+
+
+def dotted(path: Path) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, Dist]]:
+    if isinstance(obj, Dist):
+        yield path, obj
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from _walk(getattr(obj, name), (*path, name))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _walk(v, (*path, k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from _walk(v, (*path, i))
+
+
+_FOUND: dict[int, tuple[Scenario, tuple[tuple[Path, Dist], ...]]] = {}
+
+
+def uncertain_inputs(scenario: Scenario) -> tuple[tuple[Path, Dist], ...]:
+    """Every parameter given as a distribution, in schema order (remembered per scenario)."""
+    hit = _FOUND.get(id(scenario))
+    if hit is None or hit[0] is not scenario:
+        if len(_FOUND) > 32:
+            _FOUND.clear()
+        hit = _FOUND[id(scenario)] = (scenario, tuple(_walk(scenario, ())))
+    return hit[1]
+
+
+def _replace(obj: Any, updates: dict[Any, Any]) -> Any:
+    """A copy of ``obj`` with the nested ``updates`` applied (no re-validation)."""
+    if isinstance(obj, BaseModel):
+        return obj.model_copy(update={k: _replace(getattr(obj, k), v) if isinstance(v, dict) else v
+                                      for k, v in updates.items()})
+    if isinstance(obj, dict):
+        out = dict(obj)
+        for k, v in updates.items():
+            out[k] = _replace(obj[k], v) if isinstance(v, dict) else v
+        return out
+    if isinstance(obj, list):
+        out_list = list(obj)
+        for k, v in updates.items():
+            out_list[k] = _replace(obj[k], v) if isinstance(v, dict) else v
+        return out_list
+    raise TypeError(f"cannot update {type(obj).__name__}")
+
+
+def realize(scenario: Scenario, streams: Streams) -> tuple[Scenario, dict[str, float]]:
+    """The scenario with every distribution replaced by this replication's draw."""
+    inputs = uncertain_inputs(scenario)
+    if not inputs:
+        return scenario, {}
+    drawn: dict[str, float] = {}
+    tree: dict[Any, Any] = {}
+    for path, dist in inputs:
+        name = dotted(path)
+        value = float(dist.ppf(streams.uniform("input:" + name)))
+        drawn[name] = value
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return _replace(scenario, tree), drawn

@@ -1,0 +1,446 @@
+"""The scenario schema: every input of the model, with its unit and its bounds.
+
+A scenario file is validated once, at the boundary, into these frozen pydantic models;
+the engine never sees raw YAML. Every numeric field is a :data:`Num`: a plain number or a
+distribution (see :mod:`sim.distributions`) sampled once per replication. Each field
+declares its unit and its admissible range with :func:`param`; the range applies to a plain
+number and to the whole support of a distribution. Unknown keys are errors, not warnings.
+
+Checks that involve more than one field (routing shares summing to one, a project naming a
+commodity that exists, a schedule date inside the horizon) live in
+:meth:`Scenario.cross_check`, so there is one place to read them.
+
+The numbers themselves are not here: they live in ``scenarios/baseline.yaml``, each with
+its source or marked as an assumption, and every other scenario extends that file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+
+from .distributions import Dist, dump_number, parse_number
+from .outputs import CHINA_REGIMES
+
+Num = Annotated[
+    float | Dist,
+    PlainValidator(parse_number),
+    PlainSerializer(dump_number),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}]}),
+]
+"""A number, or a distribution sampled once per replication."""
+
+When = date | float
+"""A calendar date, or model years since the scenario's start date."""
+
+Stage = Literal["exploration", "feasibility", "permitting", "construction", "operating"]
+STAGES: tuple[str, ...] = ("exploration", "feasibility", "permitting", "construction", "operating")
+Regime = Literal["open", "licensing", "restricted", "embargo"]
+Route = Literal["domestic", "china", "us", "other"]
+ROUTES: tuple[str, ...] = ("domestic", "china", "us", "other")
+Severity = Literal["minor", "major", "severe"]
+SecurityLevel = Literal["calm", "elevated", "crisis"]
+
+
+def param(default: Any = ..., *, unit: str, doc: str, ge: float | None = None,
+          le: float | None = None, gt: float | None = None, lt: float | None = None) -> Any:
+    """A field with a unit and a range; the range is checked for numbers and distributions."""
+    bounds = {k: v for k, v in (("ge", ge), ("le", le), ("gt", gt), ("lt", lt)) if v is not None}
+    return Field(default, description=doc, json_schema_extra={"unit": unit, **bounds})
+
+
+def _range_text(b: dict[str, float]) -> str:
+    parts = []
+    if "ge" in b:
+        parts.append(f">= {b['ge']:g}")
+    if "gt" in b:
+        parts.append(f"> {b['gt']:g}")
+    if "le" in b:
+        parts.append(f"<= {b['le']:g}")
+    if "lt" in b:
+        parts.append(f"< {b['lt']:g}")
+    return " and ".join(parts)
+
+
+def _outside(x: float, b: dict[str, float]) -> bool:
+    return (("ge" in b and x < b["ge"]) or ("gt" in b and x <= b["gt"])
+            or ("le" in b and x > b["le"]) or ("lt" in b and x >= b["lt"]))
+
+
+class Model(BaseModel):
+    """Base of every scenario section: frozen, unknown keys forbidden, ranges enforced."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_range(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        extra = field.json_schema_extra if field is not None else None
+        if not isinstance(extra, dict):
+            return value
+        bounds = {k: float(v) for k, v in extra.items() if k in ("ge", "le", "gt", "lt")}  # type: ignore[arg-type]
+        if not bounds:
+            return value
+        for x in _numbers(value):
+            if isinstance(x, Dist):
+                lo, hi = x.support()
+                if _outside(lo, bounds) or _outside(hi, bounds):
+                    raise ValueError(f"the distribution's support [{lo:g}, {hi:g}] must lie within "
+                                     f"{_range_text(bounds)}; truncate it with low/high")
+            elif isinstance(x, int | float) and not isinstance(x, bool) and (
+                    math.isnan(x) or _outside(float(x), bounds)):
+                    raise ValueError(f"must be {_range_text(bounds)} ({extra.get('unit')})")
+        return value
+
+
+def _numbers(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        yield from value.values()
+    elif isinstance(value, list | tuple):
+        yield from value
+    else:
+        yield value
+
+
+# --- markets and commodities --------------------------------------------------------------
+
+class Market(Model):
+    step_years: float = param(0.25, unit="yr", gt=0.0, le=1.0,
+                              doc="Interval between commodity-price updates (an exact OU step).")
+
+
+class Commodity(Model):
+    label: str = Field(description="Name shown in tables and plots.")
+    unit: Literal["t", "oz"] = Field(description="Unit of output and of the price.")
+    price_usd: Num = param(unit="USD/unit", gt=0, doc="Price of the refined product at the start date.")
+    long_run_price_usd: Num = param(unit="USD/unit", gt=0, doc="Level the log-price reverts to.")
+    mean_reversion_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Speed of reversion of the log-price (OU kappa).")
+    volatility: Num = param(unit="1/sqrt(yr)", ge=0, le=3, doc="Volatility of the log-price (OU sigma).")
+    concentrate_payable: Num = param(unit="0-1", gt=0, le=1, doc="Value of mine-gate concentrate as a share of the refined product's value (the first rung of the value ladder).")
+    us_tariff_exempt: bool = Field(description="Exempt from the U.S. reciprocal tariff while the critical-minerals exemption holds.")
+    section232_duty: Num = param(0.0, unit="0-1", ge=0, le=2, doc="Product-specific U.S. duty (Section 232) on this commodity as exported.")
+    china_sensitivity: Num = param(0.0, unit="0-1", ge=0, le=1, doc="How strongly China's export-control regime moves this commodity's price and premium.")
+    non_china_premium_usd: Num = param(0.0, unit="USD/unit", ge=0, doc="Premium for separated non-Chinese product under a full embargo; scales with the regime level.")
+
+
+# --- projects ----------------------------------------------------------------------------
+
+class ProjectPhase(Model):
+    label: str
+    output: dict[str, Num] = param(unit="unit/yr", ge=0, doc="Nameplate output this phase adds, per commodity.")
+    capex_usd: Num = param(unit="USD", ge=0, doc="Capital cost at plan (before overrun).")
+    opex_usd_per_year: Num = param(unit="USD/yr", ge=0, doc="Operating cost at design output (scales with output).")
+    lead_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="From eligibility to financing close (FID) at reference confidence; low confidence stretches it.")
+    build_years: Num | None = param(None, unit="yr", gt=0, le=30, doc="Planned construction time; for a project already in construction, the time left. Not needed for a phase already operating.")
+    schedule_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on build time (construction delay).")
+    cost_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on capex.")
+    earliest_start: When | None = Field(None, description="No financing close before this date (or model year).")
+
+
+class Project(Model):
+    label: str
+    province: str = Field(description="Province; its security process applies (if configured).")
+    port: str = Field(description="Port of export (Karachi, Port Qasim, Gwadar).")
+    stage: Stage = Field(description="Stage at the start date.")
+    exploration_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="Time in exploration, if it starts there.")
+    feasibility_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="Time in feasibility, if it starts at or before it.")
+    permitting_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="Time to provincial and federal approval, if not yet approved.")
+    verified: bool = Field(False, description="Resource reported to JORC / NI 43-101 at the start date.")
+    verification_years: Num | None = param(None, unit="yr", ge=0, le=40, doc="Time to a verified resource statement, if not verified; empty if none is planned.")
+    foreign_staff_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of the workforce that is foreign; raises the chance of being targeted.")
+    exposure: Num = param(1.0, unit="weight", ge=0, le=20, doc="Relative size of the target the site offers to attacks.")
+    ramp_up_class: int = param(2, unit="class", ge=1, le=4, doc="McNulty ramp-up class: 1 proven .. 4 novel process.")
+    phases: list[ProjectPhase] = Field(min_length=1, description="Phase 1 first; each later phase becomes eligible when the previous one produces.")
+
+
+class RampClass(Model):
+    median_years: Num = param(unit="yr", gt=0, le=20, doc="Median time from commissioning to design output.")
+    sigma: Num = param(unit="-", ge=0, le=3, doc="Log-sd of the time to design output across projects.")
+    start_fraction: Num = param(unit="0-1", ge=0, le=1, doc="Output at commissioning, as a share of design.")
+    plateau: Num = param(1.0, unit="0-1", gt=0, le=1, doc="Share of design finally sustained.")
+
+
+# --- processing --------------------------------------------------------------------------
+
+class Refinery(Model):
+    enabled: bool = True
+    label: str
+    capacity: dict[str, Num] = param(unit="unit/yr", ge=0, doc="Feed it can process per commodity at design.")
+    lead_years: Num = param(unit="yr", ge=0, le=40, doc="From the start date to financing close at reference confidence.")
+    build_years: Num = param(unit="yr", gt=0, le=30, doc="Planned construction time.")
+    schedule_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on build time.")
+    cost_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on capex.")
+    capex_usd: Num = param(unit="USD", ge=0, doc="Capital cost at plan.")
+    processing_cost_share: Num = param(unit="0-1", ge=0, le=1, doc="Operating cost as a share of the value it adds.")
+    ramp_up_class: int = param(4, unit="class", ge=1, le=4, doc="McNulty ramp-up class.")
+    technology_partner: Literal["us", "china", "none"] = Field(description="Who supplies separation technology.")
+    no_technology_factor: Num = param(1.0, unit="x", ge=1, le=5, doc="Multiplier on build and ramp-up time while no partner can supply technology (a Chinese partner under China's technology-export ban, or none).")
+    running_threshold: Num = param(0.5, unit="0-1", gt=0, le=1, doc="Output share of design at which the refinery counts as running for the phase gate.")
+
+
+class RouteShares(Model):
+    domestic: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share routed to the domestic refinery once it runs.")
+    china: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to Chinese toll processing or buyers.")
+    us: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to U.S. processing (e.g. USSM).")
+    other: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to other refiners and buyers.")
+
+
+class Processing(Model):
+    refinery: Refinery
+    foreign_capacity: dict[Literal["china", "us", "other"], dict[str, Num]] = param(
+        unit="unit/yr", doc="Feed from Pakistan each foreign route can take per year, per commodity.")
+    routing: dict[str, RouteShares] = Field(description="Intended split of each commodity's output across routes.")
+    domestic_sales_us_share: Num = param(unit="0-1", ge=0, le=1, doc="Share of domestically refined product sold to the United States.")
+    other_discount: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold to other markets, relative to the reference price.")
+
+
+# --- programme, confidence, infrastructure, economy ----------------------------------------
+
+class Phase2Gate(Model):
+    min_years: Num = param(unit="yr", ge=0, le=30, doc="Minimum time in Phase 1 (demonstration).")
+    min_cumulative_exports_usd: Num = param(unit="USD", ge=0, doc="Pilot exports needed.")
+    require_verified_resource: bool = Field(True, description="At least one project verified to JORC / NI 43-101.")
+    require_refinery_financing: bool = Field(True, description="The domestic refinery has closed financing.")
+    min_confidence: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence needed.")
+
+
+class Phase3Gate(Model):
+    min_years_in_phase: Num = param(unit="yr", ge=0, le=30, doc="Minimum time in Phase 2 (commercial scaling).")
+    require_refinery_running: bool = Field(True, description="The domestic refinery runs at its running threshold.")
+    min_export_rate_usd: Num = param(unit="USD/yr", ge=0, doc="Annual export run-rate needed.")
+    sustain_years: Num = param(unit="yr", ge=0, le=10, doc="How long the run-rate must hold.")
+    min_confidence: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence needed.")
+
+
+class Program(Model):
+    phase2: Phase2Gate
+    phase3: Phase3Gate
+
+
+class Confidence(Model):
+    initial: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence at the start date.")
+    milestone_gain: Num = param(unit="0-1", ge=0, le=1, doc="Lasting gain when a financing close, commissioning or phase entry happens.")
+    verification_gain: Num = param(unit="0-1", ge=0, le=1, doc="Lasting gain when a resource is verified.")
+    ceiling: Num = param(unit="0-1", ge=0, le=1, doc="Highest lasting level milestones can build.")
+    recovery_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate at which a shock's drop in confidence fades.")
+    reference: Num = param(unit="0-1", gt=0, le=1, doc="Confidence at which lead times are as planned.")
+    financing_delay_per_unit: Num = param(unit="x per unit", ge=0, le=20, doc="Lead-time stretch per unit of confidence below the reference.")
+    risk_premium: Num = param(unit="1/yr", ge=0, le=1, doc="Discount-rate premium at zero confidence (linear in 1 - confidence).")
+    stall_floor: Num = param(unit="0-1", ge=0, le=1, doc="Below this, investors start to exit.")
+    stall_after_years: Num = param(unit="yr", gt=0, le=30, doc="Time below the floor after which the programme stalls.")
+    tariff_hike_drop_per_unit: Num = param(unit="0-1 per unit rate", ge=0, le=5, doc="Drop per unit rise in the U.S. tariff rate.")
+    exemption_loss_drop: Num = param(unit="0-1", ge=0, le=1, doc="Drop when the critical-minerals exemption is withdrawn.")
+    regime_step_drop: Num = param(unit="0-1", ge=0, le=1, doc="Drop per step of escalation in China's export controls.")
+
+
+class Infrastructure(Model):
+    enabled: bool = True
+    outages_per_site_year: Num = param(unit="1/yr", ge=0, le=100, doc="Power, water or logistics outages per operating site per year (Poisson).")
+    outage_days: Num = param(unit="d", ge=0, le=365, doc="Length of one outage.")
+
+
+class Economy(Model):
+    gdp_usd: Num = param(unit="USD/yr", gt=0, doc="GDP in the start year.")
+    gdp_growth_per_year: Num = param(unit="1/yr", ge=-0.2, le=0.3, doc="Real GDP growth.")
+    mining_value_added_usd: Num = param(unit="USD/yr", ge=0, doc="Mining value added before the programme.")
+
+
+# --- shocks ------------------------------------------------------------------------------
+
+class Levels(Model):
+    calm: Num = param(unit="attacks/yr", ge=0, le=10000, doc="Attack rate in the calm regime.")
+    elevated: Num = param(unit="attacks/yr", ge=0, le=10000, doc="Attack rate in the elevated regime.")
+    crisis: Num = param(unit="attacks/yr", ge=0, le=10000, doc="Attack rate in the crisis regime.")
+
+
+class Switching(Model):
+    calm_to_elevated: Num = param(unit="1/yr", ge=0, le=100, doc="Rate of escalation from calm.")
+    elevated_to_calm: Num = param(unit="1/yr", ge=0, le=100, doc="Rate of de-escalation to calm.")
+    elevated_to_crisis: Num = param(unit="1/yr", ge=0, le=100, doc="Rate of escalation to crisis.")
+    crisis_to_elevated: Num = param(unit="1/yr", ge=0, le=100, doc="Rate of de-escalation from crisis.")
+
+
+class ProvinceSecurity(Model):
+    attacks_per_year: Levels
+    switching: Switching
+    initial_regime: SecurityLevel = "elevated"
+    trend_per_year: Num = param(0.0, unit="1/yr", ge=-0.5, le=0.5, doc="Yearly proportional trend in attack rates.")
+
+
+class Consequence(Model):
+    downtime_days: Num = param(unit="d", ge=0, le=730, doc="Site suspension (or logistics stoppage) it causes.")
+    confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Immediate drop in investor confidence.")
+    staff_withdrawal_years: Num = param(0.0, unit="yr", ge=0, le=10, doc="How long foreign staff stay withdrawn.")
+    output_loss: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost while staff are withdrawn.")
+    cost_rise_usd_per_year: Num = param(0.0, unit="USD/yr", ge=0, doc="Lasting rise in the site's security cost.")
+
+
+class SeverityMix(Model):
+    minor: Num = param(unit="weight", ge=0, doc="Relative frequency of minor incidents.")
+    major: Num = param(unit="weight", ge=0, doc="Relative frequency of major incidents.")
+    severe: Num = param(unit="weight", ge=0, doc="Relative frequency of severe incidents.")
+
+
+class Security(Model):
+    enabled: bool = True
+    provinces: dict[str, ProvinceSecurity]
+    hit_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance that an attack in a province touches one unit of exposed mineral-sector site.")
+    foreign_staff_factor: Num = param(unit="x", ge=0, le=20, doc="Extra targeting per unit of foreign staff share.")
+    mitigation: Num = param(0.0, unit="0-1", ge=0, lt=1, doc="Share of would-be hits prevented by security measures.")
+    severity: SeverityMix
+    consequences: dict[Severity, Consequence]
+    cost_usd_per_site_year: Num = param(unit="USD/yr", ge=0, doc="Security cost of one active site.")
+
+
+class RegimeValues(Model):
+    open: Num = param(unit="-", ge=0, le=1, doc="Value while China's controls are open.")
+    licensing: Num = param(unit="-", ge=0, le=1, doc="Value under licensing.")
+    restricted: Num = param(unit="-", ge=0, le=1, doc="Value under restrictions.")
+    embargo: Num = param(unit="-", ge=0, le=1, doc="Value under an embargo on foreign feed.")
+
+    def of(self, level: int) -> float:
+        return float(getattr(self, CHINA_REGIMES[level]))
+
+
+class ScheduledRegime(Model):
+    date: When
+    regime: Regime
+    probability: Num = param(1.0, unit="0-1", ge=0, le=1, doc="Chance the scheduled change happens.")
+
+
+class Refining(Model):
+    enabled: bool = True
+    initial_regime: Regime
+    technology_ban: bool = Field(description="China's ban on exporting separation technology is in force at the start.")
+    technology_ban_lift_per_year: Num = param(unit="1/yr", ge=0, le=10, doc="Rate at which the technology ban is lifted.")
+    escalate_per_year: Num = param(unit="1/yr", ge=0, le=10, doc="Rate of random escalation by one step.")
+    relax_per_year: Num = param(unit="1/yr", ge=0, le=10, doc="Rate of random relaxation by one step.")
+    scheduled: list[ScheduledRegime] = Field(default_factory=list)
+    china_capacity: RegimeValues = Field(description="Share of Chinese processing capacity open to Pakistani feed.")
+    china_discount: RegimeValues = Field(description="Discount on product sold through China.")
+    price_jump_per_step: Num = param(unit="log", ge=0, le=3, doc="Jump in the log-price of sensitive commodities per step of escalation.")
+
+
+class TariffStep(Model):
+    date: When
+    rate: Num = param(unit="0-1", ge=0, le=2, doc="Reciprocal tariff from this date.")
+
+
+class Tariff(Model):
+    enabled: bool = True
+    initial_rate: Num = param(unit="0-1", ge=0, le=2, doc="U.S. reciprocal tariff on Pakistani goods at the start date.")
+    exemption_active: bool = Field(True, description="Critical-minerals exemption in force at the start.")
+    schedule: list[TariffStep] = Field(default_factory=list)
+    changes_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate of random policy changes.")
+    withdraw_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance a policy change withdraws the exemption (if in force).")
+    new_rates: list[float] = param(unit="0-1", ge=0, le=2, doc="Reciprocal rates a policy change may set; one is drawn at each change.")
+    new_rate_weights: list[float] | None = param(None, unit="weight", ge=0, doc="Relative chances of new_rates (equal if empty).")
+    restore_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate at which a withdrawn exemption is restored.")
+    exporter_incidence: Num = param(unit="0-1", ge=0, le=1, doc="Share of the duty borne by the Pakistani exporter.")
+    diversion_per_unit_rate: Num = param(unit="share per unit rate", ge=0, le=5, doc="Share of U.S.-bound product diverted to other markets per unit of tariff it faces.")
+
+
+class Shocks(Model):
+    security: Security
+    refining: Refining
+    tariff: Tariff
+
+
+# --- the scenario ------------------------------------------------------------------------
+
+class Scenario(Model):
+    """A complete, validated scenario. Build it with :func:`sim.scenario.load_scenario`."""
+
+    name: str | None = None
+    description: str = ""
+    start_date: date = Field(description="Date of model time 0.")
+    horizon_years: int = param(unit="yr", ge=1, le=100, doc="Length of each replication.")
+    discount_rate: Num = param(unit="1/yr", ge=0, le=0.5, doc="Base real discount rate for NPV.")
+    market: Market = Market()
+    commodities: dict[str, Commodity]
+    projects: dict[str, Project]
+    processing: Processing
+    ramp_up_classes: dict[int, RampClass]
+    program: Program
+    confidence: Confidence
+    infrastructure: Infrastructure
+    economy: Economy
+    shocks: Shocks
+
+    def years(self, when: When) -> float:
+        """Model time of a date (years since the start date); a number is already model time."""
+        if isinstance(when, date):
+            return (when - self.start_date).days / 365.25
+        return float(when)
+
+    def cross_check(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        """Checks across fields; yields (path, message, value) for each problem."""
+        goods = set(self.commodities)
+
+        def unknown(path: tuple[str | int, ...], names: Any) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+            for n in names:
+                if n not in goods:
+                    yield (*path, n), f"unknown commodity; known: {', '.join(sorted(goods))}", n
+
+        for key, p in self.projects.items():
+            for i, ph in enumerate(p.phases):
+                yield from unknown(("projects", key, "phases", i, "output"), ph.output)
+        yield from unknown(("processing", "refinery", "capacity"), self.processing.refinery.capacity)
+        for route, caps in self.processing.foreign_capacity.items():
+            yield from unknown(("processing", "foreign_capacity", route), caps)
+        yield from unknown(("processing", "routing"), self.processing.routing)
+        for good in goods:
+            if good not in self.processing.routing:
+                yield ("processing", "routing"), f"no routing shares for commodity '{good}'", None
+        for good, shares in self.processing.routing.items():
+            vals = [getattr(shares, r) for r in ROUTES]
+            if all(isinstance(v, float) for v in vals) and abs(sum(vals) - 1.0) > 1e-6:
+                yield ("processing", "routing", good), "shares must sum to 1", round(sum(vals), 6)
+        for key, p in self.projects.items():
+            for i, ph in enumerate(p.phases):
+                built = p.stage == "operating" and i == 0
+                if ph.build_years is None and not built:
+                    yield ("projects", key, "phases", i, "build_years"), "required for a phase not yet operating", None
+            if p.ramp_up_class not in self.ramp_up_classes:
+                yield ("projects", key, "ramp_up_class"), "no such ramp_up_classes entry", p.ramp_up_class
+        if self.processing.refinery.ramp_up_class not in self.ramp_up_classes:
+            yield (("processing", "refinery", "ramp_up_class"), "no such ramp_up_classes entry",
+                   self.processing.refinery.ramp_up_class)
+        for i, step in enumerate(self.shocks.tariff.schedule):
+            yield from self._in_horizon(("shocks", "tariff", "schedule", i, "date"), step.date)
+        for i, ev in enumerate(self.shocks.refining.scheduled):
+            yield from self._in_horizon(("shocks", "refining", "scheduled", i, "date"), ev.date)
+        tariff = self.shocks.tariff
+        if not tariff.new_rates:
+            yield ("shocks", "tariff", "new_rates"), "needs at least one rate", tariff.new_rates
+        if tariff.new_rate_weights is not None and (
+                len(tariff.new_rate_weights) != len(tariff.new_rates) or sum(tariff.new_rate_weights) <= 0):
+            yield (("shocks", "tariff", "new_rate_weights"),
+                   "must be as long as new_rates, with a positive sum", tariff.new_rate_weights)
+        mix = self.shocks.security.severity
+        if all(isinstance(getattr(mix, s), float) for s in ("minor", "major", "severe")) and \
+                mix.minor + mix.major + mix.severe <= 0:  # type: ignore[operator]
+            yield ("shocks", "security", "severity"), "weights must not all be zero", None
+        missing = {"minor", "major", "severe"} - set(self.shocks.security.consequences)
+        if missing:
+            yield (("shocks", "security", "consequences"),
+                   f"missing consequences for {', '.join(sorted(missing))}", None)
+
+    def _in_horizon(self, path: tuple[str | int, ...], when: When) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        t = self.years(when)
+        if t > self.horizon_years:
+            yield path, f"lies after the horizon ({self.horizon_years} years from {self.start_date})", str(when)

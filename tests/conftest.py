@@ -1,0 +1,45 @@
+"""Shared fixtures: the shipped baseline, and variants of it built with overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.sampling import dotted, uncertain_inputs
+from sim.scenario import load_scenario
+from sim.schema import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+BASELINE = SCENARIOS / "baseline.yaml"
+SHOCKS_OFF = {
+    "shocks.security.enabled": False,
+    "shocks.refining.enabled": False,
+    "shocks.tariff.enabled": False,
+}
+
+
+def baseline(**overrides: object) -> Scenario:
+    """The baseline scenario with dotted-path overrides (keys use __ for dots)."""
+    return load_scenario(BASELINE, {k.replace("__", "."): v for k, v in overrides.items()})
+
+
+def deterministic(extra: dict[str, object] | None = None) -> Scenario:
+    """Baseline with every distribution at its mean, shocks and outages off, flat prices."""
+    base = load_scenario(BASELINE, dict(SHOCKS_OFF))
+    fixed: dict[str, object] = {dotted(p): float(d.mean()) for p, d in uncertain_inputs(base)}
+    fixed.update(SHOCKS_OFF)
+    fixed["infrastructure.enabled"] = False
+    for c, spec in base.commodities.items():
+        fixed[f"commodities.{c}.volatility"] = 0.0
+        fixed[f"commodities.{c}.long_run_price_usd"] = float(spec.price_usd)
+    for k in base.ramp_up_classes:
+        fixed[f"ramp_up_classes.{k}.sigma"] = 0.0
+    fixed.update(extra or {})
+    return load_scenario(BASELINE, fixed)
+
+
+@pytest.fixture(scope="session")
+def base() -> Scenario:
+    return load_scenario(BASELINE)

@@ -1,0 +1,79 @@
+"""The command line, used as a user would: exit codes, messages, files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from conftest import BASELINE
+from sim.cli import app
+
+runner = CliRunner()
+
+
+def _sim(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_run_writes_results_and_prints_a_summary(tmp_path):
+    out = tmp_path / "base"
+    r = _sim("run", str(BASELINE), "--runs", "6", "--workers", "1", "--seed", "4", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "phase3_year" in r.output and "P(phase3 by year 10)" in r.output
+    assert (out / "outcomes.parquet").exists() and (out / "plots" / "phase_survival.png").exists()
+    assert len(pd.read_parquet(out / "outcomes.parquet")) == 6
+
+
+def test_set_overrides_reach_the_model(tmp_path):
+    r = _sim("run", str(BASELINE), "--runs", "3", "--workers", "1", "--quiet", "--no-plots",
+             "--set", "shocks.tariff.enabled=false", "--set", "horizon_years=30", "--out", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    o = pd.read_parquet(tmp_path / "outcomes.parquet")
+    ts = pd.read_parquet(tmp_path / "timeseries.parquet")
+    assert (o.tariff_cost_usd == 0).all()
+    assert ts.year.max() == 30
+
+
+def test_validate_reports_each_problem_on_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {BASELINE}\nhorizon_years: 500\nmarket:\n  step_yeers: 0.5\n")
+    r = runner.invoke(app, ["validate", str(BASELINE), str(bad)])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if str(bad) in ln]
+    assert any(ln.startswith(f"{bad}:2: horizon_years: must be >= 1 and <= 100") and "(got 500)" in ln for ln in lines), r.output
+    assert any(ln.startswith(f"{bad}:4: market.step_yeers: unknown key") for ln in lines), r.output
+    assert "Traceback" not in r.output
+
+
+def test_bad_set_path_is_reported(tmp_path):
+    r = runner.invoke(app, ["run", str(BASELINE), "--runs", "2", "--set", "horizon_years.x=1",
+                            "--out", str(tmp_path)])
+    assert r.exit_code == 2
+    assert r.output.startswith("--set: horizon_years")
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_file_is_a_clear_error():
+    r = runner.invoke(app, ["validate", "no/such/file.yaml"])
+    assert r.exit_code == 2
+    assert "no/such/file.yaml" in r.output and "Traceback" not in r.output
+
+
+def test_trace_prints_the_event_log_of_one_replication():
+    r = _sim("trace", str(BASELINE), "--replication", "17", "--seed", "1")
+    assert r.exit_code == 0
+    assert "commissioned" in r.output and "enters Phase 2" in r.output
+    assert "Drawn inputs" in r.output and "phase2_year" in r.output
+
+
+def test_console_script_runs_without_a_traceback(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("horizon_years: [1, 2\n")
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(bad)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"{bad}:")
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,76 @@
+"""Distributions: inverse CDFs against scipy.stats, parsing, and bounds in the schema."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.distributions import Choice, parse_number
+
+U = np.linspace(0.001, 0.999, 57)
+
+CASES = [
+    ({"dist": "uniform", "low": 2, "high": 5}, stats.uniform(2, 3)),
+    ({"dist": "triangular", "low": 1, "mode": 2, "high": 4}, stats.triang(1 / 3, loc=1, scale=3)),
+    ({"dist": "pert", "low": 0, "mode": 1, "high": 4}, stats.beta(2, 4, loc=0, scale=4)),
+    ({"dist": "normal", "mean": 3, "sd": 0.5}, stats.norm(3, 0.5)),
+    ({"dist": "normal", "mean": 0, "sd": 1, "low": -0.5, "high": 2},
+     stats.truncnorm(-0.5, 2, loc=0, scale=1)),
+    ({"dist": "lognormal", "median": 2, "sigma": 0.4}, stats.lognorm(0.4, scale=2)),
+    ({"dist": "beta", "a": 2, "b": 5}, stats.beta(2, 5)),
+    ({"dist": "beta", "a": 2, "b": 5, "low": 1, "high": 3}, stats.beta(2, 5, loc=1, scale=2)),
+]
+
+
+@pytest.mark.parametrize(("spec", "reference"), CASES, ids=lambda x: str(x)[:40])
+def test_ppf_matches_scipy(spec, reference):
+    dist = parse_number(spec)
+    got = np.array([dist.ppf(u) for u in U])
+    np.testing.assert_allclose(got, reference.ppf(U), rtol=1e-9, atol=1e-9)
+    assert dist.mean() == pytest.approx(reference.mean(), rel=1e-3)
+    lo, hi = dist.support()
+    assert lo <= got.min() and got.max() <= hi
+
+
+def test_choice_draws_in_proportion_to_weights():
+    dist = parse_number({"dist": "choice", "values": [0.1, 0.19, 0.29], "weights": [1, 2, 1]})
+    assert isinstance(dist, Choice)
+    draws = np.array([dist.ppf(u) for u in (np.arange(4000) + 0.5) / 4000])
+    assert (draws == 0.19).mean() == pytest.approx(0.5, abs=1e-3)
+    assert dist.mean() == pytest.approx((0.1 + 0.38 + 0.29) / 4)
+
+
+def test_fixed_and_plain_numbers_are_numbers():
+    assert parse_number(3) == 3.0
+    assert parse_number({"dist": "fixed", "value": 2.5}) == 2.5
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"dist": "uniform", "low": 5, "high": 2}, "low < high"),
+        ({"dist": "triangular", "low": 1, "mode": 5, "high": 4}, "low <= mode <= high"),
+        ({"dist": "normal", "mean": 0, "sd": -1}, "sd > 0"),
+        ({"dist": "gamma", "k": 1}, "'dist' must be one of"),
+        ({"dist": "uniform", "low": 1}, "missing high"),
+        ({"dist": "uniform", "low": 1, "high": 2, "mode": 1.5}, "unknown mode"),
+        ({"dist": "choice", "values": []}, "non-empty"),
+        ({"dist": "choice", "values": [1, 2], "weights": [1]}, "as long as values"),
+        ({"dist": "uniform", "low": "a", "high": 2}, "must be a number"),
+        (True, "not true/false"),
+        ("abc", "expected a number"),
+    ],
+)
+def test_bad_distributions_say_what_is_wrong(spec, words):
+    with pytest.raises(ValueError, match=words.replace("(", r"\(")):
+        parse_number(spec)
+
+
+def test_unsampled_distribution_refuses_to_be_a_number():
+    dist = parse_number({"dist": "uniform", "low": 0, "high": 1})
+    with pytest.raises(TypeError, match="not been sampled"):
+        float(dist)
+    assert math.isfinite(dist.mean())

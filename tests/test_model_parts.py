@@ -1,0 +1,144 @@
+"""The parts of the world, each against a closed form or an invariant."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import baseline
+from sim.model.confidence import Confidence
+from sim.model.hazard import VaryingRatePoisson
+from sim.model.processing import allocate
+from sim.model.ramp import RampCurve, integrate
+from sim.model.security import monthly_attack_counts
+
+# --- ramp-up --------------------------------------------------------------------------
+
+
+def test_ramp_integral_is_the_trapezoid():
+    curve = RampCurve(start=1.0, years_to_design=2.0, start_fraction=0.2, plateau=0.9)
+    # Before start: nothing. During ramp: linear from 0.18 to 0.9. After: 0.9 flat.
+    assert integrate(curve, 0.0, 1.0) == 0.0
+    assert integrate(curve, 1.0, 3.0) == pytest.approx(2.0 * (0.18 + 0.9) / 2)
+    assert integrate(curve, 3.0, 5.0) == pytest.approx(1.8)
+    whole = integrate(curve, 0.0, 5.0)
+    parts = sum(integrate(curve, a, a + 0.37) for a in np.arange(0.0, 5.0, 0.37))
+    assert whole == pytest.approx(parts - integrate(curve, 5.0, 5.18), rel=1e-12)
+    assert curve.time_to_reach(0.54) == pytest.approx(2.0)
+    assert math.isinf(curve.time_to_reach(0.95))
+
+
+def test_ramp_integral_with_a_suspension_window():
+    curve = RampCurve.built()
+
+    def factor(t: float) -> float:
+        return 0.0 if 2.0 <= t < 2.5 else 1.0
+
+    assert integrate(curve, 0.0, 4.0, (2.0, 2.5), factor) == pytest.approx(3.5)
+
+
+# --- routing conserves volume --------------------------------------------------------
+
+shares_st = st.fixed_dictionaries({r: st.floats(0, 1) for r in ("domestic", "china", "us", "other")}).filter(
+    lambda s: sum(s.values()) > 0).map(lambda s: {k: v / sum(s.values()) for k, v in s.items()})
+capacity_st = st.fixed_dictionaries({r: st.floats(0, 1e6) for r in ("domestic", "china", "us", "other")})
+
+
+@settings(max_examples=300, deadline=None)
+@given(supply=st.floats(0, 1e6), stock=st.floats(0, 1e6), shares=shares_st, capacity=capacity_st)
+def test_allocation_conserves_volume_and_respects_capacity(supply, stock, shares, capacity):
+    flows, new_stock = allocate(supply, stock, shares, capacity)
+    assert sum(flows.values()) + new_stock == pytest.approx(supply + stock, rel=1e-9, abs=1e-6)
+    assert new_stock >= 0
+    for r, q in flows.items():
+        assert -1e-9 <= q <= capacity[r] * (1 + 1e-12) + 1e-9
+
+
+def test_allocation_without_limits_follows_the_shares():
+    flows, stock = allocate(100.0, 0.0, {"domestic": 0.5, "us": 0.5}, dict.fromkeys(
+        ("domestic", "china", "us", "other"), math.inf))
+    assert flows == {"domestic": 50.0, "china": 0.0, "us": 50.0, "other": 0.0}
+    assert stock == 0.0
+
+
+# --- confidence -------------------------------------------------------------------------
+
+
+def _confidence(**changes: float) -> tuple[Confidence, list[tuple[float, object]], list[bool]]:
+    spec = baseline().confidence.model_copy(update=changes)
+    scheduled: list[tuple[float, object]] = []
+    stalled: list[bool] = []
+    return Confidence(spec, lambda t, f: scheduled.append((t, f)), lambda: stalled.append(True)), scheduled, stalled
+
+
+def test_confidence_recovers_exponentially_from_a_drop():
+    c, _, _ = _confidence(initial=0.6, recovery_per_year=0.5)
+    c.drop(1.0, 0.2)
+    for t in (1.0, 2.0, 4.0):
+        assert c.level(t) == pytest.approx(0.6 - 0.2 * math.exp(-0.5 * (t - 1.0)))
+    c.gain(2.0, 0.1)
+    assert c.level(2.0) == pytest.approx(0.7 - 0.2 * math.exp(-0.5))
+
+
+def test_confidence_stall_is_scheduled_only_if_it_stays_below_the_floor():
+    c, scheduled, stalled = _confidence(initial=0.5, recovery_per_year=1.0, stall_floor=0.2,
+                                        stall_after_years=2.0)
+    c.drop(0.0, 0.35)  # dips to 0.15, back over 0.2 after ln(0.35/0.3) = 0.15 yr: no stall
+    assert scheduled == []
+    c2, scheduled2, stalled2 = _confidence(initial=0.15, stall_floor=0.2, stall_after_years=2.0)
+    c2.drop(1.0, 0.01)  # lasting level below the floor: stall two years after it went below
+    assert [t for t, _ in scheduled2] == [1.0 + 2.0]
+    scheduled2[0][1]()
+    assert stalled2 == [True]
+    assert stalled == []
+
+
+def test_financing_delay_and_risk_premium_follow_confidence():
+    c, _, _ = _confidence(initial=0.3, reference=0.5, financing_delay_per_unit=2.0, risk_premium=0.08)
+    assert c.financing_delay_factor(0.0) == pytest.approx(1.4)
+    assert c.risk_premium(0.0) == pytest.approx(0.08 * 0.7)
+
+
+# --- Poisson machinery ------------------------------------------------------------------
+
+
+def _count_events(rates: tuple[float, float], switch_at: float, horizon: float, seed: int) -> int:
+    env = simpy.Environment()
+    state = {"rate": rates[0], "n": 0}
+    proc = VaryingRatePoisson(env, np.random.default_rng(seed), lambda: state["rate"],
+                              lambda: state.__setitem__("n", state["n"] + 1))
+
+    def switch():
+        yield env.timeout(switch_at)
+        state["rate"] = rates[1]
+        proc.rate_changed()
+
+    env.process(switch())
+    env.run(until=horizon)
+    return state["n"]
+
+
+def test_varying_rate_poisson_has_the_integrated_mean():
+    counts = np.array([_count_events((2.0, 10.0), 5.0, 10.0, s) for s in range(400)])
+    expected = 2.0 * 5.0 + 10.0 * 5.0  # 60
+    se = math.sqrt(expected / len(counts))
+    assert abs(counts.mean() - expected) < 4 * se
+    assert counts.var() == pytest.approx(expected, rel=0.25)  # Poisson: variance = mean
+
+
+# --- security -----------------------------------------------------------------------------
+
+
+def test_balochistan_attack_process_matches_2023_level_and_clusters():
+    """PICSS: about 170 attacks in 2023; monthly counts overdispersed (variance >> mean)."""
+    spec = baseline().shocks.security.provinces["balochistan"]
+    rng = np.random.default_rng(2023)
+    counts = monthly_attack_counts(spec, rng, 12 * 400)
+    per_year = counts.reshape(-1, 12).sum(axis=1)
+    assert per_year.mean() == pytest.approx(170, rel=0.08)
+    assert counts.var() / counts.mean() > 3.0

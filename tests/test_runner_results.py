@@ -1,0 +1,95 @@
+"""Runs of many replications: worker-count independence, tables, files, provenance."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import SCENARIOS, baseline
+from sim import outputs
+from sim.results import ResultSet, scenario_digest
+from sim.runner import plan_chunks, run_many, simulate
+from sim.sampling import dotted, uncertain_inputs
+from sim.scenario import load_scenario
+
+
+def test_chunks_cover_every_replication_once():
+    for runs, workers, size in ((1, 1, None), (1000, 2, None), (37, 4, 5), (10, 3, 100)):
+        chunks = plan_chunks(runs, workers, size)
+        covered = [i for a, b in chunks for i in range(a, b)]
+        assert covered == list(range(runs))
+
+
+def test_results_identical_whatever_workers_and_chunk_size():
+    scn = baseline()
+    one = run_many(scn, runs=24, seed=42, workers=1, chunk_size=24)
+    two = run_many(scn, runs=24, seed=42, workers=2, chunk_size=5)
+    three = run_many(scn, runs=24, seed=42, workers=1, chunk_size=7)
+    for other in (two, three):
+        pd.testing.assert_frame_equal(one.outcomes, other.outcomes, check_exact=True)
+        pd.testing.assert_frame_equal(one.timeseries, other.timeseries, check_exact=True)
+
+
+def test_tables_have_the_documented_columns(base):
+    tables = run_many(base, runs=6, seed=1, workers=1)
+    documented = [c.name for c in outputs.OUTCOMES]
+    assert list(tables.outcomes.columns[: len(documented)]) == documented
+    inputs = [dotted(p) for p, _ in uncertain_inputs(base)]
+    assert list(tables.outcomes.columns[len(documented):]) == inputs
+    ts = tables.timeseries
+    assert len(ts) == 6 * base.horizon_years
+    for col in outputs.TIMESERIES:
+        if col.name == "production_<commodity>":
+            assert all(f"production_{c}" in ts.columns for c in base.commodities)
+        else:
+            assert col.name in ts.columns
+    assert set(ts.china_regime.cat.categories) == set(outputs.CHINA_REGIMES)
+    assert ts.year.min() == 1 and ts.year.max() == base.horizon_years
+
+
+def test_write_and_open_round_trip(tmp_path, base):
+    res = simulate(base, runs=8, seed=3, workers=1)
+    files = res.write(tmp_path / "run")
+    names = {p.name for p in files}
+    assert {"outcomes.parquet", "timeseries.parquet", "summary.csv", "manifest.json",
+            "export_value_fan.png", "domestic_value_added_fan.png", "phase_survival.png",
+            "outcome_histograms.png"} <= names
+    assert not list((tmp_path / "run").glob(".*tmp*"))
+    back = ResultSet.open(tmp_path / "run")
+    pd.testing.assert_frame_equal(back.outcomes, res.outcomes)
+    pd.testing.assert_frame_equal(back.timeseries, res.timeseries)
+    assert scenario_digest(back.scenario) == scenario_digest(base)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["runs"] == 8
+    assert manifest["scenario_sha256"] == scenario_digest(base)
+    assert manifest["events_per_replication"] == pytest.approx(res.outcomes.events.mean())
+    assert {"numpy", "simpy", "pydantic", "python"} <= set(manifest["versions"])
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    assert {"quantity", "mean", "mcse", "ci95_low", "ci95_high", "p5", "p50", "p95"} <= set(summary.columns)
+    assert "P(phase3 by year 10)" in set(summary.quantity)
+
+
+def test_a_failed_write_leaves_no_half_written_file(tmp_path, base, monkeypatch):
+    res = simulate(base, runs=4, seed=3, workers=1)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    with pytest.raises(OSError):
+        res.write(tmp_path / "run")
+    assert list((tmp_path / "run").iterdir()) == []
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_scenario_runs(path):
+    text = path.read_text()
+    assert text.lstrip().startswith("#"), "a scenario opens with a comment saying what it asks"
+    if path.name != "baseline.yaml":
+        assert "extends:" in text
+    scn = load_scenario(path)
+    tables = run_many(scn, runs=4, seed=1, workers=1)
+    assert len(tables.outcomes) == 4
+    assert tables.outcomes.cumulative_export_value_usd.gt(0).all()
