@@ -22,6 +22,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -80,6 +81,30 @@ def _outside(x: float, b: dict[str, float]) -> bool:
             or ("le" in b and x > b["le"]) or ("lt" in b and x >= b["lt"]))
 
 
+def _check_range(x: Any, bounds: dict[str, float], unit: str) -> None:
+    """Raise ValueError if a number, or a distribution's support, lies outside ``bounds``."""
+    if isinstance(x, Dist):
+        lo, hi = x.support()
+        if _outside(lo, bounds) or _outside(hi, bounds):
+            hint = "; truncate it with low/high" if x.kind in ("normal", "lognormal") else ""
+            raise ValueError(f"the distribution's support [{lo:g}, {hi:g}] must lie within "
+                             f"{_range_text(bounds)}{hint}")
+    elif isinstance(x, int | float) and not isinstance(x, bool) and (
+            math.isnan(x) or _outside(float(x), bounds)):
+        raise ValueError(f"must be {_range_text(bounds)} ({unit})")
+
+
+def bounded(unit: str, **bounds: float) -> Any:
+    """A :data:`Num` with a range, for the values of mappings and lists (so an error names
+    the key or index that is wrong)."""
+
+    def check(x: Any) -> Any:
+        _check_range(x, bounds, unit)
+        return x
+
+    return Annotated[Num, AfterValidator(check)]
+
+
 class Model(BaseModel):
     """Base of every scenario section: frozen, unknown keys forbidden, ranges enforced."""
 
@@ -90,30 +115,17 @@ class Model(BaseModel):
     def _within_range(cls, value: Any, info: ValidationInfo) -> Any:
         field = cls.model_fields.get(info.field_name or "")
         extra = field.json_schema_extra if field is not None else None
-        if not isinstance(extra, dict):
-            return value
+        if not isinstance(extra, dict) or isinstance(value, dict | list | tuple):
+            return value  # containers carry their range on their element type: see bounded()
         bounds = {k: float(v) for k, v in extra.items() if k in ("ge", "le", "gt", "lt")}  # type: ignore[arg-type]
-        if not bounds:
-            return value
-        for x in _numbers(value):
-            if isinstance(x, Dist):
-                lo, hi = x.support()
-                if _outside(lo, bounds) or _outside(hi, bounds):
-                    raise ValueError(f"the distribution's support [{lo:g}, {hi:g}] must lie within "
-                                     f"{_range_text(bounds)}; truncate it with low/high")
-            elif isinstance(x, int | float) and not isinstance(x, bool) and (
-                    math.isnan(x) or _outside(float(x), bounds)):
-                    raise ValueError(f"must be {_range_text(bounds)} ({extra.get('unit')})")
+        if bounds:
+            _check_range(value, bounds, str(extra.get("unit")))
         return value
 
 
-def _numbers(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        yield from value.values()
-    elif isinstance(value, list | tuple):
-        yield from value
-    else:
-        yield value
+PerYear = bounded("unit/yr", ge=0)
+Rate = Annotated[float, Field(ge=0, le=2)]
+Weight = Annotated[float, Field(ge=0)]
 
 
 # --- markets and commodities --------------------------------------------------------------
@@ -141,7 +153,7 @@ class Commodity(Model):
 
 class ProjectPhase(Model):
     label: str
-    output: dict[str, Num] = param(unit="unit/yr", ge=0, doc="Nameplate output this phase adds, per commodity.")
+    output: dict[str, PerYear] = param(unit="unit/yr", ge=0, doc="Nameplate output this phase adds, per commodity.")
     capex_usd: Num = param(unit="USD", ge=0, doc="Capital cost at plan (before overrun).")
     opex_usd_per_year: Num = param(unit="USD/yr", ge=0, doc="Operating cost at design output (scales with output).")
     lead_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="From eligibility to financing close (FID) at reference confidence; low confidence stretches it.")
@@ -179,7 +191,7 @@ class RampClass(Model):
 class Refinery(Model):
     enabled: bool = True
     label: str
-    capacity: dict[str, Num] = param(unit="unit/yr", ge=0, doc="Feed it can process per commodity at design.")
+    capacity: dict[str, PerYear] = param(unit="unit/yr", ge=0, doc="Feed it can process per commodity at design.")
     lead_years: Num = param(unit="yr", ge=0, le=40, doc="From the start date to financing close at reference confidence.")
     build_years: Num = param(unit="yr", gt=0, le=30, doc="Planned construction time.")
     schedule_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on build time.")
@@ -201,8 +213,8 @@ class RouteShares(Model):
 
 class Processing(Model):
     refinery: Refinery
-    foreign_capacity: dict[Literal["china", "us", "other"], dict[str, Num]] = param(
-        unit="unit/yr", doc="Feed from Pakistan each foreign route can take per year, per commodity.")
+    foreign_capacity: dict[Literal["china", "us", "other"], dict[str, PerYear]] = param(
+        unit="unit/yr", ge=0, doc="Feed from Pakistan each foreign route can take per year, per commodity.")
     routing: dict[str, RouteShares] = Field(description="Intended split of each commodity's output across routes.")
     domestic_sales_us_share: Num = param(unit="0-1", ge=0, le=1, doc="Share of domestically refined product sold to the United States.")
     other_discount: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold to other markets, relative to the reference price.")
@@ -347,8 +359,8 @@ class Tariff(Model):
     schedule: list[TariffStep] = Field(default_factory=list)
     changes_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate of random policy changes.")
     withdraw_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance a policy change withdraws the exemption (if in force).")
-    new_rates: list[float] = param(unit="0-1", ge=0, le=2, doc="Reciprocal rates a policy change may set; one is drawn at each change.")
-    new_rate_weights: list[float] | None = param(None, unit="weight", ge=0, doc="Relative chances of new_rates (equal if empty).")
+    new_rates: list[Rate] = param(unit="0-1", ge=0, le=2, doc="Reciprocal rates a policy change may set; one is drawn at each change.")
+    new_rate_weights: list[Weight] | None = param(None, unit="weight", ge=0, doc="Relative chances of new_rates (equal if empty).")
     restore_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate at which a withdrawn exemption is restored.")
     exporter_incidence: Num = param(unit="0-1", ge=0, le=1, doc="Share of the duty borne by the Pakistani exporter.")
     diversion_per_unit_rate: Num = param(unit="share per unit rate", ge=0, le=5, doc="Share of U.S.-bound product diverted to other markets per unit of tariff it faces.")
