@@ -154,7 +154,7 @@ def test_survival_chart(run) -> None:
     assert any(f"{never2} of {len(outcomes)}" in t and "censored" in t for t in legend_text)
     assert any(f"{never3} of {len(outcomes)}" in t for t in legend_text)
     assert any("2\u20133 years" in t for t in legend_text)
-    assert any("year 10" in t for t in legend_text)
+    assert any("after a decade" in t for t in legend_text)
     assert any("confidence" in t for t in legend_text)
 
 

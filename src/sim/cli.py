@@ -128,7 +128,7 @@ def trace(
     outcome.add_column("value", justify="right")
     outcome.add_column("unit")
     for name, value in rep.outcome.items():
-        outcome.add_row(name, _number(name, value), _unit(name) if isinstance(value, float) else "")
+        outcome.add_row(name, _number(name, value), "" if isinstance(value, bool) else _unit(name))
     out.print(outcome)
 
 
@@ -138,6 +138,8 @@ def _number(name: str, value: object) -> str:
         return str(value).lower()
     if isinstance(value, float) and math.isnan(value):
         return "not reached" if name.startswith(("phase", "stall")) else "-"
+    if isinstance(value, int) and display(name).scale == 1:
+        return f"{value:,}"
     if isinstance(value, int | float):
         x = float(value) / display(name).scale
         size = abs(x)

@@ -348,5 +348,10 @@ def _parse_choice(raw: dict[str, Any]) -> Choice:
     return Choice(vals, w)
 
 
+def draw(value: float | Dist, rng: Any) -> float:
+    """A number as it is, or one draw from a distribution with ``rng``."""
+    return value.ppf(float(rng.random())) if isinstance(value, Dist) else float(value)
+
+
 def dump_number(value: float | Dist) -> float | dict[str, Any]:
     return value.to_dict() if isinstance(value, Dist) else value

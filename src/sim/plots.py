@@ -43,7 +43,7 @@ PHASE_LINESTYLES: dict[int, object] = {2: "-", 3: (0, (6, 2))}
 
 NOMINAL_WINDOWS: dict[int, tuple[float, float, str]] = {
     2: (2.0, 3.0, "after 2\u20133 years"),
-    3: (9.5, 10.5, "from about year 10"),
+    3: (7.0, 11.0, "2\u20133 + 5\u20137 years; 'after a decade'"),
 }
 """When the sources expect each phase to begin: (start, end, wording), in years since start."""
 
@@ -157,7 +157,7 @@ def _format_number(value: float, *, whole: bool = False) -> str:
         return f"{value:,.0f}"
     if magnitude >= 10:
         return f"{value:.1f}"
-    return f"{value:.2f}" if magnitude < 1 else f"{value:.1f}"
+    return f"{value:.2f}" if magnitude < 10 else f"{value:.1f}"
 
 
 def fan_chart(

@@ -1,7 +1,8 @@
 """Drawing one replication's inputs from a scenario's distributions.
 
 A scenario may give any numeric parameter as a distribution. Before a replication runs,
-each such parameter is replaced by one draw, made by inverse transform from a uniform
+each such parameter (except the few drawn by the model at every event, see
+:data:`sim.schema.PerEvent`) is replaced by one draw, made by inverse transform from a uniform
 number that belongs to the parameter's dotted path (``projects.reko_diq.phases.1.build_years``)
 and to the replication. The result is an ordinary scenario holding plain numbers, which is
 what the engine reads, and a mapping from dotted path to drawn value, which is saved beside
@@ -16,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .distributions import Dist
-from .schema import Scenario
+from .schema import PER_EVENT, Scenario
 from .streams import Streams
 
 Path = tuple[str | int, ...]
@@ -30,7 +31,9 @@ def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, Dist]]:
     if isinstance(obj, Dist):
         yield path, obj
     elif isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
+        for name, field in type(obj).model_fields.items():
+            if PER_EVENT in field.metadata:
+                continue  # drawn by the model at each event, not once per replication
             yield from _walk(getattr(obj, name), (*path, name))
     elif isinstance(obj, dict):
         for k, v in obj.items():

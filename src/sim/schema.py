@@ -1,8 +1,10 @@
 """The scenario schema: every input of the model, with its unit and its bounds.
 
 A scenario file is validated once, at the boundary, into these frozen pydantic models;
-the engine never sees raw YAML. Every numeric field is a :data:`Num`: a plain number or a
-distribution (see :mod:`sim.distributions`) sampled once per replication. Each field
+the engine never sees raw YAML. Most numeric fields are a :data:`Num`: a plain number or a
+distribution (see :mod:`sim.distributions`) sampled once per replication; a few, such as
+how long one incident stops a site, are :data:`PerEvent`: drawn anew at every event.
+Structural numbers (the horizon, a ramp-up class, the price step) are plain numbers. Each field
 declares its unit and its admissible range with :func:`param`; the range applies to a plain
 number and to the whole support of a distribution. Unknown keys are errors, not warnings.
 
@@ -44,6 +46,23 @@ Num = Annotated[
 ]
 """A number, or a distribution sampled once per replication."""
 
+
+
+class _DrawnPerEvent:
+    """Marks a number the model draws afresh at every event it applies to."""
+
+
+PER_EVENT = _DrawnPerEvent()
+
+PerEvent = Annotated[
+    float | Dist,
+    PlainValidator(parse_number),
+    PlainSerializer(dump_number),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "object"}]}),
+    PER_EVENT,
+]
+"""A number, or a distribution drawn anew at each event (each incident, each outage)."""
+
 When = date | float
 """A calendar date, or model years since the scenario's start date."""
 
@@ -63,7 +82,7 @@ def param(default: Any = ..., *, unit: str, doc: str, ge: float | None = None,
     return Field(default, description=doc, json_schema_extra={"unit": unit, **bounds})
 
 
-def _range_text(b: dict[str, float]) -> str:
+def range_text(b: dict[str, float]) -> str:
     parts = []
     if "ge" in b:
         parts.append(f">= {b['ge']:g}")
@@ -88,10 +107,10 @@ def _check_range(x: Any, bounds: dict[str, float], unit: str) -> None:
         if _outside(lo, bounds) or _outside(hi, bounds):
             hint = "; truncate it with low/high" if x.kind in ("normal", "lognormal") else ""
             raise ValueError(f"the distribution's support [{lo:g}, {hi:g}] must lie within "
-                             f"{_range_text(bounds)}{hint}")
+                             f"{range_text(bounds)}{hint}")
     elif isinstance(x, int | float) and not isinstance(x, bool) and (
             math.isnan(x) or _outside(float(x), bounds)):
-        raise ValueError(f"must be {_range_text(bounds)} ({unit})")
+        raise ValueError(f"must be {range_text(bounds)} ({unit})")
 
 
 def bounded(unit: str, **bounds: float) -> Any:
@@ -136,7 +155,7 @@ class Market(Model):
 
 
 class Commodity(Model):
-    label: str = Field(description="Name shown in tables and plots.")
+    label: str = Field(description="Descriptive name (documentation only).")
     unit: Literal["t", "oz"] = Field(description="Unit of output and of the price.")
     price_usd: Num = param(unit="USD/unit", gt=0, doc="Price of the refined product at the start date.")
     long_run_price_usd: Num = param(unit="USD/unit", gt=0, doc="Level the log-price reverts to.")
@@ -166,7 +185,7 @@ class ProjectPhase(Model):
 class Project(Model):
     label: str
     province: str = Field(description="Province; its security process applies (if configured).")
-    port: str = Field(description="Port of export (Karachi, Port Qasim, Gwadar).")
+    port: str = Field(description="Port of export (Karachi, Port Qasim, Gwadar); descriptive: logistics routes are not yet modelled apart from outages.")
     stage: Stage = Field(description="Stage at the start date.")
     exploration_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="Time in exploration, if it starts there.")
     feasibility_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="Time in feasibility, if it starts at or before it.")
@@ -262,7 +281,7 @@ class Confidence(Model):
 class Infrastructure(Model):
     enabled: bool = True
     outages_per_site_year: Num = param(unit="1/yr", ge=0, le=100, doc="Power, water or logistics outages per operating site per year (Poisson).")
-    outage_days: Num = param(unit="d", ge=0, le=365, doc="Length of one outage.")
+    outage_days: PerEvent = param(unit="d", ge=0, le=365, doc="Length of one outage; a distribution is drawn anew for each outage.")
 
 
 class Economy(Model):
@@ -294,7 +313,7 @@ class ProvinceSecurity(Model):
 
 
 class Consequence(Model):
-    downtime_days: Num = param(unit="d", ge=0, le=730, doc="Site suspension (or logistics stoppage) it causes.")
+    downtime_days: PerEvent = param(unit="d", ge=0, le=730, doc="Site suspension (or logistics stoppage) it causes; a distribution is drawn anew for each incident.")
     confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Immediate drop in investor confidence.")
     staff_withdrawal_years: Num = param(0.0, unit="yr", ge=0, le=10, doc="How long foreign staff stay withdrawn.")
     output_loss: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost while staff are withdrawn.")

@@ -1,7 +1,8 @@
 """Infrastructure: power, water and logistics outages at the sites.
 
 Each active site (being built or producing) suffers outages as a Poisson process at
-``outages_per_site_year``; an outage suspends the site for ``outage_days``. Overlapping
+``outages_per_site_year``; an outage suspends the site for ``outage_days`` (a distribution
+is drawn anew for each outage). Overlapping
 outages merge, so with rate ``lambda`` and a fixed length ``d`` a site is down a share
 ``1 - exp(-lambda d)`` of the time in the long run: the closed form the tests check.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..distributions import draw
 from ..schema import Infrastructure
 from .hazard import VaryingRatePoisson
 
@@ -39,6 +41,6 @@ class InfrastructureRun:
         sites = [s for s in w.projects if s.active]
         rng = w.streams("infrastructure:sites")
         site = sites[int(rng.integers(len(sites)))]
-        days = float(self.spec.outage_days)
+        days = draw(self.spec.outage_days, rng)
         site.suspend(w.env.now, days)
         w.note("infrastructure", f"outage at {site.key}: {days:.1f} days")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..distributions import draw
 from ..schema import ProvinceSecurity, Security
 from .hazard import VaryingRatePoisson
 
@@ -146,11 +147,12 @@ class SecurityRun:
         severity = SEVERITIES[int(np.searchsorted(self._severity_cdf, rng.random()))]
         c = self.spec.consequences[severity]  # type: ignore[index]
         now = w.env.now
-        site.suspend(now, float(c.downtime_days))
+        days = draw(c.downtime_days, rng)
+        site.suspend(now, days)
         site.withdraw_staff(now, float(c.staff_withdrawal_years), float(c.output_loss))
         site.raise_security_cost(now, float(c.cost_rise_usd_per_year))
         self.incidents += 1
         w.ledger.incident()
         w.confidence.drop(now, float(c.confidence_drop))
-        w.note("security", f"{severity} incident at {site.key}: {float(c.downtime_days):.0f} days lost")
+        w.note("security", f"{severity} incident at {site.key}: {days:.0f} days lost")
         w.program.check()

@@ -1,0 +1,564 @@
+"""Reference tables for the documentation, generated from the code so that they cannot drift.
+
+The README documents every scenario parameter and every output column. Writing those
+tables by hand would let them fall behind the schema the first time a field is added or a
+unit corrected, so they are generated here instead, from the same objects the program
+uses: the pydantic classes of :mod:`sim.schema` (each field's description, unit and
+bounds), the column lists of :mod:`sim.outputs`, and the shipped baseline scenario.
+
+:func:`parameter_rows` walks the schema from :class:`~sim.schema.Scenario` down to its
+leaf fields and returns one row per leaf, addressed by its dotted path. Where the schema
+holds a mapping whose keys the scenario chooses (commodities, projects, provinces, ...)
+the path carries a placeholder such as ``<commodity>``; where it holds a list of sections
+(a project's phases, scheduled events) it carries ``<i>``. Given a scenario, the same walk
+follows the scenario's actual keys and list items instead and adds each leaf's value.
+
+:func:`baseline_sources` pairs each value set in ``scenarios/baseline.yaml`` with the
+``# source:`` or ``# assumption:`` note written beside it (on the same line, on the comment
+lines just above its key, or on the line of an enclosing key, for notes such as "assumption
+throughout"). It reads the comments from the file text and takes the line of each key
+from the scenario loader, so it needs no YAML parsing of its own.
+
+:func:`render_readme_sections` produces the Markdown that goes between the marker
+comments in the README, and :func:`update_readme` rewrites those sections in place. A
+test compares the README with a fresh rendering, so a schema change that is not carried
+into the README fails the test suite.
+
+A few schema fields carry no description (labels, switches, dates of scheduled events).
+Their meaning is supplied by :data:`EXTRA_MEANINGS` below; a new undocumented field has
+none, and the test that every row has a meaning points to it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from .distributions import Dist
+from .outputs import OUTCOMES, TIMESERIES, Column
+from .schema import Scenario, range_text
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The project folder (holding README.md and scenarios/) when run from a source checkout."""
+
+BASELINE = "scenarios/baseline.yaml"
+
+MARKERS: dict[str, tuple[str, str]] = {
+    "parameters": ("<!-- parameters:start -->", "<!-- parameters:end -->"),
+    "outputs": ("<!-- outputs:start -->", "<!-- outputs:end -->"),
+}
+"""The README sections this module owns, each between a start and an end marker."""
+
+REGENERATE = 'python -c "from sim.reference import update_readme; update_readme()"'
+"""The command that rewrites the generated README sections."""
+
+KEY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "commodities": ("commodity",),
+    "projects": ("project",),
+    "output": ("commodity",),
+    "capacity": ("commodity",),
+    "foreign_capacity": ("route", "commodity"),
+    "routing": ("commodity",),
+    "ramp_up_classes": ("class",),
+    "provinces": ("province",),
+    "consequences": ("severity",),
+}
+"""Placeholder path segments for mappings whose keys a scenario chooses, by field name."""
+
+EXTRA_MEANINGS: dict[str, str] = {
+    "Scenario.name": "Name used in titles and as the default output folder; the file's name "
+                     "(without .yaml) when not given.",
+    "Scenario.description": "Free text describing the scenario; not used by the model.",
+    "ProjectPhase.label": "Name of the phase, used in the event log of `sim trace`.",
+    "Project.label": "Descriptive name of the project.",
+    "Refinery.enabled": "Whether the domestic refinery is pursued at all; if false it never "
+                        "closes financing or runs, and its share of output goes abroad.",
+    "Refinery.label": "Descriptive name of the refinery.",
+    "ProvinceSecurity.initial_regime": "Security regime of the province at the start date.",
+    "Infrastructure.enabled": "Switch for power, water and logistics outages.",
+    "Security.enabled": "Switch for the security shock family (attacks on the sector).",
+    "Refining.initial_regime": "China's export-control regime at the start date.",
+    "Refining.enabled": "Switch for China's export-control regime; when off the regime stays "
+                        "open and the technology ban is lifted.",
+    "ScheduledRegime.date": "When China's regime changes (a date, or model years).",
+    "ScheduledRegime.regime": "The regime it changes to.",
+    "Tariff.enabled": "Switch for the U.S. tariff shock family; when off there are no duties.",
+    "TariffStep.date": "When the scheduled rate takes effect (a date, or model years).",
+}
+"""Meanings for schema fields that carry no description of their own."""
+
+_NUMBER_TYPE = "number or distribution"
+_NONE = type(None)
+
+
+# --- walking the schema ----------------------------------------------------------------
+
+def _strip(annotation: Any) -> Any:
+    """The type inside ``Annotated[...]`` (the validators and serializers dropped)."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _options(annotation: Any) -> tuple[list[Any], bool]:
+    """The alternatives of a union (each stripped of ``Annotated``), and whether None is one."""
+    annotation = _strip(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [_strip(a) for a in typing.get_args(annotation)]
+    else:
+        args = [annotation]
+    optional = _NONE in args
+    flat: list[Any] = []
+    for a in args:
+        if a is _NONE:
+            continue
+        if typing.get_origin(a) in (typing.Union, types.UnionType):
+            flat.extend(_strip(x) for x in typing.get_args(a) if x is not _NONE)
+        else:
+            flat.append(a)
+    return flat, optional
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _type_text(annotation: Any) -> str:
+    """How a leaf's type reads in the reference: number or distribution, date, text, ..."""
+    options, optional = _options(annotation)
+    text = _describe_options(options)
+    return f"{text}, or empty" if optional else text
+
+
+def _describe_options(options: list[Any]) -> str:
+    if Dist in options:
+        return _NUMBER_TYPE
+    if set(options) == {date, float}:
+        return "date (YYYY-MM-DD) or model years"
+    if len(options) != 1:
+        return " or ".join(_describe_options([o]) for o in options)
+    only = options[0]
+    origin = typing.get_origin(only)
+    if origin is Literal:
+        return "one of: " + ", ".join(str(v) for v in typing.get_args(only))
+    if origin is list:
+        return "list of " + _plural(_describe_options([_strip(typing.get_args(only)[0])]))
+    names = {bool: "true/false", int: "whole number", float: "number", str: "text", date: "date"}
+    if only in names:
+        return names[only]
+    return getattr(only, "__name__", str(only))
+
+
+def _plural(text: str) -> str:
+    return {"number": "numbers", "whole number": "whole numbers", "text": "texts",
+            "date": "dates", _NUMBER_TYPE: "numbers or distributions"}.get(text, text)
+
+
+def _unit(field: FieldInfo, annotation: Any) -> str:
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and extra.get("unit"):
+        return str(extra["unit"])
+    options, _ = _options(annotation)
+    if date in options:
+        return "date" if float not in options else "date or yr"
+    return "-"
+
+
+def _bounds(field: FieldInfo) -> dict[str, float]:
+    extra = field.json_schema_extra
+    if not isinstance(extra, dict):
+        return {}
+    return {k: float(v) for k, v in extra.items()  # type: ignore[arg-type]
+            if k in ("ge", "gt", "le", "lt")}
+
+
+def _default_text(field: FieldInfo) -> str:
+    if field.default_factory is not None:
+        made = field.default_factory()  # type: ignore[call-arg]
+        return _value_text(made) if made not in ([], {}) else "empty"
+    if field.is_required():
+        return "required"
+    if field.default is None:
+        return "empty"
+    return _value_text(field.default)
+
+
+def _meaning(model: type[BaseModel], name: str, field: FieldInfo, context: str) -> str:
+    text = field.description or EXTRA_MEANINGS.get(f"{model.__name__}.{name}", "")
+    if context and text:
+        if len(text) > 1 and text[0].isupper() and text[1].islower():
+            text = text[0].lower() + text[1:]
+        text = f"{context.rstrip('.')}: {text}"
+    return text
+
+
+_MISSING = object()
+
+
+def _walk(model: type[BaseModel], pattern: tuple[str, ...], path: tuple[str, ...],
+          instance: Any, context: str) -> Iterator[dict[str, Any]]:
+    for name, field in model.model_fields.items():
+        value = getattr(instance, name) if instance is not _MISSING else _MISSING
+        yield from _field(model, name, field, field.annotation,
+                          (*pattern, name), (*path, name), value, context)
+
+
+def _field(model: type[BaseModel], name: str, field: FieldInfo, annotation: Any,
+           pattern: tuple[str, ...], path: tuple[str, ...], value: Any,
+           context: str) -> Iterator[dict[str, Any]]:
+    options, _ = _options(annotation)
+    only = options[0] if len(options) == 1 else None
+    if only is not None and _is_model(only):
+        if value is None:
+            return
+        inner = field.description or ""
+        yield from _walk(only, pattern, path, value, inner)
+        return
+    origin = typing.get_origin(only) if only is not None else None
+    if origin is dict:
+        yield from _mapping(model, name, field, only, pattern, path, value, depth=0)
+        return
+    if origin is list and _is_model(_strip(typing.get_args(only)[0])):
+        item = _strip(typing.get_args(only)[0])
+        if value is _MISSING:
+            yield from _walk(item, (*pattern, "<i>"), (*path, "<i>"), _MISSING, "")
+        else:
+            for i, entry in enumerate(value or []):
+                yield from _walk(item, (*pattern, "<i>"), (*path, str(i)), entry, "")
+        return
+    yield _row(model, name, field, annotation, pattern, path, value, context)
+
+
+def _mapping(model: type[BaseModel], name: str, field: FieldInfo, annotation: Any,
+             pattern: tuple[str, ...], path: tuple[str, ...], value: Any,
+             depth: int) -> Iterator[dict[str, Any]]:
+    """A ``dict[K, V]`` field: a placeholder segment for K, then V (a section or a leaf)."""
+    names = KEY_PLACEHOLDERS.get(name, ())
+    placeholder = f"<{names[depth]}>" if depth < len(names) else "<key>"
+    inner = _strip(typing.get_args(annotation)[1])
+    if value is _MISSING:
+        keys: list[tuple[str, Any]] = [(placeholder, _MISSING)]
+    else:
+        keys = [(str(k), v) for k, v in (value or {}).items()]
+    for key, entry in keys:
+        sub_pattern, sub_path = (*pattern, placeholder), (*path, key)
+        if _is_model(inner):
+            yield from _walk(inner, sub_pattern, sub_path, entry, "")
+        elif typing.get_origin(inner) is dict:
+            yield from _mapping(model, name, field, inner, sub_pattern, sub_path, entry,
+                                depth + 1)
+        else:
+            yield _row(model, name, field, inner, sub_pattern, sub_path, entry, "")
+
+
+def _row(model: type[BaseModel], name: str, field: FieldInfo, annotation: Any,
+         pattern: tuple[str, ...], path: tuple[str, ...], value: Any,
+         context: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "path": ".".join(path),
+        "unit": _unit(field, annotation),
+        "range": range_text(_bounds(field)),
+        "type": _type_text(annotation),
+        "meaning": _meaning(model, name, field, context),
+        "default": _default_text(field) if pattern[-1] == name else "required",
+        "model": model.__name__,
+        "field": name,
+    }
+    if value is not _MISSING:
+        row["pattern"] = ".".join(pattern)
+        row["value"] = _value_text(value)
+    return row
+
+
+def parameter_rows(scenario: Scenario | None = None) -> list[dict[str, Any]]:
+    """One row per leaf field of the scenario schema, in schema order.
+
+    Each row has ``path`` (dotted, with placeholders such as ``<commodity>`` and ``<i>``),
+    ``unit``, ``range`` (e.g. ``>= 0 and <= 40``; empty if unbounded), ``type``, ``meaning``,
+    ``default`` (the schema default, or ``required``), and ``model`` and ``field`` (the
+    schema class and field it comes from). Entries of a mapping or list are required once
+    the mapping or list has them, so their ``default`` is ``required``.
+
+    Given a scenario, the rows follow its actual keys and list items: ``path`` is concrete
+    (``projects.reko_diq.phases.1.build_years``), ``pattern`` is the placeholder path and
+    ``value`` is the scenario's value as text (a distribution as ``triangular(low=1, ...)``).
+    """
+    instance: Any = _MISSING if scenario is None else scenario
+    return list(_walk(Scenario, (), (), instance, ""))
+
+
+# --- values as text ----------------------------------------------------------------------
+
+def _number_text(x: float) -> str:
+    if math.isfinite(x) and x == round(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+def _value_text(value: Any) -> str:
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Dist):
+        return value.describe()
+    if isinstance(value, int | float):
+        return _number_text(float(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_text(v) for v in value) if value else "empty"
+    if isinstance(value, BaseModel):
+        return "(section)"
+    return str(value)
+
+
+# --- sources of the baseline values ------------------------------------------------------
+
+_NOTE = re.compile(r"^(source|assumption)\b", re.IGNORECASE)
+
+
+def _comment(line: str) -> str | None:
+    """The comment of a YAML line (after an unquoted ``#``), or None."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[i + 1:].strip()
+    return None
+
+
+def _note(comment: str | None) -> str:
+    return comment if comment and _NOTE.match(comment) else ""
+
+
+def _note_at(lines: list[str], number: int) -> str:
+    """The note for the key on line ``number`` (1-based): a ``source:`` or ``assumption:``
+    comment on the line itself, else the block of comment lines right above it (unless that
+    block is the file's opening comment)."""
+    if not 1 <= number <= len(lines):
+        return ""
+    own = _note(_comment(lines[number - 1]))
+    if own:
+        return own
+    k = number - 2
+    block: list[str] = []
+    while k >= 0 and lines[k].lstrip().startswith("#"):
+        block.insert(0, _comment(lines[k]) or "")
+        k -= 1
+    if k < 0:
+        return ""
+    return " ".join(b for b in block if b)
+
+
+def _locate(path: str | os.PathLike[str]) -> Path:
+    """``path`` as given if it exists or is absolute, else relative to the project folder."""
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else ROOT / p
+
+
+def _file_notes(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Every path set in the scenario file (and the files it extends), with its note or ""."""
+    from .scenario import resolve_document
+
+    _, locations = resolve_document(_locate(path))
+    texts: dict[str, list[str]] = {}
+    own: dict[tuple[str, ...], str] = {}
+    for loc, (file, line) in locations.items():
+        if file == "--set" or line is None:
+            continue
+        if file not in texts:
+            texts[file] = Path(file).read_text(encoding="utf-8").splitlines()
+        own[tuple(str(p) for p in loc)] = _note_at(texts[file], line)
+    notes: dict[str, str] = {}
+    for key in own:
+        found = ""
+        for n in range(len(key), 0, -1):
+            found = own.get(key[:n], "")
+            if found:
+                break
+        notes[".".join(key)] = found
+    return notes
+
+
+def baseline_sources(path: str | os.PathLike[str] = BASELINE) -> dict[str, str]:
+    """The ``source:`` or ``assumption:`` note of each value set in a scenario file.
+
+    Keys are dotted paths as in the outcome table (``projects.reko_diq.phases.0.capex_usd``);
+    values are the note's text. A value takes the ``source:`` or ``assumption:`` comment on
+    its own line, else the comment lines just above its key, else the note of the nearest
+    enclosing key (so ``foreign_capacity:  # assumption throughout`` covers every capacity
+    beneath it). Values with no note are left out. Best effort: comments are matched to keys
+    by the line the scenario loader records for each key.
+    """
+    return {k: v for k, v in _file_notes(path).items() if v}
+
+
+# --- Markdown ----------------------------------------------------------------------------
+
+def _cell(text: str) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ").strip() or "–"
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else "–"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+_SECTION_TITLES: dict[str, str] = {
+    "": "General",
+    "market": "Market",
+    "commodities": "Commodities",
+    "projects": "Projects",
+    "processing": "Processing and routing",
+    "ramp_up_classes": "Ramp-up classes",
+    "program": "Programme phase gates",
+    "confidence": "Investor confidence",
+    "infrastructure": "Infrastructure",
+    "economy": "Economy",
+    "shocks.security": "Security shock",
+    "shocks.refining": "Refining-dependency shock (China's export controls)",
+    "shocks.tariff": "Tariff shock",
+}
+
+
+def _section(path: str) -> str:
+    parts = path.split(".")
+    if len(parts) == 1:
+        return ""
+    if parts[0] == "shocks":
+        return ".".join(parts[:2])
+    return parts[0]
+
+
+def _title(section: str) -> str:
+    return _SECTION_TITLES.get(section, section.replace("_", " ").replace(".", ": ").capitalize())
+
+
+def parameter_markdown(baseline: str | os.PathLike[str] | None = BASELINE) -> str:
+    """The parameter reference as Markdown: one table per section of the schema, then the
+    baseline scenario's values with their sources (left out if ``baseline`` is None)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in parameter_rows():
+        groups.setdefault(_section(row["path"]), []).append(row)
+    parts = []
+    for section, rows in groups.items():
+        parts.append(f"### {_title(section)}")
+        parts.append(_table(
+            ("Parameter", "Unit", "Range", "Type", "Default", "Meaning"),
+            [(_code(r["path"]), _cell(r["unit"]), _cell(r["range"]), _cell(r["type"]),
+              _cell(r["default"]), _cell(r["meaning"])) for r in rows]))
+    if baseline is not None:
+        parts.append(_baseline_markdown(baseline))
+    return "\n\n".join(parts) + "\n"
+
+
+def _baseline_markdown(path: str | os.PathLike[str]) -> str:
+    from .scenario import load_scenario
+
+    scenario = load_scenario(_locate(path))
+    notes = _file_notes(path)
+    goods = {k: c.unit for k, c in scenario.commodities.items()}  # type: ignore[attr-defined]
+    rows = []
+    for r in parameter_rows(scenario):  # type: ignore[arg-type]
+        if r["path"] in ("name", "description"):
+            continue
+        if r["path"] in notes:
+            source = notes[r["path"]]
+        else:
+            source = "schema default" if r["value"] == r["default"] else ""
+        rows.append((_code(r["path"]), _cell(r["value"]), _cell(_commodity_unit(r, goods)),
+                     _cell(source)))
+    shown = Path(path).as_posix() if not Path(path).is_absolute() else Path(path).name
+    intro = (f"### Baseline values and their sources\n\n"
+             f"The values of `{shown}`, with the `source:` or `assumption:` note written beside "
+             "each in the file (a note on an enclosing key covers everything beneath it). "
+             "\"schema default\" marks a value the file leaves to the schema.")
+    return intro + "\n\n" + _table(("Parameter", "Baseline value", "Unit", "Source or assumption"),
+                                   rows)
+
+
+def _commodity_unit(row: dict[str, Any], goods: dict[str, str]) -> str:
+    """The row's unit with "unit" replaced by its commodity's unit (``USD/unit`` -> ``USD/t``)."""
+    pattern, path = row["pattern"].split("."), row["path"].split(".")
+    if "<commodity>" in pattern and len(pattern) == len(path):
+        good = goods.get(path[pattern.index("<commodity>")])
+        if good:
+            return re.sub(r"\bunit\b", good, row["unit"])
+    return str(row["unit"])
+
+
+def _column_table(columns: tuple[Column, ...]) -> str:
+    return _table(("Column", "Unit", "Meaning"),
+                  [(_code(c.name), _cell(c.unit), _cell(c.meaning)) for c in columns])
+
+
+def output_markdown() -> str:
+    """The output columns as Markdown: the outcome table, then the yearly time series."""
+    return (
+        "### `outcomes.parquet`: one row per replication\n\n"
+        + _column_table(OUTCOMES)
+        + "\n\nAfter these comes one column per uncertain input, named by its dotted path "
+        "(for example `projects.reko_diq.phases.1.build_years`), holding the value drawn "
+        "for that replication.\n\n"
+        "### `timeseries.parquet`: one row per replication and model year\n\n"
+        + _column_table(TIMESERIES)
+        + "\n"
+    )
+
+
+def render_readme_sections(baseline: str | os.PathLike[str] | None = BASELINE) -> dict[str, str]:
+    """The generated README sections, by marker name: ``parameters`` and ``outputs``."""
+    return {"parameters": parameter_markdown(baseline), "outputs": output_markdown()}
+
+
+def readme_section(text: str, name: str) -> str:
+    """The text between the ``name`` markers of a README (without the markers)."""
+    start, end = MARKERS[name]
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise ValueError(f"README has no '{start}' ... '{end}' section")
+    return text[i + len(start):j].strip("\n") + "\n"
+
+
+def replace_sections(text: str, sections: Mapping[str, str]) -> str:
+    """``text`` with the content between each pair of markers replaced."""
+    for name, body in sections.items():
+        start, end = MARKERS[name]
+        i, j = text.find(start), text.find(end)
+        if i < 0 or j < i:
+            raise ValueError(f"README has no '{start}' ... '{end}' section")
+        text = text[:i + len(start)] + "\n\n" + body.strip("\n") + "\n\n" + text[j:]
+    return text
+
+
+def update_readme(path: str | os.PathLike[str] = "README.md") -> bool:
+    """Rewrite the generated sections of the README in place; True if anything changed."""
+    target = _locate(path)
+    text = target.read_text(encoding="utf-8")
+    new = replace_sections(text, render_readme_sections())
+    if new == text:
+        return False
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, target)
+    return True

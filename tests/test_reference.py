@@ -1,0 +1,188 @@
+"""The generated reference tables: complete, and the same as what the README shows."""
+
+from __future__ import annotations
+
+import textwrap
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from sim import outputs, reference
+from sim.sampling import dotted, uncertain_inputs
+from sim.scenario import load_scenario
+from sim.schema import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+# --- an independent walk of the schema ---------------------------------------------------
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Every pydantic model class mentioned anywhere in a type annotation."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found += _models_in(arg)
+    return found
+
+
+def _leaves(model: type[BaseModel]) -> list[tuple[str, str]]:
+    """(class, field) of every leaf reachable from ``model``, once per path to it."""
+    out: list[tuple[str, str]] = []
+    for name, field in model.model_fields.items():
+        inner = _models_in(field.annotation)
+        if inner:
+            for sub in inner:
+                out += _leaves(sub)
+        else:
+            out.append((model.__name__, name))
+    return out
+
+
+def test_every_leaf_field_of_the_schema_has_one_row() -> None:
+    rows = reference.parameter_rows()
+    expected = _leaves(Scenario)
+    assert len(rows) == len(expected)
+    assert sorted((r["model"], r["field"]) for r in rows) == sorted(expected)
+    assert len({r["path"] for r in rows}) == len(rows), "paths must be unique"
+
+
+def test_every_row_has_a_unit_a_meaning_and_a_type() -> None:
+    for row in reference.parameter_rows():
+        where = f"{row['path']} ({row['model']}.{row['field']})"
+        assert row["unit"].strip(), f"{where} has no unit"
+        assert row["meaning"].strip(), (
+            f"{where} has no meaning: give the field a description in sim/schema.py "
+            "or an entry in sim.reference.EXTRA_MEANINGS")
+        assert row["type"].strip() and row["default"].strip(), where
+
+
+def test_paths_use_placeholders_for_keys_and_list_items() -> None:
+    rows = {r["path"]: r for r in reference.parameter_rows()}
+    build = rows["projects.<project>.phases.<i>.build_years"]
+    assert build["unit"] == "yr"
+    assert build["range"] == "> 0 and <= 30"
+    assert build["type"].startswith("number or distribution")
+    assert build["default"] == "empty"
+    assert rows["projects.<project>.phases.<i>.lead_years"]["range"] == ">= 0 and <= 40"
+    assert rows["projects.<project>.phases.<i>.lead_years"]["default"] == "0"
+    assert rows["horizon_years"]["default"] == "required"
+    assert rows["shocks.security.provinces.<province>.initial_regime"]["type"] == (
+        "one of: calm, elevated, crisis")
+    assert rows["start_date"]["type"] == "date"
+    for path in ("commodities.<commodity>.price_usd",
+                 "processing.foreign_capacity.<route>.<commodity>",
+                 "ramp_up_classes.<class>.median_years",
+                 "shocks.security.consequences.<severity>.downtime_days",
+                 "shocks.tariff.schedule.<i>.rate"):
+        assert path in rows
+
+
+def test_rows_for_a_scenario_follow_its_keys_and_show_its_values() -> None:
+    scenario = load_scenario(BASELINE)
+    rows = {r["path"]: r for r in reference.parameter_rows(scenario)}  # type: ignore[arg-type]
+    assert rows["projects.reko_diq.phases.0.capex_usd"]["value"] == "5,500,000,000"
+    assert rows["projects.reko_diq.phases.0.capex_usd"]["pattern"] == (
+        "projects.<project>.phases.<i>.capex_usd")
+    assert rows["start_date"]["value"] == "2025-10-02"
+    assert rows["shocks.tariff.new_rates"]["value"] == "0.1, 0.19, 0.29"
+    # every uncertain input (a column of the outcome table) is a row, shown as its distribution
+    for path, dist in uncertain_inputs(scenario):  # type: ignore[arg-type]
+        assert rows[dotted(path)]["value"] == dist.describe()
+
+
+# --- sources of the baseline values ------------------------------------------------------
+
+def test_baseline_sources_reads_the_notes_beside_the_values() -> None:
+    notes = reference.baseline_sources(BASELINE)
+    assert notes["start_date"].startswith("source: first consignment")
+    assert notes["discount_rate"].startswith("assumption")
+    # a note on an enclosing key covers everything beneath it
+    assert notes["confidence.stall_floor"].startswith("assumption throughout")
+    # a comment line above a key
+    assert "consignment-scale" in notes["projects.pilot.phases.0.output.copper"]
+    # a note on a flow mapping covers its entries
+    assert notes["ramp_up_classes.4.plateau"].startswith("source:")
+    assert all(notes.values())
+
+
+def test_baseline_sources_on_a_small_file(tmp_path: Path) -> None:
+    path = tmp_path / "notes.yaml"
+    path.write_text(textwrap.dedent("""\
+        # Opening comment: not the note of the first key.
+        start: 1
+        report: 2                # source: a report (2025)
+        label: "A # in quotes"   # assumption: quoted hashes are not comments
+        group:                   # assumption throughout: one note for all
+          a: 1
+          b: 2                   # source: b's own note
+        items:
+          # assumption: the comment above an item's key
+          - x: 1
+            y: 2                 # a comment that is no note
+        plain: 3                 # just a remark
+        """), encoding="utf-8")
+    notes = reference.baseline_sources(path)
+    assert notes == {
+        "report": "source: a report (2025)",
+        "label": "assumption: quoted hashes are not comments",
+        "group": "assumption throughout: one note for all",
+        "group.a": "assumption throughout: one note for all",
+        "group.b": "source: b's own note",
+        "items.0": "assumption: the comment above an item's key",
+        "items.0.x": "assumption: the comment above an item's key",
+        "items.0.y": "assumption: the comment above an item's key",
+    }
+
+
+# --- the README --------------------------------------------------------------------------
+
+def test_readme_sections_match_the_code() -> None:
+    text = README.read_text(encoding="utf-8")
+    for name, body in reference.render_readme_sections().items():
+        shown = reference.readme_section(text, name)
+        assert shown == body, (
+            f"The '{name}' section of README.md is out of date with the code. "
+            f"Regenerate it from the project folder with: {reference.REGENERATE}")
+
+
+def test_every_output_column_is_in_the_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    for column in (*outputs.OUTCOMES, *outputs.TIMESERIES):
+        assert f"`{column.name}`" in text, f"output column {column.name} is not in README.md"
+
+
+def test_update_readme_rewrites_only_the_marked_sections(tmp_path: Path) -> None:
+    path = tmp_path / "README.md"
+    path.write_text("# Title\n\nBefore.\n\n<!-- parameters:start -->\nSTALE\n<!-- parameters:end -->"
+                    "\n\nBetween.\n\n<!-- outputs:start -->\n<!-- outputs:end -->\n\nAfter.\n",
+                    encoding="utf-8")
+    assert reference.update_readme(path) is True
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Title\n\nBefore.\n\n<!-- parameters:start -->\n")
+    assert "\nBetween.\n" in text and text.endswith("<!-- outputs:end -->\n\nAfter.\n")
+    assert "STALE" not in text
+    sections = reference.render_readme_sections()
+    for name, body in sections.items():
+        assert reference.readme_section(text, name) == body
+    assert reference.update_readme(path) is False  # a second run changes nothing
+
+
+def test_update_readme_refuses_a_file_without_markers(tmp_path: Path) -> None:
+    path = tmp_path / "README.md"
+    path.write_text("# Title\n\nNo generated sections here.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="parameters:start"):
+        reference.update_readme(path)
+    assert path.read_text(encoding="utf-8") == "# Title\n\nNo generated sections here.\n"
+
+
+def test_output_tables_list_every_column_with_its_unit() -> None:
+    text = reference.output_markdown()
+    for column in (*outputs.OUTCOMES, *outputs.TIMESERIES):
+        assert f"| `{column.name}` | {column.unit} |" in text
