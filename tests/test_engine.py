@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from conftest import SHOCKS_OFF, baseline, deterministic
+from conftest import SCENARIOS, SHOCKS_OFF, baseline, deterministic
 from sim.engine import run_replication
 from sim.model.world import World
 from sim.runner import run_many
 from sim.sampling import realize
+from sim.scenario import load_scenario
 from sim.streams import Streams
 
 H = 25
@@ -121,11 +122,20 @@ def _se_of_difference(a, b):
     return float(np.std(a - b, ddof=1) / math.sqrt(len(a)))
 
 
-def test_switching_security_off_never_lowers_exports_or_raises_stalling():
+def test_switching_security_off_never_lowers_exports():
     on, off = _paired(overrides_off={"shocks__security__enabled": False})
     diff = off.cumulative_export_value_usd - on.cumulative_export_value_usd
     assert diff.mean() > 0
     assert off.security_incidents.sum() == 0
+
+
+def test_switching_security_off_never_raises_stalling():
+    """In the escalation scenario, where programmes do stall."""
+    path = SCENARIOS / "security_escalation.yaml"
+    on = run_many(load_scenario(path), runs=RUNS, seed=21, workers=1).outcomes
+    off = run_many(load_scenario(path, {"shocks.security.enabled": False}), runs=RUNS, seed=21,
+                   workers=1).outcomes
+    assert on.stalled.sum() > 0
     assert off.stalled.sum() <= on.stalled.sum()
 
 
@@ -158,22 +168,28 @@ def test_more_attacks_never_make_outcomes_better_on_average():
 
 
 def test_higher_reciprocal_tariff_never_lowers_tariff_cost():
-    exempt_gone = {"shocks__tariff__exemption_active": False, "shocks__tariff__changes_per_year": 0.0}
-    low, high = _paired(overrides_on={**exempt_gone, "shocks__tariff__initial_rate": 0.10},
-                        overrides_off={**exempt_gone, "shocks__tariff__initial_rate": 0.29})
-    assert (high.tariff_cost_usd >= low.tariff_cost_usd - 1e-6).all()
-    assert high.tariff_cost_usd.mean() > low.tariff_cost_usd.mean()
+    """Across the schema's whole range (diversion saturates, so duties paid keep rising)."""
+    exempt_gone = {"shocks__tariff__exemption_active": False, "shocks__tariff__changes_per_year": 0.0,
+                   "shocks__tariff__restore_per_year": 0.0}
+    costs = [run_many(baseline(**exempt_gone, shocks__tariff__initial_rate=rate), runs=30, seed=21,
+                      workers=1).outcomes.tariff_cost_usd for rate in (0.1, 0.29, 0.5, 1.0, 2.0)]
+    for low, high in zip(costs, costs[1:], strict=False):
+        assert (high >= low - 1e-6).all()
+        assert high.mean() > low.mean()
 
 
 # --- the sources' timeline ------------------------------------------------------------
 
 
 def test_shocks_off_walk_the_nominal_timeline():
-    """Seed 004: Phase 1 (demonstration) 2-3 years, Phase 2 (scaling) 5-7 more, Phase 3 from ~10."""
+    """Seed 004: Phase 1 (demonstration) 2-3 years, Phase 2 (scaling) 5-7 more, Phase 3
+    "after a decade". The windows do not quite add up (2-3 + 5-7 ends by year 10), so the
+    baseline sits at the seam: Phase 2 may last up to half a year past 7 (tolerance)."""
     out = run_many(baseline(**{k.replace(".", "__"): v for k, v in SHOCKS_OFF.items()}),
                    runs=200, seed=8, workers=1).outcomes
     assert 2.0 <= out.phase2_year.median() <= 3.0
     assert 7.0 <= out.phase3_year.median() <= 11.0
+    assert 5.0 <= (out.phase3_year - out.phase2_year).median() <= 7.5
     assert not out.stalled.any()
 
 
@@ -181,3 +197,43 @@ def test_baseline_shocks_put_substantial_impact_a_decade_away():
     """Experts cited in seed 003: at least a decade before substantial impact."""
     out = run_many(baseline(), runs=200, seed=8, workers=1).outcomes
     assert out.phase3_year.median() >= 10.0
+
+
+# --- details the review asked to pin down ----------------------------------------------
+
+
+def test_incident_and_outage_lengths_are_drawn_per_event():
+    rep = run_replication(baseline(), seed=2, replication=3, trace=True)
+    outages = {text for _, source, text in rep.log if source == "infrastructure"}
+    lengths = {text.rsplit(": ", 1)[1] for text in outages}
+    assert len(lengths) > 5
+    assert "infrastructure.outage_days" not in rep.inputs
+
+
+def test_a_withdrawn_exemption_is_restored_at_its_rate():
+    scn = baseline(shocks__tariff__exemption_active=False, shocks__tariff__changes_per_year=0.0,
+                   shocks__tariff__restore_per_year=0.5)
+    restored = [any("exemption restored" in text for _, _, text in
+                    run_replication(scn, seed=4, replication=i, trace=True).log) for i in range(60)]
+    # P(restored within 25 years at 0.5/yr) = 1 - exp(-12.5), essentially 1.
+    assert all(restored)
+
+
+def test_yearly_phase_agrees_with_phase_years():
+    for i in range(40):
+        rep = run_replication(baseline(), seed=6, replication=i)
+        for k, phase in enumerate(rep.series["phase"], start=1):
+            expected = 1 + sum(1 for p in ("phase2_year", "phase3_year")
+                               if rep.outcome[p] == rep.outcome[p] and rep.outcome[p] <= k)
+            assert phase == expected, (i, k)
+        assert all(isinstance(rep.outcome[p], float) for p in ("phase2_year", "phase3_year"))
+
+
+def test_low_confidence_stretches_financing_lead_times():
+    calm = deterministic()
+    gloomy = deterministic({"confidence.initial": 0.25, "confidence.stall_floor": 0.0})
+    def fid(scn):
+        log = run_replication(scn, seed=1, replication=0, trace=True).log
+        return _times(log, "refinery", "financing closed")[0]
+    # Confidence 0.25 below the reference 0.5: lead progresses at 1 / (1 + 2 x 0.25) at first.
+    assert fid(gloomy) > fid(calm) * 1.2

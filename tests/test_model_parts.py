@@ -91,9 +91,13 @@ def test_confidence_stall_is_scheduled_only_if_it_stays_below_the_floor():
     c.drop(0.0, 0.35)  # dips to 0.15, back over 0.2 after ln(0.35/0.3) = 0.15 yr: no stall
     assert scheduled == []
     c2, scheduled2, stalled2 = _confidence(initial=0.15, stall_floor=0.2, stall_after_years=2.0)
-    c2.drop(1.0, 0.01)  # lasting level below the floor: stall two years after it went below
-    assert [t for t, _ in scheduled2] == [1.0 + 2.0]
+    # Below the floor from the start: the clock runs from t = 0, and a later drop keeps it.
+    assert [t for t, _ in scheduled2] == [2.0]
+    c2.drop(1.0, 0.01)
+    assert [t for t, _ in scheduled2] == [2.0, 2.0]
     scheduled2[0][1]()
+    assert stalled2 == []  # superseded by the later check
+    scheduled2[1][1]()
     assert stalled2 == [True]
     assert stalled == []
 

@@ -268,8 +268,8 @@ def _number(kind: str, key: str, raw: object) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise ValueError(f"{kind}: '{key}' must be a number (got {raw!r})")
     value = float(raw)
-    if math.isnan(value):
-        raise ValueError(f"{kind}: '{key}' must not be NaN")
+    if not math.isfinite(value):
+        raise ValueError(f"{kind}: '{key}' must be a finite number")
     return value
 
 
@@ -278,7 +278,9 @@ def parse_number(raw: object) -> float | Dist:
     if isinstance(raw, bool):
         raise ValueError("expected a number or a distribution, not true/false")
     if isinstance(raw, int | float):
-        return _number("value", "value", raw)
+        if not math.isfinite(raw):
+            raise ValueError("must be a finite number")
+        return float(raw)
     if isinstance(raw, Dist):
         return raw
     if not isinstance(raw, dict):

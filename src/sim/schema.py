@@ -202,7 +202,8 @@ class RampClass(Model):
     median_years: Num = param(unit="yr", gt=0, le=20, doc="Median time from commissioning to design output.")
     sigma: Num = param(unit="-", ge=0, le=3, doc="Log-sd of the time to design output across projects.")
     start_fraction: Num = param(unit="0-1", ge=0, le=1, doc="Output at commissioning, as a share of design.")
-    plateau: Num = param(1.0, unit="0-1", gt=0, le=1, doc="Share of design finally sustained.")
+    never_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of facilities that never reach design output.")
+    plateau: Num = param(1.0, unit="0-1", gt=0, le=1, doc="Share of design those facilities settle at.")
 
 
 # --- processing --------------------------------------------------------------------------
@@ -244,7 +245,7 @@ class Processing(Model):
 class Phase2Gate(Model):
     min_years: Num = param(unit="yr", ge=0, le=30, doc="Minimum time in Phase 1 (demonstration).")
     min_cumulative_exports_usd: Num = param(unit="USD", ge=0, doc="Pilot exports needed.")
-    require_verified_resource: bool = Field(True, description="At least one project verified to JORC / NI 43-101.")
+    require_verified_resource: bool = Field(True, description="At least one project not verified at the start has been verified to JORC / NI 43-101.")
     require_refinery_financing: bool = Field(True, description="The domestic refinery has closed financing.")
     min_confidence: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence needed.")
 
@@ -252,8 +253,8 @@ class Phase2Gate(Model):
 class Phase3Gate(Model):
     min_years_in_phase: Num = param(unit="yr", ge=0, le=30, doc="Minimum time in Phase 2 (commercial scaling).")
     require_refinery_running: bool = Field(True, description="The domestic refinery runs at its running threshold.")
-    min_export_rate_usd: Num = param(unit="USD/yr", ge=0, doc="Annual export run-rate needed.")
-    sustain_years: Num = param(unit="yr", ge=0, le=10, doc="How long the run-rate must hold.")
+    min_export_rate_usd: Num = param(unit="USD/yr", ge=0, doc="Export run-rate needed, averaged over the sustain period.")
+    sustain_years: Num = param(unit="yr", ge=0, le=10, doc="Trailing period over which exports must average the run-rate (at least one price step).")
     min_confidence: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence needed.")
 
 
@@ -451,10 +452,20 @@ class Scenario(Model):
         if self.processing.refinery.ramp_up_class not in self.ramp_up_classes:
             yield (("processing", "refinery", "ramp_up_class"), "no such ramp_up_classes entry",
                    self.processing.refinery.ramp_up_class)
-        for i, step in enumerate(self.shocks.tariff.schedule):
-            yield from self._in_horizon(("shocks", "tariff", "schedule", i, "date"), step.date)
-        for i, ev in enumerate(self.shocks.refining.scheduled):
-            yield from self._in_horizon(("shocks", "refining", "scheduled", i, "date"), ev.date)
+        security = self.shocks.security
+        if security.enabled:
+            for key, p in self.projects.items():
+                if p.province not in security.provinces:
+                    yield (("projects", key, "province"), "no security process for this province: add "
+                           f"shocks.security.provinces.{p.province} (its rates may be 0)", p.province)
+        refinery = self.processing.refinery
+        gates = self.program
+        if not refinery.enabled and gates.phase2.require_refinery_financing:
+            yield (("program", "phase2", "require_refinery_financing"),
+                   "the refinery is disabled, so this gate can never open", True)
+        if not refinery.enabled and gates.phase3.require_refinery_running:
+            yield (("program", "phase3", "require_refinery_running"),
+                   "the refinery is disabled, so this gate can never open", True)
         tariff = self.shocks.tariff
         if not tariff.new_rates:
             yield ("shocks", "tariff", "new_rates"), "needs at least one rate", tariff.new_rates
@@ -470,8 +481,3 @@ class Scenario(Model):
         if missing:
             yield (("shocks", "security", "consequences"),
                    f"missing consequences for {', '.join(sorted(missing))}", None)
-
-    def _in_horizon(self, path: tuple[str | int, ...], when: When) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
-        t = self.years(when)
-        if t > self.horizon_years:
-            yield path, f"lies after the horizon ({self.horizon_years} years from {self.start_date})", str(when)

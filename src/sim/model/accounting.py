@@ -10,7 +10,7 @@ current Chinese regime supports. The difference between the two is *domestic val
 added*: the value of the processing rungs performed in Pakistan.
 
 U.S.-bound product pays the duty the tariff regime sets for it (the exporter bears a
-share), and part of it is diverted to other markets in proportion to that duty. Cash flow
+share), and part of it is diverted to other markets, more the higher the duty. Cash flow
 (revenue less capex, opex, processing and security costs, and the exporter's share of
 duties) is discounted at the base rate plus the risk premium investor confidence implies.
 Flows are also added to the current model year's row of the time series.
@@ -19,6 +19,7 @@ Flows are also added to the current model year's row of the time series.
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,7 +47,7 @@ class Ledger:
             "export_value_usd", "export_value_us_usd", "export_value_china_usd",
             "export_value_other_usd", "domestic_value_added_usd", "china_weight",
             "processed_weight", "incidents", "downtime_days", "confidence", "us_tariff_rate",
-            "china_regime", "phase")}
+            "china_regime", "phase", "operating_cost_usd")}
         self.total_exports = 0.0
         self.total_added = 0.0
         self.china_weight = 0.0
@@ -54,7 +55,9 @@ class Ledger:
         self.tariff_cost = 0.0
         self.npv = 0.0
         self.downtime_days = 0.0
-        self.export_rate = 0.0
+        # Recent bookings (start, end, export value), for the sustained export run-rate.
+        self._window: deque[tuple[float, float, float]] = deque()
+        self._window_years = max(1.0, float(sc.program.phase3.sustain_years))
         self._log_discount = 0.0
         p = sc.processing
         self._routing = {c: {r: float(getattr(s, r)) for r in ROUTES} for c, s in p.routing.items()}
@@ -95,17 +98,24 @@ class Ledger:
                     s[r] *= scale
                 s["domestic"] = 0.0
         if duty > 0.0 and s["us"] > 0.0:
-            moved = s["us"] * min(1.0, self._diversion * duty)
+            moved = s["us"] * self.diverted(duty)
             s["us"] -= moved
             s["other"] += moved
         total = sum(s.values())
         return {r: v / total for r, v in s.items()} if total > 0 else s
 
+    def diverted(self, duty: float) -> float:
+        """Share of U.S.-bound product diverted elsewhere at a duty rate: k d / (1 + k d).
+        It saturates, so the duty paid on what still goes to the U.S. rises with the rate."""
+        x = self._diversion * duty
+        return x / (1.0 + x)
+
     def incident(self) -> None:
         self.year["incidents"][self._index(self.world.env.now)] += 1
 
     def book(self, a: float, b: float, produced: dict[str, float], refinery_capacity: dict[str, float],
-             costs: float, downtime_years: float, discount_rate: float) -> None:
+             operating_costs: float, capital_costs: float, downtime_years: float,
+             discount_rate: float) -> None:
         w = self.world
         dt = b - a
         k = self._index(a)
@@ -137,7 +147,7 @@ class Ledger:
             v_us = flows["us"] * concentrate
             v_other = flows["other"] * concentrate * (1.0 - self._other_discount)
             v_home = flows["domestic"] * (price + premium * premium_share)
-            home_us = v_home * self._dom_us * (1.0 - min(1.0, self._diversion * duty))
+            home_us = v_home * self._dom_us * (1.0 - self.diverted(duty))
             us_value += v_us + home_us
             china_value += v_china
             other_value += v_other + v_home - home_us
@@ -160,11 +170,26 @@ class Ledger:
         self.total_exports += exports
         self.total_added += added
         self.tariff_cost += duties
-        cash = exports - self._incidence * duties - self._processing_cost * added - costs
+        operating = operating_costs + self._incidence * duties + self._processing_cost * added
+        y["operating_cost_usd"][k] += operating
+        self._window.append((a, b, exports))
+        while self._window and self._window[0][1] <= b - self._window_years:
+            self._window.popleft()
+        cash = exports - operating - capital_costs
         self.npv += cash * math.exp(-(self._log_discount + 0.5 * discount_rate * dt))
         self._log_discount += discount_rate * dt
-        if dt > 1e-6:
-            self.export_rate = exports / dt
+
+    def exports_over(self, years: float) -> float:
+        """Export value booked over the last ``years`` (up to the last booking)."""
+        if not self._window:
+            return 0.0
+        end = self._window[-1][1]
+        start = end - years
+        total = 0.0
+        for a, b, value in self._window:
+            if b > start and b > a:
+                total += value * (b - max(a, start)) / (b - a)
+        return total
 
     def close_year(self, k: int) -> None:
         """Record the states read at the end of model year ``k`` (1-based)."""

@@ -7,7 +7,8 @@ export-control step) and fades back at ``recovery_per_year``:
 
     level(t) = clip(fundamental + transient * exp(-recovery * (t - t_shock)), 0, 1)
 
-so it is known in closed form between events. Confidence stretches financing lead times
+so it is known in closed form between events. Before it changes, the world books what
+accrued at the old level (the discount rate of the stretch depends on it). Confidence stretches financing lead times
 (``1 + financing_delay_per_unit * max(0, reference - level)``) and adds a risk premium to
 the discount rate (``risk_premium * (1 - level)``). If it stays below ``stall_floor`` for
 ``stall_after_years``, investors exit and the programme stalls; the time it would climb
@@ -24,7 +25,7 @@ from ..schema import Confidence as Spec
 
 class Confidence:
     def __init__(self, spec: Spec, schedule: Callable[[float, Callable[[], None]], None],
-                 on_stall: Callable[[], None]):
+                 on_stall: Callable[[], None], before_change: Callable[[], None] = lambda: None):
         self.spec = spec
         self.fundamental = float(spec.initial)
         self.transient = 0.0
@@ -35,13 +36,16 @@ class Confidence:
         self._below_since: float | None = None
         self._recover_at = math.inf
         self._token = 0
+        self._before_change = before_change
+        self._watch(0.0)  # a programme that starts below the floor is already on the clock
 
     def level(self, t: float) -> float:
-        x = self.fundamental + self.transient * math.exp(-self._kappa * (t - self.since))
+        x = self.fundamental + self.transient * math.exp(-self._kappa * max(0.0, t - self.since))
         return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
 
     def gain(self, t: float, amount: float) -> None:
         """A lasting rise (a milestone), capped at the ceiling."""
+        self._before_change()
         self._fold(t)
         self.fundamental = min(float(self.spec.ceiling), self.fundamental + amount)
         self._watch(t)
@@ -50,6 +54,7 @@ class Confidence:
         """A fading drop (a shock)."""
         if amount <= 0:
             return
+        self._before_change()
         self._fold(t)
         self.transient -= amount
         self._watch(t)

@@ -85,9 +85,7 @@ class RefineryRun:
         env = w.env
         if not spec.enabled:
             return
-        lead = float(spec.lead_years) * w.confidence.financing_delay_factor(env.now)
-        if lead > 0:
-            yield env.timeout(lead)
+        yield from w.lead_time(float(spec.lead_years))
         if w.program.stalled:
             w.note("refinery", "financing abandoned, the programme has stalled")
             return

@@ -2,11 +2,11 @@
 
 The programme starts in Phase 1 (demonstration, nominally 2-3 years) on the start date.
 It enters Phase 2 (commercial scaling, nominally 5-7 years) once it has spent the minimum
-time in Phase 1, pilot exports have reached their threshold, a resource has been verified
-to JORC / NI 43-101, the domestic refinery has closed financing, and investor confidence
+time in Phase 1, pilot exports have reached their threshold, a resource not verified at
+the start has been verified to JORC / NI 43-101, the domestic refinery has closed financing, and investor confidence
 is high enough. It enters Phase 3 (significant impact, from about year 10) once it has
-spent the minimum time in Phase 2, the refinery runs, the annual export run-rate has
-stayed above its threshold for the sustain period, and confidence is high enough. Gates
+spent the minimum time in Phase 2, the refinery runs, export value over the trailing
+sustain period has averaged at least the threshold run-rate, and confidence is high enough. Gates
 are checked whenever anything in the world changes (at least at every price step), and
 wake-ups are scheduled for the moments a time-based criterion is met.
 
@@ -38,13 +38,12 @@ class ProgramRun:
         self.entered = {2: math.nan, 3: math.nan}
         self.stalled = False
         self.stall_year = math.nan
-        self._rate_ok_since: float | None = None
         world.wake_at(float(spec.phase2.min_years))
 
     def check(self) -> None:
         if self.stalled or self.phase == 3:
             return
-        t = self.world.env.now
+        t = float(self.world.env.now)
         if self.phase == 1 and self._phase2_ready(t):
             self._enter(2, t)
         elif self.phase == 2 and self._phase3_ready(t):
@@ -54,30 +53,25 @@ class ProgramRun:
         if self.stalled:
             return
         self.stalled = True
-        self.stall_year = self.world.env.now
+        self.stall_year = float(self.world.env.now)
         self.world.note("programme", "stalled: confidence stayed below the floor, investors exit")
 
     def _phase2_ready(self, t: float) -> bool:
         g, w = self.spec.phase2, self.world
         return (t - self.phase_start >= float(g.min_years) - EPS
                 and w.ledger.total_exports >= float(g.min_cumulative_exports_usd)
-                and (not g.require_verified_resource or any(p.verified for p in w.projects))
+                and (not g.require_verified_resource
+                     or any(p.verified and not p.spec.verified for p in w.projects))
                 and (not g.require_refinery_financing or w.refinery.financed)
                 and w.confidence.level(t) >= float(g.min_confidence))
 
     def _phase3_ready(self, t: float) -> bool:
         g, w = self.spec.phase3, self.world
-        sustain = float(g.sustain_years)
-        if w.ledger.export_rate >= float(g.min_export_rate_usd):
-            if self._rate_ok_since is None:
-                self._rate_ok_since = t
-                w.wake_at(t + sustain)
-        else:
-            self._rate_ok_since = None
+        sustain = max(float(g.sustain_years), float(self.world.scenario.market.step_years))
         return (t - self.phase_start >= float(g.min_years_in_phase) - EPS
+                and t >= sustain - EPS
                 and (not g.require_refinery_running or w.refinery.running(t))
-                and self._rate_ok_since is not None
-                and t - self._rate_ok_since >= sustain - EPS
+                and w.ledger.exports_over(sustain) >= float(g.min_export_rate_usd) * sustain * (1 - 1e-12)
                 and w.confidence.level(t) >= float(g.min_confidence))
 
     def _enter(self, phase: int, t: float) -> None:

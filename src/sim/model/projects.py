@@ -187,9 +187,7 @@ class ProjectRun:
                 if w.program.stalled:
                     w.note(self.key, f"{ph.label}: no financing, the programme has stalled")
                     return
-                lead = float(ph.lead_years) * w.confidence.financing_delay_factor(env.now)
-                if lead > 0:
-                    yield env.timeout(lead)
+                yield from w.lead_time(float(ph.lead_years))
                 if w.program.stalled:
                     w.note(self.key, f"{ph.label}: financing abandoned, the programme has stalled")
                     return
@@ -231,5 +229,6 @@ def draw_ramp(world: World, ramp_class: int, rng: Any, now: float, stretch: floa
     """A ramp-up curve for a facility commissioned at ``now``, drawn from its class."""
     cls = world.scenario.ramp_up_classes[ramp_class]
     z = float(rng.standard_normal())
+    never = float(rng.random()) < float(cls.never_share)
     years = float(cls.median_years) * math.exp(float(cls.sigma) * z) * stretch
-    return RampCurve(now, years, float(cls.start_fraction), float(cls.plateau))
+    return RampCurve(now, years, float(cls.start_fraction), float(cls.plateau) if never else 1.0)

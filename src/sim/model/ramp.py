@@ -3,8 +3,9 @@
 A facility commissioned at time ``start`` produces ``plateau * (s0 + (1 - s0) * tau / T)``
 of its design output ``tau`` years later, until ``tau = T`` (the time to design output),
 and ``plateau`` after that. ``T`` is drawn per facility from the lognormal of its McNulty
-ramp-up class; ``s0`` is the output share at commissioning; a ``plateau`` below one is a
-facility that never reaches design (McCarthy & Ward: a quarter never do).
+ramp-up class; ``s0`` is the output share at commissioning; with the class's
+``never_share`` probability the facility never reaches design and settles at the class's
+``plateau`` below one (McCarthy & Ward: a quarter never do), otherwise at design.
 
 Output between two events is integrated exactly: the curve is linear between its
 breakpoints, and suspensions (attacks, outages) and staff withdrawals only switch a

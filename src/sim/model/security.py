@@ -9,9 +9,9 @@ Balochistan's were around elections; the long-run mean is set to the 2023 level 
 process, for calibration.
 
 Only attacks that touch the mineral sector are simulated as events: each attack hits a
-site with probability ``hit_probability`` per unit of the site's exposure, raised by its
-share of foreign staff and lowered by mitigation; thinning a Poisson process this way is
-exact. A hit is minor (logistics disruption for days), major (site suspension for weeks)
+site with probability ``1 - exp(-p w)``, where ``p`` is ``hit_probability`` (less
+mitigation) and ``w`` the site's exposure raised by its share of foreign staff (about
+``p w`` when small, never above one); thinning a Poisson process this way is exact. A hit is minor (logistics disruption for days), major (site suspension for weeks)
 or severe (long suspension, foreign staff withdrawn, output cut for a while); each knocks
 investor confidence and raises the site's security cost for good.
 """
@@ -101,13 +101,17 @@ class SecurityRun:
             env.process(self._regime(province))
         self.hits = VaryingRatePoisson(env, world.streams("security:hits"), self.hit_rate, self._hit)
 
+    def _site_hit_chance(self, site: ProjectRun) -> float:
+        """Chance one attack in the site's province hits it: 1 - exp(-p w), about p w when small."""
+        return -math.expm1(-self._p_hit * site.target_weight)
+
     def hit_rate(self) -> float:
         total = 0.0
         for p, spec in self.spec.provinces.items():
-            weight = sum(s.target_weight for s in self.world.projects if s.spec.province == p)
-            if weight:
-                total += _rate(spec, self.level[p]) * self.trend[p] * weight
-        return total * self._p_hit
+            chance = sum(self._site_hit_chance(s) for s in self.world.projects if s.spec.province == p)
+            if chance:
+                total += _rate(spec, self.level[p]) * self.trend[p] * chance
+        return total
 
     def new_year(self, year: int) -> None:
         changed = False
@@ -142,7 +146,7 @@ class SecurityRun:
         rng = w.streams("security:consequences")
         sites = [s for s in w.projects if s.target_weight > 0 and s.spec.province in self.level]
         weights = np.array([_rate(self.spec.provinces[s.spec.province], self.level[s.spec.province])
-                            * self.trend[s.spec.province] * s.target_weight for s in sites])
+                            * self.trend[s.spec.province] * self._site_hit_chance(s) for s in sites])
         site: ProjectRun = sites[int(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random()))]
         severity = SEVERITIES[int(np.searchsorted(self._severity_cdf, rng.random()))]
         c = self.spec.consequences[severity]  # type: ignore[index]

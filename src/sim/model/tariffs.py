@@ -10,8 +10,8 @@ a treaty makes low) or set a new rate drawn from a list; a withdrawn exemption i
 at a configured rate.
 
 Effects: duties on U.S.-bound product (a share of which the exporter bears), diversion of
-U.S.-bound product to other markets in proportion to the duty it faces, and a drop in
-investor confidence on every hike. Switched off, there are no duties at all.
+a share ``k d / (1 + k d)`` of U.S.-bound product to other markets at duty ``d`` (so duties
+paid still rise with the rate), and a drop in investor confidence on every hike. Switched off, there are no duties at all.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ class TariffRun:
         self._rate_cdf = np.cumsum(weights) / weights.sum()
         if float(spec.changes_per_year) > 0:
             env.process(self._policy_changes())
+        if not self.exemption_active:
+            self._schedule_restore()
 
     def rate_for(self, commodity: Commodity) -> float:
         """Duty rate that U.S.-bound product of this commodity faces now."""
@@ -91,10 +93,13 @@ class TariffRun:
         w.confidence.drop(w.env.now, float(w.scenario.confidence.exemption_loss_drop))
         w.note("tariff", "critical-minerals exemption withdrawn")
         w.changed()
+        self._schedule_restore()
+
+    def _schedule_restore(self) -> None:
         restore = float(self.spec.restore_per_year)
         if restore > 0:
-            wait = float(w.streams("tariff:restore").exponential(1.0 / restore))
-            w.env.process(self._restore(wait))
+            wait = float(self.world.streams("tariff:restore").exponential(1.0 / restore))
+            self.world.env.process(self._restore(wait))
 
     def _restore(self, wait: float) -> Generator[Any, Any, None]:
         yield self.world.env.timeout(wait)

@@ -47,11 +47,12 @@ class World:
         self.horizon = scenario.horizon_years
         self._discount = float(scenario.discount_rate)
         self._milestone_gain = float(scenario.confidence.milestone_gain)
+        self._lead_step = float(scenario.market.step_years)
         sec = scenario.shocks.security
         self._security_on = sec.enabled
         self._site_security_cost = float(sec.cost_usd_per_site_year)
 
-        self.confidence = Confidence(scenario.confidence, self.at, self._stall)
+        self.confidence = Confidence(scenario.confidence, self.at, self._stall, self.advance)
         self.market = Market(scenario.commodities, streams("market"))
         self.program = ProgramRun(scenario.program, self)
         self.ledger = Ledger(self)
@@ -83,6 +84,16 @@ class World:
         if t <= self.horizon:
             self.at(t, self.changed)
 
+    def lead_time(self, years: float) -> Generator[Any, Any, None]:
+        """Wait out a lead time that runs slower while confidence is low: progress accrues
+        at 1 / (financing delay factor), re-read at least every price step."""
+        remaining, env = years, self.env
+        while remaining > 1e-12:
+            factor = self.confidence.financing_delay_factor(env.now)
+            step = min(remaining * factor, self._lead_step)
+            yield env.timeout(step)
+            remaining -= step / factor
+
     def milestone(self) -> None:
         """A financing close or commissioning: confidence gains, and the gates are re-checked."""
         self.confidence.gain(self.env.now, self._milestone_gain)
@@ -100,7 +111,7 @@ class World:
             return
         self.last = b
         produced: dict[str, float] = {}
-        costs = 0.0
+        costs = capital = 0.0
         downtime = 0.0
         for p in self.projects:
             if not p.active:
@@ -110,13 +121,13 @@ class World:
                     for c, q in run.spec.output.items():
                         produced[c] = produced.get(c, 0.0) + share * float(q)
                     costs += share * float(run.spec.opex_usd_per_year)
-            costs += p.capex_between(a, b)
+            capital += p.capex_between(a, b)
             downtime += p.downtime_years(a, b)
             if self._security_on:
                 costs += p.security_cost_between(a, b, self._site_security_cost)
-        costs += self.refinery.capex.between(a, b)
+        capital += self.refinery.capex.between(a, b)
         rate = self._discount + self.confidence.risk_premium(a)
-        self.ledger.book(a, b, produced, self.refinery.capacity(a, b), costs, downtime, rate)
+        self.ledger.book(a, b, produced, self.refinery.capacity(a, b), costs, capital, downtime, rate)
 
     # --- running ---------------------------------------------------------------------------
 
@@ -134,6 +145,10 @@ class World:
         econ = sc.economy
         yearly = L.year["export_value_usd"]
         gdp_end = float(econ.gdp_usd) * (1.0 + float(econ.gdp_growth_per_year)) ** self.horizon
+        base_share = float(econ.mining_value_added_usd) / float(econ.gdp_usd)
+        # The programme's value added in the final year: its export value less its operating
+        # costs (a lower bound: wages count as costs); the rest of mining keeps its share.
+        programme = max(0.0, yearly[-1] - L.year["operating_cost_usd"][-1])
         return {
             "phase2_year": self.program.entered[2],
             "phase3_year": self.program.entered[3],
@@ -149,7 +164,7 @@ class World:
             "tariff_cost_usd": L.tariff_cost,
             "npv_usd": L.npv,
             "peak_annual_export_usd": max(yearly, default=0.0),
-            "final_mining_gdp_share": (float(econ.mining_value_added_usd) + float(yearly[-1])) / gdp_end,
+            "final_mining_gdp_share": base_share + programme / gdp_end,
             "stockpile_end_value_usd": L.stock_value(),
             "events": events,
         }
@@ -174,8 +189,9 @@ class World:
 
     def _recorder(self) -> Generator[Any, Any, None]:
         for k in range(1, self.horizon + 1):
-            yield self.env.timeout(k - self.env.now)
+            yield self.env.timeout(float(k) - self.env.now)
             self.advance()
+            self.program.check()  # a gate opening exactly at the year's end counts in that year
             self.ledger.close_year(k)
             self.security.new_year(k)
             self.changed()
