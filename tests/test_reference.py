@@ -186,3 +186,41 @@ def test_output_tables_list_every_column_with_its_unit() -> None:
     text = reference.output_markdown()
     for column in (*outputs.OUTCOMES, *outputs.TIMESERIES):
         assert f"| `{column.name}` | {column.unit} |" in text
+
+
+# --- provenance of every baseline number (sim params) ------------------------------------
+
+def test_every_baseline_parameter_has_a_source_or_an_assumption():
+    from sim.reference import parameter_table
+
+    rows = parameter_table("scenarios/baseline.yaml")
+    descriptive = {"label", "unit", "name", "description", "port", "province"}
+    missing = [r["path"] for r in rows
+               if r["path"].rsplit(".", 1)[-1] not in descriptive
+               and not r["source"].lower().startswith(("source", "assumption"))
+               and r["source"] != "schema default"]
+    assert missing == [], f"give these a '# source:' or '# assumption:' note: {missing}"
+
+
+def test_params_command_lists_values_units_and_sources():
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    r = CliRunner().invoke(app, ["params", "scenarios/tariff_snapback.yaml", "--format", "csv",
+                                 "--set", "horizon_years=30"])
+    assert r.exit_code == 0, r.output
+    rows = {row["path"]: row for row in csv.DictReader(io.StringIO(r.output))}
+    assert rows["horizon_years"]["value"] == "30"
+    assert rows["horizon_years"]["source"] == "set on the command line"
+    assert rows["shocks.tariff.exemption_active"]["value"] == "false"  # from the extending file
+    assert rows["shocks.tariff.exemption_active"]["source"].startswith("assumption")
+    assert rows["projects.reko_diq.phases.0.capex_usd"]["source"].startswith("source")
+    assert rows["projects.reko_diq.phases.0.capex_usd"]["unit"] == "USD"
+    md = CliRunner().invoke(app, ["params", "scenarios/baseline.yaml", "--format", "markdown"])
+    assert md.output.startswith("| path | value | unit | range | source |")
+    bad = CliRunner().invoke(app, ["params", "scenarios/baseline.yaml", "--format", "xml"])
+    assert bad.exit_code == 2

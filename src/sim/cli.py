@@ -7,6 +7,7 @@ per problem (``FILE:LINE: dotted.path: what is wrong (got VALUE)``), never a tra
 
 from __future__ import annotations
 
+import csv
 import math
 import sys
 import time
@@ -24,6 +25,7 @@ from .engine import run_replication
 from .errors import ScenarioError
 from .outputs import HEADLINE
 from .plots import display
+from .reference import parameter_table
 from .results import ResultSet
 from .runner import simulate
 from .sampling import uncertain_inputs
@@ -97,6 +99,37 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML fil
         out.print(f"{f}: ok ({n} uncertain inputs)", highlight=False)
     if bad:
         raise typer.Exit(2)
+
+
+@app.command()
+def params(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    overrides: SetOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or markdown.")] = "table",
+) -> None:
+    """List every parameter after extends and --set: value, unit, range, source or assumption."""
+    if fmt not in ("table", "csv", "markdown"):
+        typer.echo(f"--format: must be table, csv or markdown (got {fmt!r})", err=True)
+        raise typer.Exit(2)
+    _load(scenario, overrides)  # reports problems and exits 2 on a bad scenario
+    rows = parameter_table(scenario, overrides or [])
+    columns = ("path", "value", "unit", "range", "source")
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif fmt == "markdown":
+        typer.echo("| " + " | ".join(columns) + " |")
+        typer.echo("|" + "---|" * len(columns))
+        for r in rows:
+            typer.echo("| " + " | ".join(str(r[c]).replace("|", "\\|") for c in columns) + " |")
+    else:
+        table = Table(title=f"Parameters of {scenario}", title_justify="left", box=box.SIMPLE_HEAD)
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for r in rows:
+            table.add_row(*(str(r[c]) for c in columns))
+        out.print(table)
 
 
 @app.command()

@@ -562,3 +562,36 @@ def update_readme(path: str | os.PathLike[str] = "README.md") -> bool:
     tmp.write_text(new, encoding="utf-8")
     os.replace(tmp, target)
     return True
+
+
+# --- the parameter table of one scenario (sim params) ------------------------------------
+
+def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] | list[str] = ()) -> list[dict[str, str]]:
+    """Every parameter of a scenario after ``extends`` and overrides, with its provenance.
+
+    One row per leaf: ``path`` (concrete dotted path), ``value`` (a distribution as
+    ``triangular(low=1, ...)``), ``unit``, ``range`` and ``source``: the ``source:`` or
+    ``assumption:`` note written beside the value in the scenario file or a file it extends,
+    ``set on the command line`` for an override, ``schema default`` for a value no file sets,
+    or ``no source given``. Raises :class:`~sim.errors.ScenarioError` for a bad scenario.
+    """
+    from .scenario import load_scenario, parse_override
+
+    scenario = load_scenario(path, overrides)
+    notes = _file_notes(path)
+    if isinstance(overrides, Mapping):
+        overridden = [str(k) for k in overrides]
+    else:
+        overridden = [parse_override(text)[0] for text in overrides]
+    rows = []
+    for row in parameter_rows(scenario):  # type: ignore[arg-type]
+        p = row["path"]
+        if any(p == o or p.startswith(o + ".") for o in overridden):
+            source = "set on the command line"
+        elif p in notes:
+            source = notes[p] or "no source given"
+        else:
+            source = "schema default"
+        rows.append({"path": p, "value": row.get("value", ""), "unit": row["unit"],
+                     "range": row["range"], "source": source})
+    return rows
