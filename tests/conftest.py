@@ -31,6 +31,7 @@ def deterministic(extra: dict[str, object] | None = None) -> Scenario:
     fixed: dict[str, object] = {dotted(p): float(d.mean()) for p, d in uncertain_inputs(base)}
     fixed.update(SHOCKS_OFF)
     fixed["infrastructure.enabled"] = False
+    fixed["levers.illegal_extraction_share"] = 0.0
     for c, spec in base.commodities.items():
         fixed[f"commodities.{c}.volatility"] = 0.0
         fixed[f"commodities.{c}.long_run_price_usd"] = float(spec.price_usd)

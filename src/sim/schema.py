@@ -291,6 +291,33 @@ class Economy(Model):
     mining_value_added_usd: Num = param(unit="USD/yr", ge=0, doc="Mining value added before the programme.")
 
 
+# --- policy levers ---------------------------------------------------------------------
+
+class Levers(Model):
+    """The policy levers the source articles argue about, each with a mechanism in the model."""
+
+    local_equity_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of project equity held in Pakistan (provinces, communities); seed 002 asks for at least 30%. Fewer attacks on the sector.")
+    equity_hit_reduction: Num = param(0.5, unit="share per unit equity", ge=0, le=1, doc="Fall in the chance an attack hits a site, per unit of local equity share.")
+    community_participation: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Community participation in security (0 none, 1 full); seed 002: 'through intelligence and community participation'.")
+    community_hit_reduction: Num = param(0.4, unit="share at full", ge=0, le=1, doc="Fall in the chance an attack hits a site at full community participation.")
+    security_spending: Num = param(1.0, unit="x baseline", ge=0.25, le=5, doc="Security spending relative to the scenario's per-site cost: lowers the hit chance, raises the cost.")
+    spending_elasticity: Num = param(0.5, unit="-", ge=0, le=3, doc="The hit chance scales with spending to the power -elasticity.")
+    processing_mandate: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of each commodity the refinery can process that must be refined in Pakistan once it runs.")
+    technology_transfer: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Strength of technology-transfer terms for the refinery (0 none, 1 full).")
+    transfer_ramp_gain: Num = param(0.4, unit="share", ge=0, lt=1, doc="Fall in the refinery's ramp-up time, and in its chance of never reaching design, with full transfer.")
+    unified_framework: bool = Field(False, description="A unified national mineral framework with one-window approvals (seed 002, 004).")
+    framework_permitting_factor: Num = param(0.6, unit="x", gt=0, le=1, doc="Multiplier on permitting time under the unified framework.")
+    verification_programme: bool = Field(False, description="A reserve verification programme to JORC / NI 43-101 (seed 003).")
+    programme_verification_factor: Num = param(0.6, unit="x", gt=0, le=1, doc="Multiplier on time to a verified resource under the programme.")
+    programme_verification_gain: Num = param(1.5, unit="x", ge=1, le=5, doc="Multiplier on the confidence a verification brings under the programme (credible, internationally reviewed numbers).")
+    deal_basis: Literal["personality", "treaty"] = Field("personality", description="Whether deal terms rest on a treaty or on personal relations (seed 002).")
+    treaty_withdraw_factor: Num = param(0.25, unit="x", ge=0, le=1, doc="Multiplier on the chance a policy change withdraws the exemption when the deal is treaty-based.")
+    stockpile_months: Num = param(6.0, unit="months of output", ge=0, le=120, doc="How much unprocessed concentrate can be held, in months of current output; the rest is sold at a distress discount.")
+    distress_discount: Num = param(0.3, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold because it cannot be held.")
+    illegal_extraction_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost to illegal extraction and leakage without tracking (seed 004).")
+    output_tracking: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of that loss digital output tracking prevents.")
+
+
 # --- shocks ------------------------------------------------------------------------------
 
 class Levels(Model):
@@ -411,6 +438,7 @@ class Scenario(Model):
     confidence: Confidence
     infrastructure: Infrastructure
     economy: Economy
+    levers: Levers = Levers()
     shocks: Shocks
 
     def years(self, when: When) -> float:

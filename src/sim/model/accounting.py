@@ -63,6 +63,12 @@ class Ledger:
         self._routing = {c: {r: float(getattr(s, r)) for r in ROUTES} for c, s in p.routing.items()}
         self._foreign = {r: {c: float(q) for c, q in caps.items()} for r, caps in p.foreign_capacity.items()}
         self._shares: dict[tuple[str, bool, float], dict[str, float]] = {}
+        lv = sc.levers
+        self._mandate = float(lv.processing_mandate)
+        self._refinable = {c: float(q) for c, q in p.refinery.capacity.items()}
+        self._hold_years = float(lv.stockpile_months) / 12.0
+        self._distress = float(lv.distress_discount)
+        self._peak_rate = dict.fromkeys(sc.commodities, 0.0)
         self._dom_us = float(p.domestic_sales_us_share)
         self._other_discount = float(p.other_discount)
         self._processing_cost = float(p.refinery.processing_cost_share)
@@ -101,6 +107,12 @@ class Ledger:
             moved = s["us"] * self.diverted(duty)
             s["us"] -= moved
             s["other"] += moved
+        mandate = self._mandate
+        if refinery_runs and mandate > s["domestic"] and self._refinable.get(commodity, 0.0) > 0:
+            rest = 1.0 - s["domestic"]
+            for r in ("china", "us", "other"):
+                s[r] = s[r] * (1.0 - mandate) / rest if rest > 0 else 0.0
+            s["domestic"] = mandate
         total = sum(s.values())
         return {r: v / total for r, v in s.items()} if total > 0 else s
 
@@ -140,12 +152,24 @@ class Ledger:
             capacity = {"domestic": refinery_capacity.get(c, 0.0), "china": china_cap * dt * china_open,
                         "us": us_cap * dt, "other": other_cap * dt}
             flows, self.stock[c] = allocate(q, stock, shares, capacity)
+            # What cannot be held (beyond the stockpile's months of peak output) is sold at a
+            # distress discount to whoever takes it.
+            if dt > 0.01:
+                self._peak_rate[c] = max(self._peak_rate[c], q / dt)
+            excess = self.stock[c] - self._peak_rate[c] * self._hold_years
+            distressed = 0.0
+            if excess > 0.0:
+                self.stock[c] -= excess
+                flows = dict(flows)
+                flows["other"] += excess
+                distressed = excess
             processed = flows["domestic"] + flows["china"] + flows["us"] + flows["other"]
             self.processed[c] += processed
             concentrate = price * payable
             v_china = flows["china"] * concentrate * (1.0 - china_discount)
             v_us = flows["us"] * concentrate
-            v_other = flows["other"] * concentrate * (1.0 - self._other_discount)
+            v_other = ((flows["other"] - distressed) * concentrate * (1.0 - self._other_discount)
+                       + distressed * concentrate * (1.0 - self._distress))
             v_home = flows["domestic"] * (price + premium * premium_share)
             home_us = v_home * self._dom_us * (1.0 - self.diverted(duty))
             us_value += v_us + home_us

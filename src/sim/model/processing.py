@@ -12,7 +12,8 @@ spare capacity; so volume is conserved: produced = processed + change in stock.
 The refinery itself is a facility like a mine: a lead time to financing close (stretched
 by low confidence), construction, and a ramp-up, usually of the novel-process class.
 Without a partner able to supply separation technology (a Chinese partner while China's
-technology-export ban holds, or none) construction and ramp-up take longer.
+technology-export ban holds, or none) construction and ramp-up take longer; technology-
+transfer terms shorten the ramp-up and make it likelier to reach design.
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ class RefineryRun:
             yield env.timeout(self.complete_at - env.now)
         w.advance()
         self.building = False
-        self.curve = draw_ramp(w, spec.ramp_up_class, self.rng, env.now, stretch)
+        lv = w.scenario.levers
+        transfer = float(lv.transfer_ramp_gain) * float(lv.technology_transfer)
+        self.curve = draw_ramp(w, spec.ramp_up_class, self.rng, env.now, stretch * (1.0 - transfer),
+                               never_factor=1.0 - transfer)
         w.note("refinery", f"commissioned, design output in {self.curve.years_to_design:.2f} yr")
         w.milestone()
         running_at = self.curve.time_to_reach(self.threshold)

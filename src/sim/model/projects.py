@@ -174,6 +174,8 @@ class ProjectRun:
                 if STAGES.index(stage) < here:
                     continue
                 self.stage = stage
+                if stage == "permitting" and w.scenario.levers.unified_framework:
+                    years = float(years) * float(w.scenario.levers.framework_permitting_factor)
                 yield env.timeout(float(years))
                 w.note(self.key, f"{stage} complete")
         for i in range(first, len(self.phases)):
@@ -217,18 +219,24 @@ class ProjectRun:
     def verification(self) -> Generator[Any, Any, None]:
         if self.verified or self.spec.verification_years is None:
             return
-        yield self.world.env.timeout(float(self.spec.verification_years))
+        lv = self.world.scenario.levers
+        years, gain = float(self.spec.verification_years), float(self.world.scenario.confidence.verification_gain)
+        if lv.verification_programme:
+            years *= float(lv.programme_verification_factor)
+            gain *= float(lv.programme_verification_gain)
+        yield self.world.env.timeout(years)
         self.verified = True
         self.world.note(self.key, "resource verified (JORC / NI 43-101)")
-        self.world.confidence.gain(self.world.env.now,
-                                   float(self.world.scenario.confidence.verification_gain))
+        self.world.confidence.gain(self.world.env.now, gain)
         self.world.changed()
 
 
-def draw_ramp(world: World, ramp_class: int, rng: Any, now: float, stretch: float = 1.0) -> RampCurve:
-    """A ramp-up curve for a facility commissioned at ``now``, drawn from its class."""
+def draw_ramp(world: World, ramp_class: int, rng: Any, now: float, stretch: float = 1.0,
+              never_factor: float = 1.0) -> RampCurve:
+    """A ramp-up curve for a facility commissioned at ``now``, drawn from its class;
+    ``stretch`` scales its time to design, ``never_factor`` its chance of never getting there."""
     cls = world.scenario.ramp_up_classes[ramp_class]
     z = float(rng.standard_normal())
-    never = float(rng.random()) < float(cls.never_share)
+    never = float(rng.random()) < float(cls.never_share) * never_factor
     years = float(cls.median_years) * math.exp(float(cls.sigma) * z) * stretch
     return RampCurve(now, years, float(cls.start_fraction), float(cls.plateau) if never else 1.0)

@@ -10,8 +10,9 @@ process, for calibration.
 
 Only attacks that touch the mineral sector are simulated as events: each attack hits a
 site with probability ``1 - exp(-p w)``, where ``p`` is ``hit_probability`` (less
-mitigation) and ``w`` the site's exposure raised by its share of foreign staff (about
-``p w`` when small, never above one); thinning a Poisson process this way is exact. A hit is minor (logistics disruption for days), major (site suspension for weeks)
+mitigation, local equity, community participation and security spending: the levers of
+seed 002) and ``w`` the site's exposure raised by its share of foreign staff (about ``p w``
+when small, never above one); thinning a Poisson process this way is exact. A hit is minor (logistics disruption for days), major (site suspension for weeks)
 or severe (long suspension, foreign staff withdrawn, output cut for a while); each knocks
 investor confidence and raises the site's security cost for good.
 """
@@ -90,7 +91,13 @@ class SecurityRun:
         self.level = {p: s.initial_regime for p, s in spec.provinces.items()}
         self.trend = dict.fromkeys(spec.provinces, 1.0)
         self.incidents = 0
-        self._p_hit = float(spec.hit_probability) * (1.0 - float(spec.mitigation))
+        lv = world.scenario.levers
+        # Levers: local equity and community participation make the sector less of a target;
+        # spending buys protection with diminishing returns.
+        self._p_hit = (float(spec.hit_probability) * (1.0 - float(spec.mitigation))
+                       * (1.0 - float(lv.equity_hit_reduction) * float(lv.local_equity_share))
+                       * (1.0 - float(lv.community_hit_reduction) * float(lv.community_participation))
+                       * float(lv.security_spending) ** -float(lv.spending_elasticity))
         mix = [float(getattr(spec.severity, s)) for s in SEVERITIES]
         self._severity_cdf = np.cumsum(mix) / sum(mix) if sum(mix) > 0 else np.array([1.0, 1.0, 1.0])
         self.hits: VaryingRatePoisson | None = None

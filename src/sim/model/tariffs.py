@@ -46,6 +46,9 @@ class TariffRun:
                 env.process(self._scheduled(at, float(step.rate)))
         weights = np.asarray(spec.new_rate_weights or [1.0] * len(spec.new_rates), dtype=float)
         self._rate_cdf = np.cumsum(weights) / weights.sum()
+        lv = world.scenario.levers
+        self._withdraw_probability = float(spec.withdraw_probability) * (
+            float(lv.treaty_withdraw_factor) if lv.deal_basis == "treaty" else 1.0)
         if float(spec.changes_per_year) > 0:
             env.process(self._policy_changes())
         if not self.exemption_active:
@@ -79,7 +82,7 @@ class TariffRun:
         mean_wait = 1.0 / float(self.spec.changes_per_year)
         while True:
             yield env.timeout(float(rng.exponential(mean_wait)))
-            withdraw = float(rng.random()) < float(self.spec.withdraw_probability)
+            withdraw = float(rng.random()) < self._withdraw_probability
             new_rate = self.spec.new_rates[int(np.searchsorted(self._rate_cdf, rng.random()))]
             if withdraw and self.exemption_active:
                 self._withdraw()

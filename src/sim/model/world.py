@@ -50,7 +50,9 @@ class World:
         self._lead_step = float(scenario.market.step_years)
         sec = scenario.shocks.security
         self._security_on = sec.enabled
-        self._site_security_cost = float(sec.cost_usd_per_site_year)
+        self._site_security_cost = float(sec.cost_usd_per_site_year) * float(scenario.levers.security_spending)
+        lv = scenario.levers
+        self._kept = 1.0 - float(lv.illegal_extraction_share) * (1.0 - float(lv.output_tracking))
 
         self.confidence = Confidence(scenario.confidence, self.at, self._stall, self.advance)
         self.market = Market(scenario.commodities, streams("market"))
@@ -125,6 +127,8 @@ class World:
             downtime += p.downtime_years(a, b)
             if self._security_on:
                 costs += p.security_cost_between(a, b, self._site_security_cost)
+        if self._kept < 1.0:  # illegal extraction and leakage, less what tracking prevents
+            produced = {c: q * self._kept for c, q in produced.items()}
         capital += self.refinery.capex.between(a, b)
         rate = self._discount + self.confidence.risk_premium(a)
         self.ledger.book(a, b, produced, self.refinery.capacity(a, b), costs, capital, downtime, rate)
