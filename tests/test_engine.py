@@ -51,8 +51,10 @@ def test_fixed_durations_give_the_closed_form_timeline():
     assert rep.outcome["phase3_year"] >= rep.outcome["phase2_year"] + 5.0 - 1e-9
 
     # Copper output over the horizon, in closed form: pilot at design throughout, Reko Diq's
-    # two phases on the linear ramp of class 2 (1.5 yr, from 30% of design, sigma 0).
-    def ramped(start, years=1.5, s0=0.3):
+    # two phases on the linear ramp of class 2 (its median time, from its start share, sigma 0).
+    cls = scn.ramp_up_classes[2]
+
+    def ramped(start, years=float(cls.median_years), s0=float(cls.start_fraction)):
         return (H - start) - years * (1 - s0) / 2
 
     copper = 2000 * H + 200_000 * (ramped(p1) + ramped(p2))
