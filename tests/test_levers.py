@@ -74,3 +74,15 @@ def test_stockpiles_absorb_an_export_cut_off():
 def test_output_tracking_recovers_revenue_lost_to_illegal_extraction():
     a, b = _pair(levers__output_tracking=1.0)
     assert b.cumulative_export_value_usd.mean() > a.cumulative_export_value_usd.mean()
+
+
+def test_a_us_price_floor_lifts_the_value_of_us_bound_rare_earths():
+    """NdPr starts at USD 88/kg, below a USD 110/kg floor: U.S.-bound product earns more."""
+    a, b = _pair(commodities__rare_earths__us_price_floor_usd=110000)
+    assert (b.cumulative_export_value_usd >= a.cumulative_export_value_usd - 1e-3).all()
+    assert b.cumulative_export_value_usd.mean() > a.cumulative_export_value_usd.mean()
+
+
+def test_development_finance_brings_financing_and_phase_2_forward():
+    a, b = _pair(levers__financing_lead_factor=0.6)
+    assert b.phase2_year.mean() < a.phase2_year.mean()

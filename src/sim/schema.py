@@ -166,6 +166,7 @@ class Commodity(Model):
     section232_duty: Num = param(0.0, unit="0-1", ge=0, le=2, doc="Product-specific U.S. duty (Section 232) on this commodity as exported.")
     china_sensitivity: Num = param(0.0, unit="0-1", ge=0, le=1, doc="How strongly China's export-control regime moves this commodity's price and premium.")
     non_china_premium_usd: Num = param(0.0, unit="USD/unit", ge=0, doc="Premium for separated non-Chinese product under a full embargo; scales with the regime level.")
+    us_price_floor_usd: Num = param(0.0, unit="USD/unit", ge=0, doc="Floor under the refined price of U.S.-bound product (a price-floor offtake); 0 for none.")
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -316,6 +317,7 @@ class Levers(Model):
     distress_discount: Num = param(0.3, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold because it cannot be held.")
     illegal_extraction_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost to illegal extraction and leakage without tracking (seed 004).")
     output_tracking: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of that loss digital output tracking prevents.")
+    financing_lead_factor: Num = param(1.0, unit="x", gt=0, le=3, doc="Multiplier on every financing lead time (below 1: development-finance backing such as U.S. EXIM or DFC).")
 
 
 # --- shocks ------------------------------------------------------------------------------

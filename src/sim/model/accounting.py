@@ -6,7 +6,8 @@ across processing routes (see :mod:`sim.model.processing`) and values each flow 
 value ladder: concentrate sold abroad is worth the refined price times the concentrate
 payable (less China's discount for the Chinese route, less a small discount elsewhere);
 product refined in Pakistan is worth the refined price plus the non-Chinese premium the
-current Chinese regime supports. The difference between the two is *domestic value
+current Chinese regime supports. Product bound for the United States under a price-floor
+offtake is worth at least the floor. The difference between the two is *domestic value
 added*: the value of the processing rungs performed in Pakistan.
 
 U.S.-bound product pays the duty the tariff regime sets for it (the exporter bears a
@@ -75,6 +76,7 @@ class Ledger:
         self._goods = [
             (c, s, float(s.concentrate_payable),
              float(s.non_china_premium_usd) * float(s.china_sensitivity),
+             float(s.us_price_floor_usd),
              self._foreign.get("china", {}).get(c, 0.0), self._foreign.get("us", {}).get(c, 0.0),
              self._foreign.get("other", {}).get(c, 0.0))
             for c, s in sc.commodities.items()]
@@ -140,7 +142,7 @@ class Ledger:
         prices = w.market.price
         exports = added = duties = us_value = china_value = other_value = 0.0
         china_weight = processed_weight = 0.0
-        for c, spec, payable, premium, china_cap, us_cap, other_cap in self._goods:
+        for c, spec, payable, premium, floor, china_cap, us_cap, other_cap in self._goods:
             q = produced.get(c, 0.0)
             stock = self.stock[c]
             if q <= 0.0 and stock <= 0.0:
@@ -167,11 +169,14 @@ class Ledger:
             self.processed[c] += processed
             concentrate = price * payable
             v_china = flows["china"] * concentrate * (1.0 - china_discount)
-            v_us = flows["us"] * concentrate
+            v_us = flows["us"] * max(price, floor) * payable
             v_other = ((flows["other"] - distressed) * concentrate * (1.0 - self._other_discount)
                        + distressed * concentrate * (1.0 - self._distress))
-            v_home = flows["domestic"] * (price + premium * premium_share)
-            home_us = v_home * self._dom_us * (1.0 - self.diverted(duty))
+            refined = price + premium * premium_share
+            to_us = self._dom_us * (1.0 - self.diverted(duty))
+            # The floor lifts the U.S.-bound part of refined output only.
+            v_home = flows["domestic"] * (refined * (1.0 - to_us) + max(refined, floor) * to_us)
+            home_us = flows["domestic"] * max(refined, floor) * to_us
             us_value += v_us + home_us
             china_value += v_china
             other_value += v_other + v_home - home_us

@@ -48,6 +48,7 @@ class World:
         self._discount = float(scenario.discount_rate)
         self._milestone_gain = float(scenario.confidence.milestone_gain)
         self._lead_step = float(scenario.market.step_years)
+        self._lead_factor = float(scenario.levers.financing_lead_factor)
         sec = scenario.shocks.security
         self._security_on = sec.enabled
         self._site_security_cost = float(sec.cost_usd_per_site_year) * float(scenario.levers.security_spending)
@@ -89,7 +90,7 @@ class World:
     def lead_time(self, years: float) -> Generator[Any, Any, None]:
         """Wait out a lead time that runs slower while confidence is low: progress accrues
         at 1 / (financing delay factor), re-read at least every price step."""
-        remaining, env = years, self.env
+        remaining, env = years * self._lead_factor, self.env
         while remaining > 1e-12:
             factor = self.confidence.financing_delay_factor(env.now)
             step = min(remaining * factor, self._lead_step)
