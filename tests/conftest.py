@@ -17,6 +17,7 @@ SHOCKS_OFF = {
     "shocks.security.enabled": False,
     "shocks.refining.enabled": False,
     "shocks.tariff.enabled": False,
+    "governance.enabled": False,
 }
 
 

@@ -86,3 +86,16 @@ def test_a_us_price_floor_lifts_the_value_of_us_bound_rare_earths():
 def test_development_finance_brings_financing_and_phase_2_forward():
     a, b = _pair(levers__financing_lead_factor=0.6)
     assert b.phase2_year.mean() < a.phase2_year.mean()
+
+
+def test_policy_reversals_cost_awards_and_treaties_make_them_rarer():
+    frequent = {"governance__reversals_per_year": 0.5}
+    a, b = _pair(**frequent)  # a: baseline rate, b: frequent reversals
+    assert b.arbitration_awards_usd.mean() > a.arbitration_awards_usd.mean()
+    assert b.cumulative_export_value_usd.mean() < a.cumulative_export_value_usd.mean()
+    personality = run_many(baseline(**frequent), runs=RUNS, seed=5, workers=1).outcomes
+    treaty = run_many(baseline(**frequent, levers__deal_basis="treaty"), runs=RUNS, seed=5,
+                      workers=1).outcomes
+    assert treaty.arbitration_awards_usd.mean() < personality.arbitration_awards_usd.mean()
+    off = run_many(baseline(governance__enabled=False), runs=10, seed=5, workers=1).outcomes
+    assert (off.arbitration_awards_usd == 0).all()

@@ -146,3 +146,27 @@ def test_balochistan_attack_process_matches_2023_level_and_clusters():
     per_year = counts.reshape(-1, 12).sum(axis=1)
     assert per_year.mean() == pytest.approx(170, rel=0.08)
     assert counts.var() / counts.mean() > 3.0
+
+
+# --- governance -------------------------------------------------------------------------
+
+
+def test_dispute_delays_have_their_compound_poisson_mean():
+    """Disputes at rate r over a permitting time T, each adding a delay of mean m:
+    expected added delay r T m."""
+    from types import SimpleNamespace
+
+    from sim.model.governance import dispute_delay
+    from sim.streams import Streams
+
+    scn = baseline(governance__disputes_per_year=2.0,
+                   governance__dispute_delay_years={"dist": "uniform", "low": 0.2, "high": 0.6})
+    delays = []
+    for i in range(3000):
+        world = SimpleNamespace(scenario=scn, streams=Streams(1, i))
+        delays.append(dispute_delay(world, SimpleNamespace(key="x"), 1.5)[1])  # type: ignore[arg-type]
+    expected = 2.0 * 1.5 * 0.4
+    assert np.mean(delays) == pytest.approx(expected, rel=0.05)
+    off = baseline(governance__enabled=False)
+    world = SimpleNamespace(scenario=off, streams=Streams(1, 0))
+    assert dispute_delay(world, SimpleNamespace(key="x"), 1.5) == (0, 0.0)  # type: ignore[arg-type]

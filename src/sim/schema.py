@@ -292,6 +292,20 @@ class Economy(Model):
     mining_value_added_usd: Num = param(unit="USD/yr", ge=0, doc="Mining value added before the programme.")
 
 
+class Governance(Model):
+    """Provincial-federal disputes, policy reversal and arbitration (seeds 003, 004)."""
+
+    enabled: bool = Field(True, description="Switch disputes and policy reversals on or off.")
+    disputes_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Provincial-federal disputes per year while a project awaits approval (18th Amendment).")
+    dispute_delay_years: PerEvent = param(unit="yr", ge=0, le=10, doc="Delay one dispute adds to permitting; a distribution is drawn anew for each dispute.")
+    reversals_per_year: Num = param(unit="1/yr", ge=0, le=5, doc="Policy reversals per year: a government revisits a deal and halts an active site.")
+    reversal_halt_years: PerEvent = param(unit="yr", ge=0, le=20, doc="How long a reversal halts the site; drawn anew for each reversal.")
+    reversal_confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Lasting fall in investor confidence after a reversal.")
+    arbitration_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance a reversal goes to international arbitration and ends in an award.")
+    award_share_of_capex: Num = param(unit="x", ge=0, le=5, doc="Arbitration award as a multiple of the affected project's planned capex.")
+    arbitration_confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Further lasting fall in confidence when an award is made.")
+
+
 # --- policy levers ---------------------------------------------------------------------
 
 class Levers(Model):
@@ -313,6 +327,7 @@ class Levers(Model):
     programme_verification_gain: Num = param(1.5, unit="x", ge=1, le=5, doc="Multiplier on the confidence a verification brings under the programme (credible, internationally reviewed numbers).")
     deal_basis: Literal["personality", "treaty"] = Field("personality", description="Whether deal terms rest on a treaty or on personal relations (seed 002).")
     treaty_withdraw_factor: Num = param(0.25, unit="x", ge=0, le=1, doc="Multiplier on the chance a policy change withdraws the exemption when the deal is treaty-based.")
+    treaty_reversal_factor: Num = param(0.5, unit="x", ge=0, le=1, doc="Multiplier on the rate of policy reversals when deals are treaty-based.")
     stockpile_months: Num = param(6.0, unit="months of output", ge=0, le=120, doc="How much unprocessed concentrate can be held, in months of current output; the rest is sold at a distress discount.")
     distress_discount: Num = param(0.3, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold because it cannot be held.")
     illegal_extraction_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost to illegal extraction and leakage without tracking (seed 004).")
@@ -440,6 +455,7 @@ class Scenario(Model):
     confidence: Confidence
     infrastructure: Infrastructure
     economy: Economy
+    governance: Governance
     levers: Levers = Levers()
     shocks: Shocks
 

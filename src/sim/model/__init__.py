@@ -8,5 +8,5 @@
 - :mod:`~sim.model.confidence`: investor confidence.
 - :mod:`~sim.model.program`: the three programme phases and stalling.
 - Shocks: :mod:`~sim.model.security`, :mod:`~sim.model.refining`, :mod:`~sim.model.tariffs`,
-  and :mod:`~sim.model.infrastructure`; :mod:`~sim.model.hazard` is their Poisson machinery.
+  :mod:`~sim.model.infrastructure` and :mod:`~sim.model.governance`; :mod:`~sim.model.hazard` is their Poisson machinery.
 """

@@ -44,10 +44,11 @@ class Confidence:
         return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
 
     def gain(self, t: float, amount: float) -> None:
-        """A lasting rise (a milestone), capped at the ceiling."""
+        """A lasting change: a rise (a milestone), capped at the ceiling, or a lasting fall
+        (a policy reversal) when ``amount`` is negative."""
         self._before_change()
         self._fold(t)
-        self.fundamental = min(float(self.spec.ceiling), self.fundamental + amount)
+        self.fundamental = max(0.0, min(float(self.spec.ceiling), self.fundamental + amount))
         self._watch(t)
 
     def drop(self, t: float, amount: float) -> None:

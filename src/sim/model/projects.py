@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..schema import STAGES, Project, ProjectPhase
+from .governance import dispute_delay
 from .ramp import RampCurve, integrate
 
 if TYPE_CHECKING:
@@ -174,10 +175,17 @@ class ProjectRun:
                 if STAGES.index(stage) < here:
                     continue
                 self.stage = stage
-                if stage == "permitting" and w.scenario.levers.unified_framework:
-                    years = float(years) * float(w.scenario.levers.framework_permitting_factor)
-                yield env.timeout(float(years))
-                w.note(self.key, f"{stage} complete")
+                years = float(years)
+                disputes = ""
+                if stage == "permitting":
+                    if w.scenario.levers.unified_framework:
+                        years *= float(w.scenario.levers.framework_permitting_factor)
+                    n, delay = dispute_delay(w, self, years)
+                    years += delay
+                    if n:
+                        disputes = f" ({n} provincial-federal dispute(s) added {delay:.2f} yr)"
+                yield env.timeout(years)
+                w.note(self.key, f"{stage} complete{disputes}")
         for i in range(first, len(self.phases)):
             run = self.phases[i]
             ph = run.spec

@@ -10,7 +10,7 @@ moved. A recorder closes each model year's row of the time series.
 
 The parts, each in its own module: projects, processing (refinery and routes), the market,
 investor confidence, the programme's phases, and the shocks (security, refining,
-tariffs, infrastructure). Each draws from its own named random stream.
+tariffs, infrastructure, governance). Each draws from its own named random stream.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..schema import Scenario
 from ..streams import Streams
 from .accounting import Ledger
 from .confidence import Confidence
+from .governance import GovernanceRun
 from .infrastructure import InfrastructureRun
 from .market import Market
 from .processing import RefineryRun
@@ -65,6 +66,7 @@ class World:
         self.refinery = RefineryRun(scenario.processing.refinery, self)
         self.security = SecurityRun(sec, self)
         self.infrastructure = InfrastructureRun(scenario.infrastructure, self)
+        self.governance = GovernanceRun(scenario.governance, self)
         for p in self.projects:
             self.env.process(p.lifecycle())
             self.env.process(p.verification())
@@ -167,6 +169,7 @@ class World:
             "security_incidents": self.security.incidents,
             "downtime_days": L.downtime_days,
             "tariff_cost_usd": L.tariff_cost,
+            "arbitration_awards_usd": self.governance.awards_usd,
             "npv_usd": L.npv,
             "peak_annual_export_usd": max(yearly, default=0.0),
             "final_mining_gdp_share": base_share + programme / gdp_end,

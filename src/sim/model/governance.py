@@ -1,0 +1,78 @@
+"""Governance: provincial-federal disputes, policy reversal and arbitration.
+
+Since the 18th Amendment (2010) provinces own their minerals, and "any disputes can delay or
+even halt projects" (seed 003). While a project awaits approval, disputes arrive as a
+Poisson process at ``disputes_per_year``; each adds a delay drawn anew per dispute. Their
+number over the permitting time and the delays are drawn when permitting starts, from the
+project's own dispute stream, so no events are needed. A unified national framework (a
+lever) multiplies the dispute rate as it does the permitting time.
+
+Policy reversals (a government revisiting a deal, as with Reko Diq in 2011) arrive as a
+Poisson process over the whole programme; each halts one active site for a drawn time and
+lowers investor confidence for good. With some probability it goes to international
+arbitration and ends in an award, sized as a multiple of the project's planned capex
+(Reko Diq: USD 5.976bn awarded in 2019 against a Phase 1 capex of USD 5.5bn), with a further
+lasting fall in confidence. Treaty-based deals make reversals rarer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from ..distributions import draw
+from ..schema import Governance
+
+if TYPE_CHECKING:
+    from .projects import ProjectRun
+    from .world import World
+
+DAYS_PER_YEAR = 365.25
+
+
+def dispute_delay(world: World, project: ProjectRun, permitting_years: float) -> tuple[int, float]:
+    """Number of disputes during permitting and the delay they add (years)."""
+    spec: Governance = world.scenario.governance
+    if not spec.enabled:
+        return 0, 0.0
+    rate = float(spec.disputes_per_year)
+    if world.scenario.levers.unified_framework:
+        rate *= float(world.scenario.levers.framework_permitting_factor)
+    rng = world.streams(f"governance:disputes:{project.key}")
+    n = int(rng.poisson(rate * permitting_years)) if rate > 0 else 0
+    return n, sum(draw(spec.dispute_delay_years, rng) for _ in range(n))
+
+
+class GovernanceRun:
+    def __init__(self, spec: Governance, world: World):
+        self.spec = spec
+        self.world = world
+        self.awards_usd = 0.0
+        lv = world.scenario.levers
+        self._rate = float(spec.reversals_per_year) * (
+            float(lv.treaty_reversal_factor) if lv.deal_basis == "treaty" else 1.0)
+        if spec.enabled and self._rate > 0:
+            world.env.process(self._reversals())
+
+    def _reversals(self) -> Generator[Any, Any, None]:
+        w = self.world
+        rng = w.streams("governance:reversals")
+        while True:
+            yield w.env.timeout(float(rng.exponential(1.0 / self._rate)))
+            pick, halt = float(rng.random()), draw(self.spec.reversal_halt_years, rng)
+            arbitrated = float(rng.random()) < float(self.spec.arbitration_probability)
+            sites = [s for s in w.projects if s.active]
+            if not sites:
+                continue
+            site = sites[min(int(pick * len(sites)), len(sites) - 1)]
+            now = w.env.now
+            site.suspend(now, halt * DAYS_PER_YEAR)
+            w.confidence.gain(now, -float(self.spec.reversal_confidence_drop))
+            w.note("governance", f"policy reversal halts {site.key} for {halt:.2f} yr")
+            if arbitrated:
+                capex = sum(float(ph.capex_usd) for ph in site.spec.phases)
+                award = float(self.spec.award_share_of_capex) * capex
+                self.awards_usd += award
+                w.confidence.gain(now, -float(self.spec.arbitration_confidence_drop))
+                w.note("governance", f"arbitration award over {site.key}: USD {award / 1e9:.2f}bn")
+            w.program.check()
