@@ -372,26 +372,39 @@ def _locate(path: str | os.PathLike[str]) -> Path:
 
 
 def _file_notes(path: str | os.PathLike[str]) -> dict[str, str]:
-    """Every path set in the scenario file (and the files it extends), with its note or ""."""
+    """Every path set in the scenario file (and the files it extends), with its note or "".
+
+    A value takes its note from the file that set it: the note on its own line or above its
+    key, else the note of the nearest enclosing key *in that same file*, so a child file that
+    touches a section neither hides nor lends notes to values its parent set.
+    """
     from .scenario import resolve_document
 
-    _, locations = resolve_document(_locate(path))
+    top = os.fspath(_locate(path))
+    _, locations = resolve_document(top)
     texts: dict[str, list[str]] = {}
-    own: dict[tuple[str, ...], str] = {}
+    parents: dict[str, dict[str, str]] = {}
+    notes: dict[str, str] = {}
     for loc, (file, line) in locations.items():
         if file == "--set" or line is None:
             continue
+        name = ".".join(str(p) for p in loc)
+        if os.path.realpath(file) != os.path.realpath(top):
+            if file not in parents:
+                parents[file] = _file_notes(file)
+            notes[name] = parents[file].get(name, "")
+            continue
         if file not in texts:
             texts[file] = Path(file).read_text(encoding="utf-8").splitlines()
-        own[tuple(str(p) for p in loc)] = _note_at(texts[file], line)
-    notes: dict[str, str] = {}
-    for key in own:
         found = ""
-        for n in range(len(key), 0, -1):
-            found = own.get(key[:n], "")
+        for n in range(len(loc), 0, -1):
+            where = locations.get(loc[:n])
+            if where is None or where[0] != file or where[1] is None:
+                continue
+            found = _note_at(texts[file], where[1])
             if found:
                 break
-        notes[".".join(key)] = found
+        notes[name] = found
     return notes
 
 
@@ -579,6 +592,7 @@ def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] |
 
     scenario = load_scenario(path, overrides)
     notes = _file_notes(path)
+    goods = {c: spec.unit for c, spec in scenario.commodities.items()}  # type: ignore[attr-defined]
     if isinstance(overrides, Mapping):
         overridden = [str(k) for k in overrides]
     else:
@@ -592,6 +606,6 @@ def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] |
             source = notes[p] or "no source given"
         else:
             source = "schema default"
-        rows.append({"path": p, "value": row.get("value", ""), "unit": row["unit"],
+        rows.append({"path": p, "value": row.get("value", ""), "unit": _commodity_unit(row, goods),
                      "range": row["range"], "source": source})
     return rows

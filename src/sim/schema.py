@@ -196,6 +196,7 @@ class Project(Model):
     foreign_staff_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of the workforce that is foreign; raises the chance of being targeted.")
     exposure: Num = param(1.0, unit="weight", ge=0, le=20, doc="Relative size of the target the site offers to attacks.")
     ramp_up_class: int = param(2, unit="class", ge=1, le=4, doc="McNulty ramp-up class: 1 proven .. 4 novel process.")
+    illegal_extraction_exposed: bool = Field(True, description="Whether the site loses output to illegal extraction and leakage (small, dispersed workings do; a large fenced operation does not).")
     phases: list[ProjectPhase] = Field(min_length=1, description="Phase 1 first; each later phase becomes eligible when the previous one produces.")
 
 
@@ -328,7 +329,7 @@ class Levers(Model):
     deal_basis: Literal["personality", "treaty"] = Field("personality", description="Whether deal terms rest on a treaty or on personal relations (seed 002).")
     treaty_withdraw_factor: Num = param(0.25, unit="x", ge=0, le=1, doc="Multiplier on the chance a policy change withdraws the exemption when the deal is treaty-based.")
     treaty_reversal_factor: Num = param(0.5, unit="x", ge=0, le=1, doc="Multiplier on the rate of policy reversals when deals are treaty-based.")
-    stockpile_months: Num = param(6.0, unit="months of output", ge=0, le=120, doc="How much unprocessed concentrate can be held, in months of current output; the rest is sold at a distress discount.")
+    stockpile_months: Num = param(6.0, unit="months of output", ge=0, le=120, doc="How much unprocessed concentrate can be held, in months of peak output so far; the rest is sold at a distress discount.")
     distress_discount: Num = param(0.3, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold because it cannot be held.")
     illegal_extraction_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost to illegal extraction and leakage without tracking (seed 004).")
     output_tracking: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of that loss digital output tracking prevents.")

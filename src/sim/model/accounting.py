@@ -109,14 +109,18 @@ class Ledger:
             moved = s["us"] * self.diverted(duty)
             s["us"] -= moved
             s["other"] += moved
-        mandate = self._mandate
-        if refinery_runs and mandate > s["domestic"] and self._refinable.get(commodity, 0.0) > 0:
-            rest = 1.0 - s["domestic"]
-            for r in ("china", "us", "other"):
-                s[r] = s[r] * (1.0 - mandate) / rest if rest > 0 else 0.0
-            s["domestic"] = mandate
         total = sum(s.values())
         return {r: v / total for r, v in s.items()} if total > 0 else s
+
+    @staticmethod
+    def _mandated(shares: dict[str, float], target: float) -> dict[str, float]:
+        """Raise the domestic share to ``target``, scaling the foreign shares down."""
+        if target <= shares["domestic"]:
+            return shares
+        rest = 1.0 - shares["domestic"]
+        out = {r: (v * (1.0 - target) / rest if rest > 0 else 0.0) for r, v in shares.items()}
+        out["domestic"] = target
+        return out
 
     def diverted(self, duty: float) -> float:
         """Share of U.S.-bound product diverted elsewhere at a duty rate: k d / (1 + k d).
@@ -129,7 +133,7 @@ class Ledger:
 
     def book(self, a: float, b: float, produced: dict[str, float], refinery_capacity: dict[str, float],
              operating_costs: float, capital_costs: float, downtime_years: float,
-             discount_rate: float) -> None:
+             discount_rate: float, refinery_running: bool = False) -> None:
         w = self.world
         dt = b - a
         k = self._index(a)
@@ -153,6 +157,8 @@ class Ledger:
             shares = self.shares(c, refinery_runs, duty)
             capacity = {"domestic": refinery_capacity.get(c, 0.0), "china": china_cap * dt * china_open,
                         "us": us_cap * dt, "other": other_cap * dt}
+            if refinery_running and self._mandate > shares["domestic"] and q > 0.0:
+                shares = self._mandated(shares, min(self._mandate, capacity["domestic"] / q))
             flows, self.stock[c] = allocate(q, stock, shares, capacity)
             # What cannot be held (beyond the stockpile's months of peak output) is sold at a
             # distress discount to whoever takes it.
@@ -169,19 +175,22 @@ class Ledger:
             self.processed[c] += processed
             concentrate = price * payable
             v_china = flows["china"] * concentrate * (1.0 - china_discount)
-            v_us = flows["us"] * max(price, floor) * payable
+            v_us = flows["us"] * concentrate
             v_other = ((flows["other"] - distressed) * concentrate * (1.0 - self._other_discount)
                        + distressed * concentrate * (1.0 - self._distress))
             refined = price + premium * premium_share
-            to_us = self._dom_us * (1.0 - self.diverted(duty))
-            # The floor lifts the U.S.-bound part of refined output only.
-            v_home = flows["domestic"] * (refined * (1.0 - to_us) + max(refined, floor) * to_us)
-            home_us = flows["domestic"] * max(refined, floor) * to_us
-            us_value += v_us + home_us
+            v_home = flows["domestic"] * refined
+            home_us = v_home * self._dom_us * (1.0 - self.diverted(duty))
+            # A price-floor offtake tops up U.S.-bound product to the floor: a price support,
+            # not processing in Pakistan, and paid on top of the dutiable market value.
+            support = flows["us"] * max(0.0, floor - price) * payable
+            if refined > 0.0:
+                support += home_us / refined * max(0.0, floor - refined)
+            us_value += v_us + home_us + support
             china_value += v_china
             other_value += v_other + v_home - home_us
             duties += (v_us + home_us) * duty
-            exports += v_china + v_us + v_other + v_home
+            exports += v_china + v_us + v_other + v_home + support
             added += v_home - flows["domestic"] * concentrate
             china_weight += flows["china"] * price
             processed_weight += processed * price

@@ -47,8 +47,7 @@ class TariffRun:
         weights = np.asarray(spec.new_rate_weights or [1.0] * len(spec.new_rates), dtype=float)
         self._rate_cdf = np.cumsum(weights) / weights.sum()
         lv = world.scenario.levers
-        self._withdraw_probability = float(spec.withdraw_probability) * (
-            float(lv.treaty_withdraw_factor) if lv.deal_basis == "treaty" else 1.0)
+        self._treaty_factor = float(lv.treaty_withdraw_factor) if lv.deal_basis == "treaty" else 1.0
         if float(spec.changes_per_year) > 0:
             env.process(self._policy_changes())
         if not self.exemption_active:
@@ -82,12 +81,15 @@ class TariffRun:
         mean_wait = 1.0 / float(self.spec.changes_per_year)
         while True:
             yield env.timeout(float(rng.exponential(mean_wait)))
-            withdraw = float(rng.random()) < self._withdraw_probability
+            # Fixed draws per change, so levers never shift the stream: is it an attempt on the
+            # exemption, does a treaty block it, and the new rate otherwise.
+            attempt = float(rng.random()) < float(self.spec.withdraw_probability)
+            passes = float(rng.random()) < self._treaty_factor
             new_rate = self.spec.new_rates[int(np.searchsorted(self._rate_cdf, rng.random()))]
-            if withdraw and self.exemption_active:
-                self._withdraw()
-            elif not withdraw:
+            if not attempt:
                 self.set_rate(float(new_rate), "policy change")
+            elif passes and self.exemption_active:
+                self._withdraw()
 
     def _withdraw(self) -> None:
         w = self.world

@@ -54,6 +54,7 @@ class World:
         self._security_on = sec.enabled
         self._site_security_cost = float(sec.cost_usd_per_site_year) * float(scenario.levers.security_spending)
         lv = scenario.levers
+        # Output lost to illegal extraction at exposed sites, less what tracking prevents.
         self._kept = 1.0 - float(lv.illegal_extraction_share) * (1.0 - float(lv.output_tracking))
 
         self.confidence = Confidence(scenario.confidence, self.at, self._stall, self.advance)
@@ -90,8 +91,8 @@ class World:
             self.at(t, self.changed)
 
     def lead_time(self, years: float) -> Generator[Any, Any, None]:
-        """Wait out a lead time that runs slower while confidence is low: progress accrues
-        at 1 / (financing delay factor), re-read at least every price step."""
+        """Wait out a lead time (times the financing lever) that runs slower while confidence
+        is low: progress accrues at 1 / (financing delay factor), re-read every price step."""
         remaining, env = years * self._lead_factor, self.env
         while remaining > 1e-12:
             factor = self.confidence.financing_delay_factor(env.now)
@@ -121,20 +122,20 @@ class World:
         for p in self.projects:
             if not p.active:
                 continue
+            kept = self._kept if p.spec.illegal_extraction_exposed else 1.0
             for run, share in zip(p.phases, p.full_output_years(a, b), strict=True):
                 if share:
                     for c, q in run.spec.output.items():
-                        produced[c] = produced.get(c, 0.0) + share * float(q)
+                        produced[c] = produced.get(c, 0.0) + share * float(q) * kept
                     costs += share * float(run.spec.opex_usd_per_year)
             capital += p.capex_between(a, b)
             downtime += p.downtime_years(a, b)
             if self._security_on:
                 costs += p.security_cost_between(a, b, self._site_security_cost)
-        if self._kept < 1.0:  # illegal extraction and leakage, less what tracking prevents
-            produced = {c: q * self._kept for c, q in produced.items()}
         capital += self.refinery.capex.between(a, b)
         rate = self._discount + self.confidence.risk_premium(a)
-        self.ledger.book(a, b, produced, self.refinery.capacity(a, b), costs, capital, downtime, rate)
+        self.ledger.book(a, b, produced, self.refinery.capacity(a, b), costs, capital, downtime, rate,
+                         self.refinery.running(a))
 
     # --- running ---------------------------------------------------------------------------
 
