@@ -164,7 +164,7 @@ class Commodity(Model):
     concentrate_payable: Num = param(unit="0-1", gt=0, le=1, doc="Value of mine-gate concentrate as a share of the refined product's value (the first rung of the value ladder).")
     us_tariff_exempt: bool = Field(description="Exempt from the U.S. reciprocal tariff while the critical-minerals exemption holds.")
     section232_duty: Num = param(0.0, unit="0-1", ge=0, le=2, doc="Product-specific U.S. duty (Section 232) on this commodity as exported.")
-    china_sensitivity: Num = param(0.0, unit="0-1", ge=0, le=1, doc="How strongly China's export-control regime moves this commodity's price and premium.")
+    china_sensitivity: Num = param(0.0, unit="x", ge=0, le=3, doc="How strongly China's export-control regime moves this commodity's price (multiple of the jump per step) and its premium.")
     non_china_premium_usd: Num = param(0.0, unit="USD/unit", ge=0, doc="Premium for separated non-Chinese product under a full embargo; scales with the regime level.")
     us_price_floor_usd: Num = param(0.0, unit="USD/unit", ge=0, doc="Floor under the refined price of U.S.-bound product (a price-floor offtake); 0 for none.")
 
