@@ -283,7 +283,7 @@ def survival_chart(outcomes: pd.DataFrame, horizon_years: float, *, scenario: st
             linestyle=PHASE_LINESTYLES[phase],
             label=(
                 f"Phase {phase}: {median_text}; not reached within {horizon:g} yr "
-                f"(censored): {never:,} of {total:,} ({share:.0%})"
+                f"(censored): {never:,} of {total:,} ({share:.1%})"
             ),
         )
     _style(ax)
