@@ -24,13 +24,13 @@ from rich.table import Table
 from .engine import run_replication
 from .errors import ScenarioError
 from .outputs import HEADLINE
-from .plots import display
+from .plots import display, format_number
 from .reference import parameter_table
 from .results import ResultSet
 from .runner import simulate
 from .sampling import uncertain_inputs
 from .scenario import load_scenario
-from .schema import Scenario
+from .schema import DAYS_PER_YEAR, Scenario
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Scenario simulation of Pakistan's critical-minerals and rare-earth ramp-up.")
@@ -146,7 +146,7 @@ def trace(
     for col in ("year", "date", "source", "event"):
         table.add_column(col, no_wrap=col != "event")
     for t, source, text in rep.log or []:
-        day = scn.start_date + timedelta(days=round(t * 365.25))
+        day = scn.start_date + timedelta(days=round(t * DAYS_PER_YEAR))
         table.add_row(f"{t:7.3f}", day.isoformat(), source, text)
     out.print(table)
     if rep.inputs:
@@ -174,10 +174,7 @@ def _number(name: str, value: object) -> str:
     if isinstance(value, int) and display(name).scale == 1:
         return f"{value:,}"
     if isinstance(value, int | float):
-        x = float(value) / display(name).scale
-        size = abs(x)
-        return (f"{x:,.0f}" if size >= 100 else f"{x:.1f}" if size >= 10
-                else f"{x:.2f}" if size >= 1 else f"{x:.3f}")
+        return format_number(float(value) / display(name).scale, small_digits=3)
     return str(value)
 
 

@@ -147,17 +147,17 @@ def _finite(values: object) -> np.ndarray:
     return x[np.isfinite(x)]
 
 
-def _format_number(value: float, *, whole: bool = False) -> str:
+def format_number(value: float, *, whole: bool = False, small_digits: int = 2) -> str:
+    """A number for a label or table: thousands separated from 100, one decimal from 10,
+    two from 1, ``small_digits`` below 1."""
     if not math.isfinite(value):
         return "n/a"
     magnitude = abs(value)
-    if whole and value == round(value):
-        return f"{value:,.0f}"
-    if magnitude >= 100:
+    if (whole and value == round(value)) or magnitude >= 100:
         return f"{value:,.0f}"
     if magnitude >= 10:
         return f"{value:.1f}"
-    return f"{value:.2f}" if magnitude < 10 else f"{value:.1f}"
+    return f"{value:.2f}" if magnitude >= 1 else f"{value:.{small_digits}f}"
 
 
 def fan_chart(
@@ -386,7 +386,7 @@ def histograms(
             color=OKABE_ITO["black"],
             linestyle="--",
             linewidth=1.3,
-            label=f"median {_format_number(median, whole=whole)}{shown.short_unit}",
+            label=f"median {format_number(median, whole=whole)}{shown.short_unit}",
         )
         ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.85, handlelength=1.6)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))

@@ -63,13 +63,15 @@ PerEvent = Annotated[
 ]
 """A number, or a distribution drawn anew at each event (each incident, each outage)."""
 
+DAYS_PER_YEAR = 365.25
+"""Days in a model year (a Julian year), for dates and for durations given in days."""
+
 When = date | float
 """A calendar date, or model years since the scenario's start date."""
 
 Stage = Literal["exploration", "feasibility", "permitting", "construction", "operating"]
 STAGES: tuple[str, ...] = ("exploration", "feasibility", "permitting", "construction", "operating")
 Regime = Literal["open", "licensing", "restricted", "embargo"]
-Route = Literal["domestic", "china", "us", "other"]
 ROUTES: tuple[str, ...] = ("domestic", "china", "us", "other")
 Severity = Literal["minor", "major", "severe"]
 SecurityLevel = Literal["calm", "elevated", "crisis"]
@@ -463,7 +465,7 @@ class Scenario(Model):
     def years(self, when: When) -> float:
         """Model time of a date (years since the start date); a number is already model time."""
         if isinstance(when, date):
-            return (when - self.start_date).days / 365.25
+            return (when - self.start_date).days / DAYS_PER_YEAR
         return float(when)
 
     def cross_check(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:

@@ -23,10 +23,6 @@ def key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
 
 
-def replication_sequence(seed: int, replication: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(replication,))
-
-
 class Streams:
     """The named random streams of one replication, created on first use."""
 

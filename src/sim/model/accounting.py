@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..schema import ROUTES
+from ..schema import DAYS_PER_YEAR, ROUTES
 from .processing import allocate
 
 if TYPE_CHECKING:
     from .world import World
 
-DAYS_PER_YEAR = 365.25
 
 
 class Ledger:

@@ -21,13 +21,12 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from ..distributions import draw
-from ..schema import Governance
+from ..schema import DAYS_PER_YEAR, Governance
 
 if TYPE_CHECKING:
     from .projects import ProjectRun
     from .world import World
 
-DAYS_PER_YEAR = 365.25
 
 
 def dispute_delay(world: World, project: ProjectRun, permitting_years: float) -> tuple[int, float]:

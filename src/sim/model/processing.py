@@ -78,9 +78,6 @@ class RefineryRun:
     def running(self, t: float) -> bool:
         return self.curve is not None and self.curve.level(t) >= self.threshold - 1e-12
 
-    def operating(self, t: float) -> bool:
-        return self.curve is not None and t >= self.curve.start
-
     def lifecycle(self) -> Generator[Any, Any, None]:
         w, spec = self.world, self.spec
         env = w.env

@@ -22,14 +22,13 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..schema import STAGES, Project, ProjectPhase
+from ..schema import DAYS_PER_YEAR, STAGES, Project, ProjectPhase
 from .governance import dispute_delay
 from .ramp import RampCurve, integrate
 
 if TYPE_CHECKING:
     from .world import World
 
-DAYS_PER_YEAR = 365.25
 
 
 @dataclass
@@ -126,15 +125,6 @@ class ProjectRun:
         for since, per_year in self._cost_rises:
             cost += per_year * max(0.0, b - max(a, since))
         return cost
-
-    def nominal_output_rate(self, t: float) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for ph in self.phases:
-            if ph.curve is not None:
-                level = ph.curve.level(t)
-                for c, q in ph.spec.output.items():
-                    out[c] = out.get(c, 0.0) + level * float(q)
-        return out
 
     # --- what shocks do to it -------------------------------------------------------------
 
