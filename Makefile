@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test validate lint clean
 
 $(BIN)/sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ run: $(BIN)/sim
 
 test: $(BIN)/sim
 	$(BIN)/python -m pytest -q
+
+# The validation register: every check marked `check` in tests/, written to docs/validation.md.
+validate: $(BIN)/sim
+	$(BIN)/python -m pytest -q -m check --validation-report docs/validation.md
 
 lint: $(BIN)/sim
 	$(BIN)/ruff check src tests

@@ -9,6 +9,14 @@ import pytest
 from sim.sampling import dotted, uncertain_inputs
 from sim.scenario import load_scenario
 from sim.schema import Scenario
+from validation_register import (  # noqa: F401  (pytest finds the hooks and fixture here)
+    figure,
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -18,6 +26,7 @@ SHOCKS_OFF = {
     "shocks.refining.enabled": False,
     "shocks.tariff.enabled": False,
     "governance.enabled": False,
+    "construction.enabled": False,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pytest
@@ -22,25 +23,24 @@ def _times(log, source, words):
     return [t for t, s, text in log if s == source and words in text]
 
 
-def _pert_mean(lo, mode, hi):
-    return (lo + 4 * mode + hi) / 6
-
-
 def _tri_mean(lo, mode, hi):
     return (lo + mode + hi) / 3
 
 
-def test_fixed_durations_give_the_closed_form_timeline():
-    scn = deterministic()
+@pytest.mark.check("analytic", source="closed form: every duration at its mean, shocks off, sigma 0 ramps",
+                   tolerance="1e-6 relative")
+def test_fixed_durations_give_the_closed_form_timeline(base, figure):
+    scn = deterministic({"construction.enabled": True})
     rep = run_replication(scn, seed=5, replication=0, trace=True)
     log = rep.log
+    rd = base.projects["reko_diq"].phases
     # Reko Diq Phase 1: 3.25 yr left, times the mean schedule overrun.
-    p1 = 3.25 * _pert_mean(0.95, 1.1, 1.8)
+    p1 = 3.25 * rd[0].schedule_overrun.mean()
     assert _times(log, "reko_diq", "Phase 1 (45 Mtpa): commissioned") == [pytest.approx(p1)]
     # Phase 2: eligible when Phase 1 produces (after 2029-01-01), lead, then build x overrun.
     fid2 = max(p1, scn.years(scn.projects["reko_diq"].phases[1].earliest_start)) + _tri_mean(0.25, 0.5, 1)
     assert _times(log, "reko_diq", "Phase 2 (90 Mtpa): financing closed") == [pytest.approx(fid2)]
-    p2 = fid2 + _tri_mean(2.5, 3, 4) * _pert_mean(0.95, 1.15, 2.0)
+    p2 = fid2 + _tri_mean(2.5, 3, 4) * rd[1].schedule_overrun.mean()
     assert _times(log, "reko_diq", "Phase 2 (90 Mtpa): commissioned") == [pytest.approx(p2)]
     # The refinery closes financing after its lead time (confidence at the reference: no stretch).
     fid = _tri_mean(1.5, 2.2, 3)
@@ -58,10 +58,34 @@ def test_fixed_durations_give_the_closed_form_timeline():
         return (H - start) - years * (1 - s0) / 2
 
     copper = 2000 * H + 200_000 * (ramped(p1) + ramped(p2))
+    figure(f"Reko Diq commissioned at {p1:.3f} and {p2:.3f} yr; copper over {H} yr "
+           f"{rep.series['production_copper'].sum() / 1e6:.4f} Mt (closed form {copper / 1e6:.4f})")
     assert rep.series["production_copper"].sum() == pytest.approx(copper, rel=1e-9)
 
 
-def test_poisson_outages_lose_the_expected_time():
+@pytest.mark.check("analytic", source="the plan: Reko Diq first production end-2028 (miningreporters.com 2025-01), planned capex",
+                   tolerance="0.01 yr; 1e-9 relative")
+def test_without_overruns_everything_is_built_to_plan(base, figure):
+    """Construction overruns off: Reko Diq Phase 1 produces on the announced date (end-2028),
+    and the capital spent is exactly the planned capex of what was built."""
+    scn = deterministic()
+    assert not scn.construction.enabled
+    rep = run_replication(scn, seed=5, replication=0, trace=True)
+    assert _times(rep.log, "reko_diq", "Phase 1 (45 Mtpa): commissioned") == [
+        pytest.approx(scn.years(date(2028, 12, 31)), abs=0.01)]
+    planned = sum(float(ph.capex_usd) for key, p in base.projects.items() for ph in p.phases
+                  if _times(rep.log, key, f"{ph.label}: commissioned"))
+    assert _times(rep.log, "refinery", "commissioned")
+    planned += float(base.processing.refinery.capex_usd)
+    first = _times(rep.log, "reko_diq", "Phase 1 (45 Mtpa): commissioned")[0]
+    figure(f"first production at {first:.3f} yr; capex USD {rep.outcome['capex_usd'] / 1e9:.3f}bn "
+           f"(planned {planned / 1e9:.3f}bn)")
+    assert rep.outcome["capex_usd"] == pytest.approx(planned, rel=1e-9)
+
+
+@pytest.mark.check("analytic", source="closed form: outages Poisson(4/yr) of 10 days, overlaps merged",
+                   tolerance="4 standard errors and 5% relative")
+def test_poisson_outages_lose_the_expected_time(figure):
     """Outages at rate lam with fixed length d, overlaps merged: a site is down
     1 - exp(-lam * min(t, d)) of the time at t; only the pilot site exists."""
     lam, days = 4.0, 10.0
@@ -79,11 +103,14 @@ def test_poisson_outages_lose_the_expected_time():
         assert rep.series["production_antimony"].sum() == pytest.approx(500 * (H - lost[i]), rel=1e-9)
     expected = H - ((1 - math.exp(-lam * d)) / lam + (H - d) * math.exp(-lam * d))
     se = lost.std(ddof=1) / math.sqrt(runs)
+    figure(f"mean time lost {lost.mean():.4f} yr (closed form {expected:.4f}, se {se:.4f})")
     assert abs(lost.mean() - expected) < 4 * se
     assert lost.mean() == pytest.approx(expected, rel=0.05)
 
 
-def test_volume_is_conserved_and_flows_are_consistent(base):
+@pytest.mark.check("invariant", source="conservation: produced = processed + stockpiled; exports by destination add up",
+                   tolerance="1e-9 relative")
+def test_volume_is_conserved_and_flows_are_consistent(base, figure):
     for i in range(4):
         streams = Streams(3, i)
         realized, _ = realize(base, streams)
@@ -97,15 +124,19 @@ def test_volume_is_conserved_and_flows_are_consistent(base):
         by_destination = y["export_value_us_usd"] + y["export_value_china_usd"] + y["export_value_other_usd"]
         np.testing.assert_allclose(by_destination, y["export_value_usd"], rtol=1e-9)
         assert sum(L.year["export_value_usd"]) == pytest.approx(L.total_exports, rel=1e-9)
+    figure("4 baseline replications: every commodity balances to 1e-9")
 
 
-def test_same_seed_same_replication():
+@pytest.mark.check("invariant", source="determinism: a replication is a pure function of (scenario, seed, index)",
+                   tolerance="exact")
+def test_same_seed_same_replication(figure):
     scn = baseline()
     a = run_replication(scn, 9, 4)
     b = run_replication(scn, 9, 4)
     assert a.outcome == pytest.approx(b.outcome, nan_ok=True)
     for k in a.series:
         np.testing.assert_array_equal(a.series[k], b.series[k])
+    figure(f"replication 4 twice: {len(a.series)} series identical; replication 5 differs")
     assert run_replication(scn, 9, 5).outcome != a.outcome
 
 
@@ -124,57 +155,80 @@ def _se_of_difference(a, b):
     return float(np.std(a - b, ddof=1) / math.sqrt(len(a)))
 
 
-def test_switching_security_off_never_lowers_exports():
+@pytest.mark.check("metamorphic", source="monotone: removing attacks cannot lower exports (paired, common random numbers)",
+                   tolerance="mean paired difference > 0")
+def test_switching_security_off_never_lowers_exports(figure):
     on, off = _paired(overrides_off={"shocks__security__enabled": False})
     diff = off.cumulative_export_value_usd - on.cumulative_export_value_usd
+    figure(f"exports +USD {diff.mean() / 1e9:.2f}bn on average without attacks ({RUNS} pairs)")
     assert diff.mean() > 0
     assert off.security_incidents.sum() == 0
 
 
-def test_switching_security_off_never_raises_stalling():
+@pytest.mark.check("metamorphic", source="monotone: removing attacks cannot raise stalling (security-escalation scenario)",
+                   tolerance="stalled count off <= on")
+def test_switching_security_off_never_raises_stalling(figure):
     """In the escalation scenario, where programmes do stall."""
     path = SCENARIOS / "security_escalation.yaml"
     on = run_many(load_scenario(path), runs=RUNS, seed=21, workers=1).outcomes
     off = run_many(load_scenario(path, {"shocks.security.enabled": False}), runs=RUNS, seed=21,
                    workers=1).outcomes
+    figure(f"stalled {int(on.stalled.sum())} of {RUNS} with attacks, {int(off.stalled.sum())} without")
     assert on.stalled.sum() > 0
     assert off.stalled.sum() <= on.stalled.sum()
 
 
-def test_switching_tariffs_off_gives_zero_tariff_cost_and_no_lower_exports():
+@pytest.mark.check("metamorphic", source="monotone: without U.S. tariffs no duty is paid and exports do not fall",
+                   tolerance="zero duty; mean difference >= -2 standard errors")
+def test_switching_tariffs_off_gives_zero_tariff_cost_and_no_lower_exports(figure):
     on, off = _paired(overrides_off={"shocks__tariff__enabled": False})
+    figure(f"duties USD {on.tariff_cost_usd.mean() / 1e6:.1f}m on average with tariffs, "
+           f"{off.tariff_cost_usd.max():.0f} without")
     assert (off.tariff_cost_usd == 0).all()
     assert on.tariff_cost_usd.mean() > 0
     diff = off.cumulative_export_value_usd - on.cumulative_export_value_usd
     assert diff.mean() >= -2 * _se_of_difference(off.cumulative_export_value_usd, on.cumulative_export_value_usd)
 
 
-def test_switching_refining_controls_off_never_lowers_exports_at_given_prices():
+@pytest.mark.check("metamorphic", source="monotone: without China's controls (prices held) exports and China's share do not fall",
+                   tolerance="mean paired difference > 0")
+def test_switching_refining_controls_off_never_lowers_exports_at_given_prices(figure):
     """At given prices: China's controls also raise non-Chinese prices (the antimony spike),
     which can raise export value; without the price channel, lifting them never hurts."""
     no_jump = {"shocks__refining__price_jump_per_step": 0.0}
     on, off = _paired(overrides_on=no_jump, overrides_off={**no_jump, "shocks__refining__enabled": False})
     diff = off.cumulative_export_value_usd - on.cumulative_export_value_usd
+    figure(f"exports +USD {diff.mean() / 1e9:.2f}bn without controls; China share "
+           f"{on.china_processed_share.mean():.1%} -> {off.china_processed_share.mean():.1%}")
     assert diff.mean() > 0
     assert off.china_processed_share.mean() >= on.china_processed_share.mean()
 
 
-def test_more_attacks_never_make_outcomes_better_on_average():
+@pytest.mark.check("metamorphic", source="monotone: doubling every attack rate",
+                   tolerance="incidents and downtime up, exports not up")
+def test_more_attacks_never_make_outcomes_better_on_average(figure):
     sec = baseline().shocks.security.provinces
     doubled = {f"shocks__security__provinces__{p}__attacks_per_year__{level}": 2 * float(getattr(s.attacks_per_year, level))
                for p, s in sec.items() for level in ("calm", "elevated", "crisis")}
     on, worse = _paired(overrides_off=doubled)
+    figure(f"incidents {on.security_incidents.mean():.1f} -> {worse.security_incidents.mean():.1f}; "
+           f"exports USD {on.cumulative_export_value_usd.mean() / 1e9:.1f}bn -> "
+           f"{worse.cumulative_export_value_usd.mean() / 1e9:.1f}bn")
     assert worse.security_incidents.mean() > on.security_incidents.mean()
     assert worse.downtime_days.mean() > on.downtime_days.mean()
     assert worse.cumulative_export_value_usd.mean() <= on.cumulative_export_value_usd.mean()
 
 
-def test_higher_reciprocal_tariff_never_lowers_tariff_cost():
+@pytest.mark.check("metamorphic", source="monotone: a higher U.S. reciprocal rate, 10% to 200%",
+                   tolerance="duties never lower in any paired run")
+def test_higher_reciprocal_tariff_never_lowers_tariff_cost(figure):
     """Across the schema's whole range (diversion saturates, so duties paid keep rising)."""
     exempt_gone = {"shocks__tariff__exemption_active": False, "shocks__tariff__changes_per_year": 0.0,
                    "shocks__tariff__restore_per_year": 0.0}
     costs = [run_many(baseline(**exempt_gone, shocks__tariff__initial_rate=rate), runs=30, seed=21,
                       workers=1).outcomes.tariff_cost_usd for rate in (0.1, 0.29, 0.5, 1.0, 2.0)]
+    figure("mean duties USD " + ", ".join(f"{c.mean() / 1e6:.0f}m" for c in costs)
+           + " at 10%, 29%, 50%, 100%, 200%")
     for low, high in zip(costs, costs[1:], strict=False):
         assert (high >= low - 1e-6).all()
         assert high.mean() > low.mean()
@@ -183,21 +237,29 @@ def test_higher_reciprocal_tariff_never_lowers_tariff_cost():
 # --- the sources' timeline ------------------------------------------------------------
 
 
-def test_shocks_off_walk_the_nominal_timeline():
+@pytest.mark.check("calibration", source="seed 004: Phase 1 2-3 yr, Phase 2 5-7 more, Phase 3 after about a decade",
+                   tolerance="medians: Phase 2 in [2, 3], Phase 3 in [7, 11], Phase 2 lasting [5, 7.5] yr")
+def test_shocks_off_walk_the_nominal_timeline(figure):
     """Seed 004: Phase 1 (demonstration) 2-3 years, Phase 2 (scaling) 5-7 more, Phase 3
     "after a decade". The windows do not quite add up (2-3 + 5-7 ends by year 10), so the
     baseline sits at the seam: Phase 2 may last up to half a year past 7 (tolerance)."""
     out = run_many(baseline(**{k.replace(".", "__"): v for k, v in SHOCKS_OFF.items()}),
                    runs=200, seed=8, workers=1).outcomes
+    figure(f"median Phase 2 at {out.phase2_year.median():.2f} yr, Phase 3 at {out.phase3_year.median():.2f} yr, "
+           f"Phase 2 lasting {(out.phase3_year - out.phase2_year).median():.2f} yr (200 runs)")
     assert 2.0 <= out.phase2_year.median() <= 3.0
     assert 7.0 <= out.phase3_year.median() <= 11.0
     assert 5.0 <= (out.phase3_year - out.phase2_year).median() <= 7.5
     assert not out.stalled.any()
 
 
-def test_baseline_shocks_put_substantial_impact_a_decade_away():
+@pytest.mark.check("calibration", source="experts cited in seed 003: at least a decade before substantial impact",
+                   tolerance="median Phase 3 >= 10 yr")
+def test_baseline_shocks_put_substantial_impact_a_decade_away(figure):
     """Experts cited in seed 003: at least a decade before substantial impact."""
     out = run_many(baseline(), runs=200, seed=8, workers=1).outcomes
+    figure(f"median Phase 3 at {out.phase3_year.median():.2f} yr; "
+           f"{(out.phase3_year <= 10).mean():.0%} of runs by year 10 (200 runs)")
     assert out.phase3_year.median() >= 10.0
 
 
@@ -212,16 +274,21 @@ def test_incident_and_outage_lengths_are_drawn_per_event():
     assert "infrastructure.outage_days" not in rep.inputs
 
 
-def test_a_withdrawn_exemption_is_restored_at_its_rate():
+@pytest.mark.check("analytic", source="closed form: P(restored within 25 yr at 0.5/yr) = 1 - exp(-12.5)",
+                   tolerance="every one of 60 runs")
+def test_a_withdrawn_exemption_is_restored_at_its_rate(figure):
     scn = baseline(shocks__tariff__exemption_active=False, shocks__tariff__changes_per_year=0.0,
                    shocks__tariff__restore_per_year=0.5)
     restored = [any("exemption restored" in text for _, _, text in
                     run_replication(scn, seed=4, replication=i, trace=True).log) for i in range(60)]
+    figure(f"restored in {sum(restored)} of 60 runs")
     # P(restored within 25 years at 0.5/yr) = 1 - exp(-12.5), essentially 1.
     assert all(restored)
 
 
-def test_yearly_phase_agrees_with_phase_years():
+@pytest.mark.check("invariant", source="consistency: the yearly phase series against the phase-entry years",
+                   tolerance="exact, 40 runs")
+def test_yearly_phase_agrees_with_phase_years(figure):
     for i in range(40):
         rep = run_replication(baseline(), seed=6, replication=i)
         for k, phase in enumerate(rep.series["phase"], start=1):
@@ -229,13 +296,17 @@ def test_yearly_phase_agrees_with_phase_years():
                                if rep.outcome[p] == rep.outcome[p] and rep.outcome[p] <= k)
             assert phase == expected, (i, k)
         assert all(isinstance(rep.outcome[p], float) for p in ("phase2_year", "phase3_year"))
+    figure("40 runs x 25 years agree")
 
 
-def test_low_confidence_stretches_financing_lead_times():
+@pytest.mark.check("metamorphic", source="monotone: lower investor confidence slows financing",
+                   tolerance="refinery financing at least 20% later")
+def test_low_confidence_stretches_financing_lead_times(figure):
     calm = deterministic()
     gloomy = deterministic({"confidence.initial": 0.25, "confidence.stall_floor": 0.0})
     def fid(scn):
         log = run_replication(scn, seed=1, replication=0, trace=True).log
         return _times(log, "refinery", "financing closed")[0]
     # Confidence 0.25 below the reference 0.5: lead progresses at 1 / (1 + 2 x 0.25) at first.
+    figure(f"refinery financing at {fid(calm):.2f} yr from confidence 0.5, {fid(gloomy):.2f} yr from 0.25")
     assert fid(gloomy) > fid(calm) * 1.2

@@ -23,13 +23,19 @@ def _pair(path=None, **lever):
     return a, b
 
 
-def test_local_equity_and_community_participation_mean_fewer_attacks_on_the_sector():
+@pytest.mark.check("metamorphic", source="seed 002: 30% local equity and community participation in security",
+                   tolerance="incidents down at least 20%, downtime down")
+def test_local_equity_and_community_participation_mean_fewer_attacks_on_the_sector(figure):
     a, b = _pair(levers__local_equity_share=0.3, levers__community_participation=1.0)
+    figure(f"incidents {a.security_incidents.mean():.1f} -> {b.security_incidents.mean():.1f}; "
+           f"downtime {a.downtime_days.mean():.0f} -> {b.downtime_days.mean():.0f} site-days ({RUNS} pairs)")
     assert b.security_incidents.mean() < 0.8 * a.security_incidents.mean()
     assert b.downtime_days.mean() < a.downtime_days.mean()
 
 
-def test_security_spending_buys_fewer_hits_at_a_cost():
+@pytest.mark.check("metamorphic", source="seed 004: effective security risk management; spending lowers the hit probability at a cost",
+                   tolerance="fewer incidents; NPV lower in every run when no attack can hit")
+def test_security_spending_buys_fewer_hits_at_a_cost(figure):
     a, b = _pair(levers__security_spending=3.0)
     assert b.security_incidents.mean() < a.security_incidents.mean()
     # The cost alone: with no attack able to hit, spending only lowers NPV, in every run.
@@ -38,10 +44,17 @@ def test_security_spending_buys_fewer_hits_at_a_cost():
     b0 = run_many(load_scenario(SCENARIOS / "baseline.yaml", {**calm, "levers.security_spending": 3.0}),
                   runs=20, seed=5, workers=1).outcomes
     assert (b0.npv_usd < a0.npv_usd).all()
+    figure(f"incidents {a.security_incidents.mean():.1f} -> {b.security_incidents.mean():.1f} at 3x spending; "
+           f"NPV -USD {(a0.npv_usd - b0.npv_usd).mean() / 1e6:.0f}m when nothing can hit")
 
 
-def test_a_processing_mandate_raises_domestic_value_added_and_cuts_china_dependence():
+@pytest.mark.check("metamorphic", source="seeds 002, 004: a domestic processing mandate",
+                   tolerance="mean domestic value added up, mean China share down")
+def test_a_processing_mandate_raises_domestic_value_added_and_cuts_china_dependence(figure):
     a, b = _pair(levers__processing_mandate=1.0)
+    figure(f"domestic value added USD {a.domestic_value_added_usd.mean() / 1e9:.2f}bn -> "
+           f"{b.domestic_value_added_usd.mean() / 1e9:.2f}bn; China share "
+           f"{a.china_processed_share.mean():.1%} -> {b.china_processed_share.mean():.1%}")
     assert b.domestic_value_added_usd.mean() > a.domestic_value_added_usd.mean()
     assert b.china_processed_share.mean() < a.china_processed_share.mean()
 
@@ -51,12 +64,15 @@ def _trace_times(scn, source, words):
     return [(t, text) for t, s, text in log if s == source and words in text]
 
 
-def test_technology_transfer_speeds_the_refinery_only_with_a_partner_able_to_supply_it():
+@pytest.mark.check("metamorphic", source="seeds 002, 004: technology-transfer terms; China's 2023 ban on exporting separation technology",
+                   tolerance="ramp-up x0.6 (1%); no change under a Chinese ban (1e-9)")
+def test_technology_transfer_speeds_the_refinery_only_with_a_partner_able_to_supply_it(figure):
     def design_years(extra):
         [(_, text)] = _trace_times(deterministic(extra), "refinery", "commissioned")
         return float(text.rsplit("in ", 1)[1].split(" yr")[0])
 
     plain = design_years({})
+    figure(f"refinery to design in {plain:.2f} yr, {design_years({'levers.technology_transfer': 1.0}):.2f} yr with transfer")
     assert design_years({"levers.technology_transfer": 1.0}) == pytest.approx(plain * 0.6, rel=0.01)
     banned = {"processing.refinery.technology_partner": "china", "shocks.refining.enabled": True,
               "shocks.refining.technology_ban_lift_per_year": 0.0}
@@ -66,32 +82,43 @@ def test_technology_transfer_speeds_the_refinery_only_with_a_partner_able_to_sup
     assert b.domestic_value_added_usd.mean() > a.domestic_value_added_usd.mean()
 
 
-def test_a_unified_framework_shortens_permitting():
+@pytest.mark.check("metamorphic", source="seeds 002, 004: a unified national framework with one-window approvals",
+                   tolerance="permitting x0.6 exactly; exports up on average")
+def test_a_unified_framework_shortens_permitting(figure):
     def permitting(extra):
         scn = deterministic({"governance.enabled": False, **extra})
         ends = dict((text, t) for t, text in _trace_times(scn, "rare_earth", "complete"))
         return ends["permitting complete"] - ends["feasibility complete"]
 
     assert permitting({"levers.unified_framework": True}) == pytest.approx(0.6 * permitting({}))
+    figure(f"rare-earth permitting {permitting({}):.2f} yr -> {permitting({'levers.unified_framework': True}):.2f} yr")
     a, b = _pair(levers__unified_framework=True)
     assert b.cumulative_export_value_usd.mean() > a.cumulative_export_value_usd.mean()
 
 
-def test_a_verification_programme_brings_phase_2_no_later():
+@pytest.mark.check("metamorphic", source="seed 003: a reserve verification programme to JORC / NI 43-101",
+                   tolerance="Phase 2 no later in over 90% of pairs and on average")
+def test_a_verification_programme_brings_phase_2_no_later(figure):
     a, b = _pair(levers__verification_programme=True)
+    figure(f"mean Phase 2 at {a.phase2_year.mean():.2f} yr -> {b.phase2_year.mean():.2f} yr")
     assert (b.phase2_year <= a.phase2_year + 1e-9).mean() > 0.9
     assert b.phase2_year.mean() <= a.phase2_year.mean()
 
 
-def test_a_treaty_makes_the_exemption_safer_and_leaves_the_rate_path_alone():
+@pytest.mark.check("metamorphic", source="seed 002: treaty-based rather than personality-driven deals",
+                   tolerance="mean duties down; rate path identical")
+def test_a_treaty_makes_the_exemption_safer_and_leaves_the_rate_path_alone(figure):
     a, b = _pair(levers__deal_basis="treaty")
+    figure(f"duties USD {a.tariff_cost_usd.mean() / 1e6:.0f}m -> {b.tariff_cost_usd.mean() / 1e6:.0f}m")
     assert b.tariff_cost_usd.mean() < a.tariff_cost_usd.mean()
     ta = run_many(baseline(), runs=20, seed=5, workers=1).timeseries
     tb = run_many(baseline(levers__deal_basis="treaty"), runs=20, seed=5, workers=1).timeseries
     assert (ta.us_tariff_rate.to_numpy() == tb.us_tariff_rate.to_numpy()).all()
 
 
-def test_stockpiles_absorb_an_export_cut_off():
+@pytest.mark.check("metamorphic", source="seed 004: strategic stockpiles of critical minerals for supply-chain resilience",
+                   tolerance="value lost without room > USD 10m on average, in over 80% of runs")
+def test_stockpiles_absorb_an_export_cut_off(figure):
     """A one-year Chinese embargo with no other outlet for rare earths and antimony: with room
     to hold two years of output the stock waits and sells at full value afterwards; with half
     a month of room it is dumped at a distress discount. At given prices: the embargo's own
@@ -111,33 +138,48 @@ def test_stockpiles_absorb_an_export_cut_off():
     tight = run_many(load_scenario(SCENARIOS / "baseline.yaml", {**cut_off, "levers.stockpile_months": 0.5}),
                      runs=RUNS, seed=5, workers=1).outcomes
     lost = roomy.cumulative_export_value_usd - tight.cumulative_export_value_usd
+    figure(f"24 months of room keeps USD {lost.mean() / 1e6:.0f}m more than half a month")
     assert lost.mean() > 1e7
     assert (lost > 0).mean() > 0.8  # prices still move between dumping and selling later
 
 
-def test_output_tracking_recovers_revenue_lost_to_illegal_extraction():
+@pytest.mark.check("metamorphic", source="seed 004: digital output tracking against illegal extraction",
+                   tolerance="mean exports up")
+def test_output_tracking_recovers_revenue_lost_to_illegal_extraction(figure):
     a, b = _pair(levers__output_tracking=1.0)
+    figure(f"exports +USD {(b.cumulative_export_value_usd - a.cumulative_export_value_usd).mean() / 1e6:.0f}m")
     assert b.cumulative_export_value_usd.mean() > a.cumulative_export_value_usd.mean()
 
 
-def test_a_us_price_floor_lifts_the_value_of_us_bound_rare_earths():
+@pytest.mark.check("metamorphic", source="U.S. NdPr floor of USD 110/kg (July 2025 MP Materials arrangement)",
+                   tolerance="exports never lower; value added and duties unchanged (1e-9)")
+def test_a_us_price_floor_lifts_the_value_of_us_bound_rare_earths(figure):
     """NdPr starts at USD 88/kg, below a USD 110/kg floor: U.S.-bound product earns more, but
     the top-up is a price support: neither domestic value added nor dutiable value changes."""
     a, b = _pair(commodities__rare_earths__us_price_floor_usd=110000)
+    figure(f"exports +USD {(b.cumulative_export_value_usd - a.cumulative_export_value_usd).mean() / 1e6:.0f}m; "
+           "value added and duties unchanged")
     assert (b.cumulative_export_value_usd >= a.cumulative_export_value_usd - 1e-3).all()
     assert b.cumulative_export_value_usd.mean() > a.cumulative_export_value_usd.mean()
     np.testing.assert_allclose(b.domestic_value_added_usd, a.domestic_value_added_usd, rtol=1e-9)
     np.testing.assert_allclose(b.tariff_cost_usd, a.tariff_cost_usd, rtol=1e-9)
 
 
-def test_development_finance_brings_financing_and_phase_2_forward():
+@pytest.mark.check("metamorphic", source="Reko Diq's IFC / ADB / US EXIM package: development finance shortens lead times",
+                   tolerance="mean Phase 2 earlier")
+def test_development_finance_brings_financing_and_phase_2_forward(figure):
     a, b = _pair(levers__financing_lead_factor=0.6)
+    figure(f"mean Phase 2 at {a.phase2_year.mean():.2f} yr -> {b.phase2_year.mean():.2f} yr")
     assert b.phase2_year.mean() < a.phase2_year.mean()
 
 
-def test_policy_reversals_cost_awards_and_treaties_make_them_rarer():
+@pytest.mark.check("metamorphic", source="Reko Diq's 2019 award (USD 5.976bn); seed 002 on treaty-based deals",
+                   tolerance="awards up, exports down with frequent reversals; awards down under a treaty; zero when off")
+def test_policy_reversals_cost_awards_and_treaties_make_them_rarer(figure):
     frequent = {"governance__reversals_per_year": 0.5}
     a, b = _pair(**frequent)  # a: baseline rate, b: frequent reversals
+    figure(f"mean awards USD {a.arbitration_awards_usd.mean() / 1e9:.2f}bn -> "
+           f"{b.arbitration_awards_usd.mean() / 1e9:.2f}bn at 0.5 reversals/yr")
     assert b.arbitration_awards_usd.mean() > a.arbitration_awards_usd.mean()
     assert b.cumulative_export_value_usd.mean() < a.cumulative_export_value_usd.mean()
     personality = run_many(baseline(**frequent), runs=RUNS, seed=5, workers=1).outcomes

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import simpy
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import baseline
@@ -20,7 +20,9 @@ from sim.model.security import monthly_attack_counts
 # --- ramp-up --------------------------------------------------------------------------
 
 
-def test_ramp_integral_is_the_trapezoid():
+@pytest.mark.check("analytic", source="closed form: the integral of a linear ramp is a trapezoid",
+                   tolerance="1e-12 relative")
+def test_ramp_integral_is_the_trapezoid(figure):
     curve = RampCurve(start=1.0, years_to_design=2.0, start_fraction=0.2, plateau=0.9)
     # Before start: nothing. During ramp: linear from 0.18 to 0.9. After: 0.9 flat.
     assert integrate(curve, 0.0, 1.0) == 0.0
@@ -30,6 +32,7 @@ def test_ramp_integral_is_the_trapezoid():
     parts = sum(integrate(curve, a, a + 0.37) for a in np.arange(0.0, 5.0, 0.37))
     assert whole == pytest.approx(parts - integrate(curve, 5.0, 5.18), rel=1e-12)
     assert curve.time_to_reach(0.54) == pytest.approx(2.0)
+    figure(f"ramp 0.18 -> 0.9 over 2 yr integrates to {integrate(curve, 1.0, 3.0):.4f} (trapezoid 1.08)")
     assert math.isinf(curve.time_to_reach(0.95))
 
 
@@ -49,9 +52,13 @@ shares_st = st.fixed_dictionaries({r: st.floats(0, 1) for r in ("domestic", "chi
 capacity_st = st.fixed_dictionaries({r: st.floats(0, 1e6) for r in ("domestic", "china", "us", "other")})
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.check("invariant", source="conservation: what is routed plus what is stocked equals supply plus old stock",
+                   tolerance="1e-9 relative, 300 random cases (hypothesis)")
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(supply=st.floats(0, 1e6), stock=st.floats(0, 1e6), shares=shares_st, capacity=capacity_st)
-def test_allocation_conserves_volume_and_respects_capacity(supply, stock, shares, capacity):
+def test_allocation_conserves_volume_and_respects_capacity(figure, supply, stock, shares, capacity):
+    if not figure.recorded:
+        figure("volume balances and no route exceeds its capacity in every generated case")
     flows, new_stock = allocate(supply, stock, shares, capacity)
     assert sum(flows.values()) + new_stock == pytest.approx(supply + stock, rel=1e-9, abs=1e-6)
     assert new_stock >= 0
@@ -76,9 +83,12 @@ def _confidence(**changes: float) -> tuple[Confidence, list[tuple[float, object]
     return Confidence(spec, lambda t, f: scheduled.append((t, f)), lambda: stalled.append(True)), scheduled, stalled
 
 
-def test_confidence_recovers_exponentially_from_a_drop():
+@pytest.mark.check("analytic", source="closed form: c(t) = c0 - d exp(-k (t - t0)) after a drop d",
+                   tolerance="1e-6 relative")
+def test_confidence_recovers_exponentially_from_a_drop(figure):
     c, _, _ = _confidence(initial=0.6, recovery_per_year=0.5)
     c.drop(1.0, 0.2)
+    figure(f"level {c.level(4.0):.4f} three years after a 0.2 drop (closed form {0.6 - 0.2 * math.exp(-1.5):.4f})")
     for t in (1.0, 2.0, 4.0):
         assert c.level(t) == pytest.approx(0.6 - 0.2 * math.exp(-0.5 * (t - 1.0)))
     c.gain(2.0, 0.1)
@@ -127,10 +137,13 @@ def _count_events(rates: tuple[float, float], switch_at: float, horizon: float, 
     return state["n"]
 
 
-def test_varying_rate_poisson_has_the_integrated_mean():
+@pytest.mark.check("analytic", source="closed form: a Poisson process with a rate switching 2 -> 10 /yr at year 5 has mean and variance 60 over 10 yr",
+                   tolerance="mean within 4 standard errors; variance 25%")
+def test_varying_rate_poisson_has_the_integrated_mean(figure):
     counts = np.array([_count_events((2.0, 10.0), 5.0, 10.0, s) for s in range(400)])
     expected = 2.0 * 5.0 + 10.0 * 5.0  # 60
     se = math.sqrt(expected / len(counts))
+    figure(f"mean {counts.mean():.2f}, variance {counts.var():.1f} over 400 runs (closed form 60)")
     assert abs(counts.mean() - expected) < 4 * se
     assert counts.var() == pytest.approx(expected, rel=0.25)  # Poisson: variance = mean
 
@@ -138,12 +151,15 @@ def test_varying_rate_poisson_has_the_integrated_mean():
 # --- security -----------------------------------------------------------------------------
 
 
-def test_balochistan_attack_process_matches_2023_level_and_clusters():
+@pytest.mark.check("calibration", source="PICSS via wionews.com: at least 170 attacks in Balochistan in 2023; monthly counts jump several-fold (pakistantoday.com.pk, dawn.com/news/1856563)",
+                   tolerance="170 a year +/- 8%; monthly variance over 3x the mean")
+def test_balochistan_attack_process_matches_2023_level_and_clusters(figure):
     """PICSS: about 170 attacks in 2023; monthly counts overdispersed (variance >> mean)."""
     spec = baseline().shocks.security.provinces["balochistan"]
     rng = np.random.default_rng(2023)
     counts = monthly_attack_counts(spec, rng, 12 * 400)
     per_year = counts.reshape(-1, 12).sum(axis=1)
+    figure(f"{per_year.mean():.0f} attacks a year; monthly variance/mean {counts.var() / counts.mean():.1f} (400 years)")
     assert per_year.mean() == pytest.approx(170, rel=0.08)
     assert counts.var() / counts.mean() > 3.0
 
@@ -151,7 +167,9 @@ def test_balochistan_attack_process_matches_2023_level_and_clusters():
 # --- governance -------------------------------------------------------------------------
 
 
-def test_dispute_delays_have_their_compound_poisson_mean():
+@pytest.mark.check("analytic", source="closed form: compound Poisson mean r T m",
+                   tolerance="5% relative, 3,000 draws")
+def test_dispute_delays_have_their_compound_poisson_mean(figure):
     """Disputes at rate r over a permitting time T, each adding a delay of mean m:
     expected added delay r T m."""
     from types import SimpleNamespace
@@ -166,6 +184,7 @@ def test_dispute_delays_have_their_compound_poisson_mean():
         world = SimpleNamespace(scenario=scn, streams=Streams(1, i))
         delays.append(dispute_delay(world, SimpleNamespace(key="x"), 1.5)[1])  # type: ignore[arg-type]
     expected = 2.0 * 1.5 * 0.4
+    figure(f"mean added delay {np.mean(delays):.3f} yr (closed form {expected:.3f})")
     assert np.mean(delays) == pytest.approx(expected, rel=0.05)
     off = baseline(governance__enabled=False)
     world = SimpleNamespace(scenario=off, streams=Streams(1, 0))

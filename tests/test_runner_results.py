@@ -22,7 +22,9 @@ def test_chunks_cover_every_replication_once():
         assert covered == list(range(runs))
 
 
-def test_results_identical_whatever_workers_and_chunk_size():
+@pytest.mark.check("invariant", source="reproducibility: replication i depends only on (scenario, seed, i)",
+                   tolerance="bit-identical tables")
+def test_results_identical_whatever_workers_and_chunk_size(figure):
     scn = baseline()
     one = run_many(scn, runs=24, seed=42, workers=1, chunk_size=24)
     two = run_many(scn, runs=24, seed=42, workers=2, chunk_size=5)
@@ -30,6 +32,7 @@ def test_results_identical_whatever_workers_and_chunk_size():
     for other in (two, three):
         pd.testing.assert_frame_equal(one.outcomes, other.outcomes, check_exact=True)
         pd.testing.assert_frame_equal(one.timeseries, other.timeseries, check_exact=True)
+    figure("24 runs: identical on 1 worker (chunk 24), 2 workers (chunk 5), 1 worker (chunk 7)")
 
 
 def test_tables_have_the_documented_columns(base):

@@ -32,6 +32,7 @@ OUTCOMES: tuple[Column, ...] = (
     Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages."),
     Column("tariff_cost_usd", "USD", "U.S. duties on Pakistani mineral exports over the horizon (reciprocal tariff on non-exempt product plus product duties)."),
     Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon (sized like Reko Diq's award, relative to the project's capex)."),
+    Column("capex_usd", "USD", "Capital spent on the mines and the domestic refinery within the horizon, overruns included (undiscounted)."),
     Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows (revenue less capex, opex, security cost, tariff incidence), discounted at the base rate plus a confidence-driven risk premium."),
     Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year."),
     Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate."),

@@ -447,6 +447,7 @@ _SECTION_TITLES: dict[str, str] = {
     "program": "Programme phase gates",
     "confidence": "Investor confidence",
     "infrastructure": "Infrastructure",
+    "construction": "Construction overruns",
     "economy": "Economy",
     "shocks.security": "Security shock",
     "shocks.refining": "Refining-dependency shock (China's export controls)",

@@ -289,6 +289,12 @@ class Infrastructure(Model):
     outage_days: PerEvent = param(unit="d", ge=0, le=365, doc="Length of one outage; a distribution is drawn anew for each outage.")
 
 
+class Construction(Model):
+    """Construction delays and cost overruns beyond the plan (McKinsey 2024; AMC / Bullock 2011)."""
+
+    enabled: bool = Field(True, description="Switch overruns on or off; off builds every phase and plant in its planned time for its planned capex (the nominal timeline).")
+
+
 class Economy(Model):
     gdp_usd: Num = param(unit="USD/yr", gt=0, doc="GDP in the start year.")
     gdp_growth_per_year: Num = param(unit="1/yr", ge=-0.2, le=0.3, doc="Real GDP growth.")
@@ -457,6 +463,7 @@ class Scenario(Model):
     program: Program
     confidence: Confidence
     infrastructure: Infrastructure
+    construction: Construction = Construction()
     economy: Economy
     governance: Governance
     levers: Levers = Levers()

@@ -53,6 +53,7 @@ class Ledger:
         self.china_weight = 0.0
         self.processed_weight = 0.0
         self.tariff_cost = 0.0
+        self.capital = 0.0
         self.npv = 0.0
         self.downtime_days = 0.0
         # Recent bookings (start, end, export value), for the sustained export run-rate.
@@ -207,6 +208,7 @@ class Ledger:
         self.total_exports += exports
         self.total_added += added
         self.tariff_cost += duties
+        self.capital += capital_costs
         operating = operating_costs + self._incidence * duties + self._processing_cost * added
         y["operating_cost_usd"][k] += operating
         self._window.append((a, b, exports))

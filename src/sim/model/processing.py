@@ -93,10 +93,11 @@ class RefineryRun:
         partner = spec.technology_partner
         has_technology = partner == "us" or (partner == "china" and not w.refining.technology_ban)
         stretch = 1.0 if has_technology else float(spec.no_technology_factor)
-        build = float(spec.build_years) * float(spec.schedule_overrun) * stretch
+        schedule, cost = w.overruns(spec)
+        build = float(spec.build_years) * schedule * stretch
         self.building = True
         self.complete_at = env.now + build
-        self.capex = Spend(env.now, env.now + build, float(spec.capex_usd) * float(spec.cost_overrun))
+        self.capex = Spend(env.now, env.now + build, float(spec.capex_usd) * cost)
         w.note("refinery", f"construction starts, {build:.2f} yr planned"
                            + ("" if has_technology else " (no separation-technology partner)"))
         while env.now < self.complete_at:

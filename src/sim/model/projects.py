@@ -194,12 +194,13 @@ class ProjectRun:
                 w.note(self.key, f"{ph.label}: financing closed")
                 w.milestone()
             w.advance()
-            build = float(ph.build_years or 0.0) * float(ph.schedule_overrun)
+            schedule, cost = w.overruns(ph)
+            build = float(ph.build_years or 0.0) * schedule
             self.building = True
             if self.stage != "operating":
                 self.stage = "construction"
             self.complete_at = env.now + build
-            run.capex = Spend(env.now, env.now + build, float(ph.capex_usd) * float(ph.cost_overrun))
+            run.capex = Spend(env.now, env.now + build, float(ph.capex_usd) * cost)
             w.note(self.key, f"{ph.label}: construction starts, {build:.2f} yr planned")
             w.changed()
             while env.now < self.complete_at:

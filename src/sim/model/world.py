@@ -100,6 +100,13 @@ class World:
             yield env.timeout(step)
             remaining -= step / factor
 
+    def overruns(self, spec: Any) -> tuple[float, float]:
+        """(schedule, cost) multipliers for building ``spec``: its drawn overruns, or the plan
+        (1, 1) when construction overruns are switched off."""
+        if not self.scenario.construction.enabled:
+            return 1.0, 1.0
+        return float(spec.schedule_overrun), float(spec.cost_overrun)
+
     def milestone(self) -> None:
         """A financing close or commissioning: confidence gains, and the gates are re-checked."""
         self.confidence.gain(self.env.now, self._milestone_gain)
@@ -171,6 +178,7 @@ class World:
             "downtime_days": L.downtime_days,
             "tariff_cost_usd": L.tariff_cost,
             "arbitration_awards_usd": self.governance.awards_usd,
+            "capex_usd": L.capital,
             "npv_usd": L.npv,
             "peak_annual_export_usd": max(yearly, default=0.0),
             "final_mining_gdp_share": base_share + programme / gdp_end,
