@@ -9,14 +9,6 @@ import pytest
 from sim.sampling import dotted, uncertain_inputs
 from sim.scenario import load_scenario
 from sim.schema import Scenario
-from validation_register import (  # noqa: F401  (pytest finds the hooks and fixture here)
-    figure,
-    pytest_addoption,
-    pytest_collection_modifyitems,
-    pytest_configure,
-    pytest_runtest_makereport,
-    pytest_sessionfinish,
-)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

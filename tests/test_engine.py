@@ -310,3 +310,79 @@ def test_low_confidence_stretches_financing_lead_times(figure):
     # Confidence 0.25 below the reference 0.5: lead progresses at 1 / (1 + 2 x 0.25) at first.
     figure(f"refinery financing at {fid(calm):.2f} yr from confidence 0.5, {fid(gloomy):.2f} yr from 0.25")
     assert fid(gloomy) > fid(calm) * 1.2
+
+
+# --- resource estimates and their verification ----------------------------------------
+
+
+@pytest.mark.check("analytic", source="closed form: output runs at min(1, resource factor) of design",
+                   tolerance="1e-9 relative")
+def test_a_smaller_resource_scales_output_exactly(figure):
+    """The antimony project on half its planned resource makes exactly half its output; the
+    pilot's 500 t a year are untouched. (No downgrade penalty here, so timing is unchanged.)"""
+    def antimony(factor):
+        scn = deterministic({"projects.antimony.resource_factor": factor, "resources.downgrade_below": 0.0,
+                             "resources.abandon_below": 0.0})
+        return run_replication(scn, seed=3, replication=0).series["production_antimony"].sum()
+
+    pilot = 500 * H
+    full, half = antimony(1.0), antimony(0.5)
+    figure(f"antimony project output {full - pilot:,.0f} t at the planned resource, {half - pilot:,.0f} t at half")
+    assert full > pilot
+    assert half - pilot == pytest.approx(0.5 * (full - pilot), rel=1e-9)
+    assert antimony(2.0) == pytest.approx(full, rel=1e-9)  # a plant cannot beat its nameplate
+
+
+@pytest.mark.check("metamorphic", source="seed 003: unverified claims; verification reveals the resource",
+                   tolerance="a downgrade lowers confidence; below the abandon share nothing more is built")
+def test_a_verified_downgrade_lowers_confidence_and_too_small_a_resource_is_not_built(figure):
+    def run(factor, **extra):
+        scn = deterministic({"projects.rare_earth.resource_factor": factor, **extra})
+        return run_replication(scn, seed=3, replication=0, trace=True)
+
+    good, poor, tiny = run(1.0), run(0.6), run(0.3)
+    painless = run(0.6, **{"resources.downgrade_drop": 0.0})
+    late = run(0.3, **{"projects.rare_earth.verification_years": 20.0})  # revealed after financing
+    conf = {k: r.series["confidence"][4] for k, r in
+            (("good", good), ("poor", poor), ("painless", painless), ("tiny", tiny))}
+    built = {k: bool(_times(r.log, "rare_earth", "construction starts"))
+             for k, r in (("good", good), ("poor", poor), ("tiny", tiny), ("late", late))}
+    figure(f"confidence after 5 yr {conf['good']:.3f} (confirmed), {conf['poor']:.3f} (60%), "
+           f"{conf['painless']:.3f} (60%, no downgrade drop), {conf['tiny']:.3f} (30%); built: {built}")
+    assert conf["poor"] < conf["painless"]
+    assert built == {"good": True, "poor": True, "tiny": False, "late": True}
+    assert _times(tiny.log, "rare_earth", "too little to build on")
+    assert tiny.outcome["capex_usd"] < good.outcome["capex_usd"]
+
+
+@pytest.mark.check("metamorphic", source="monotone: a larger recoverable resource cannot lower exports (paired)",
+                   tolerance="exports never lower in any of 60 paired runs")
+def test_a_larger_resource_never_lowers_exports(figure):
+    def outcomes(factor):
+        return run_many(baseline(projects__rare_earth__resource_factor=factor,
+                                 projects__antimony__resource_factor=factor),
+                        runs=60, seed=9, workers=1).outcomes.cumulative_export_value_usd
+    low, high = outcomes(0.5), outcomes(1.0)
+    figure(f"exports USD {low.mean() / 1e9:.2f}bn at half the resource, {high.mean() / 1e9:.2f}bn at the plan")
+    assert (high >= low - 1e-6).mean() == 1.0
+    assert high.mean() > low.mean()
+
+
+@pytest.mark.check("metamorphic", source="monotone: building to plan (no overruns) costs less and is no slower (paired)",
+                   tolerance="capex lower in over 90% of runs (without overruns more gets built within the horizon); mean Phase 3 no later")
+def test_switching_overruns_off_lowers_capex_and_brings_phase_3_no_later(figure):
+    on, off = _paired(overrides_off={"construction__enabled": False})
+    figure(f"capex USD {on.capex_usd.mean() / 1e9:.1f}bn -> {off.capex_usd.mean() / 1e9:.1f}bn; mean Phase 3 "
+           f"{on.phase3_year.mean():.2f} -> {off.phase3_year.mean():.2f} yr (finished runs)")
+    assert (off.capex_usd < on.capex_usd).mean() > 0.9
+    assert off.phase3_year.mean() <= on.phase3_year.mean()
+
+
+@pytest.mark.check("metamorphic", source="monotone: without power, water and logistics outages no site-day is lost to them (paired)",
+                   tolerance="downtime never higher in any run; mean exports not lower")
+def test_switching_outages_off_lowers_downtime_and_never_lowers_exports(figure):
+    on, off = _paired(overrides_off={"infrastructure__enabled": False})
+    figure(f"downtime {on.downtime_days.mean():.0f} -> {off.downtime_days.mean():.0f} site-days; exports "
+           f"USD {on.cumulative_export_value_usd.mean() / 1e9:.2f}bn -> {off.cumulative_export_value_usd.mean() / 1e9:.2f}bn")
+    assert (off.downtime_days <= on.downtime_days).all()
+    assert off.cumulative_export_value_usd.mean() >= on.cumulative_export_value_usd.mean()

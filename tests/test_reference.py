@@ -224,3 +224,34 @@ def test_params_command_lists_values_units_and_sources():
     assert md.output.startswith("| path | value | unit | range | source |")
     bad = CliRunner().invoke(app, ["params", "scenarios/baseline.yaml", "--format", "xml"])
     assert bad.exit_code == 2
+
+
+# --- the validation page --------------------------------------------------------------------
+
+def _checks_in_tests() -> set[str]:
+    """Names of the test functions marked as checks, found by reading the test files."""
+    import ast
+
+    names = set()
+    for path in (ROOT / "tests").glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                    "mark.check" in ast.unparse(d) for d in node.decorator_list):
+                names.add(node.name)
+    return names
+
+
+def test_validation_page_lists_every_check() -> None:
+    """docs/validation.md is written by `make validate`; adding, renaming or removing a check
+    without regenerating it fails here."""
+    import re
+
+    page = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    listed = {name.split("[")[0] for name in re.findall(r"::(test_[^`]+)`", page)}
+    checks = _checks_in_tests()
+    assert len(checks) >= 40
+    assert listed == checks, ("docs/validation.md is out of date: run `make validate`. "
+                              f"Missing: {sorted(checks - listed)}; gone: {sorted(listed - checks)}")
+    assert "| pass |" in page
+    for bad in ("| FAIL |", "| not run |", "| skipped |"):
+        assert bad not in page

@@ -677,3 +677,13 @@ def test_error_message_lists_every_problem(tmp_path):
         f"{path}:1: horizon_years: Input should be greater than or equal to 1 (got 0)",
         f"{path}:2: colour: unknown key (got 'red')",
     ]
+
+
+def test_abandoning_above_the_downgrade_threshold_is_refused():
+    """A resource too small to build on must count as a downgrade, or it would both lift
+    confidence and cancel the project."""
+    from conftest import BASELINE
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(BASELINE, {"resources.abandon_below": 0.8})
+    assert "resources.abandon_below: must not exceed resources.downgrade_below (0.7)" in str(caught.value)

@@ -10,6 +10,7 @@ model gives (``figure(f"mean {m:.2f} yr")``); a check that records nothing fails
   off never lowers exports; a lever helps what it is meant to help);
 - ``calibration``: the model against a published statistic, with its source.
 
+Pytest loads this module as a plugin (``-p validation_register`` in ``pyproject.toml``).
 ``make test`` runs the checks with the rest of the suite. ``make validate`` runs only them
 (``pytest -m check --validation-report docs/validation.md``) and writes the register as a
 Markdown document: what each check tests, its source, tolerance, figure and result.
@@ -76,9 +77,16 @@ def pytest_configure(config: pytest.Config) -> None:
                    f"kind is one of {', '.join(KINDS)}")
 
 
+_PROPER = {"reko": "Reko", "diq": "Diq", "mckinsey": "McKinsey", "amc": "AMC", "soutex": "Soutex",
+           "chinese": "Chinese", "china": "China", "us": "U.S.", "poisson": "Poisson",
+           "balochistan": "Balochistan", "scipy": "scipy", "ppf": "inverse CDF"}
+
+
 def _words(name: str) -> str:
+    """A test's name as a sentence: test_more_attacks_... -> More attacks ..."""
     base, _, param = name.partition("[")
-    text = base.removeprefix("test_").replace("_", " ")
+    words = [_PROPER.get(w, w) for w in base.removeprefix("test_").split("_")]
+    text = " ".join(words)
     text = text[:1].upper() + text[1:]
     return f"{text} [{param}" if param else text
 
@@ -135,6 +143,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not path:
         return
     entries = [item.stash[_ENTRY] for item in session.items if _ENTRY in item.stash]
+    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not entries \
+            or any(e.result == "not run" for e in entries):
+        # An interrupted or broken run would leave a misleading page: keep the old one.
+        session.config.get_terminal_writer().line(
+            f"validation report not written: the run did not complete (exit status {int(exitstatus)})")
+        return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(render(entries), encoding="utf-8")
 

@@ -448,6 +448,7 @@ _SECTION_TITLES: dict[str, str] = {
     "confidence": "Investor confidence",
     "infrastructure": "Infrastructure",
     "construction": "Construction overruns",
+    "resources": "Resource estimates and verification",
     "economy": "Economy",
     "shocks.security": "Security shock",
     "shocks.refining": "Refining-dependency shock (China's export controls)",

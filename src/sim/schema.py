@@ -177,7 +177,7 @@ class ProjectPhase(Model):
     label: str
     output: dict[str, PerYear] = param(unit="unit/yr", ge=0, doc="Nameplate output this phase adds, per commodity.")
     capex_usd: Num = param(unit="USD", ge=0, doc="Capital cost at plan (before overrun).")
-    opex_usd_per_year: Num = param(unit="USD/yr", ge=0, doc="Operating cost at design output (scales with output).")
+    opex_usd_per_year: Num = param(unit="USD/yr", ge=0, doc="Operating cost at design throughput; scales with the ramp-up, not with the resource factor (leaner ore costs as much to mine and mill).")
     lead_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="From eligibility to financing close (FID) at reference confidence; low confidence stretches it.")
     build_years: Num | None = param(None, unit="yr", gt=0, le=30, doc="Planned construction time; for a project already in construction, the time left. Not needed for a phase already operating.")
     schedule_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on build time (construction delay).")
@@ -195,6 +195,7 @@ class Project(Model):
     permitting_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="Time to provincial and federal approval, if not yet approved.")
     verified: bool = Field(False, description="Resource reported to JORC / NI 43-101 at the start date.")
     verification_years: Num | None = param(None, unit="yr", ge=0, le=40, doc="Time to a verified resource statement, if not verified; empty if none is planned.")
+    resource_factor: Num = param(1.0, unit="x", gt=0, le=10, doc="The recoverable resource as a multiple of the one the plan assumes, unknown to investors until verified. Output runs at min(1, factor) of design (a plant cannot beat its nameplate; a larger resource lengthens the life, mostly beyond the horizon).")
     foreign_staff_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of the workforce that is foreign; raises the chance of being targeted.")
     exposure: Num = param(1.0, unit="weight", ge=0, le=20, doc="Relative size of the target the site offers to attacks.")
     ramp_up_class: int = param(2, unit="class", ge=1, le=4, doc="McNulty ramp-up class: 1 proven .. 4 novel process.")
@@ -249,7 +250,7 @@ class Processing(Model):
 class Phase2Gate(Model):
     min_years: Num = param(unit="yr", ge=0, le=30, doc="Minimum time in Phase 1 (demonstration).")
     min_cumulative_exports_usd: Num = param(unit="USD", ge=0, doc="Pilot exports needed.")
-    require_verified_resource: bool = Field(True, description="At least one project not verified at the start has been verified to JORC / NI 43-101.")
+    require_verified_resource: bool = Field(True, description="At least one project not verified at the start has been verified to JORC / NI 43-101, and not found too small to build on.")
     require_refinery_financing: bool = Field(True, description="The domestic refinery has closed financing.")
     min_confidence: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence needed.")
 
@@ -270,7 +271,7 @@ class Program(Model):
 class Confidence(Model):
     initial: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence at the start date.")
     milestone_gain: Num = param(unit="0-1", ge=0, le=1, doc="Lasting gain when a financing close, commissioning or phase entry happens.")
-    verification_gain: Num = param(unit="0-1", ge=0, le=1, doc="Lasting gain when a resource is verified.")
+    verification_gain: Num = param(unit="0-1", ge=0, le=1, doc="Lasting gain when a verification confirms a resource (see resources.downgrade_below for a downgrade).")
     ceiling: Num = param(unit="0-1", ge=0, le=1, doc="Highest lasting level milestones can build.")
     recovery_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate at which a shock's drop in confidence fades.")
     reference: Num = param(unit="0-1", gt=0, le=1, doc="Confidence at which lead times are as planned.")
@@ -287,6 +288,14 @@ class Infrastructure(Model):
     enabled: bool = True
     outages_per_site_year: Num = param(unit="1/yr", ge=0, le=100, doc="Power, water or logistics outages per operating site per year (Poisson).")
     outage_days: PerEvent = param(unit="d", ge=0, le=365, doc="Length of one outage; a distribution is drawn anew for each outage.")
+
+
+class Resources(Model):
+    """What a verification to JORC / NI 43-101 reveals about a claimed resource (seed 003)."""
+
+    downgrade_below: Num = param(0.7, unit="x", ge=0, le=1, doc="A verification that finds less than this share of the planned resource is a downgrade: confidence falls instead of rising.")
+    downgrade_drop: Num = param(0.08, unit="0-1", ge=0, le=1, doc="Lasting fall in investor confidence after a downgrade.")
+    abandon_below: Num = param(0.4, unit="x", ge=0, le=1, doc="Below this share, the project's phases not yet financed are cancelled.")
 
 
 class Construction(Model):
@@ -464,6 +473,7 @@ class Scenario(Model):
     confidence: Confidence
     infrastructure: Infrastructure
     construction: Construction = Construction()
+    resources: Resources = Resources()
     economy: Economy
     governance: Governance
     levers: Levers = Levers()
@@ -522,6 +532,12 @@ class Scenario(Model):
         if not refinery.enabled and gates.phase3.require_refinery_running:
             yield (("program", "phase3", "require_refinery_running"),
                    "the refinery is disabled, so this gate can never open", True)
+        rules = self.resources
+        if isinstance(rules.abandon_below, float) and isinstance(rules.downgrade_below, float) \
+                and rules.abandon_below > rules.downgrade_below:
+            yield (("resources", "abandon_below"), "must not exceed resources.downgrade_below "
+                   f"({rules.downgrade_below}): a resource too small to build on is a downgrade",
+                   rules.abandon_below)
         tariff = self.shocks.tariff
         if not tariff.new_rates:
             yield ("shocks", "tariff", "new_rates"), "needs at least one rate", tariff.new_rates

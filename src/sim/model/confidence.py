@@ -1,8 +1,9 @@
 """Investor confidence: a 0-1 index that milestones build and shocks knock down.
 
 Confidence has two parts. A lasting *fundamental* level rises when the programme meets a
-milestone (a financing close, a commissioning, a verified resource, a phase entered), up
-to a ceiling. A *transient* part is knocked down by shocks (an attack, a tariff hike, an
+milestone (a financing close, a commissioning, a confirmed resource, a phase entered), up
+to a ceiling, and falls for good after a resource downgrade, a policy reversal or an
+arbitration award. A *transient* part is knocked down by shocks (an attack, a tariff hike, an
 export-control step) and fades back at ``recovery_per_year``:
 
     level(t) = clip(fundamental + transient * exp(-recovery * (t - t_shock)), 0, 1)

@@ -3,8 +3,8 @@
 The programme starts in Phase 1 (demonstration, nominally 2-3 years) on the start date.
 It enters Phase 2 (commercial scaling, nominally 5-7 years) once it has spent the minimum
 time in Phase 1, pilot exports have reached their threshold, a resource not verified at
-the start has been verified to JORC / NI 43-101, the domestic refinery has closed financing, and investor confidence
-is high enough. It enters Phase 3 (significant impact, from about year 10) once it has
+the start has been verified to JORC / NI 43-101 and found large enough to build on, the
+domestic refinery has closed financing, and investor confidence is high enough. It enters Phase 3 (significant impact, from about year 10) once it has
 spent the minimum time in Phase 2, the refinery runs, export value over the trailing
 sustain period has averaged at least the threshold run-rate, and confidence is high enough. Gates
 are checked whenever anything in the world changes (at least at every price step), and
@@ -61,7 +61,8 @@ class ProgramRun:
         return (t - self.phase_start >= float(g.min_years) - EPS
                 and w.ledger.total_exports >= float(g.min_cumulative_exports_usd)
                 and (not g.require_verified_resource
-                     or any(p.verified and not p.spec.verified for p in w.projects))
+                     or any(p.verified and not p.spec.verified and not p.cancelled
+                            for p in w.projects))
                 and (not g.require_refinery_financing or w.refinery.financed)
                 and w.confidence.level(t) >= float(g.min_confidence))
 

@@ -4,15 +4,20 @@ A project walks the stages still ahead of it (exploration, feasibility, permitti
 for a drawn time; then each of its phases in turn waits until it is eligible (the previous
 phase produces and the phase's earliest start has passed), spends its lead time to a
 financing close (stretched when investor confidence is low, abandoned if the programme has
-stalled), is built for its build time times the schedule overrun, and ramps up along the
+stalled or the resource has proved too small), is built for its build time times the schedule overrun, and ramps up along the
 curve of its McNulty class. A project already in construction starts with its first phase
 financed; one already operating starts with it at design output.
 
 While a site is suspended (an attack, a power or water outage) it produces nothing and
 construction stops, pushing completion back by the suspension. A severe attack withdraws
 foreign staff, cutting output by a share for a while. Output between events is integrated
-exactly (see :mod:`sim.model.ramp`). A separate process verifies the resource to JORC /
-NI 43-101, a milestone that lifts investor confidence.
+exactly (see :mod:`sim.model.ramp`).
+
+A claimed resource is uncertain until verified: each project carries the ratio of what is
+there to what the plan assumes, and produces at min(1, ratio) of design throughout. A
+separate process verifies the resource to JORC / NI 43-101 and reveals the ratio: a
+confirmation lifts investor confidence, a downgrade lowers it, and a resource too small to
+build on cancels the phases not yet financed.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class ProjectRun:
         self.world = world
         self.stage: str = spec.stage
         self.verified = spec.verified
+        self.cancelled = False  # a verification found too little to build on
+        self.output_factor = min(1.0, float(spec.resource_factor))
         self.building = False
         self.complete_at = math.inf
         # Stretches of lost output, kept exactly so output can be integrated after the fact:
@@ -164,6 +171,9 @@ class ProjectRun:
                                  ("permitting", spec.permitting_years)):
                 if STAGES.index(stage) < here:
                     continue
+                if self.cancelled:
+                    w.note(self.key, f"{stage} not started: the resource is too small")
+                    return
                 self.stage = stage
                 years = float(years)
                 disputes = ""
@@ -184,12 +194,12 @@ class ProjectRun:
                     earliest = w.scenario.years(ph.earliest_start)
                     if env.now < earliest:
                         yield env.timeout(earliest - env.now)
-                if w.program.stalled:
-                    w.note(self.key, f"{ph.label}: no financing, the programme has stalled")
+                if w.program.stalled or self.cancelled:
+                    w.note(self.key, f"{ph.label}: no financing, " + self._why_not())
                     return
                 yield from w.lead_time(float(ph.lead_years))
-                if w.program.stalled:
-                    w.note(self.key, f"{ph.label}: financing abandoned, the programme has stalled")
+                if w.program.stalled or self.cancelled:
+                    w.note(self.key, f"{ph.label}: financing abandoned, " + self._why_not())
                     return
                 w.note(self.key, f"{ph.label}: financing closed")
                 w.milestone()
@@ -212,6 +222,10 @@ class ProjectRun:
                              f"{run.curve.years_to_design:.2f} yr")
             w.milestone()
 
+    def _why_not(self) -> str:
+        return ("the resource is too small" if self.cancelled and not self.world.program.stalled
+                else "the programme has stalled")
+
     def _ramp_curve(self, now: float, stretch: float = 1.0) -> RampCurve:
         return draw_ramp(self.world, self.spec.ramp_up_class, self.rng, now, stretch)
 
@@ -223,11 +237,20 @@ class ProjectRun:
         if lv.verification_programme:
             years *= float(lv.programme_verification_factor)
             gain *= float(lv.programme_verification_gain)
-        yield self.world.env.timeout(years)
+        w = self.world
+        yield w.env.timeout(years)
         self.verified = True
-        self.world.note(self.key, "resource verified (JORC / NI 43-101)")
-        self.world.confidence.gain(self.world.env.now, gain)
-        self.world.changed()
+        found, rules = float(self.spec.resource_factor), w.scenario.resources
+        if found >= float(rules.downgrade_below):
+            w.note(self.key, f"resource verified (JORC / NI 43-101) at {found:.0%} of plan")
+            w.confidence.gain(w.env.now, gain)
+        else:
+            w.note(self.key, f"resource verified (JORC / NI 43-101) at {found:.0%} of plan: a downgrade")
+            w.confidence.gain(w.env.now, -float(rules.downgrade_drop))
+            if found < float(rules.abandon_below):
+                self.cancelled = True
+                w.note(self.key, "too little to build on: phases not yet financed are cancelled")
+        w.changed()
 
 
 def draw_ramp(world: World, ramp_class: int, rng: Any, now: float, stretch: float = 1.0,

@@ -129,7 +129,7 @@ class World:
         for p in self.projects:
             if not p.active:
                 continue
-            kept = self._kept if p.spec.illegal_extraction_exposed else 1.0
+            kept = (self._kept if p.spec.illegal_extraction_exposed else 1.0) * p.output_factor
             for run, share in zip(p.phases, p.full_output_years(a, b), strict=True):
                 if share:
                     for c, q in run.spec.output.items():
