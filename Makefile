@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test validate lint clean
+.PHONY: run test validate bench lint clean
 
 $(BIN)/sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
 	touch $(BIN)/sim
 
 run: $(BIN)/sim
@@ -21,8 +21,12 @@ test: $(BIN)/sim
 validate: $(BIN)/sim
 	$(BIN)/python -m pytest -q -m check --validation-report docs/validation.md
 
+# Speed, parallel efficiency, executors and memory; writes benchmarks/results.md.
+bench: $(BIN)/sim
+	$(BIN)/python benchmarks/bench.py
+
 lint: $(BIN)/sim
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import shlex
 import sys
 import time
 from datetime import timedelta
@@ -27,10 +28,11 @@ from .outputs import HEADLINE
 from .plots import display, format_number
 from .reference import parameter_table
 from .results import ResultSet
-from .runner import simulate
+from .runner import EXECUTORS
 from .sampling import uncertain_inputs
 from .scenario import load_scenario
 from .schema import DAYS_PER_YEAR, Scenario
+from .store import RunFolderError, run_to_folder
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Scenario simulation of Pakistan's critical-minerals and rare-earth ramp-up.")
@@ -58,27 +60,54 @@ def run(
     runs: Annotated[int, typer.Option(min=1, help="Number of replications.")] = 1000,
     seed: SeedOption = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
-    chunk_size: Annotated[int | None, typer.Option(min=1, help="Replications per chunk of work.")] = None,
+    chunk_size: Annotated[int | None, typer.Option(min=1, help="Replications per chunk of work (and per shard on disk).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<scenario name>).")] = None,
     overrides: SetOption = None,
+    executor: Annotated[str, typer.Option(help="Where chunks run: local (a process pool on this machine) or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask); without it, --executor dask starts a LocalCluster.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out: only its missing chunks are run. Give the same scenario, --set, --seed and --runs.")] = False,
+    timeseries: Annotated[bool, typer.Option("--timeseries/--no-timeseries", help="Keep the yearly time series (--no-timeseries keeps outcomes only, for very large runs).")] = True,
     plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
-    """Run a scenario many times and write outcome distributions."""
+    """Run a scenario many times and write outcome distributions.
+
+    Each chunk of replications is saved as it finishes, so an interrupted run (Ctrl-C, a
+    crash, a killed job) can be finished later with --resume.
+    """
+    if executor not in EXECUTORS:
+        typer.echo(f"--executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})", err=True)
+        raise typer.Exit(2)
     scn = _load(scenario, overrides)
     target = out_dir or Path("results") / (scn.name or scenario.stem)
     bar = _LazyProgress(runs, quiet)
     try:
-        res = simulate(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size,
-                       progress=bar.advance)
-    finally:
+        stored = run_to_folder(scn, target, runs=runs, seed=seed, workers=workers,
+                               chunk_size=chunk_size, resume=resume, timeseries=timeseries,
+                               progress=bar.advance, executor=executor, scheduler=scheduler)
+    except (RunFolderError, RuntimeError, OSError) as exc:
         bar.stop()
-    res.write(target, plots=plots)
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        bar.stop()
+        again = ["sim", "run", str(scenario), "--out", str(target), "--seed", str(seed),
+                 "--runs", str(runs)]
+        for o in overrides or ():
+            again += ["--set", o]
+        typer.echo(f"Interrupted: {bar.done} of {runs} replications are saved in {target}/. "
+                   f"Finish the run with:\n  {shlex.join([*again, '--resume'])}", err=True)
+        raise typer.Exit(130) from None
+    bar.stop()
+    res = ResultSet.open(target)
+    res.write_reports(target, plots=plots)
     if not quiet:
         _print_summary(res)
         wall = res.manifest["wall_seconds"]
+        resumed = (f" ({stored.chunks_total - stored.chunks_run} of {stored.chunks_total} chunks "
+                   "were already done)" if resume else "")
         out.print(f"{runs} replications in {wall:.1f} s on {res.manifest['workers']} worker(s), "
-                  f"{res.manifest['events_per_replication']:.0f} events per replication.")
+                  f"{res.manifest['events_per_replication']:.0f} events per replication{resumed}.")
     out.print(f"Results written to {target}/", highlight=False, soft_wrap=True)
 
 

@@ -432,12 +432,18 @@ def run_figures(
 
     Fan charts of the yearly export value and domestic value added, the phase survival
     curves, and histograms of the :data:`sim.outputs.HEADLINE` outcomes present in
-    ``outcomes``.
+    ``outcomes``; without a time series (an empty table), the last two only.
     """
+    headline = [name for name in outputs.HEADLINE if name in outcomes.columns]
+    per_outcome = {
+        "phase_survival.png": survival_chart(outcomes, horizon_years, scenario=scenario),
+        "outcome_histograms.png": histograms(outcomes, headline, scenario=scenario),
+    }
+    if timeseries.empty:  # a run that kept outcomes only: no fan charts
+        return per_outcome
     for column in ("year", "export_value_usd", "domestic_value_added_usd"):
         if column not in timeseries.columns:
             raise KeyError(f"column {column!r} not in the time-series table")
-    headline = [name for name in outputs.HEADLINE if name in outcomes.columns]
     per_year = "USD bn per year"
     return {
         "export_value_fan.png": fan_chart(
@@ -450,8 +456,7 @@ def run_figures(
             label="Domestic value added",
             unit=per_year,
         ),
-        "phase_survival.png": survival_chart(outcomes, horizon_years, scenario=scenario),
-        "outcome_histograms.png": histograms(outcomes, headline, scenario=scenario),
+        **per_outcome,
     }
 
 
@@ -472,4 +477,4 @@ def write_plots(
     figures = run_figures(outcomes, timeseries, horizon_years, scenario=scenario)
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    return [save(figures[name], directory / name, dpi=dpi) for name in PLOT_FILES]
+    return [save(figures[name], directory / name, dpi=dpi) for name in PLOT_FILES if name in figures]

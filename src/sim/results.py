@@ -5,10 +5,11 @@ uncertain input, named by its dotted path), the time series (one row per replica
 year), and the manifest (the resolved scenario and its hash, seed, runs, workers, versions,
 wall time, mean events per replication), so that any replication can be replayed.
 
-On disk a run is a folder: ``outcomes.parquet``, ``timeseries.parquet``, ``summary.csv``,
-``manifest.json`` and ``plots/``. Every file is written under a temporary name and renamed
-into place, and nothing is written until the simulation has finished, so a failed or
-interrupted run leaves no half-written result behind.
+On disk a run is a folder: ``outcomes.parquet``, ``timeseries.parquet`` (unless the run
+kept outcomes only), ``summary.csv``, ``manifest.json`` and ``plots/``. Every file is
+written under a temporary name and renamed into place. The command line writes the
+tables shard by shard as the run goes (see :mod:`sim.store`); :meth:`ResultSet.write`
+writes a run held in memory.
 """
 
 from __future__ import annotations
@@ -102,13 +103,21 @@ class ResultSet:
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for name, frame in (("outcomes.parquet", self.outcomes), ("timeseries.parquet", self.timeseries)):
+            if name == "timeseries.parquet" and frame.empty:
+                continue
             _atomic_write(out / name, lambda p, f=frame: f.to_parquet(p, index=False))
             written.append(out / name)
-        _atomic_write(out / "summary.csv", lambda p: self.summary().to_csv(p, index=False))
-        written.append(out / "summary.csv")
         text = json.dumps(self.manifest, indent=2, default=str)
         _atomic_write(out / "manifest.json", lambda p: p.write_text(text))
         written.append(out / "manifest.json")
+        return written + self.write_reports(out, plots=plots)
+
+    def write_reports(self, out_dir: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
+        """Write what is derived from the tables: ``summary.csv`` and, if asked, ``plots/``
+        (the fan charts need the time series, and are left out without it)."""
+        out = Path(out_dir)
+        _atomic_write(out / "summary.csv", lambda p: self.summary().to_csv(p, index=False))
+        written = [out / "summary.csv"]
         if plots:
             from .plots import write_plots
 
@@ -122,5 +131,9 @@ class ResultSet:
         path = Path(folder)
         manifest = json.loads((path / "manifest.json").read_text())
         scenario = Scenario.model_validate(manifest["scenario"])
+        if manifest.get("status", "complete") != "complete":
+            raise FileNotFoundError(f"{path} holds an unfinished run: finish it with "
+                                    "sim run ... --resume")
+        series = path / "timeseries.parquet"
         return cls(scenario, pd.read_parquet(path / "outcomes.parquet"),
-                   pd.read_parquet(path / "timeseries.parquet"), manifest)
+                   pd.read_parquet(series) if series.exists() else pd.DataFrame(), manifest)

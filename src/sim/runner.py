@@ -2,8 +2,9 @@
 
 A run of ``runs`` replications with root seed ``seed`` is cut into chunks of consecutive
 replication indices. Each chunk is run by :func:`run_chunk`, in this process or in a
-worker of a local process pool, and returns plain numpy columns; the chunks are put back
-together in replication order. Because each replication is a pure function of (scenario,
+worker of a local process pool, and returns plain numpy columns. :func:`execute` hands
+finished chunks to a callback: :func:`run_many` keeps them in memory and puts them back
+together in replication order; :mod:`sim.store` writes each one to disk as a shard. Because each replication is a pure function of (scenario,
 seed, index), the tables are identical, bit for bit, whatever the number of workers and
 the chunk size.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -76,36 +78,116 @@ class RunTables:
     chunk_size: int
 
 
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the run cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+EXECUTORS = ("local", "dask")
+
+
+def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
+            on_chunk: Callable[[Chunk], None], *, executor: str = "local",
+            scheduler: str | None = None) -> None:
+    """Run the given chunks and hand each finished chunk to ``on_chunk`` in the order they
+    finish: in this process (one worker), on a local process pool, or on Dask (an existing
+    cluster at ``scheduler``, or a LocalCluster of ``workers`` processes started for the run).
+
+    On Ctrl-C no new chunk starts; on the local pool the chunks already running finish and
+    are handed over; then KeyboardInterrupt is raised again, so what was done can be kept.
+    """
+    if executor == "dask" or scheduler:
+        _execute_dask(scenario, seed, chunks, workers, on_chunk, scheduler)
+        return
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
+    if workers == 1 or len(chunks) == 1:
+        for a, b in chunks:
+            on_chunk(run_chunk(scenario, seed, a, b))
+        return
+    # "spawn" gives workers a clean interpreter: no state inherited from the caller.
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=get_context("spawn"),
+                             initializer=_quiet_worker) as pool:
+        futures = [pool.submit(run_chunk, scenario, seed, a, b) for a, b in chunks]
+        try:
+            for fut in as_completed(futures):
+                on_chunk(fut.result())
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            for fut in futures:
+                if not fut.cancelled():
+                    try:
+                        chunk = fut.result()
+                    except Exception:  # noqa: BLE001 - a worker lost in the interrupt
+                        continue
+                    on_chunk(chunk)
+            raise
+
+
+def _execute_dask(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
+                  on_chunk: Callable[[Chunk], None], scheduler: str | None) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:
+        raise RuntimeError("the dask executor needs Dask: pip install -e '.[dask]'") from None
+    cluster = None
+    if scheduler:
+        try:  # connect timeout: Dask's distributed.comm.timeouts.connect
+            client = Client(scheduler)
+        except OSError as exc:
+            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        # One copy of the scenario per worker, not one per chunk; replications are pure
+        # functions of (scenario, seed, index), so a retried chunk gives the same numbers.
+        shared = client.scatter(scenario, broadcast=True)
+        futures = [client.submit(run_chunk, shared, seed, a, b, pure=False) for a, b in chunks]
+        try:
+            for fut in dask_completed(futures):
+                on_chunk(fut.result())
+        except KeyboardInterrupt:
+            client.cancel(futures)
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def run_many(scenario: Scenario, *, runs: int, seed: int, workers: int | None = None,
-             chunk_size: int | None = None, progress: Progress | None = None) -> RunTables:
+             chunk_size: int | None = None, progress: Progress | None = None,
+             executor: str = "local", scheduler: str | None = None) -> RunTables:
+    """Run ``runs`` replications and return the tables, in memory."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
     workers = max(1, workers or default_workers())
     chunks = plan_chunks(runs, workers, chunk_size)
     began = time.perf_counter()
     done: dict[int, Chunk] = {}
-    if workers == 1 or len(chunks) == 1:
-        for a, b in chunks:
-            done[a] = run_chunk(scenario, seed, a, b)
-            if progress:
-                progress(b - a)
-    else:
-        # "spawn" gives workers a clean interpreter: no state inherited from the caller.
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(run_chunk, scenario, seed, a, b) for a, b in chunks]
-            for fut in as_completed(futures):
-                chunk = fut.result()
-                done[chunk.start] = chunk
-                if progress:
-                    progress(chunk.stop - chunk.start)
-    ordered = [done[a] for a, _ in chunks]
-    outcomes, timeseries = assemble(ordered)
+
+    def keep(chunk: Chunk) -> None:
+        done[chunk.start] = chunk
+        if progress:
+            progress(chunk.stop - chunk.start)
+
+    execute(scenario, seed, chunks, workers, keep, executor=executor, scheduler=scheduler)
+    outcomes, timeseries = assemble([done[a] for a, _ in chunks])
     return RunTables(outcomes, timeseries, float(outcomes["events"].mean()),
                      time.perf_counter() - began, workers, chunks[0][1] - chunks[0][0])
 
 
 def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def chunk_frames(chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One chunk's outcome and time-series tables, with their final column types."""
+    return assemble([chunk])
 
 
 def assemble(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:

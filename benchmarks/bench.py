@@ -1,0 +1,151 @@
+"""Benchmarks of the simulator: speed, parallel efficiency, executors and memory.
+
+Run with ``make bench`` (or ``python benchmarks/bench.py``); it prints a table and writes
+``benchmarks/results.md`` with the machine's details. Every figure in one table comes from
+the same run, so ratios compare like with like on a shared, noisy machine.
+
+Measured:
+- replications and simulation events per second for the baseline on 1 worker and on all;
+- the model's events per second divided by bare SimPy's (one process yielding timeouts);
+- parallel efficiency on all cores: (time on 1 worker / time on W workers) / W;
+- Dask LocalCluster wall time over the local pool's, for the same run;
+- peak resident memory of ``sim run`` (the main process) at each size in ``--memory-runs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import simpy
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+RESULTS = Path(__file__).resolve().parent / "results.md"
+
+
+def bare_simpy_events_per_second(events: int = 400_000) -> float:
+    """One process yielding zero-work timeouts: the cost of SimPy's event loop alone."""
+    env = simpy.Environment()
+
+    def ticker():
+        while True:
+            yield env.timeout(1.0)
+
+    env.process(ticker())
+    began = time.perf_counter()
+    env.run(until=events)
+    return events / (time.perf_counter() - began)
+
+
+def timed_run(runs: int, workers: int, executor: str = "local") -> tuple[float, float]:
+    """Wall seconds and mean events per replication of an in-memory run of the baseline."""
+    from sim.runner import run_many
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(BASELINE)
+    began = time.perf_counter()
+    tables = run_many(scenario, runs=runs, seed=2024, workers=workers, executor=executor)
+    return time.perf_counter() - began, tables.events_per_replication
+
+
+_PEAK = """
+import resource, sys
+from sim.cli import app
+try:
+    app(sys.argv[1:], standalone_mode=False)
+finally:
+    print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def peak_memory_mb(runs: int, workers: int) -> tuple[float, float]:
+    """Peak resident memory (MB) of the main ``sim run`` process, and its wall seconds, for an
+    outcomes-only run of ``runs`` replications written to a temporary folder."""
+    with tempfile.TemporaryDirectory() as out:
+        began = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _PEAK, "run", str(BASELINE), "--runs", str(runs),
+                               "--workers", str(workers), "--out", out, "--no-plots", "--quiet",
+                               "--no-timeseries"], capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - began
+    kb = int(proc.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
+    return kb / 1024, wall
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    mem = ""
+    try:
+        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines()
+                      if x.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{cpu}, {cores} cores{mem}; {platform.system()} {platform.release()}; Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000, help="replications for the speed figures")
+    parser.add_argument("--memory-runs", type=int, nargs="*", default=[1000, 10000],
+                        help="run sizes for the peak-memory figures")
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask comparison")
+    args = parser.parse_args()
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+    rows: list[tuple[str, str, str]] = []
+    bare = bare_simpy_events_per_second()
+    one, events = timed_run(args.runs, 1)
+    many, _ = timed_run(args.runs, workers)
+    model_eps = args.runs * events / one
+    rows += [
+        ("Bare SimPy, one process yielding timeouts", f"{bare:,.0f} events/s", ""),
+        ("Baseline, 1 worker", f"{args.runs / one:,.1f} replications/s; {model_eps:,.0f} events/s",
+         f"{args.runs:,} replications in {one:.1f} s; {events:.0f} events per replication"),
+        (f"Baseline, {workers} workers", f"{args.runs / many:,.1f} replications/s",
+         f"{args.runs:,} replications in {many:.1f} s"),
+        ("Model events/s over bare SimPy's", f"{model_eps / bare:.3f}", "target at least 0.5"),
+        (f"Parallel efficiency on {workers} workers", f"{one / many / workers:.2f}", "target at least 0.9"),
+    ]
+    if not args.no_dask:
+        dask, _ = timed_run(args.runs, workers, executor="dask")
+        rows.append(("Dask LocalCluster wall time over the local pool's", f"{dask / many:.2f}",
+                     f"{dask:.1f} s against {many:.1f} s (cluster start-up included); target at most 1.15"))
+    for n in args.memory_runs:
+        mb, wall = peak_memory_mb(n, workers)
+        rows.append((f"Peak memory of `sim run`, {n:,} replications", f"{mb:,.0f} MB",
+                     f"outcomes only, {workers} workers, {wall:.0f} s"))
+
+    width = max(len(r[0]) for r in rows)
+    for what, value, note in rows:
+        print(f"{what:<{width}}  {value:<42} {note}")
+    table = ["| Measure | Value | Notes |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    RESULTS.write_text("\n".join([
+        "# Benchmark results", "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, by `make bench` "
+        f"(`python benchmarks/bench.py --runs {args.runs}`).", "",
+        *table, "", "## Profile", "", PROFILE_NOTES, ""]))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+PROFILE_NOTES = Path(__file__).with_name("profile.md").read_text(encoding="utf-8").strip() \
+    if Path(__file__).with_name("profile.md").exists() else "(no profile notes)"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""A run folder on disk, written as the run goes: shards, a manifest, a lock, and resume.
+
+A long run must survive being stopped. Each chunk of replications is written as its own
+pair of Parquet shards as soon as it finishes (``shards/outcomes-<start>-<stop>.parquet``
+and the matching ``timeseries`` shard), each under a temporary name, flushed to disk and
+renamed into place; then the chunk is added to ``manifest.json``, itself replaced
+atomically. A chunk counts as done only once the manifest lists it, so a run killed at
+any moment (even by SIGKILL) leaves a folder whose listed shards are whole.
+
+``sim run ... --resume`` reads the manifest, refuses a different scenario, seed or run
+count, and runs only the chunks not yet listed. When every chunk is in, the shards are
+streamed in replication order into ``outcomes.parquet`` and ``timeseries.parquet``
+(one shard in memory at a time, written under a temporary name and renamed), and the
+shards are removed. While a run writes to a folder it holds an exclusive lock on
+``.lock``; a second run on the same folder is refused rather than interleaved. The lock
+belongs to the process, so a killed run leaves no stale lock behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from .results import make_manifest, scenario_digest
+from .runner import Chunk, Progress, chunk_frames, default_workers, execute, plan_chunks
+from .schema import Scenario
+
+try:  # POSIX file locks; elsewhere runs are not protected against a second writer
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+MANIFEST = "manifest.json"
+SHARDS = "shards"
+TABLES = ("outcomes", "timeseries")
+
+
+class RunFolderError(Exception):
+    """A run folder cannot be written or resumed as asked; the message says why and what to do."""
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def durable_write(path: Path, write: Any) -> None:
+    """Write ``path`` through ``write(tmp_path)`` under a temporary name, flush it to disk and
+    rename it into place, so the path holds either the old file or the whole new one."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _shard_name(table: str, start: int, stop: int) -> str:
+    return f"{table}-{start:09d}-{stop:09d}.parquet"
+
+
+@dataclass
+class Plan:
+    """What a run folder holds or will hold: enough to refuse a mismatched resume."""
+
+    scenario_sha256: str
+    seed: int
+    runs: int
+    chunk_size: int
+
+    def chunks(self) -> list[tuple[int, int]]:
+        return plan_chunks(self.runs, 1, self.chunk_size)
+
+
+class RunFolder:
+    """The folder of one run; use :meth:`locked` around anything that writes to it."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.shards = self.path / SHARDS
+        self.manifest_path = self.path / MANIFEST
+        self._lock_fh: Any = None
+
+    # --- locking --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[RunFolder]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path / ".lock", "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    raise RunFolderError(
+                        f"{self.path} is being written by another run ({holder}); wait for it "
+                        "to finish or choose another --out") from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+            yield self
+        finally:
+            fh.close()
+
+    # --- the manifest -----------------------------------------------------------------------
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        if not self.manifest_path.exists():
+            return None
+        return json.loads(self.manifest_path.read_text())
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        text = json.dumps(manifest, indent=2, default=str)
+        durable_write(self.manifest_path, lambda p: p.write_text(text))
+
+    # --- starting and resuming ----------------------------------------------------------------
+
+    def start(self, scenario: Scenario, plan: Plan) -> dict[str, Any]:
+        """A fresh run: clear what an earlier run left here, record the plan."""
+        for name in (MANIFEST, *(f"{t}.parquet" for t in TABLES), "summary.csv"):
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / name).unlink()
+        if self.shards.exists():
+            for f in self.shards.iterdir():
+                f.unlink()
+        manifest = {"status": "running", "plan": plan.__dict__, "chunks_done": [],
+                    "scenario_name": scenario.name, "scenario": scenario.model_dump(mode="json")}
+        self.write_manifest(manifest)
+        return manifest
+
+    def resume(self, scenario: Scenario, seed: int, runs: int) -> tuple[dict[str, Any], Plan]:
+        """The manifest and plan of an interrupted run, checked against what is asked."""
+        manifest = self.read_manifest()
+        if manifest is None or "plan" not in manifest:
+            raise RunFolderError(f"nothing to resume in {self.path}: it holds no interrupted run "
+                                 "(run without --resume to start one)")
+        plan = Plan(**manifest["plan"])
+        asked = {"scenario": scenario_digest(scenario), "seed": seed, "runs": runs}
+        held = {"scenario": plan.scenario_sha256, "seed": plan.seed, "runs": plan.runs}
+        differ = [k for k in asked if asked[k] != held[k]]
+        if differ:
+            what = {"scenario": "a different resolved scenario (file, extends or --set)",
+                    "seed": f"seed {held['seed']} (this command asks for {asked['seed']})",
+                    "runs": f"{held['runs']} runs (this command asks for {asked['runs']})"}
+            raise RunFolderError(
+                f"cannot resume {self.path}: the interrupted run there has "
+                + " and ".join(what[k] for k in differ)
+                + ". Resume with the same scenario, --set, --seed and --runs, or choose another --out.")
+        return manifest, plan
+
+    # --- shards ---------------------------------------------------------------------------
+
+    def write_chunk(self, manifest: dict[str, Any], chunk: Chunk, timeseries: bool) -> None:
+        self.shards.mkdir(exist_ok=True)
+        outcomes, series = chunk_frames(chunk)
+        frames = {"outcomes": outcomes, "timeseries": series} if timeseries else {"outcomes": outcomes}
+        for table, frame in frames.items():
+            target = self.shards / _shard_name(table, chunk.start, chunk.stop)
+            durable_write(target, lambda p, f=frame: f.to_parquet(p, index=False))
+        manifest["chunks_done"] = sorted({*map(tuple, manifest["chunks_done"]), (chunk.start, chunk.stop)})
+        self.write_manifest(manifest)
+
+    def compact(self, chunks: list[tuple[int, int]], tables: tuple[str, ...]) -> None:
+        """Stream the shards, in replication order, into one Parquet file per table."""
+        for table in tables:
+            paths = [self.shards / _shard_name(table, a, b) for a, b in chunks]
+
+            def write(tmp: Path, paths: list[Path] = paths) -> None:
+                writer: pq.ParquetWriter | None = None
+                try:
+                    for shard in paths:
+                        part = pq.read_table(shard)
+                        if writer is None:
+                            writer = pq.ParquetWriter(tmp, part.schema)
+                        writer.write_table(part.cast(writer.schema) if part.schema != writer.schema
+                                           else part)
+                finally:
+                    if writer is not None:
+                        writer.close()
+
+            durable_write(self.path / f"{table}.parquet", write)
+        for f in self.shards.iterdir():
+            f.unlink()
+        self.shards.rmdir()
+
+
+@dataclass
+class StoredRun:
+    """What :func:`run_to_folder` did."""
+
+    manifest: dict[str, Any]
+    chunks_run: int
+    chunks_total: int
+
+
+def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int, seed: int,
+                  workers: int | None = None, chunk_size: int | None = None, resume: bool = False,
+                  timeseries: bool = True, progress: Progress | None = None,
+                  executor: str = "local", scheduler: str | None = None) -> StoredRun:
+    """Run ``scenario`` into the folder ``out``, shard by shard, and compact the shards when
+    all are in. With ``resume``, finish an interrupted run there instead of starting anew.
+    Ctrl-C stops after the chunks already running and leaves the folder resumable."""
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    workers = max(1, workers or default_workers())
+    folder = RunFolder(out)
+    with folder.locked():
+        began = time.perf_counter()
+        if resume:
+            manifest, plan = folder.resume(scenario, seed, runs)
+            if manifest.get("status") == "complete":
+                return StoredRun(manifest, 0, len(plan.chunks()))
+            timeseries = manifest.get("timeseries", True)
+        else:
+            size = plan_chunks(runs, workers, chunk_size)[0][1]
+            plan = Plan(scenario_digest(scenario), seed, runs, size)
+            manifest = folder.start(scenario, plan)
+            manifest["timeseries"] = timeseries
+        chunks = plan.chunks()
+        done = {tuple(c) for c in manifest["chunks_done"]}
+        todo = [c for c in chunks if c not in done]
+        if progress and done:
+            progress(sum(b - a for a, b in done))
+
+        def save(chunk: Chunk) -> None:
+            manifest.setdefault("events_per_chunk", {})[str(chunk.start)] = float(
+                chunk.outcomes["events"].sum())
+            folder.write_chunk(manifest, chunk, timeseries)
+            if progress:
+                progress(chunk.stop - chunk.start)
+
+        execute(scenario, seed, todo, workers, save, executor=executor, scheduler=scheduler)
+        tables = TABLES if timeseries else ("outcomes",)
+        folder.compact(chunks, tables)
+        events = sum(manifest["events_per_chunk"].values())
+        final = make_manifest(scenario, seed=seed, runs=runs, workers=workers,
+                              chunk_size=plan.chunk_size, wall_seconds=time.perf_counter() - began,
+                              events_per_replication=events / runs)
+        final.update(status="complete", plan=plan.__dict__, timeseries=timeseries,
+                     chunks_resumed=len(chunks) - len(todo))
+        folder.write_manifest(final)
+        return StoredRun(final, len(todo), len(chunks))
