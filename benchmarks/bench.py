@@ -79,6 +79,42 @@ def peak_memory_mb(runs: int, workers: int) -> tuple[float, float]:
     return kb / 1024, wall
 
 
+_REPORT = """
+import resource, sys
+from sim.results import REPORT_OUTCOMES, ResultSet
+res = ResultSet.open(sys.argv[1], outcome_columns=REPORT_OUTCOMES, timeseries_columns=[])
+res.write_reports(sys.argv[1])
+print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def report_memory_mb(rows: int, source: Path) -> tuple[float, float]:
+    """Peak memory (MB) and seconds of the report step of ``sim run`` (read the outcome
+    columns, write the summary and the plots) on an outcome table of ``rows`` rows: the
+    outcomes of the real run in ``source``, repeated, written row group by row group."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    real = pq.read_table(source / "outcomes.parquet")
+    with tempfile.TemporaryDirectory() as out:
+        folder = Path(out)
+        shutil.copy(source / "manifest.json", folder / "manifest.json")
+        with pq.ParquetWriter(folder / "outcomes.parquet", real.schema) as writer:
+            done = 0
+            while done < rows:
+                part = real.slice(0, min(real.num_rows, rows - done))
+                index = pa.array(range(done, done + part.num_rows), pa.int64())
+                writer.write_table(part.set_column(0, "replication", index))
+                done += part.num_rows
+        began = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _REPORT, str(folder)], capture_output=True,
+                              text=True, check=True)
+        wall = time.perf_counter() - began
+    return int(proc.stderr.rsplit("PEAK_KB", 1)[1].split()[0]) / 1024, wall
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -104,6 +140,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2000, help="replications for the speed figures")
     parser.add_argument("--memory-runs", type=int, nargs="*", default=[1000, 10000],
                         help="run sizes for the peak-memory figures")
+    parser.add_argument("--report-rows", type=int, nargs="*", default=[10_000, 1_000_000],
+                        help="outcome-table sizes for the report-step memory figures")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask comparison")
     args = parser.parse_args()
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -130,6 +168,13 @@ def main() -> None:
         mb, wall = peak_memory_mb(n, workers)
         rows.append((f"Peak memory of `sim run`, {n:,} replications", f"{mb:,.0f} MB",
                      f"outcomes only, {workers} workers, {wall:.0f} s"))
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", "1000",
+                        "--out", out, "--no-plots", "--quiet", "--no-timeseries"], check=True)
+        for n in args.report_rows:
+            mb, wall = report_memory_mb(n, Path(out))
+            rows.append((f"Peak memory of the report step, {n:,} rows", f"{mb:,.0f} MB",
+                         f"summary and plots from a real 1,000-run outcome table repeated; {wall:.0f} s"))
 
     width = max(len(r[0]) for r in rows)
     for what, value, note in rows:

@@ -27,7 +27,7 @@ from .errors import ScenarioError
 from .outputs import HEADLINE
 from .plots import display, format_number
 from .reference import parameter_table
-from .results import ResultSet
+from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet
 from .runner import EXECUTORS
 from .sampling import uncertain_inputs
 from .scenario import load_scenario
@@ -99,7 +99,9 @@ def run(
                    f"Finish the run with:\n  {shlex.join([*again, '--resume'])}", err=True)
         raise typer.Exit(130) from None
     bar.stop()
-    res = ResultSet.open(target)
+    # Only the columns the reports need: memory stays small however many runs there are.
+    res = ResultSet.open(target, outcome_columns=REPORT_OUTCOMES,
+                         timeseries_columns=REPORT_SERIES if plots else [])
     res.write_reports(target, plots=plots)
     if not quiet:
         _print_summary(res)

@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -26,8 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import stats
+from .outputs import OUTCOMES
 from .schema import Scenario
 
 DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "PyYAML", "pydantic", "matplotlib", "typer", "rich")
@@ -126,8 +130,11 @@ class ResultSet:
         return written
 
     @classmethod
-    def open(cls, folder: str | os.PathLike[str]) -> ResultSet:
-        """Read a run folder written by :meth:`write`."""
+    def open(cls, folder: str | os.PathLike[str], *, outcome_columns: Sequence[str] | None = None,
+             timeseries_columns: Sequence[str] | None = None) -> ResultSet:
+        """Read a run folder written by :meth:`write` or by ``sim run``; optionally only some
+        columns of each table (an empty list skips the table), which keeps memory small for
+        very large runs."""
         path = Path(folder)
         manifest = json.loads((path / "manifest.json").read_text())
         scenario = Scenario.model_validate(manifest["scenario"])
@@ -135,5 +142,27 @@ class ResultSet:
             raise FileNotFoundError(f"{path} holds an unfinished run: finish it with "
                                     "sim run ... --resume")
         series = path / "timeseries.parquet"
-        return cls(scenario, pd.read_parquet(path / "outcomes.parquet"),
-                   pd.read_parquet(series) if series.exists() else pd.DataFrame(), manifest)
+        outcomes = read_columns(path / "outcomes.parquet", outcome_columns)
+        timeseries = (read_columns(series, timeseries_columns)
+                      if series.exists() and timeseries_columns != [] else pd.DataFrame())
+        return cls(scenario, outcomes, timeseries, manifest)
+
+
+REPORT_OUTCOMES = tuple(c.name for c in OUTCOMES)
+"""The outcome columns the summary, the printed table and the plots read."""
+REPORT_SERIES = ("replication", "year", "export_value_usd", "domestic_value_added_usd")
+"""The time-series columns the fan charts read."""
+
+
+def read_columns(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A Parquet table read one column at a time (only ``columns`` it has, or all): the peak
+    is the table plus one column, not the two copies a whole-table conversion makes."""
+    source = pq.ParquetFile(path)
+    names = source.schema_arrow.names
+    chosen = names if columns is None else [c for c in columns if c in names]
+    data = {}
+    for name in chosen:
+        column = source.read(columns=[name]).column(0)
+        data[name] = (column.to_pandas() if pa.types.is_dictionary(column.type)
+                      else column.to_numpy(zero_copy_only=False))
+    return pd.DataFrame(data, copy=False)
