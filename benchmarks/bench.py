@@ -170,7 +170,8 @@ def main() -> None:
                      f"outcomes only, {workers} workers, {wall:.0f} s"))
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", "1000",
-                        "--out", out, "--no-plots", "--quiet", "--no-timeseries"], check=True)
+                        "--out", out, "--no-plots", "--quiet", "--no-timeseries"],
+                       check=True, capture_output=True)
         for n in args.report_rows:
             mb, wall = report_memory_mb(n, Path(out))
             rows.append((f"Peak memory of the report step, {n:,} rows", f"{mb:,.0f} MB",
