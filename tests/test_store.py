@@ -105,7 +105,11 @@ def test_a_second_writer_is_refused(tmp_path, scn):
 
 
 def test_outcomes_only(tmp_path, scn, reference):
-    run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, timeseries=False)
+    """Kept through an interruption: the resumed run keeps outcomes only, as first asked."""
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7, timeseries=False,
+                      progress=_interrupt_after(1))
+    run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, resume=True)
     assert not (tmp_path / "timeseries.parquet").exists()
     res = ResultSet.open(tmp_path)
     pd.testing.assert_frame_equal(res.outcomes, reference.outcomes, check_exact=True)

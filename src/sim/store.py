@@ -134,7 +134,7 @@ class RunFolder:
 
     # --- starting and resuming ----------------------------------------------------------------
 
-    def start(self, scenario: Scenario, plan: Plan) -> dict[str, Any]:
+    def start(self, scenario: Scenario, plan: Plan, timeseries: bool) -> dict[str, Any]:
         """A fresh run: clear what an earlier run left here, record the plan."""
         for name in (MANIFEST, *(f"{t}.parquet" for t in TABLES), "summary.csv"):
             with contextlib.suppress(FileNotFoundError):
@@ -143,7 +143,8 @@ class RunFolder:
             for f in self.shards.iterdir():
                 f.unlink()
         manifest = {"status": "running", "plan": plan.__dict__, "chunks_done": [],
-                    "scenario_name": scenario.name, "scenario": scenario.model_dump(mode="json")}
+                    "timeseries": timeseries, "scenario_name": scenario.name,
+                    "scenario": scenario.model_dump(mode="json")}
         self.write_manifest(manifest)
         return manifest
 
@@ -233,8 +234,7 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
         else:
             size = plan_chunks(runs, workers, chunk_size)[0][1]
             plan = Plan(scenario_digest(scenario), seed, runs, size)
-            manifest = folder.start(scenario, plan)
-            manifest["timeseries"] = timeseries
+            manifest = folder.start(scenario, plan, timeseries)
         chunks = plan.chunks()
         done = {tuple(c) for c in manifest["chunks_done"]}
         todo = [c for c in chunks if c not in done]
