@@ -28,7 +28,7 @@ from .outputs import HEADLINE
 from .plots import display, format_number
 from .reference import parameter_table
 from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet
-from .runner import EXECUTORS
+from .runner import EXECUTORS, ExecutorError
 from .sampling import uncertain_inputs
 from .scenario import load_scenario
 from .schema import DAYS_PER_YEAR, Scenario
@@ -85,7 +85,7 @@ def run(
         stored = run_to_folder(scn, target, runs=runs, seed=seed, workers=workers,
                                chunk_size=chunk_size, resume=resume, timeseries=timeseries,
                                progress=bar.advance, executor=executor, scheduler=scheduler)
-    except (RunFolderError, RuntimeError, OSError) as exc:
+    except (RunFolderError, ExecutorError, OSError) as exc:
         bar.stop()
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

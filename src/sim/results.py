@@ -14,6 +14,7 @@ writes a run held in memory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -73,11 +74,25 @@ def make_manifest(scenario: Scenario, *, seed: int, runs: int, workers: int, chu
     }
 
 
-def _atomic_write(path: Path, write: Any) -> None:
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Write ``path`` through ``write(tmp_path)`` under a temporary name, flush it to disk and
+    rename it into place, so the path holds either the old file or the whole new one."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -109,10 +124,10 @@ class ResultSet:
         for name, frame in (("outcomes.parquet", self.outcomes), ("timeseries.parquet", self.timeseries)):
             if name == "timeseries.parquet" and frame.empty:
                 continue
-            _atomic_write(out / name, lambda p, f=frame: f.to_parquet(p, index=False))
+            atomic_write(out / name, lambda p, f=frame: f.to_parquet(p, index=False))
             written.append(out / name)
         text = json.dumps(self.manifest, indent=2, default=str)
-        _atomic_write(out / "manifest.json", lambda p: p.write_text(text))
+        atomic_write(out / "manifest.json", lambda p: p.write_text(text))
         written.append(out / "manifest.json")
         return written + self.write_reports(out, plots=plots)
 
@@ -120,7 +135,7 @@ class ResultSet:
         """Write what is derived from the tables: ``summary.csv`` and, if asked, ``plots/``
         (the fan charts need the time series, and are left out without it)."""
         out = Path(out_dir)
-        _atomic_write(out / "summary.csv", lambda p: self.summary().to_csv(p, index=False))
+        atomic_write(out / "summary.csv", lambda p: self.summary().to_csv(p, index=False))
         written = [out / "summary.csv"]
         if plots:
             from .plots import write_plots

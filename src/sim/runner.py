@@ -86,6 +86,10 @@ def _quiet_worker() -> None:
 EXECUTORS = ("local", "dask")
 
 
+class ExecutorError(RuntimeError):
+    """The chosen executor cannot run: Dask missing, or its scheduler out of reach."""
+
+
 def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
             on_chunk: Callable[[Chunk], None], *, executor: str = "local",
             scheduler: str | None = None) -> None:
@@ -131,13 +135,13 @@ def _execute_dask(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], 
         from dask.distributed import Client, LocalCluster
         from dask.distributed import as_completed as dask_completed
     except ImportError:
-        raise RuntimeError("the dask executor needs Dask: pip install -e '.[dask]'") from None
+        raise ExecutorError("the dask executor needs Dask: pip install -e '.[dask]'") from None
     cluster = None
     if scheduler:
         try:  # connect timeout: Dask's distributed.comm.timeouts.connect
             client = Client(scheduler)
         except OSError as exc:
-            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
@@ -183,11 +187,6 @@ def run_many(scenario: Scenario, *, runs: int, seed: int, workers: int | None = 
 
 def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-
-
-def chunk_frames(chunk: Chunk) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One chunk's outcome and time-series tables, with their final column types."""
-    return assemble([chunk])
 
 
 def assemble(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -29,8 +29,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from .results import make_manifest, scenario_digest
-from .runner import Chunk, Progress, chunk_frames, default_workers, execute, plan_chunks
+from .results import atomic_write, make_manifest, scenario_digest
+from .runner import Chunk, Progress, assemble, default_workers, execute, plan_chunks
 from .schema import Scenario
 
 try:  # POSIX file locks; elsewhere runs are not protected against a second writer
@@ -45,30 +45,6 @@ TABLES = ("outcomes", "timeseries")
 
 class RunFolderError(Exception):
     """A run folder cannot be written or resumed as asked; the message says why and what to do."""
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def durable_write(path: Path, write: Any) -> None:
-    """Write ``path`` through ``write(tmp_path)`` under a temporary name, flush it to disk and
-    rename it into place, so the path holds either the old file or the whole new one."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _shard_name(table: str, start: int, stop: int) -> str:
@@ -130,7 +106,7 @@ class RunFolder:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(manifest, indent=2, default=str)
-        durable_write(self.manifest_path, lambda p: p.write_text(text))
+        atomic_write(self.manifest_path, lambda p: p.write_text(text))
 
     # --- starting and resuming ----------------------------------------------------------------
 
@@ -172,11 +148,11 @@ class RunFolder:
 
     def write_chunk(self, manifest: dict[str, Any], chunk: Chunk, timeseries: bool) -> None:
         self.shards.mkdir(exist_ok=True)
-        outcomes, series = chunk_frames(chunk)
+        outcomes, series = assemble([chunk])
         frames = {"outcomes": outcomes, "timeseries": series} if timeseries else {"outcomes": outcomes}
         for table, frame in frames.items():
             target = self.shards / _shard_name(table, chunk.start, chunk.stop)
-            durable_write(target, lambda p, f=frame: f.to_parquet(p, index=False))
+            atomic_write(target, lambda p, f=frame: f.to_parquet(p, index=False))
         manifest["chunks_done"] = sorted({*map(tuple, manifest["chunks_done"]), (chunk.start, chunk.stop)})
         self.write_manifest(manifest)
 
@@ -198,7 +174,7 @@ class RunFolder:
                     if writer is not None:
                         writer.close()
 
-            durable_write(self.path / f"{table}.parquet", write)
+            atomic_write(self.path / f"{table}.parquet", write)
         for f in self.shards.iterdir():
             f.unlink()
         self.shards.rmdir()
