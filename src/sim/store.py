@@ -139,7 +139,7 @@ class RunFolder:
                     "seed": f"seed {held['seed']} (this command asks for {asked['seed']})",
                     "runs": f"{held['runs']} runs (this command asks for {asked['runs']})"}
             raise RunFolderError(
-                f"cannot resume {self.path}: the interrupted run there has "
+                f"cannot resume {self.path}: the run there has "
                 + " and ".join(what[k] for k in differ)
                 + ". Resume with the same scenario, --set, --seed and --runs, or choose another --out.")
         return manifest, plan
