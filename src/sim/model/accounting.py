@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..schema import DAYS_PER_YEAR, ROUTES
-from .processing import allocate
+from .processing import route
 
 if TYPE_CHECKING:
     from .world import World
@@ -87,13 +87,14 @@ class Ledger:
     def _index(self, t: float) -> int:
         return min(self.horizon - 1, max(0, int(t)))
 
-    def shares(self, commodity: str, refinery_runs: bool, duty: float) -> dict[str, float]:
-        """Routing shares for a stretch: the refinery's share goes abroad until it runs;
-        duty diverts part of the U.S. share to other markets."""
+    def shares(self, commodity: str, refinery_runs: bool, duty: float) -> tuple[float, ...]:
+        """Routing shares for a stretch, in ROUTES order: the refinery's share goes abroad
+        until it runs; duty diverts part of the U.S. share to other markets."""
         memo = (commodity, refinery_runs, duty)
         found = self._shares.get(memo)
         if found is None:
-            found = self._shares[memo] = self._compute_shares(commodity, refinery_runs, duty)
+            computed = self._compute_shares(commodity, refinery_runs, duty)
+            found = self._shares[memo] = tuple(computed[r] for r in ROUTES)
         return found
 
     def _compute_shares(self, commodity: str, refinery_runs: bool, duty: float) -> dict[str, float]:
@@ -113,14 +114,12 @@ class Ledger:
         return {r: v / total for r, v in s.items()} if total > 0 else s
 
     @staticmethod
-    def _mandated(shares: dict[str, float], target: float) -> dict[str, float]:
-        """Raise the domestic share to ``target``, scaling the foreign shares down."""
-        if target <= shares["domestic"]:
+    def _mandated(shares: tuple[float, ...], target: float) -> tuple[float, ...]:
+        """Raise the domestic share (the first) to ``target``, scaling the foreign shares down."""
+        if target <= shares[0]:
             return shares
-        rest = 1.0 - shares["domestic"]
-        out = {r: (v * (1.0 - target) / rest if rest > 0 else 0.0) for r, v in shares.items()}
-        out["domestic"] = target
-        return out
+        rest = 1.0 - shares[0]
+        return (target, *((v * (1.0 - target) / rest if rest > 0 else 0.0) for v in shares[1:]))
 
     def diverted(self, duty: float) -> float:
         """Share of U.S.-bound product diverted elsewhere at a duty rate: k d / (1 + k d).
@@ -144,46 +143,47 @@ class Ledger:
         premium_share = regime.premium_share()
         refinery_runs = bool(refinery_capacity)
         prices = w.market.price
+        rate_for = w.tariff.rate_for
+        stocks, peak_rate = self.stock, self._peak_rate
         exports = added = duties = us_value = china_value = other_value = 0.0
         china_weight = processed_weight = 0.0
         for c, spec, payable, premium, floor, china_cap, us_cap, other_cap in self._goods:
             q = produced.get(c, 0.0)
-            stock = self.stock[c]
+            stock = stocks[c]
             if q <= 0.0 and stock <= 0.0:
                 continue
             self.production[c][k] += q
             price = prices[c]
-            duty = w.tariff.rate_for(spec)
+            duty = rate_for(spec)
             shares = self.shares(c, refinery_runs, duty)
-            capacity = {"domestic": refinery_capacity.get(c, 0.0), "china": china_cap * dt * china_open,
-                        "us": us_cap * dt, "other": other_cap * dt}
-            if refinery_running and self._mandate > shares["domestic"] and q > 0.0:
-                shares = self._mandated(shares, min(self._mandate, capacity["domestic"] / q))
-            flows, self.stock[c] = allocate(q, stock, shares, capacity)
+            capacity = (refinery_capacity.get(c, 0.0), china_cap * dt * china_open, us_cap * dt, other_cap * dt)
+            if refinery_running and self._mandate > shares[0] and q > 0.0:
+                shares = self._mandated(shares, min(self._mandate, capacity[0] / q))
+            f_home, f_china, f_us, f_other, stock = route(q, stock, shares, capacity)
             # What cannot be held (beyond the stockpile's months of peak output) is sold at a
             # distress discount to whoever takes it.
-            if dt > 0.01:
-                self._peak_rate[c] = max(self._peak_rate[c], q / dt)
-            excess = self.stock[c] - self._peak_rate[c] * self._hold_years
+            if dt > 0.01 and q / dt > peak_rate[c]:
+                peak_rate[c] = q / dt
+            excess = stock - peak_rate[c] * self._hold_years
             distressed = 0.0
             if excess > 0.0:
-                self.stock[c] -= excess
-                flows = dict(flows)
-                flows["other"] += excess
+                stock -= excess
+                f_other += excess
                 distressed = excess
-            processed = flows["domestic"] + flows["china"] + flows["us"] + flows["other"]
+            stocks[c] = stock
+            processed = f_home + f_china + f_us + f_other
             self.processed[c] += processed
             concentrate = price * payable
-            v_china = flows["china"] * concentrate * (1.0 - china_discount)
-            v_us = flows["us"] * concentrate
-            v_other = ((flows["other"] - distressed) * concentrate * (1.0 - self._other_discount)
+            v_china = f_china * concentrate * (1.0 - china_discount)
+            v_us = f_us * concentrate
+            v_other = ((f_other - distressed) * concentrate * (1.0 - self._other_discount)
                        + distressed * concentrate * (1.0 - self._distress))
             refined = price + premium * premium_share
-            v_home = flows["domestic"] * refined
-            home_us = v_home * self._dom_us * (1.0 - self.diverted(duty))
+            v_home = f_home * refined
+            home_us = v_home * self._dom_us * (1.0 - self.diverted(duty)) if v_home else 0.0
             # A price-floor offtake tops up U.S.-bound product to the floor: a price support,
             # not processing in Pakistan, and paid on top of the dutiable market value.
-            support = flows["us"] * max(0.0, floor - price) * payable
+            support = f_us * max(0.0, floor - price) * payable
             if refined > 0.0:
                 support += home_us / refined * max(0.0, floor - refined)
             us_value += v_us + home_us + support
@@ -191,8 +191,8 @@ class Ledger:
             other_value += v_other + v_home - home_us
             duties += (v_us + home_us) * duty
             exports += v_china + v_us + v_other + v_home + support
-            added += v_home - flows["domestic"] * concentrate
-            china_weight += flows["china"] * price
+            added += v_home - f_home * concentrate
+            china_weight += f_china * price
             processed_weight += processed * price
         y["export_value_us_usd"][k] += us_value
         y["export_value_china_usd"][k] += china_value

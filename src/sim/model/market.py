@@ -30,16 +30,27 @@ class Market:
         self.x = {c: math.log(float(s.price_usd) / float(s.long_run_price_usd))
                   for c, s in commodities.items()}
         self.price = {c: float(s.price_usd) for c, s in commodities.items()}
+        self._terms: dict[float, list[tuple[str, float, float, float]]] = {}
+
+    def _step_terms(self, dt: float) -> list[tuple[str, float, float, float]]:
+        """Per commodity, (name, decay, shock sd, long-run price) of a step of ``dt`` years."""
+        terms = self._terms.get(dt)
+        if terms is None:
+            terms = self._terms[dt] = []
+            for c in self.names:
+                s = self.specs[c]
+                kappa, sigma = float(s.mean_reversion_per_year), float(s.volatility)
+                decay = math.exp(-kappa * dt)
+                sd = sigma * math.sqrt(dt if kappa == 0 else (1.0 - decay * decay) / (2.0 * kappa))
+                terms.append((c, decay, sd, float(s.long_run_price_usd)))
+        return terms
 
     def step(self, dt: float) -> None:
-        z = self.rng.standard_normal(len(self.names))
-        for i, c in enumerate(self.names):
-            s = self.specs[c]
-            kappa, sigma = float(s.mean_reversion_per_year), float(s.volatility)
-            decay = math.exp(-kappa * dt)
-            sd = sigma * math.sqrt(dt if kappa == 0 else (1.0 - decay * decay) / (2.0 * kappa))
-            self.x[c] = self.x[c] * decay + sd * float(z[i])
-            self._set(c)
+        z = self.rng.standard_normal(len(self.names)).tolist()
+        x, price = self.x, self.price
+        for (c, decay, sd, long_run), shock in zip(self._step_terms(dt), z, strict=True):
+            x[c] = x[c] * decay + sd * shock
+            price[c] = long_run * math.exp(x[c])
 
     def jump(self, size: float) -> None:
         """Shift every commodity's log-price by ``size`` times its China sensitivity."""

@@ -38,23 +38,41 @@ def allocate(supply: float, stock: float, shares: Mapping[str, float],
     """Split ``supply`` across routes by ``shares`` within ``capacity``; returns the flows
     and the new stock. Overflow goes to stock; spare capacity on a route with a positive
     share (or on ``other``, the market of last resort) draws the stock down."""
-    flows = {}
-    for r in ROUTES:
-        want = supply * shares.get(r, 0.0)
-        take = min(want, capacity.get(r, 0.0))
-        flows[r] = take
-        stock += want - take
-    for r in DRAW_ORDER:
-        if stock <= 0.0:
-            break
-        if shares.get(r, 0.0) <= 0.0 and r != "other":
-            continue
-        spare = capacity.get(r, 0.0) - flows[r]
-        if spare > 0.0:
-            take = min(spare, stock)
-            flows[r] += take
-            stock -= take
-    return flows, max(stock, 0.0)
+    *flows, stock = route(supply, stock, tuple(shares.get(r, 0.0) for r in ROUTES),
+                          tuple(capacity.get(r, 0.0) for r in ROUTES))
+    return dict(zip(ROUTES, flows, strict=True)), stock
+
+
+# Positions in ROUTES of the routes in DRAW_ORDER, and of ``other``.
+_DRAW = tuple(ROUTES.index(r) for r in DRAW_ORDER)
+_OTHER = ROUTES.index("other")
+
+
+def route(supply: float, stock: float, shares: tuple[float, ...],
+          capacity: tuple[float, ...]) -> tuple[float, ...]:
+    """:func:`allocate` on tuples in ROUTES order, as the ledger calls it at every booking;
+    returns the four flows and the new stock."""
+    flows = [0.0, 0.0, 0.0, 0.0]
+    for i in range(4):
+        want = supply * shares[i]
+        cap = capacity[i]
+        if want <= cap:
+            flows[i] = want
+        else:
+            flows[i] = cap
+            stock += want - cap
+    if stock > 0.0:
+        for i in _DRAW:
+            if shares[i] <= 0.0 and i != _OTHER:
+                continue
+            spare = capacity[i] - flows[i]
+            if spare > 0.0:
+                take = min(spare, stock)
+                flows[i] += take
+                stock -= take
+                if stock <= 0.0:
+                    break
+    return flows[0], flows[1], flows[2], flows[3], max(stock, 0.0)
 
 
 class RefineryRun:

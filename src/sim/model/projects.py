@@ -56,6 +56,12 @@ class PhaseRun:
     spec: ProjectPhase
     curve: RampCurve | None = None
     capex: Spend = field(default_factory=Spend)
+    outputs: tuple[tuple[str, float], ...] = ()
+    opex: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.outputs = tuple((c, float(q)) for c, q in self.spec.output.items())
+        self.opex = float(self.spec.opex_usd_per_year)
 
 
 class ProjectRun:
@@ -68,14 +74,17 @@ class ProjectRun:
         self.cancelled = False  # a verification found too little to build on
         self.output_factor = min(1.0, float(spec.resource_factor))
         self.building = False
+        self.active = spec.stage == "operating"  # a site on the ground: being built or producing
         self.complete_at = math.inf
         # Stretches of lost output, kept exactly so output can be integrated after the fact:
         # merged suspensions [start, end], staff withdrawals (start, end, loss), and lasting
         # security-cost rises (from, USD/yr).
         self._down: list[list[float]] = []
         self._withdrawn: list[tuple[float, float, float]] = []
-        self._cost_rises: list[tuple[float, float]] = []
+        self._cost_rises: list[tuple[float, float]] = []  # not yet in force at the last booking
+        self._risen_per_year = 0.0  # the sum of the rises in force
         self.phases = [PhaseRun(p) for p in spec.phases]
+        self.producing: list[PhaseRun] = []  # the phases commissioned, with their ramp-up curves
         self.rng = world.streams(f"project:{key}")
         foreign = float(spec.foreign_staff_share)
         self._target_weight = float(spec.exposure) * (1.0 + float(
@@ -83,10 +92,13 @@ class ProjectRun:
 
     # --- state read by the rest of the world -------------------------------------------
 
-    @property
-    def active(self) -> bool:
-        """A site that exists on the ground: being built or producing."""
-        return self.building or self.stage == "operating"
+    def _moved(self) -> None:
+        """After ``building`` or ``stage`` changed: whether the site is on the ground, and a
+        new epoch of the world's set of sites (which the shock processes cache against)."""
+        active = self.building or self.stage == "operating"
+        if active != self.active:
+            self.active = active
+            self.world.sites_epoch += 1
 
     @property
     def target_weight(self) -> float:
@@ -109,26 +121,36 @@ class ProjectRun:
             self._withdrawn = [d for d in self._withdrawn if d[1] > a]
 
     def full_output_years(self, a: float, b: float) -> list[float]:
-        """Per phase, the integral over [a, b] of the share of design output produced."""
+        """Per commissioned phase (as in ``producing``), the integral over [a, b] of the share
+        of design output produced."""
         self._forget_before(a)
         if self._down or self._withdrawn:
             cuts = tuple(x for d in self._down for x in d) + tuple(
                 x for w in self._withdrawn for x in w[:2])
-            return [0.0 if ph.curve is None else integrate(ph.curve, a, b, cuts, self._factor)
-                    for ph in self.phases]
-        return [0.0 if ph.curve is None else integrate(ph.curve, a, b) for ph in self.phases]
+            return [integrate(ph.curve, a, b, cuts, self._factor) for ph in self.producing]  # type: ignore[arg-type]
+        return [integrate(ph.curve, a, b) for ph in self.producing]  # type: ignore[arg-type]
 
     def capex_between(self, a: float, b: float) -> float:
-        return sum(ph.capex.between(a, b) for ph in self.phases)
+        total = 0.0
+        for ph in self.phases:
+            spend = ph.capex
+            if spend.start < b and spend.end > a:
+                total += spend.between(a, b)
+        return total
 
     def downtime_years(self, a: float, b: float) -> float:
         """Time within [a, b] the site was suspended (suspensions are merged)."""
+        if not self._down:
+            return 0.0
         return sum(max(0.0, min(b, end) - max(a, start)) for start, end in self._down)
 
     def security_cost_between(self, a: float, b: float, base_per_year: float) -> float:
         if not self.active:
             return 0.0
-        cost = base_per_year * (b - a)
+        if self._cost_rises and self._cost_rises[0][0] <= a:
+            self._risen_per_year += sum(r for since, r in self._cost_rises if since <= a)
+            self._cost_rises = [(since, r) for since, r in self._cost_rises if since > a]
+        cost = (base_per_year + self._risen_per_year) * (b - a)
         for since, per_year in self._cost_rises:
             cost += per_year * max(0.0, b - max(a, since))
         return cost
@@ -163,6 +185,7 @@ class ProjectRun:
         first = 0
         if spec.stage == "operating":
             self.phases[0].curve = RampCurve.built()
+            self.producing.append(self.phases[0])
             first = 1
         else:
             here = STAGES.index(spec.stage)
@@ -209,6 +232,7 @@ class ProjectRun:
             self.building = True
             if self.stage != "operating":
                 self.stage = "construction"
+            self._moved()
             self.complete_at = env.now + build
             run.capex = Spend(env.now, env.now + build, float(ph.capex_usd) * cost)
             w.note(self.key, f"{ph.label}: construction starts, {build:.2f} yr planned")
@@ -217,7 +241,9 @@ class ProjectRun:
                 yield env.timeout(self.complete_at - env.now)
             self.building = False
             self.stage = "operating"
+            self._moved()
             run.curve = self._ramp_curve(env.now)
+            self.producing.append(run)
             w.note(self.key, f"{ph.label}: commissioned, design output in "
                              f"{run.curve.years_to_design:.2f} yr")
             w.milestone()

@@ -19,6 +19,7 @@ investor confidence and raises the site's security cost for good.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,18 @@ def _next_level(exits: list[tuple[str, float]], u: float) -> str:
         if u <= 0:
             return level
     return exits[-1][0]
+
+
+def _pick(weights: list[float], u: float) -> int:
+    """The index ``u`` (uniform in [0, 1)) picks with probability proportional to its weight:
+    the first whose cumulative share reaches ``u``."""
+    total = sum(weights)
+    running = 0.0
+    for i, w in enumerate(weights):
+        running += w
+        if running / total >= u:
+            return i
+    return len(weights) - 1
 
 
 def _rate(spec: ProvinceSecurity, level: str) -> float:
@@ -99,10 +112,16 @@ class SecurityRun:
                        * (1.0 - float(lv.community_hit_reduction) * float(lv.community_participation))
                        * float(lv.security_spending) ** -float(lv.spending_elasticity))
         mix = [float(getattr(spec.severity, s)) for s in SEVERITIES]
-        self._severity_cdf = np.cumsum(mix) / sum(mix) if sum(mix) > 0 else np.array([1.0, 1.0, 1.0])
+        self._severity_cdf = (np.cumsum(mix) / sum(mix) if sum(mix) > 0 else np.ones(3)).tolist()
+        # Attack rate by province and regime, and (cached against the world's sites epoch)
+        # each province's summed chance that an attack hits one of its sites.
+        self._rates = {p: {level: _rate(s, level) for level in LEVELS} for p, s in spec.provinces.items()}
+        self._chances: list[tuple[str, float]] = []
+        self._chances_epoch = -1
         self.hits: VaryingRatePoisson | None = None
         if not self.enabled:
             return
+        self._rng = world.streams("security:consequences")
         env = world.env
         for province in spec.provinces:
             env.process(self._regime(province))
@@ -112,12 +131,22 @@ class SecurityRun:
         """Chance one attack in the site's province hits it: 1 - exp(-p w), about p w when small."""
         return -math.expm1(-self._p_hit * site.target_weight)
 
+    def _province_chances(self) -> list[tuple[str, float]]:
+        """Provinces with a site exposed, each with the summed hit chance of its sites."""
+        w = self.world
+        if self._chances_epoch != w.sites_epoch:
+            self._chances_epoch = w.sites_epoch
+            self._chances = []
+            for p in self.spec.provinces:
+                chance = sum(self._site_hit_chance(s) for s in w.projects if s.spec.province == p)
+                if chance:
+                    self._chances.append((p, chance))
+        return self._chances
+
     def hit_rate(self) -> float:
         total = 0.0
-        for p, spec in self.spec.provinces.items():
-            chance = sum(self._site_hit_chance(s) for s in self.world.projects if s.spec.province == p)
-            if chance:
-                total += _rate(spec, self.level[p]) * self.trend[p] * chance
+        for p, chance in self._province_chances():
+            total += self._rates[p][self.level[p]] * self.trend[p] * chance
         return total
 
     def new_year(self, year: int) -> None:
@@ -150,12 +179,12 @@ class SecurityRun:
 
     def _hit(self) -> None:
         w = self.world
-        rng = w.streams("security:consequences")
+        rng = self._rng
         sites = [s for s in w.projects if s.target_weight > 0 and s.spec.province in self.level]
-        weights = np.array([_rate(self.spec.provinces[s.spec.province], self.level[s.spec.province])
-                            * self.trend[s.spec.province] * self._site_hit_chance(s) for s in sites])
-        site: ProjectRun = sites[int(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random()))]
-        severity = SEVERITIES[int(np.searchsorted(self._severity_cdf, rng.random()))]
+        weights = [self._rates[s.spec.province][self.level[s.spec.province]]
+                   * self.trend[s.spec.province] * self._site_hit_chance(s) for s in sites]
+        site: ProjectRun = sites[_pick(weights, float(rng.random()))]
+        severity = SEVERITIES[bisect.bisect_left(self._severity_cdf, float(rng.random()))]
         c = self.spec.consequences[severity]  # type: ignore[index]
         now = w.env.now
         days = draw(c.downtime_days, rng)

@@ -45,6 +45,7 @@ class World:
         self.streams = streams
         self.log: TraceLog | None = [] if trace else None
         self.last = 0.0
+        self.sites_epoch = 0  # bumped whenever a site comes onto or leaves the ground
         self.horizon = scenario.horizon_years
         self._discount = float(scenario.discount_rate)
         self._milestone_gain = float(scenario.confidence.milestone_gain)
@@ -62,6 +63,8 @@ class World:
         self.program = ProgramRun(scenario.program, self)
         self.ledger = Ledger(self)
         self.projects = [ProjectRun(k, p, self) for k, p in scenario.projects.items()]
+        self._kept_by_project = {p.key: (self._kept if p.spec.illegal_extraction_exposed else 1.0)
+                                 * p.output_factor for p in self.projects}
         self.refining = RefiningRun(scenario.shocks.refining, self)
         self.tariff = TariffRun(scenario.shocks.tariff, self)
         self.refinery = RefineryRun(scenario.processing.refinery, self)
@@ -129,12 +132,12 @@ class World:
         for p in self.projects:
             if not p.active:
                 continue
-            kept = (self._kept if p.spec.illegal_extraction_exposed else 1.0) * p.output_factor
-            for run, share in zip(p.phases, p.full_output_years(a, b), strict=True):
+            kept = self._kept_by_project[p.key]
+            for run, share in zip(p.producing, p.full_output_years(a, b), strict=True):
                 if share:
-                    for c, q in run.spec.output.items():
-                        produced[c] = produced.get(c, 0.0) + share * float(q) * kept
-                    costs += share * float(run.spec.opex_usd_per_year)
+                    for c, q in run.outputs:
+                        produced[c] = produced.get(c, 0.0) + share * q * kept
+                    costs += share * run.opex
             capital += p.capex_between(a, b)
             downtime += p.downtime_years(a, b)
             if self._security_on:
