@@ -81,9 +81,8 @@ def peak_memory_mb(runs: int, workers: int) -> tuple[float, float]:
 
 _REPORT = """
 import resource, sys
-from sim.results import REPORT_OUTCOMES, ResultSet
-res = ResultSet.open(sys.argv[1], outcome_columns=REPORT_OUTCOMES, timeseries_columns=[])
-res.write_reports(sys.argv[1])
+from sim.results import report_folder
+report_folder(sys.argv[1])
 print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
 
@@ -94,6 +93,8 @@ def report_memory_mb(rows: int, source: Path) -> tuple[float, float]:
     outcomes of the real run in ``source``, repeated, written row group by row group."""
     import shutil
 
+    from sim.store import write_row_groups
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -101,13 +102,16 @@ def report_memory_mb(rows: int, source: Path) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as out:
         folder = Path(out)
         shutil.copy(source / "manifest.json", folder / "manifest.json")
-        with pq.ParquetWriter(folder / "outcomes.parquet", real.schema) as writer:
+
+        def parts():  # the real outcomes again and again, renumbered, as a run's shards are
             done = 0
             while done < rows:
                 part = real.slice(0, min(real.num_rows, rows - done))
                 index = pa.array(range(done, done + part.num_rows), pa.int64())
-                writer.write_table(part.set_column(0, "replication", index))
+                yield part.set_column(0, "replication", index)
                 done += part.num_rows
+
+        write_row_groups(folder / "outcomes.parquet", parts())
         began = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", _REPORT, str(folder)], capture_output=True,
                               text=True, check=True)

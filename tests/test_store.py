@@ -10,12 +10,15 @@ import sys
 import time
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import BASELINE, baseline
-from sim.results import ResultSet
+from sim.results import ParquetColumns, ResultSet, report_folder
 from sim.runner import run_many
-from sim.store import RunFolder, RunFolderError, run_to_folder
+from sim.stats import summarize
+from sim.store import RunFolder, RunFolderError, run_to_folder, write_row_groups
 
 RUNS, SEED = 30, 4
 
@@ -60,6 +63,24 @@ def test_a_run_is_written_in_shards_and_compacted(tmp_path, scn, reference):
     assert not (tmp_path / "shards").exists()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["plan"]["chunk_size"] == 7
+
+
+def test_compaction_gathers_shards_into_row_groups(tmp_path):
+    parts = [pa.table({"replication": list(range(i, i + 10)), "x": [float(i)] * 10}) for i in range(0, 70, 10)]
+    write_row_groups(tmp_path / "t.parquet", iter(parts), rows=25)
+    source = pq.ParquetFile(tmp_path / "t.parquet")
+    sizes = [source.metadata.row_group(g).num_rows for g in range(source.num_row_groups)]
+    assert sizes == [30, 30, 10]
+    assert source.read().equals(pa.concat_tables(parts))
+
+
+def test_the_report_step_reads_columns_lazily_and_summarises_the_same(tmp_path, scn, reference):
+    run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7)
+    res, summary = report_folder(tmp_path, plots=False)
+    assert isinstance(res.outcomes, ParquetColumns) and len(res.outcomes) == RUNS
+    pd.testing.assert_series_equal(res.outcomes["npv_usd"], reference.outcomes["npv_usd"], check_exact=True)
+    pd.testing.assert_frame_equal(summary, summarize(reference.outcomes, scn.horizon_years), check_exact=True)
+    assert (tmp_path / "summary.csv").exists()
 
 
 def test_an_interrupted_run_resumes_to_the_same_tables(tmp_path, scn, reference):

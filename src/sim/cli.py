@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -27,12 +27,15 @@ from .errors import ScenarioError
 from .outputs import HEADLINE
 from .plots import display, format_number
 from .reference import parameter_table
-from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet
+from .results import ResultSet, report_folder
 from .runner import EXECUTORS, ExecutorError
 from .sampling import uncertain_inputs
 from .scenario import load_scenario
 from .schema import DAYS_PER_YEAR, Scenario
 from .store import RunFolderError, run_to_folder
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Scenario simulation of Pakistan's critical-minerals and rare-earth ramp-up.")
@@ -99,12 +102,9 @@ def run(
                    f"Finish the run with:\n  {shlex.join([*again, '--resume'])}", err=True)
         raise typer.Exit(130) from None
     bar.stop()
-    # Only the columns the reports need: memory stays small however many runs there are.
-    res = ResultSet.open(target, outcome_columns=REPORT_OUTCOMES,
-                         timeseries_columns=REPORT_SERIES if plots else [])
-    res.write_reports(target, plots=plots)
+    res, summary = report_folder(target, plots=plots)
     if not quiet:
-        _print_summary(res)
+        _print_summary(res, summary)
         wall = res.manifest["wall_seconds"]
         resumed = (f" ({stored.chunks_total - stored.chunks_run} of {stored.chunks_total} chunks "
                    "were already done)" if resume else "")
@@ -214,8 +214,8 @@ def _unit(name: str) -> str:
     return unit or "count"
 
 
-def _print_summary(res: ResultSet) -> None:
-    summary = res.summary().set_index("quantity")
+def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
+    summary = summary.set_index("quantity")
     table = Table(title=f"{res.name}: {len(res.outcomes)} replications, seed {res.manifest['seed']}",
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("outcome", no_wrap=True)

@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -101,7 +102,7 @@ def atomic_write(path: Path, write: Any) -> None:
 @dataclass
 class ResultSet:
     scenario: Scenario
-    outcomes: pd.DataFrame
+    outcomes: pd.DataFrame | ParquetColumns
     timeseries: pd.DataFrame
     manifest: dict[str, Any]
 
@@ -131,11 +132,14 @@ class ResultSet:
         written.append(out / "manifest.json")
         return written + self.write_reports(out, plots=plots)
 
-    def write_reports(self, out_dir: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
-        """Write what is derived from the tables: ``summary.csv`` and, if asked, ``plots/``
-        (the fan charts need the time series, and are left out without it)."""
+    def write_reports(self, out_dir: str | os.PathLike[str], *, plots: bool = True,
+                      summary: pd.DataFrame | None = None) -> list[Path]:
+        """Write what is derived from the tables: ``summary.csv`` (``summary`` if already
+        computed) and, if asked, ``plots/`` (the fan charts need the time series, and are
+        left out without it)."""
         out = Path(out_dir)
-        atomic_write(out / "summary.csv", lambda p: self.summary().to_csv(p, index=False))
+        table = self.summary() if summary is None else summary
+        atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
         written = [out / "summary.csv"]
         if plots:
             from .plots import write_plots
@@ -146,10 +150,11 @@ class ResultSet:
 
     @classmethod
     def open(cls, folder: str | os.PathLike[str], *, outcome_columns: Sequence[str] | None = None,
-             timeseries_columns: Sequence[str] | None = None) -> ResultSet:
+             timeseries_columns: Sequence[str] | None = None, lazy: bool = False) -> ResultSet:
         """Read a run folder written by :meth:`write` or by ``sim run``; optionally only some
         columns of each table (an empty list skips the table), which keeps memory small for
-        very large runs."""
+        very large runs. With ``lazy``, the outcomes stay on disk as :class:`ParquetColumns`
+        and each column is read when the summary or a plot asks for it."""
         path = Path(folder)
         manifest = json.loads((path / "manifest.json").read_text())
         scenario = Scenario.model_validate(manifest["scenario"])
@@ -157,7 +162,8 @@ class ResultSet:
             raise FileNotFoundError(f"{path} holds an unfinished run: finish it with "
                                     "sim run ... --resume")
         series = path / "timeseries.parquet"
-        outcomes = read_columns(path / "outcomes.parquet", outcome_columns)
+        outcomes = (ParquetColumns(path / "outcomes.parquet", outcome_columns) if lazy
+                    else read_columns(path / "outcomes.parquet", outcome_columns))
         timeseries = (read_columns(series, timeseries_columns)
                       if series.exists() and timeseries_columns != [] else pd.DataFrame())
         return cls(scenario, outcomes, timeseries, manifest)
@@ -169,15 +175,61 @@ REPORT_SERIES = ("replication", "year", "export_value_usd", "domestic_value_adde
 """The time-series columns the fan charts read."""
 
 
+def report_folder(folder: str | os.PathLike[str], *, plots: bool = True) -> tuple[ResultSet, pd.DataFrame]:
+    """Write ``summary.csv`` and ``plots/`` for the finished run in ``folder``; returns the
+    run (its outcomes left on disk) and its summary. The outcome columns are read one at a
+    time, so memory stays flat however many replications the run has."""
+    res = ResultSet.open(folder, outcome_columns=REPORT_OUTCOMES,
+                         timeseries_columns=REPORT_SERIES if plots else [], lazy=True)
+    summary = res.summary()
+    res.write_reports(folder, plots=plots, summary=summary)
+    return res, summary
+
+
+class ParquetColumns:
+    """An outcome table on disk, read one column at a time when asked for, and not kept.
+
+    It offers what the summary and the plots use of a DataFrame (``columns``, ``len()`` and
+    ``table[name]``), so they run on a table of any length with one column in memory at a
+    time: the report step of a million-replication run needs no more memory than one of ten
+    thousand, give or take one column.
+    """
+
+    def __init__(self, path: Path, columns: Sequence[str] | None = None):
+        self.path = path
+        self._source = source = pq.ParquetFile(path)
+        names = source.schema_arrow.names
+        self.columns = pd.Index(names if columns is None else [c for c in columns if c in names])
+        self.dtypes = pd.Series({c: _pandas_dtype(source.schema_arrow.field(c).type) for c in self.columns},
+                                dtype=object)
+        self._rows = source.metadata.num_rows
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if name not in self.columns:
+            raise KeyError(name)
+        return pd.Series(_column(self._source, name), name=name, copy=False)
+
+
+def _pandas_dtype(kind: pa.DataType) -> Any:
+    try:
+        return np.dtype(kind.to_pandas_dtype())
+    except (NotImplementedError, TypeError):
+        return np.dtype(object)
+
+
 def read_columns(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A Parquet table read one column at a time (only ``columns`` it has, or all): the peak
     is the table plus one column, not the two copies a whole-table conversion makes."""
     source = pq.ParquetFile(path)
     names = source.schema_arrow.names
     chosen = names if columns is None else [c for c in columns if c in names]
-    data = {}
-    for name in chosen:
-        column = source.read(columns=[name]).column(0)
-        data[name] = (column.to_pandas() if pa.types.is_dictionary(column.type)
-                      else column.to_numpy(zero_copy_only=False))
-    return pd.DataFrame(data, copy=False)
+    return pd.DataFrame({name: _column(source, name) for name in chosen}, copy=False)
+
+
+def _column(source: pq.ParquetFile, name: str) -> Any:
+    column = source.read(columns=[name]).column(0)
+    return (column.to_pandas() if pa.types.is_dictionary(column.type)
+            else column.to_numpy(zero_copy_only=False))

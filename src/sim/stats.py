@@ -162,7 +162,7 @@ def default_summary_columns(outcomes: pd.DataFrame) -> list[str]:
         name = column.name
         if name in _NOT_SUMMARISED or column.unit == "bool" or name not in outcomes.columns:
             continue
-        dtype = outcomes[name].dtype
+        dtype = outcomes.dtypes[name]
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             chosen.append(name)
     return chosen

@@ -22,11 +22,12 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .results import atomic_write, make_manifest, scenario_digest
@@ -162,22 +163,45 @@ class RunFolder:
             paths = [self.shards / _shard_name(table, a, b) for a, b in chunks]
 
             def write(tmp: Path, paths: list[Path] = paths) -> None:
-                writer: pq.ParquetWriter | None = None
-                try:
-                    for shard in paths:
-                        part = pq.read_table(shard)
-                        if writer is None:
-                            writer = pq.ParquetWriter(tmp, part.schema)
-                        writer.write_table(part.cast(writer.schema) if part.schema != writer.schema
-                                           else part)
-                finally:
-                    if writer is not None:
-                        writer.close()
+                write_row_groups(tmp, (pq.read_table(shard) for shard in paths))
 
             atomic_write(self.path / f"{table}.parquet", write)
         for f in self.shards.iterdir():
             f.unlink()
         self.shards.rmdir()
+
+
+ROW_GROUP_ROWS = 65_536
+"""Rows per row group of a compacted table: few enough groups that reading one column of a
+million-row table is quick, small enough that compacting holds little in memory."""
+
+
+def write_row_groups(path: Path, parts: Iterable[pa.Table], rows: int = ROW_GROUP_ROWS) -> None:
+    """Write ``parts`` (tables of one schema, in order) as one Parquet file at ``path``,
+    gathered into row groups of about ``rows`` rows; only one group is held at a time."""
+    writer: pq.ParquetWriter | None = None
+    pending: list[pa.Table] = []
+    held = 0
+
+    def flush() -> None:
+        nonlocal held
+        if pending:
+            writer.write_table(pa.concat_tables(pending))  # type: ignore[union-attr]
+            pending.clear()
+            held = 0
+
+    try:
+        for part in parts:
+            if writer is None:
+                writer = pq.ParquetWriter(path, part.schema)
+            pending.append(part.cast(writer.schema) if part.schema != writer.schema else part)
+            held += part.num_rows
+            if held >= rows:
+                flush()
+        flush()
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 @dataclass
