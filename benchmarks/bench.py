@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,20 +64,23 @@ try:
     app(sys.argv[1:], standalone_mode=False)
 finally:
     print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    print("WORKER_PEAK_KB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 """
 
 
-def peak_memory_mb(runs: int, workers: int) -> tuple[float, float]:
-    """Peak resident memory (MB) of the main ``sim run`` process, and its wall seconds, for an
-    outcomes-only run of ``runs`` replications written to a temporary folder."""
+def peak_memory_mb(runs: int, workers: int) -> tuple[float, float, float]:
+    """Peak resident memory (MB) of the main ``sim run`` process and of its largest worker,
+    and the wall seconds, for an outcomes-only run of ``runs`` replications written to a
+    temporary folder."""
     with tempfile.TemporaryDirectory() as out:
         began = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", _PEAK, "run", str(BASELINE), "--runs", str(runs),
                                "--workers", str(workers), "--out", out, "--no-plots", "--quiet",
                                "--no-timeseries"], capture_output=True, text=True, check=True)
         wall = time.perf_counter() - began
-    kb = int(proc.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
-    return kb / 1024, wall
+    kb = int(re.findall(r"^PEAK_KB (\d+)", proc.stderr, re.M)[-1])
+    worker_kb = int(re.findall(r"^WORKER_PEAK_KB (\d+)", proc.stderr, re.M)[-1])
+    return kb / 1024, worker_kb / 1024, wall
 
 
 _REPORT = """
@@ -93,10 +97,10 @@ def report_memory_mb(rows: int, source: Path) -> tuple[float, float]:
     outcomes of the real run in ``source``, repeated, written row group by row group."""
     import shutil
 
-    from sim.store import write_row_groups
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from sim.store import write_row_groups
 
     real = pq.read_table(source / "outcomes.parquet")
     with tempfile.TemporaryDirectory() as out:
@@ -142,8 +146,9 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000, help="replications for the speed figures")
-    parser.add_argument("--memory-runs", type=int, nargs="*", default=[1000, 10000],
-                        help="run sizes for the peak-memory figures")
+    parser.add_argument("--memory-runs", type=int, nargs="*", default=[10_000, 100_000],
+                        help="run sizes for the peak-memory figures (10^5 takes about 45 minutes on "
+                             "2 cores; 10^6 would take about 8 hours)")
     parser.add_argument("--report-rows", type=int, nargs="*", default=[10_000, 1_000_000],
                         help="outcome-table sizes for the report-step memory figures")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask comparison")
@@ -169,9 +174,10 @@ def main() -> None:
         rows.append(("Dask LocalCluster wall time over the local pool's", f"{dask / many:.2f}",
                      f"{dask:.1f} s against {many:.1f} s (cluster start-up included); target at most 1.15"))
     for n in args.memory_runs:
-        mb, wall = peak_memory_mb(n, workers)
+        mb, worker_mb, wall = peak_memory_mb(n, workers)
         rows.append((f"Peak memory of `sim run`, {n:,} replications", f"{mb:,.0f} MB",
-                     f"outcomes only, {workers} workers, {wall:.0f} s"))
+                     f"main process; largest worker {worker_mb:,.0f} MB; outcomes only, "
+                     f"{workers} workers, {wall:.0f} s"))
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", "1000",
                         "--out", out, "--no-plots", "--quiet", "--no-timeseries"],
@@ -189,12 +195,14 @@ def main() -> None:
         "# Benchmark results", "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, by `make bench` "
         f"(`python benchmarks/bench.py --runs {args.runs}`).", "",
-        *table, "", "## Profile", "", PROFILE_NOTES, ""]))
+        *table, "", "## Profile", "", profile_notes(), ""]))
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
 
 
-PROFILE_NOTES = Path(__file__).with_name("profile.md").read_text(encoding="utf-8").strip() \
-    if Path(__file__).with_name("profile.md").exists() else "(no profile notes)"
+def profile_notes() -> str:
+    """What profiling found and what was changed, kept by hand in ``profile.md``."""
+    notes = Path(__file__).with_name("profile.md")
+    return notes.read_text(encoding="utf-8").strip() if notes.exists() else "(no profile notes)"
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ def test_the_report_step_reads_columns_lazily_and_summarises_the_same(tmp_path, 
     pd.testing.assert_series_equal(res.outcomes["npv_usd"], reference.outcomes["npv_usd"], check_exact=True)
     pd.testing.assert_frame_equal(summary, summarize(reference.outcomes, scn.horizon_years), check_exact=True)
     assert (tmp_path / "summary.csv").exists()
+    res.write(tmp_path / "copy", plots=False)  # a lazy run can still be written (the columns read)
+    copy = ResultSet.open(tmp_path / "copy").outcomes
+    pd.testing.assert_frame_equal(copy, reference.outcomes[list(res.outcomes.columns)], check_exact=True)
 
 
 def test_an_interrupted_run_resumes_to_the_same_tables(tmp_path, scn, reference):

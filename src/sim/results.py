@@ -122,7 +122,8 @@ class ResultSet:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("outcomes.parquet", self.outcomes), ("timeseries.parquet", self.timeseries)):
+        outcomes = self.outcomes if isinstance(self.outcomes, pd.DataFrame) else self.outcomes.to_frame()
+        for name, frame in (("outcomes.parquet", outcomes), ("timeseries.parquet", self.timeseries)):
             if name == "timeseries.parquet" and frame.empty:
                 continue
             atomic_write(out / name, lambda p, f=frame: f.to_parquet(p, index=False))
@@ -177,8 +178,9 @@ REPORT_SERIES = ("replication", "year", "export_value_usd", "domestic_value_adde
 
 def report_folder(folder: str | os.PathLike[str], *, plots: bool = True) -> tuple[ResultSet, pd.DataFrame]:
     """Write ``summary.csv`` and ``plots/`` for the finished run in ``folder``; returns the
-    run (its outcomes left on disk) and its summary. The outcome columns are read one at a
-    time, so memory stays flat however many replications the run has."""
+    run (its outcomes left on disk, as :class:`ParquetColumns`) and its summary. The outcome
+    columns are read one at a time, so the table is never in memory whole (10^6 rows took
+    about 100 MB more than 10^4; see ``benchmarks/results.md``)."""
     res = ResultSet.open(folder, outcome_columns=REPORT_OUTCOMES,
                          timeseries_columns=REPORT_SERIES if plots else [], lazy=True)
     summary = res.summary()
@@ -189,15 +191,15 @@ def report_folder(folder: str | os.PathLike[str], *, plots: bool = True) -> tupl
 class ParquetColumns:
     """An outcome table on disk, read one column at a time when asked for, and not kept.
 
-    It offers what the summary and the plots use of a DataFrame (``columns``, ``len()`` and
-    ``table[name]``), so they run on a table of any length with one column in memory at a
-    time: the report step of a million-replication run needs no more memory than one of ten
-    thousand, give or take one column.
+    It offers what the summary and the plots use of a DataFrame (``columns``, ``dtypes``
+    (from the file's schema), ``len()`` and ``table[name]``), so they run on a table of any
+    length with one column in memory at a time; :meth:`to_frame` reads it all. The file is
+    opened for each read and closed again.
     """
 
     def __init__(self, path: Path, columns: Sequence[str] | None = None):
         self.path = path
-        self._source = source = pq.ParquetFile(path)
+        source = pq.ParquetFile(path)
         names = source.schema_arrow.names
         self.columns = pd.Index(names if columns is None else [c for c in columns if c in names])
         self.dtypes = pd.Series({c: _pandas_dtype(source.schema_arrow.field(c).type) for c in self.columns},
@@ -210,7 +212,10 @@ class ParquetColumns:
     def __getitem__(self, name: str) -> pd.Series:
         if name not in self.columns:
             raise KeyError(name)
-        return pd.Series(_column(self._source, name), name=name, copy=False)
+        return read_columns(self.path, [name])[name]
+
+    def to_frame(self) -> pd.DataFrame:
+        return read_columns(self.path, list(self.columns))
 
 
 def _pandas_dtype(kind: pa.DataType) -> Any:
@@ -226,10 +231,9 @@ def read_columns(path: Path, columns: Sequence[str] | None = None) -> pd.DataFra
     source = pq.ParquetFile(path)
     names = source.schema_arrow.names
     chosen = names if columns is None else [c for c in columns if c in names]
-    return pd.DataFrame({name: _column(source, name) for name in chosen}, copy=False)
-
-
-def _column(source: pq.ParquetFile, name: str) -> Any:
-    column = source.read(columns=[name]).column(0)
-    return (column.to_pandas() if pa.types.is_dictionary(column.type)
-            else column.to_numpy(zero_copy_only=False))
+    data = {}
+    for name in chosen:
+        column = source.read(columns=[name]).column(0)
+        data[name] = (column.to_pandas() if pa.types.is_dictionary(column.type)
+                      else column.to_numpy(zero_copy_only=False))
+    return pd.DataFrame(data, copy=False)

@@ -178,7 +178,8 @@ million-row table is quick, small enough that compacting holds little in memory.
 
 def write_row_groups(path: Path, parts: Iterable[pa.Table], rows: int = ROW_GROUP_ROWS) -> None:
     """Write ``parts`` (tables of one schema, in order) as one Parquet file at ``path``,
-    gathered into row groups of about ``rows`` rows; only one group is held at a time."""
+    gathering parts into row groups of at least ``rows`` rows (the last may be smaller); at
+    most one group's parts are held at a time."""
     writer: pq.ParquetWriter | None = None
     pending: list[pa.Table] = []
     held = 0

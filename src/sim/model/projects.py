@@ -77,8 +77,8 @@ class ProjectRun:
         self.active = spec.stage == "operating"  # a site on the ground: being built or producing
         self.complete_at = math.inf
         # Stretches of lost output, kept exactly so output can be integrated after the fact:
-        # merged suspensions [start, end], staff withdrawals (start, end, loss), and lasting
-        # security-cost rises (from, USD/yr).
+        # merged suspensions [start, end] and staff withdrawals (start, end, loss); and the
+        # lasting security-cost rises (from, USD/yr), folded into one rate once in force.
         self._down: list[list[float]] = []
         self._withdrawn: list[tuple[float, float, float]] = []
         self._cost_rises: list[tuple[float, float]] = []  # not yet in force at the last booking

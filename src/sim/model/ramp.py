@@ -62,8 +62,9 @@ def integrate(curve: RampCurve, a: float, b: float, cuts: tuple[float, ...] = ()
     """
     if b <= a or b <= curve.start:
         return 0.0
-    if not cuts and a >= curve.start + curve.years_to_design:
-        # On the plateau: the trapezoid below, in closed form (the same floating-point result).
+    if not cuts and a - curve.start >= curve.years_to_design:
+        # On the plateau (the test ``level`` makes): the trapezoid below, in closed form, with
+        # the same floating-point result.
         return curve.plateau * (b - a)
     points = sorted({a, b, *(x for x in (*curve.breakpoints(), *cuts) if a < x < b)})
     total = 0.0

@@ -60,7 +60,9 @@ def _next_level(exits: list[tuple[str, float]], u: float) -> str:
 def _pick(weights: list[float], u: float) -> int:
     """The index ``u`` (uniform in [0, 1)) picks with probability proportional to its weight:
     the first whose cumulative share reaches ``u``."""
-    total = sum(weights)
+    total = 0.0
+    for w in weights:  # added in order, so every Python version gives the same total
+        total += w
     running = 0.0
     for i, w in enumerate(weights):
         running += w
