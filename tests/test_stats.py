@@ -401,3 +401,43 @@ def test_input_correlations() -> None:
     assert abs(rows.loc["shocks.noise", "spearman"]) < 0.25
     assert math.isnan(rows.loc["costs.fixed", "spearman"])
     assert table["input"].iloc[-1] == "costs.fixed"
+
+
+# --- paired comparison ------------------------------------------------------------------
+
+
+@pytest.mark.check("analytic", source="closed form: for b = a + c + e with e ~ N(0, s), the mean paired "
+                   "difference is c with standard error s / sqrt(n), whatever the spread of a",
+                   tolerance="within 3 MCSE of c; MCSE within 5% of s / sqrt(n); n = 20,000")
+def test_paired_difference_removes_the_shared_noise(figure) -> None:
+    rng = np.random.default_rng(7)
+    n, c, s = 20_000, 0.3, 0.5
+    a = rng.normal(100.0, 50.0, n)  # a wide spread shared by both runs
+    b = a + c + rng.normal(0.0, s, n)
+    got = stats.paired_difference(a, b)
+    figure(f"mean difference {got['mean']:.4f} ± {got['mcse']:.4f} (expected {c}; "
+           f"standard error {s / math.sqrt(n):.4f})")
+    assert abs(got["mean"] - c) < 3 * got["mcse"]
+    assert got["mcse"] == pytest.approx(s / math.sqrt(n), rel=0.05)
+    # P(b > a) = P(e > -c) = Phi(c / s)
+    expected = 0.5 * (1 + math.erf(c / s / math.sqrt(2)))
+    assert got["p_b_better_low"] <= expected <= got["p_b_better_high"]
+
+
+def test_paired_difference_counts_not_reached_as_later() -> None:
+    a = [2.0, np.nan, 5.0, np.nan]
+    b = [1.0, 4.0, np.nan, np.nan]
+    got = stats.paired_difference(a, b, better="lower", nan_is_never=True)
+    assert got["n"] == 1 and got["mean"] == -1.0  # the difference uses pairs where both reached
+    assert got["pairs"] == 4
+    assert got["p_b_better"] == 0.5  # b earlier in row 0; b reached and a not in row 1
+    assert got["p_tie"] == 0.25  # neither reached
+    plain = stats.paired_difference(a, b, better="lower")
+    assert plain["pairs"] == 1 and plain["p_b_better"] == 1.0
+
+
+def test_paired_difference_refuses_unequal_lengths_and_unknown_direction() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        stats.paired_difference([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="better"):
+        stats.paired_difference([1.0], [2.0], better="more")

@@ -22,13 +22,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .compare import PairingError
+from .compare import compare as compare_runs
 from .engine import run_replication
 from .errors import ScenarioError
 from .outputs import HEADLINE
 from .plots import display, format_number
 from .reference import parameter_table
-from .results import ResultSet, report_folder
-from .runner import EXECUTORS, ExecutorError
+from .results import REPORT_OUTCOMES, ResultSet, report_folder
+from .runner import EXECUTORS, ExecutorError, simulate
 from .sampling import uncertain_inputs
 from .scenario import load_scenario
 from .schema import DAYS_PER_YEAR, Scenario
@@ -161,6 +163,68 @@ def params(
         for r in rows:
             table.add_row(*(str(r[c]) for c in columns))
         out.print(table)
+
+
+@app.command()
+def compare(
+    runs_or_scenarios: Annotated[list[Path], typer.Argument(
+        metavar="A B [C ...]", help="Results folders (written by sim run) or scenario files; the first is the reference.")],
+    runs: Annotated[int | None, typer.Option(min=1, help="Replications for scenario files (default: those of the first results folder, else 1000).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed for scenario files (default: that of the first results folder, else 1).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes for scenario files (default: all cores).")] = None,
+    out_csv: Annotated[Path | None, typer.Option("--out", help="Also write the comparison table to this CSV file.")] = None,
+) -> None:
+    """Compare runs replication by replication against the first (common random numbers).
+
+    For each outcome: the mean of B - A with its 95% interval, and the share of replications
+    in which B does better. Runs must share their seed and replications; scenario files are
+    run with the seed and replication count of the first results folder given (or --seed and
+    --runs).
+    """
+    if len(runs_or_scenarios) < 2:
+        typer.echo("compare needs at least two results folders or scenario files", err=True)
+        raise typer.Exit(2)
+    folders = [p for p in runs_or_scenarios if p.is_dir()]
+    first = ResultSet.open(folders[0], outcome_columns=REPORT_OUTCOMES, timeseries_columns=[]) if folders else None
+    seed = seed if seed is not None else (first.manifest["seed"] if first else 1)
+    runs = runs if runs is not None else (len(first.outcomes) if first else 1000)
+    results = []
+    for path in runs_or_scenarios:
+        if path.is_dir():
+            try:
+                results.append(ResultSet.open(path, outcome_columns=REPORT_OUTCOMES, timeseries_columns=[]))
+            except (FileNotFoundError, KeyError) as exc:
+                typer.echo(f"{path}: not a finished run ({exc})", err=True)
+                raise typer.Exit(2) from None
+        else:
+            scn = _load(path, None)
+            err.print(f"running {path} ({runs} replications, seed {seed}) ...", highlight=False)
+            results.append(simulate(scn, runs=runs, seed=seed, workers=workers))
+    try:
+        table = compare_runs(results[0], results[1:], labels=[p.stem if p.is_file() else p.name
+                                                               for p in runs_or_scenarios])
+    except PairingError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    if out_csv:
+        table.to_csv(out_csv, index=False)
+    for name, rows in table.groupby("b", sort=False):
+        shown = Table(title=f"B = {name} against A = {table['a'].iloc[0]}: {int(rows['pairs'].max())} "
+                            "paired replications", title_justify="left", box=box.SIMPLE_HEAD,
+                      pad_edge=False, collapse_padding=True)
+        for col in ("outcome", "unit", "mean A", "mean B", "B - A (95% interval)", "P(B better)"):
+            shown.add_column(col, justify="left" if col in ("outcome", "unit") else "right")
+        for r in rows.itertuples():
+            o = r.outcome
+            shown.add_row(o, _unit(o), _number(o, r.mean_a), _number(o, r.mean_b),
+                          f"{_number(o, r.difference)} ({_number(o, r.ci95_low)}, {_number(o, r.ci95_high)})",
+                          f"{r.p_b_better:.2f}")
+        out.print(shown)
+    out.print("B - A: mean paired difference over the replications where both have a value. "
+              "P(B better): share of replications in which B does better (earlier phases, fewer "
+              "incidents and costs, more exports, value added and NPV).", highlight=False)
+    if out_csv:
+        out.print(f"Comparison written to {out_csv}", highlight=False)
 
 
 @app.command()

@@ -16,26 +16,32 @@ class Column:
     name: str
     unit: str
     meaning: str
+    better: str = ""  # "higher" or "lower" for the programme's aims; "" where neither is
+
+
+def better_direction(name: str) -> str:
+    """Whether more of outcome ``name`` is better ("higher"), worse ("lower") or neither ("")."""
+    return next((c.better for c in OUTCOMES if c.name == name), "")
 
 
 OUTCOMES: tuple[Column, ...] = (
     Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,))."),
-    Column("phase2_year", "yr", "Years from the start date until the programme enters Phase 2 (commercial scaling); NaN if not within the horizon."),
-    Column("phase3_year", "yr", "Years from the start date until the programme enters Phase 3 (significant impact); NaN if not within the horizon."),
-    Column("stalled", "bool", "True if investors exited: confidence stayed below the stall floor for the stall period."),
+    Column("phase2_year", "yr", "Years from the start date until the programme enters Phase 2 (commercial scaling); NaN if not within the horizon.", better="lower"),
+    Column("phase3_year", "yr", "Years from the start date until the programme enters Phase 3 (significant impact); NaN if not within the horizon.", better="lower"),
+    Column("stalled", "bool", "True if investors exited: confidence stayed below the stall floor for the stall period.", better="lower"),
     Column("stall_year", "yr", "When the programme stalled; NaN if it did not."),
-    Column("cumulative_export_value_usd", "USD", "Export value over the horizon, valued at the rung of the value ladder at which product left Pakistan."),
-    Column("domestic_value_added_usd", "USD", "Value of the processing rungs performed in Pakistan (above mine-gate concentrate) over the horizon."),
-    Column("domestic_value_added_share", "0-1", "domestic_value_added_usd / cumulative_export_value_usd."),
-    Column("china_processed_share", "0-1", "Share of processed output (by refined-value equivalent) that went through Chinese processing."),
-    Column("security_incidents", "count", "Attacks that hit the mineral sector (a site, a convoy, foreign staff) over the horizon."),
-    Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages."),
-    Column("tariff_cost_usd", "USD", "U.S. duties on Pakistani mineral exports over the horizon (reciprocal tariff on non-exempt product plus product duties)."),
-    Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon (sized like Reko Diq's award, relative to the project's capex)."),
+    Column("cumulative_export_value_usd", "USD", "Export value over the horizon, valued at the rung of the value ladder at which product left Pakistan.", better="higher"),
+    Column("domestic_value_added_usd", "USD", "Value of the processing rungs performed in Pakistan (above mine-gate concentrate) over the horizon.", better="higher"),
+    Column("domestic_value_added_share", "0-1", "domestic_value_added_usd / cumulative_export_value_usd.", better="higher"),
+    Column("china_processed_share", "0-1", "Share of processed output (by refined-value equivalent) that went through Chinese processing.", better="lower"),
+    Column("security_incidents", "count", "Attacks that hit the mineral sector (a site, a convoy, foreign staff) over the horizon.", better="lower"),
+    Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages.", better="lower"),
+    Column("tariff_cost_usd", "USD", "U.S. duties on Pakistani mineral exports over the horizon (reciprocal tariff on non-exempt product plus product duties).", better="lower"),
+    Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon (sized like Reko Diq's award, relative to the project's capex).", better="lower"),
     Column("capex_usd", "USD", "Capital spent on the mines and the domestic refinery within the horizon, overruns included (undiscounted)."),
-    Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows (revenue less capex, opex, security cost, tariff incidence), discounted at the base rate plus a confidence-driven risk premium."),
-    Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year."),
-    Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate."),
+    Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows (revenue less capex, opex, security cost, tariff incidence), discounted at the base rate plus a confidence-driven risk premium.", better="higher"),
+    Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year.", better="higher"),
+    Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate.", better="higher"),
     Column("stockpile_end_value_usd", "USD", "Concentrate held unprocessed at the horizon, valued at mine-gate prices."),
     Column("events", "count", "Simulation events processed in the replication."),
 )

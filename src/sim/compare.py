@@ -1,0 +1,69 @@
+"""Paired comparison of scenarios: what changes, replication by replication.
+
+Two runs with the same seed and the same replication indices share their random numbers
+(each source draws from its own named stream; see :mod:`sim.streams`), so replication i of
+scenario B faces the same attacks, prices and delays as replication i of scenario A, except
+where B's parameters change them. The difference B - A in replication i is then the effect
+of the change in that world, and the mean of those differences has a far smaller Monte
+Carlo error than the difference of two independent means. Pairing needs the same seed and
+the same replications; runs that differ in either are refused, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .outputs import OUTCOMES
+from .results import ResultSet
+from .stats import PHASE_COLUMNS, describe, paired_difference
+
+COMPARE_COLUMNS: tuple[str, ...] = (
+    "outcome", "better", "a", "b", "mean_a", "mean_b", "n", "difference", "mcse", "ci95_low",
+    "ci95_high", "pairs", "p_b_better", "p_b_better_low", "p_b_better_high", "p_tie")
+"""Columns of the table :func:`compare` returns: one row per outcome and compared run."""
+
+
+class PairingError(ValueError):
+    """Two runs cannot be compared replication by replication."""
+
+
+def check_pairable(a: ResultSet, b: ResultSet) -> None:
+    """Refuse runs whose seeds, replication counts or replication indices differ."""
+    problems = []
+    if a.manifest.get("seed") != b.manifest.get("seed"):
+        problems.append(f"seeds differ ({a.manifest.get('seed')} and {b.manifest.get('seed')})")
+    if len(a.outcomes) != len(b.outcomes):
+        problems.append(f"replication counts differ ({len(a.outcomes)} and {len(b.outcomes)})")
+    elif not np.array_equal(np.asarray(a.outcomes["replication"]), np.asarray(b.outcomes["replication"])):
+        problems.append("the runs hold different replications")
+    if problems:
+        raise PairingError(f"cannot pair {a.name} with {b.name}: {'; '.join(problems)}. "
+                           "Run both with the same --seed and --runs.")
+
+
+def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] | None = None,
+            labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """The paired comparison of each run in ``others`` against ``a``: per outcome with a
+    direction (see :data:`sim.outputs.OUTCOMES`), the mean difference B - A with its 95%
+    interval and the share of replications in which B does better (see
+    :func:`sim.stats.paired_difference`). ``labels`` name the runs (``a`` first; default
+    their scenario names)."""
+    for b in others:
+        check_pairable(a, b)
+    names = list(labels) if labels is not None else [r.name for r in (a, *others)]
+    chosen = [c for c in OUTCOMES if c.better and (outcomes is None or c.name in outcomes)]
+    rows = []
+    for b, b_name in zip(others, names[1:], strict=True):
+        for column in chosen:
+            if column.name not in a.outcomes.columns or column.name not in b.outcomes.columns:
+                continue
+            x, y = a.outcomes[column.name], b.outcomes[column.name]
+            got = paired_difference(x, y, better=column.better,
+                                    nan_is_never=column.name in PHASE_COLUMNS.values())
+            rows.append({"outcome": column.name, "better": column.better, "a": names[0], "b": b_name,
+                         "mean_a": describe(x)["mean"], "mean_b": describe(y)["mean"],
+                         "difference": got.pop("mean"), **got})
+    return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))

@@ -1,0 +1,68 @@
+"""Paired comparison: same replications in both runs, refusals when they are not."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import BASELINE, baseline
+from sim.cli import app
+from sim.compare import PairingError, compare
+from sim.runner import simulate
+
+RUNS, SEED = 20, 6
+
+
+@pytest.fixture(scope="module")
+def base_run():
+    return simulate(baseline(), runs=RUNS, seed=SEED, workers=1)
+
+
+def test_a_run_against_itself_differs_by_nothing(base_run):
+    table = compare(base_run, [base_run])
+    assert (table["difference"].fillna(0.0) == 0.0).all()
+    assert (table["p_b_better"] == 0.0).all() and (table["p_tie"] == 1.0).all()
+
+
+@pytest.mark.check("metamorphic", source="paired design: switching attacks off removes every incident in "
+                   "every replication, and never adds site-days lost",
+                   tolerance="exact, 20 paired replications")
+def test_switching_attacks_off_is_seen_in_every_pair(figure, base_run):
+    calm = simulate(baseline(**{"shocks.security.enabled": False}), runs=RUNS, seed=SEED, workers=1)
+    table = compare(base_run, [calm]).set_index("outcome")
+    incidents = table.loc["security_incidents"]
+    figure(f"incidents {incidents['difference']:.1f} per replication, "
+           f"P(fewer) = {incidents['p_b_better']:.2f}")
+    assert incidents["difference"] == -base_run.outcomes["security_incidents"].mean()
+    assert incidents["ci95_high"] < 0
+    assert table.loc["downtime_days", "difference"] < 0
+
+
+def test_runs_with_other_seeds_or_counts_are_refused(base_run):
+    other_seed = simulate(baseline(), runs=RUNS, seed=SEED + 1, workers=1)
+    with pytest.raises(PairingError, match=r"seeds differ \(6 and 7\)"):
+        compare(base_run, [other_seed])
+    fewer = simulate(baseline(), runs=RUNS - 5, seed=SEED, workers=1)
+    with pytest.raises(PairingError, match=r"replication counts differ \(20 and 15\)"):
+        compare(base_run, [fewer])
+
+
+def test_compare_command_runs_a_scenario_file_with_the_folder_seed(tmp_path):
+    cli = CliRunner()
+    folder = tmp_path / "base"
+    r = cli.invoke(app, ["run", str(BASELINE), "--runs", "8", "--seed", "3", "--workers", "1",
+                         "--quiet", "--no-plots", "--out", str(folder)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    r = cli.invoke(app, ["compare", str(folder), str(BASELINE), "--workers", "1",
+                         "--out", str(tmp_path / "c.csv")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "8 paired replications" in r.output
+    table = pd.read_csv(tmp_path / "c.csv")
+    assert (table["difference"].fillna(0.0) == 0.0).all()  # the same scenario, the same numbers
+    other = tmp_path / "other"
+    cli.invoke(app, ["run", str(BASELINE), "--runs", "8", "--seed", "4", "--workers", "1",
+                     "--quiet", "--no-plots", "--out", str(other)], catch_exceptions=False)
+    r = cli.invoke(app, ["compare", str(folder), str(other)])
+    assert r.exit_code == 2
+    assert "seeds differ (3 and 4)" in r.output and "same --seed and --runs" in r.output
