@@ -18,6 +18,7 @@ import argparse
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -194,7 +195,7 @@ def main() -> None:
     RESULTS.write_text("\n".join([
         "# Benchmark results", "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, by `make bench` "
-        f"(`python benchmarks/bench.py --runs {args.runs}`).", "",
+        f"(`{shlex.join(['python', 'benchmarks/bench.py', *sys.argv[1:]])}`).", "",
         *table, "", "## Profile", "", profile_notes(), ""]))
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
 

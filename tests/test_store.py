@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -178,6 +179,26 @@ def test_killed_run_resumes_from_the_command_line(tmp_path, reference):
     assert finished.returncode == 0, finished.stderr
     assert "chunks were already done" in finished.stdout
     _same_tables(out, reference)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads child processes from /proc")
+def test_workers_exit_when_the_run_is_killed_outright(tmp_path):
+    """kill -9 of the main process alone: its pool workers must not linger."""
+    proc = _start(tmp_path / "run", "--workers", "2")
+    _wait_for_chunks(tmp_path / "run", 1, proc)
+    children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert children
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()  # not communicate(): lingering workers would hold its pipes open
+    proc.stdout.close()
+    proc.stderr.close()
+    began = time.monotonic()
+    while time.monotonic() - began < 10 and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.2)
+    left = [c for c in children if os.path.exists(f"/proc/{c}")]
+    for c in left:  # do not leave them behind if the check fails
+        os.kill(c, signal.SIGKILL)
+    assert not left, f"workers {left} outlived the killed run"
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -79,8 +80,17 @@ class RunTables:
 
 
 def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the run cleanly."""
+    """Workers leave Ctrl-C to the parent, which stops the run cleanly; and they exit when the
+    parent is gone (killed outright, say), instead of waiting for work forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 EXECUTORS = ("local", "dask")
@@ -112,14 +122,17 @@ def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], worker
     # "spawn" gives workers a clean interpreter: no state inherited from the caller.
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=get_context("spawn"),
                              initializer=_quiet_worker) as pool:
-        futures = [pool.submit(run_chunk, scenario, seed, a, b) for a, b in chunks]
+        # Only unfinished futures are kept: a finished chunk is handed over and let go, so
+        # memory does not grow with the number of chunks.
+        pending = {pool.submit(run_chunk, scenario, seed, a, b) for a, b in chunks}
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(pending):
+                pending.discard(fut)
                 on_chunk(fut.result())
         except KeyboardInterrupt:
-            for fut in futures:
+            for fut in pending:
                 fut.cancel()
-            for fut in futures:
+            for fut in pending:
                 if not fut.cancelled():
                     try:
                         chunk = fut.result()
@@ -150,12 +163,16 @@ def _execute_dask(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], 
         # One copy of the scenario per worker, not one per chunk; replications are pure
         # functions of (scenario, seed, index), so a retried chunk gives the same numbers.
         shared = client.scatter(scenario, broadcast=True)
-        futures = [client.submit(run_chunk, shared, seed, a, b, pure=False) for a, b in chunks]
+        # A finished future is dropped once its chunk is handed over, so the cluster can
+        # forget the result: memory does not grow with the number of chunks.
+        pending = {client.submit(run_chunk, shared, seed, a, b, pure=False) for a, b in chunks}
         try:
-            for fut in dask_completed(futures):
+            for fut in dask_completed(list(pending)):
+                pending.discard(fut)
                 on_chunk(fut.result())
+                fut.release()
         except KeyboardInterrupt:
-            client.cancel(futures)
+            client.cancel(list(pending))
             raise
     finally:
         client.close()
