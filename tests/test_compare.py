@@ -66,3 +66,6 @@ def test_compare_command_runs_a_scenario_file_with_the_folder_seed(tmp_path):
     r = cli.invoke(app, ["compare", str(folder), str(other)])
     assert r.exit_code == 2
     assert "seeds differ (3 and 4)" in r.output and "same --seed and --runs" in r.output
+    (tmp_path / "empty").mkdir()
+    r = cli.invoke(app, ["compare", str(tmp_path / "empty"), str(folder)])
+    assert r.exit_code == 2 and "not a finished run of sim run (no manifest.json)" in r.output

@@ -184,18 +184,14 @@ def compare(
     if len(runs_or_scenarios) < 2:
         typer.echo("compare needs at least two results folders or scenario files", err=True)
         raise typer.Exit(2)
-    folders = [p for p in runs_or_scenarios if p.is_dir()]
-    first = ResultSet.open(folders[0], outcome_columns=REPORT_OUTCOMES, timeseries_columns=[]) if folders else None
+    opened = {p: _open_run(p) for p in runs_or_scenarios if p.is_dir()}
+    first = next(iter(opened.values()), None)
     seed = seed if seed is not None else (first.manifest["seed"] if first else 1)
     runs = runs if runs is not None else (len(first.outcomes) if first else 1000)
     results = []
     for path in runs_or_scenarios:
-        if path.is_dir():
-            try:
-                results.append(ResultSet.open(path, outcome_columns=REPORT_OUTCOMES, timeseries_columns=[]))
-            except (FileNotFoundError, KeyError) as exc:
-                typer.echo(f"{path}: not a finished run ({exc})", err=True)
-                raise typer.Exit(2) from None
+        if path in opened:
+            results.append(opened[path])
         else:
             scn = _load(path, None)
             err.print(f"running {path} ({runs} replications, seed {seed}) ...", highlight=False)
@@ -225,6 +221,15 @@ def compare(
               "incidents and costs, more exports, value added and NPV).", highlight=False)
     if out_csv:
         out.print(f"Comparison written to {out_csv}", highlight=False)
+
+
+def _open_run(folder: Path) -> ResultSet:
+    try:
+        return ResultSet.open(folder, outcome_columns=REPORT_OUTCOMES, timeseries_columns=[])
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        reason = "no manifest.json" if isinstance(exc, FileNotFoundError) and "manifest" in str(exc) else exc
+        typer.echo(f"{folder}: not a finished run of sim run ({reason})", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
