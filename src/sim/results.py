@@ -200,8 +200,7 @@ class ParquetColumns:
     def __init__(self, path: Path, columns: Sequence[str] | None = None):
         self.path = path
         source = pq.ParquetFile(path)
-        names = source.schema_arrow.names
-        self.columns = pd.Index(names if columns is None else [c for c in columns if c in names])
+        self.columns = pd.Index(_present(source, columns))
         self.dtypes = pd.Series({c: _pandas_dtype(source.schema_arrow.field(c).type) for c in self.columns},
                                 dtype=object)
         self._rows = source.metadata.num_rows
@@ -218,6 +217,12 @@ class ParquetColumns:
         return read_columns(self.path, list(self.columns))
 
 
+def _present(source: pq.ParquetFile, columns: Sequence[str] | None) -> list[str]:
+    """The file's columns among ``columns`` (all of them if None), in the order asked for."""
+    names = source.schema_arrow.names
+    return list(names) if columns is None else [c for c in columns if c in names]
+
+
 def _pandas_dtype(kind: pa.DataType) -> Any:
     try:
         return np.dtype(kind.to_pandas_dtype())
@@ -229,10 +234,8 @@ def read_columns(path: Path, columns: Sequence[str] | None = None) -> pd.DataFra
     """A Parquet table read one column at a time (only ``columns`` it has, or all): the peak
     is the table plus one column, not the two copies a whole-table conversion makes."""
     source = pq.ParquetFile(path)
-    names = source.schema_arrow.names
-    chosen = names if columns is None else [c for c in columns if c in names]
     data = {}
-    for name in chosen:
+    for name in _present(source, columns):
         column = source.read(columns=[name]).column(0)
         data[name] = (column.to_pandas() if pa.types.is_dictionary(column.type)
                       else column.to_numpy(zero_copy_only=False))

@@ -174,7 +174,7 @@ def paired_difference(a: object, b: object, *, better: str = "higher",
     d = y[known] - x[known]
     n = int(d.size)
     mean = float(np.mean(d)) if n else math.nan
-    se = float(np.std(d, ddof=1) / math.sqrt(n)) if n >= 2 else math.nan
+    se = mcse(d)
     if nan_is_never:
         x, y = np.where(np.isnan(x), np.inf, x), np.where(np.isnan(y), np.inf, y)
         pairs = x.size

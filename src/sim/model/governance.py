@@ -60,7 +60,7 @@ class GovernanceRun:
             yield w.env.timeout(float(rng.exponential(1.0 / self._rate)))
             pick, halt = float(rng.random()), draw(self.spec.reversal_halt_years, rng)
             arbitrated = float(rng.random()) < float(self.spec.arbitration_probability)
-            sites = [s for s in w.projects if s.active]
+            sites = w.active_sites()
             if not sites:
                 continue
             site = sites[min(int(pick * len(sites)), len(sites) - 1)]

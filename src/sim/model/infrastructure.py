@@ -25,18 +25,12 @@ class InfrastructureRun:
         self.world = world
         self.outages: VaryingRatePoisson | None = None
         self._rate = float(spec.outages_per_site_year)
-        self._sites: list = []  # the active sites, cached against the world's sites epoch
-        self._epoch = -1
         if spec.enabled and self._rate > 0:
             self.outages = VaryingRatePoisson(world.env, world.streams("infrastructure:outages"),
                                               self.outage_rate, self._outage)
 
     def outage_rate(self) -> float:
-        w = self.world
-        if self._epoch != w.sites_epoch:
-            self._epoch = w.sites_epoch
-            self._sites = [s for s in w.projects if s.active]
-        return self._rate * len(self._sites)
+        return self._rate * len(self.world.active_sites())
 
     def sites_changed(self) -> None:
         if self.outages is not None:
@@ -44,8 +38,7 @@ class InfrastructureRun:
 
     def _outage(self) -> None:
         w = self.world
-        self.outage_rate()
-        sites = self._sites
+        sites = w.active_sites()
         rng = w.streams("infrastructure:sites")
         site = sites[int(rng.integers(len(sites)))]
         days = draw(self.spec.outage_days, rng)

@@ -145,10 +145,14 @@ class SecurityRun:
                     self._chances.append((p, chance))
         return self._chances
 
+    def _attack_rate(self, province: str) -> float:
+        """Attacks per year in ``province`` now: its regime's rate times the yearly trend."""
+        return self._rates[province][self.level[province]] * self.trend[province]
+
     def hit_rate(self) -> float:
         total = 0.0
         for p, chance in self._province_chances():
-            total += self._rates[p][self.level[p]] * self.trend[p] * chance
+            total += self._attack_rate(p) * chance
         return total
 
     def new_year(self, year: int) -> None:
@@ -183,8 +187,7 @@ class SecurityRun:
         w = self.world
         rng = self._rng
         sites = [s for s in w.projects if s.target_weight > 0 and s.spec.province in self.level]
-        weights = [self._rates[s.spec.province][self.level[s.spec.province]]
-                   * self.trend[s.spec.province] * self._site_hit_chance(s) for s in sites]
+        weights = [self._attack_rate(s.spec.province) * self._site_hit_chance(s) for s in sites]
         site: ProjectRun = sites[_pick(weights, float(rng.random()))]
         severity = SEVERITIES[bisect.bisect_left(self._severity_cdf, float(rng.random()))]
         c = self.spec.consequences[severity]  # type: ignore[index]

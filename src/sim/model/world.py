@@ -46,6 +46,7 @@ class World:
         self.log: TraceLog | None = [] if trace else None
         self.last = 0.0
         self.sites_epoch = 0  # bumped whenever a site comes onto or leaves the ground
+        self._active: tuple[int, list[ProjectRun]] = (-1, [])
         self.horizon = scenario.horizon_years
         self._discount = float(scenario.discount_rate)
         self._milestone_gain = float(scenario.confidence.milestone_gain)
@@ -83,6 +84,15 @@ class World:
     def note(self, source: str, text: str) -> None:
         if self.log is not None:
             self.log.append((self.env.now, source, text))
+
+    def active_sites(self) -> list[ProjectRun]:
+        """The sites on the ground (being built or producing), in scenario order; kept until
+        the sites epoch moves. Not to be changed by the caller."""
+        epoch, sites = self._active
+        if epoch != self.sites_epoch:
+            sites = [p for p in self.projects if p.active]
+            self._active = (self.sites_epoch, sites)
+        return sites
 
     def at(self, t: float, action: Callable[[], None]) -> None:
         """Run ``action`` at model time ``t`` (now, if ``t`` has passed)."""
