@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import SCENARIOS, baseline
 from sim import outputs
 from sim.results import ResultSet, scenario_digest
-from sim.runner import plan_chunks, run_many, simulate
+from sim.runner import assemble, plan_chunks, run_chunk, run_many, simulate
 from sim.sampling import dotted, uncertain_inputs
 from sim.scenario import load_scenario
 
@@ -33,6 +34,17 @@ def test_results_identical_whatever_workers_and_chunk_size(figure):
         pd.testing.assert_frame_equal(one.outcomes, other.outcomes, check_exact=True)
         pd.testing.assert_frame_equal(one.timeseries, other.timeseries, check_exact=True)
     figure("24 runs: identical on 1 worker (chunk 24), 2 workers (chunk 5), 1 worker (chunk 7)")
+
+
+def test_outcomes_only_chunks_carry_the_same_outcomes(base):
+    """Without time series, workers send back no yearly rows, and the outcomes do not change."""
+    full = run_chunk(base, 5, 0, 6)
+    bare = run_chunk(base, 5, 0, 6, timeseries=False)
+    assert bare.series == {} and len(full.series["year"]) > 0
+    for name, column in full.outcomes.items():
+        np.testing.assert_array_equal(column, bare.outcomes[name], err_msg=name)
+    outcomes, series = assemble([bare])
+    assert series.empty and len(outcomes) == 6
 
 
 def test_tables_have_the_documented_columns(base):

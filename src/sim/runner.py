@@ -44,12 +44,16 @@ class Chunk:
     series: dict[str, np.ndarray]
 
 
-def run_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> Chunk:
+def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: bool = True) -> Chunk:
+    """Run replications ``start .. stop - 1``; without ``timeseries`` the yearly rows are
+    not gathered or sent back (the outcomes are the same)."""
     reps = [run_replication(scenario, seed, i) for i in range(start, stop)]
     outcomes = {"replication": np.arange(start, stop, dtype=np.int64)}
     for name in reps[0].outcome:
         outcomes[name] = np.array([r.outcome[name] for r in reps])
     inputs = {name: np.array([r.inputs[name] for r in reps], dtype=float) for name in reps[0].inputs}
+    if not timeseries:
+        return Chunk(start, stop, outcomes, inputs, {})
     years = len(next(iter(reps[0].series.values())))
     series = {"replication": np.repeat(outcomes["replication"], years),
               "year": np.tile(np.arange(1, years + 1, dtype=np.int16), len(reps))}
@@ -102,29 +106,30 @@ class ExecutorError(RuntimeError):
 
 def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
             on_chunk: Callable[[Chunk], None], *, executor: str = "local",
-            scheduler: str | None = None) -> None:
+            scheduler: str | None = None, timeseries: bool = True) -> None:
     """Run the given chunks and hand each finished chunk to ``on_chunk`` in the order they
     finish: in this process (one worker), on a local process pool, or on Dask (an existing
     cluster at ``scheduler``, or a LocalCluster of ``workers`` processes started for the run).
 
     On Ctrl-C no new chunk starts; on the local pool the chunks already running finish and
     are handed over; then KeyboardInterrupt is raised again, so what was done can be kept.
+    Without ``timeseries`` the chunks carry outcomes and inputs only.
     """
     if executor == "dask" or scheduler:
-        _execute_dask(scenario, seed, chunks, workers, on_chunk, scheduler)
+        _execute_dask(scenario, seed, chunks, workers, on_chunk, scheduler, timeseries)
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
     if workers == 1 or len(chunks) == 1:
         for a, b in chunks:
-            on_chunk(run_chunk(scenario, seed, a, b))
+            on_chunk(run_chunk(scenario, seed, a, b, timeseries))
         return
     # "spawn" gives workers a clean interpreter: no state inherited from the caller.
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=get_context("spawn"),
                              initializer=_quiet_worker) as pool:
         # Only unfinished futures are kept: a finished chunk is handed over and let go, so
         # memory does not grow with the number of chunks.
-        pending = {pool.submit(run_chunk, scenario, seed, a, b) for a, b in chunks}
+        pending = {pool.submit(run_chunk, scenario, seed, a, b, timeseries) for a, b in chunks}
         try:
             for fut in as_completed(pending):
                 pending.discard(fut)
@@ -143,7 +148,8 @@ def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], worker
 
 
 def _execute_dask(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
-                  on_chunk: Callable[[Chunk], None], scheduler: str | None) -> None:
+                  on_chunk: Callable[[Chunk], None], scheduler: str | None,
+                  timeseries: bool = True) -> None:
     try:
         from dask.distributed import Client, LocalCluster
         from dask.distributed import as_completed as dask_completed
@@ -165,7 +171,7 @@ def _execute_dask(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], 
         shared = client.scatter(scenario, broadcast=True)
         # A finished future is dropped once its chunk is handed over, so the cluster can
         # forget the result: memory does not grow with the number of chunks.
-        pending = {client.submit(run_chunk, shared, seed, a, b, pure=False) for a, b in chunks}
+        pending = {client.submit(run_chunk, shared, seed, a, b, timeseries, pure=False) for a, b in chunks}
         try:
             for fut in dask_completed(list(pending)):
                 pending.discard(fut)
@@ -212,6 +218,8 @@ def assemble(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
     inputs = _stack([c.inputs for c in chunks]) if chunks[0].inputs else {}
     if inputs:
         outcomes = pd.concat([outcomes, pd.DataFrame(inputs)], axis=1)
+    if not chunks[0].series:
+        return outcomes, pd.DataFrame()
     series = pd.DataFrame(_stack([c.series for c in chunks]))
     series["china_regime"] = pd.Categorical.from_codes(series["china_regime"].astype(int),
                                                        categories=list(CHINA_REGIMES))

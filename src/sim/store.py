@@ -249,7 +249,8 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
             if progress:
                 progress(chunk.stop - chunk.start)
 
-        execute(scenario, seed, todo, workers, save, executor=executor, scheduler=scheduler)
+        execute(scenario, seed, todo, workers, save, executor=executor, scheduler=scheduler,
+                timeseries=timeseries)
         tables = TABLES if timeseries else ("outcomes",)
         folder.compact(chunks, tables)
         events = sum(manifest["events_per_chunk"].values())
