@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -104,52 +104,73 @@ class ExecutorError(RuntimeError):
     """The chosen executor cannot run: Dask missing, or its scheduler out of reach."""
 
 
+@dataclass(frozen=True)
+class Task:
+    """One chunk of work: replications ``start .. stop - 1`` of ``scenario`` with ``seed``."""
+
+    scenario: Scenario
+    seed: int
+    start: int
+    stop: int
+
+
 def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
             on_chunk: Callable[[Chunk], None], *, executor: str = "local",
             scheduler: str | None = None, timeseries: bool = True) -> None:
-    """Run the given chunks and hand each finished chunk to ``on_chunk`` in the order they
-    finish: in this process (one worker), on a local process pool, or on Dask (an existing
-    cluster at ``scheduler``, or a LocalCluster of ``workers`` processes started for the run).
+    """Run the given chunks of one scenario and hand each finished chunk to ``on_chunk`` in
+    the order they finish (see :func:`execute_tasks`)."""
+    execute_tasks([Task(scenario, seed, a, b) for a, b in chunks], workers,
+                  lambda _, chunk: on_chunk(chunk), executor=executor, scheduler=scheduler,
+                  timeseries=timeseries)
+
+
+def execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None], *,
+                  executor: str = "local", scheduler: str | None = None,
+                  timeseries: bool = True) -> None:
+    """Run ``tasks`` and hand each result to ``on_chunk(task index, chunk)`` in the order
+    they finish: in this process (one worker), on a local process pool, or on Dask (an
+    existing cluster at ``scheduler``, or a LocalCluster of ``workers`` processes started
+    for the run). Tasks may belong to different scenarios (the points of a sweep).
 
     On Ctrl-C no new chunk starts; on the local pool the chunks already running finish and
     are handed over; then KeyboardInterrupt is raised again, so what was done can be kept.
     Without ``timeseries`` the chunks carry outcomes and inputs only.
     """
     if executor == "dask" or scheduler:
-        _execute_dask(scenario, seed, chunks, workers, on_chunk, scheduler, timeseries)
+        _execute_dask(tasks, workers, on_chunk, scheduler, timeseries)
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
-    if workers == 1 or len(chunks) == 1:
-        for a, b in chunks:
-            on_chunk(run_chunk(scenario, seed, a, b, timeseries))
+    if workers == 1 or len(tasks) == 1:
+        for i, t in enumerate(tasks):
+            on_chunk(i, run_chunk(t.scenario, t.seed, t.start, t.stop, timeseries))
         return
     # "spawn" gives workers a clean interpreter: no state inherited from the caller.
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=get_context("spawn"),
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=get_context("spawn"),
                              initializer=_quiet_worker) as pool:
         # Only unfinished futures are kept: a finished chunk is handed over and let go, so
         # memory does not grow with the number of chunks.
-        pending = {pool.submit(run_chunk, scenario, seed, a, b, timeseries) for a, b in chunks}
+        pending = {pool.submit(run_chunk, t.scenario, t.seed, t.start, t.stop, timeseries): i
+                   for i, t in enumerate(tasks)}
         try:
-            for fut in as_completed(pending):
-                pending.discard(fut)
-                on_chunk(fut.result())
+            for fut in as_completed(list(pending)):
+                i = pending.pop(fut)
+                on_chunk(i, fut.result())
         except KeyboardInterrupt:
             for fut in pending:
                 fut.cancel()
-            for fut in pending:
+            for fut, i in pending.items():
                 if not fut.cancelled():
                     try:
                         chunk = fut.result()
                     except Exception:  # noqa: BLE001 - a worker lost in the interrupt
                         continue
-                    on_chunk(chunk)
+                    on_chunk(i, chunk)
             raise
 
 
-def _execute_dask(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
-                  on_chunk: Callable[[Chunk], None], scheduler: str | None,
-                  timeseries: bool = True) -> None:
+def _execute_dask(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None],
+                  scheduler: str | None, timeseries: bool) -> None:
     try:
         from dask.distributed import Client, LocalCluster
         from dask.distributed import as_completed as dask_completed
@@ -166,16 +187,19 @@ def _execute_dask(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], 
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        # One copy of the scenario per worker, not one per chunk; replications are pure
+        # One copy of each scenario per worker, not one per chunk; replications are pure
         # functions of (scenario, seed, index), so a retried chunk gives the same numbers.
-        shared = client.scatter(scenario, broadcast=True)
+        scenarios = {id(t.scenario): t.scenario for t in tasks}
+        shared = dict(zip(scenarios, client.scatter(list(scenarios.values()), broadcast=True),
+                          strict=True))
         # A finished future is dropped once its chunk is handed over, so the cluster can
         # forget the result: memory does not grow with the number of chunks.
-        pending = {client.submit(run_chunk, shared, seed, a, b, timeseries, pure=False) for a, b in chunks}
+        pending = {client.submit(run_chunk, shared[id(t.scenario)], t.seed, t.start, t.stop,
+                                 timeseries, pure=False): i for i, t in enumerate(tasks)}
         try:
             for fut in dask_completed(list(pending)):
-                pending.discard(fut)
-                on_chunk(fut.result())
+                i = pending.pop(fut)
+                on_chunk(i, fut.result())
                 fut.release()
         except KeyboardInterrupt:
             client.cancel(list(pending))
