@@ -6,6 +6,7 @@ import math
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import SCENARIOS, SHOCKS_OFF, baseline, deterministic
@@ -217,6 +218,17 @@ def test_more_attacks_never_make_outcomes_better_on_average(figure):
     assert worse.security_incidents.mean() > on.security_incidents.mean()
     assert worse.downtime_days.mean() > on.downtime_days.mean()
     assert worse.cumulative_export_value_usd.mean() <= on.cumulative_export_value_usd.mean()
+
+
+def test_rate_factor_is_the_same_as_multiplying_every_attack_rate():
+    """The what-if lever shocks.security.rate_factor = 2 gives exactly the run with every rate doubled."""
+    sec = baseline().shocks.security.provinces
+    doubled = {f"shocks__security__provinces__{p}__attacks_per_year__{level}": 2 * float(getattr(s.attacks_per_year, level))
+               for p, s in sec.items() for level in ("calm", "elevated", "crisis")}
+    by_rates = run_many(baseline(**doubled), runs=8, seed=4, workers=1).outcomes
+    by_factor = run_many(baseline(shocks__security__rate_factor=2.0), runs=8, seed=4, workers=1).outcomes
+    pd.testing.assert_frame_equal(by_rates, by_factor, check_exact=True)
+    assert by_factor.security_incidents.sum() > 0
 
 
 @pytest.mark.check("metamorphic", source="monotone: a higher U.S. reciprocal rate, 10% to 200%",

@@ -392,6 +392,7 @@ class SeverityMix(Model):
 class Security(Model):
     enabled: bool = True
     provinces: dict[str, ProvinceSecurity]
+    rate_factor: Num = param(1.0, unit="x", ge=0, le=20, doc="Multiplier on every province's attack rates, in every regime (a what-if lever: 2 means attacks twice as frequent).")
     hit_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance that an attack in a province touches one unit of exposed mineral-sector site.")
     foreign_staff_factor: Num = param(unit="x", ge=0, le=20, doc="Extra targeting per unit of foreign staff share.")
     mitigation: Num = param(0.0, unit="0-1", ge=0, lt=1, doc="Share of would-be hits prevented by security measures.")

@@ -117,7 +117,9 @@ class SecurityRun:
         self._severity_cdf = (np.cumsum(mix) / sum(mix) if sum(mix) > 0 else np.ones(3)).tolist()
         # Attack rate by province and regime, and (cached against the world's sites epoch)
         # each province's summed chance that an attack hits one of its sites.
-        self._rates = {p: {level: _rate(s, level) for level in LEVELS} for p, s in spec.provinces.items()}
+        factor = float(spec.rate_factor)
+        self._rates = {p: {level: _rate(s, level) * factor for level in LEVELS}
+                       for p, s in spec.provinces.items()}
         self._chances: list[tuple[str, float]] = []
         self._chances_epoch = -1
         self.hits: VaryingRatePoisson | None = None
