@@ -35,6 +35,16 @@ from .sampling import uncertain_inputs
 from .scenario import load_scenario
 from .schema import DAYS_PER_YEAR, Scenario
 from .store import RunFolderError, run_to_folder
+from .sweep import (
+    Sweep,
+    SweepError,
+    is_sweep_file,
+    load_sweep_file,
+    make_design,
+    make_factor,
+    parse_vary,
+    run_sweep,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -230,6 +240,114 @@ def _open_run(folder: Path) -> ResultSet:
         reason = "no manifest.json" if isinstance(exc, FileNotFoundError) and "manifest" in str(exc) else exc
         typer.echo(f"{folder}: not a finished run of sim run ({reason})", err=True)
         raise typer.Exit(2) from None
+
+
+VaryOption = Annotated[list[str] | None, typer.Option(
+    "--vary", metavar="PATH=LOW:HIGH|V1,V2,...",
+    help="A value to vary: a range (LOW:HIGH) or listed values (V1,V2,..., each read as YAML). Repeatable.")]
+
+
+@app.command()
+def sweep(
+    target: Annotated[Path, typer.Argument(help="Scenario YAML file, or a sweep file (a YAML file with scenario: and vary:).")],
+    vary: VaryOption = None,
+    design: Annotated[str | None, typer.Option(help="grid (every combination; ranges get --levels values), lhs (Latin hypercube) or sobol (scrambled Sobol); default grid.")] = None,
+    samples: Annotated[int | None, typer.Option(min=1, help="Points of an lhs or sobol design.")] = None,
+    levels: Annotated[int | None, typer.Option(min=2, help="Values per range in a grid (default 5).")] = None,
+    runs: Annotated[int | None, typer.Option(min=1, help="Replications per point (default 1000).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed, the same at every point (common random numbers); it also seeds the design (default 1).")] = None,
+    overrides: SetOption = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    executor: Annotated[str, typer.Option(help="Where chunks run: local or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (implies --executor dask).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<name>).")] = None,
+    plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Run a scenario at many points of its parameter space, with common random numbers.
+
+    Writes points.parquet (point and factor values), outcomes.parquet (every replication
+    with its point and factor values), summary.csv (the run summary per point) and plots:
+    each outcome against each factor, and a heatmap over the first two.
+    """
+    if executor not in EXECUTORS:
+        typer.echo(f"--executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})", err=True)
+        raise typer.Exit(2)
+    try:
+        spec = load_sweep_file(target) if is_sweep_file(target) else None
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            typer.echo(problem.format(), err=True)
+        raise typer.Exit(2) from None
+    try:
+        factors = {f.path: f for f in (make_factor(k, v) for k, v in (spec.vary if spec else {}).items())}
+        factors.update({f.path: f for f in map(parse_vary, vary or [])})
+        design = design or (spec.design if spec else "grid")
+        samples = samples or (spec.samples if spec else None)
+        levels = levels or (spec.levels if spec else 5)
+        seed = seed if seed is not None else (spec.seed if spec else 1)
+        runs = runs or (spec.runs if spec else 1000)
+        points = make_design(list(factors.values()), design, samples=samples, levels=levels, seed=seed)
+    except SweepError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    scenario_file = Path(spec.scenario) if spec else target
+    base = [f"{k}={_yaml(v)}" for k, v in (spec.set.items() if spec else ())] + list(overrides or [])
+    name = (spec.name if spec else None) or f"{target.stem}-sweep"
+    folder = out_dir or Path("results") / name
+    bar = _LazyProgress(runs * len(points), quiet)
+    try:
+        result = run_sweep(scenario_file, points, runs=runs, seed=seed, overrides=base, workers=workers,
+                           executor=executor, scheduler=scheduler, progress=bar.advance, name=name,
+                           design={"design": design, "samples": samples, "levels": levels,
+                                   "vary": {f.path: list(f.values) or [f.low, f.high] for f in factors.values()}})
+    except ScenarioError as exc:
+        bar.stop()
+        for problem in exc.problems:
+            typer.echo(problem.format(), err=True)
+        raise typer.Exit(2) from None
+    except (ExecutorError, OSError) as exc:
+        bar.stop()
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    bar.stop()
+    result.write(folder, plots=plots)
+    if not quiet:
+        _print_sweep(result)
+        out.print(f"{len(points)} points x {runs} replications in {result.manifest['wall_seconds']:.1f} s "
+                  f"on {result.manifest['workers']} worker(s).", highlight=False)
+    out.print(f"Sweep written to {folder}/", highlight=False, soft_wrap=True)
+
+
+def _yaml(value: object) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("...").strip()
+
+
+_SWEEP_SHOWN = ("P(phase3 by year 15)", "P(stalled)", "cumulative_export_value_usd", "npv_usd")
+
+
+def _print_sweep(result: Sweep, limit: int = 30) -> None:
+    summary = result.summary()
+    shown = [q for q in _SWEEP_SHOWN if q in set(summary["quantity"])]
+    means = summary.pivot_table(index="point", columns="quantity", values="mean", sort=True)
+    table = Table(title=f"{result.name}: mean per point ({len(result.points)} points, "
+                        f"{result.manifest['runs']} replications each, seed {result.manifest['seed']})",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("point", justify="right")
+    for f in result.factors:
+        table.add_column(f.rsplit(".", 1)[-1], justify="right", overflow="fold")
+    for q in shown:
+        table.add_column(f"{q} ({_unit(q).strip()})" if not q.startswith("P(") else q, justify="right")
+    for row in result.points.head(limit).itertuples(index=False):
+        cells = [str(row[0]), *(f"{v:.4g}" if isinstance(v, float) else str(v).lower() for v in row[1:])]
+        cells += [f"{means.at[row[0], q]:.3f}" if q.startswith("P(") else _number(q, means.at[row[0], q])
+                  for q in shown]
+        table.add_row(*cells)
+    out.print(table)
+    if len(result.points) > limit:
+        out.print(f"... {len(result.points) - limit} more points in summary.csv", highlight=False)
 
 
 @app.command()

@@ -9,12 +9,14 @@ title naming what is shown and for which scenario, and a light grid.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,6 +121,8 @@ def display(column: str) -> Display:
     """How ``column`` is labelled and scaled in figures (money in USD bn, shares in %)."""
     if column in _DISPLAY:
         return _DISPLAY[column]
+    if column.startswith("P("):  # a probability row of the summary
+        return Display(column, "% of replications", 0.01)
     known = {c.name: c.unit for c in (*outputs.OUTCOMES, *outputs.TIMESERIES)}
     unit = known.get(column)
     if unit is None and column.endswith("_usd"):
@@ -478,3 +482,176 @@ def write_plots(
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     return [save(figures[name], directory / name, dpi=dpi) for name in PLOT_FILES if name in figures]
+
+
+# --- sweeps --------------------------------------------------------------------------------
+
+SWEEP_QUANTITIES: tuple[str, ...] = (
+    "P(phase2 by year 5)",
+    "P(phase3 by year 15)",
+    "P(stalled)",
+    "cumulative_export_value_usd",
+    "domestic_value_added_share",
+    "npv_usd",
+)
+"""Summary quantities drawn against a sweep's factors (those present in its summary)."""
+
+_FEW = 12
+"""A factor with at most this many distinct values is drawn level by level, not as a cloud."""
+
+
+def _factor_axis(values: pd.Series) -> tuple[np.ndarray, list[Any] | None]:
+    """Positions on the x axis: the numbers themselves, or 0, 1, ... for words and booleans
+    (with the tick labels to use)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float), None
+    levels = list(dict.fromkeys(values))
+    return np.array([levels.index(v) for v in values], dtype=float), levels
+
+
+def sweep_effect_chart(summary: pd.DataFrame, factors: Sequence[str], factor: str,
+                       quantities: Sequence[str], *, scenario: str, ncols: int = 3) -> Figure:
+    """Each quantity against one factor of a sweep, one panel per quantity.
+
+    With few levels, the mean at each level is a line with its 95% interval as a band; if
+    the sweep has exactly one other factor with few levels, one line per level of it (its
+    interaction with ``factor`` shows as lines that are not parallel); with more factors,
+    the line is the average over the other factors' points and the band the range of their
+    means. With many distinct values (a Latin hypercube or Sobol sample), each point's mean
+    is a dot with its 95% interval.
+    """
+    quantities = [q for q in quantities if q in set(summary["quantity"])]
+    others = [f for f in factors if f != factor]
+    few = summary[factor].nunique() <= _FEW
+    split = (others[0] if few and len(others) == 1 and summary[others[0]].nunique() <= 8 else None)
+    ncols = max(1, min(ncols, len(quantities)))
+    nrows = max(1, math.ceil(len(quantities) / ncols))
+    fig = _figure(3.9 * ncols, 3.1 * nrows + 0.9)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange",
+                                      "reddish_purple", "sky_blue", "black", "yellow")]
+    points = summary["point"].nunique()
+    for ax, quantity in zip(axes, quantities, strict=False):
+        shown = display(quantity)
+        rows = summary[summary["quantity"] == quantity]
+        _style(ax)
+        x, labels = _factor_axis(rows[factor])
+        mean = rows["mean"].to_numpy(dtype=float) / shown.scale
+        low = rows["ci95_low"].to_numpy(dtype=float) / shown.scale
+        high = rows["ci95_high"].to_numpy(dtype=float) / shown.scale
+        if not few:
+            ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", markersize=3,
+                        color=OKABE_ITO["blue"], ecolor=_GRID, elinewidth=1, label="point mean, 95% interval")
+        elif split is not None:
+            styles = itertools.cycle([(c, ("-", "--", ":", "-.")[i % 4], "os^D"[i % 4])
+                                      for i, c in enumerate(colours)])
+            for (colour, line, marker), level in zip(styles, dict.fromkeys(rows[split]), strict=False):
+                pick = (rows[split] == level).to_numpy()
+                order = np.argsort(x[pick], kind="stable")
+                ax.plot(x[pick][order], mean[pick][order], marker=marker, linestyle=line, color=colour,
+                        markersize=3.5, linewidth=1.4, label=f"{_short(split)} = {_level(level)}")
+                ax.fill_between(x[pick][order], low[pick][order], high[pick][order], color=colour, alpha=0.15,
+                                linewidth=0)
+        else:
+            frame = pd.DataFrame({"x": x, "mean": mean, "low": low, "high": high})
+            by = frame.groupby("x", sort=True)
+            level_x = np.array(list(by.groups), dtype=float)
+            if others:
+                centre, lo, hi = by["mean"].mean(), by["mean"].min(), by["mean"].max()
+                band = f"range over the other factors' {points // max(len(level_x), 1)} points"
+            else:
+                centre, lo, hi = by["mean"].mean(), by["low"].mean(), by["high"].mean()
+                band = "95% interval of the mean"
+            ax.plot(level_x, centre.to_numpy(), "o-", color=OKABE_ITO["blue"], markersize=3.5,
+                    linewidth=1.6, label="mean" if not others else "mean over the other factors")
+            ax.fill_between(level_x, lo.to_numpy(), hi.to_numpy(), color=OKABE_ITO["sky_blue"],
+                            alpha=0.35, linewidth=0, label=band)
+        if labels is not None:
+            ax.set_xticks(range(len(labels)), [_level(v) for v in labels])
+        ax.set_title(shown.label, fontsize=10)
+        ax.set_xlabel(_short(factor), fontsize=9)
+        ax.set_ylabel(shown.unit, fontsize=9)
+    for ax in axes[len(quantities):]:
+        ax.set_visible(False)
+    handles, names = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4), fontsize=8,
+                   frameon=False)
+    fig.suptitle(f"Outcomes against {factor} ({points:,} sweep points)\nScenario: {scenario}",
+                 fontsize=_TITLE_SIZE)
+    return fig
+
+
+def _short(path: str) -> str:
+    """A factor's path without its leading sections when long: ``...security.rate_factor``."""
+    parts = path.split(".")
+    return path if len(parts) <= 2 else "\u2026" + ".".join(parts[-2:])
+
+
+def _level(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    return str(value).lower() if isinstance(value, bool | np.bool_) else str(value)
+
+
+def sweep_heatmap(summary: pd.DataFrame, x: str, y: str, quantities: Sequence[str], *,
+                  scenario: str, ncols: int = 3) -> Figure:
+    """Each quantity's mean over two factors as a heatmap, one panel per quantity (the
+    other factors averaged over). Factors with many distinct values (a sample rather than a
+    grid) are cut into five bins of equal count."""
+    quantities = [q for q in quantities if q in set(summary["quantity"])]
+    ncols = max(1, min(ncols, len(quantities)))
+    nrows = max(1, math.ceil(len(quantities) / ncols))
+    fig = _figure(4.1 * ncols, 3.4 * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+
+    def binned(values: pd.Series) -> pd.Series:
+        if values.nunique() <= _FEW:
+            return values
+        cut = pd.qcut(values.astype(float), 5, duplicates="drop")
+        return cut.map(lambda iv: f"{format_number(iv.left, small_digits=3)}\u2013"
+                                  f"{format_number(iv.right, small_digits=3)}").astype(str)
+
+    for ax, quantity in zip(axes, quantities, strict=False):
+        shown = display(quantity)
+        rows = summary[summary["quantity"] == quantity]
+        table = (pd.DataFrame({"x": binned(rows[x]), "y": binned(rows[y]), "mean": rows["mean"] / shown.scale})
+                 .pivot_table(index="y", columns="x", values="mean", aggfunc="mean", sort=True))
+        image = ax.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(table.shape[1]), [_level(v) for v in table.columns], fontsize=8)
+        ax.set_yticks(range(table.shape[0]), [_level(v) for v in table.index], fontsize=8)
+        if table.size <= 64:
+            values = table.to_numpy(dtype=float)
+            middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
+            for (i, j), v in np.ndenumerate(values):
+                ax.text(j, i, format_number(v, small_digits=2), ha="center", va="center", fontsize=7.5,
+                        color="black" if v >= middle else "white")
+        ax.set_xlabel(_short(x), fontsize=9)
+        ax.set_ylabel(_short(y), fontsize=9)
+        ax.set_title(shown.label, fontsize=10)
+        fig.colorbar(image, ax=ax, label=shown.unit, shrink=0.9)
+    for ax in axes[len(quantities):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Mean outcome over {x} and {y}\nScenario: {scenario}", fontsize=_TITLE_SIZE)
+    return fig
+
+
+def sweep_figures(sweep: Any, summary: pd.DataFrame) -> dict[str, Figure]:
+    """The figures of a sweep keyed by file name: one effect chart per factor (the first
+    six) and, with two factors or more, the heatmap of the first two."""
+    factors = sweep.factors
+    figures = {f"effect_{name}.png": sweep_effect_chart(summary, factors, name, SWEEP_QUANTITIES,
+                                                        scenario=sweep.name)
+               for name in factors[:6]}
+    if len(factors) >= 2:
+        figures["heatmap.png"] = sweep_heatmap(summary, factors[0], factors[1], SWEEP_QUANTITIES,
+                                               scenario=sweep.name)
+    return figures
+
+
+def write_sweep_plots(sweep: Any, summary: pd.DataFrame, out_dir: str | os.PathLike[str],
+                      *, dpi: int = DPI) -> list[Path]:
+    """Write :func:`sweep_figures` into ``out_dir`` as PNG; returns the paths written."""
+    directory = Path(out_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return [save(fig, directory / name, dpi=dpi) for name, fig in sweep_figures(sweep, summary).items()]

@@ -1,0 +1,342 @@
+"""Parameter sweeps: one scenario run at many points of its parameter space.
+
+A sweep varies some of a scenario's values (factors, each named by its dotted path as in
+``--set``) and runs the scenario at every point of a design: a full grid of listed values,
+or a Latin hypercube or scrambled Sobol sample of ranges (``scipy.stats.qmc``, seeded by
+the sweep's seed). Every point runs the same replications with the same root seed, so
+replication i of every point draws from the same random streams (common random numbers):
+differences between points come from the parameters, not from noise. The streams are per
+source (one per modelled process and per uncertain input), so this holds even when a
+parameter changes how many draws a source makes. A point is exactly the single run
+``sim run SCENARIO --set PATH=VALUE ...`` with the same seed and replications.
+
+The tables: ``points`` (``point`` and one column per factor), ``outcomes`` (``point``,
+the factor values, then the run's outcome columns and drawn inputs), and a per-point
+summary with the same quantities as a run's ``summary.csv``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.stats import qmc
+
+from . import stats
+from .errors import Problem, ScenarioError
+from .results import atomic_write, make_manifest, read_columns, versions
+from .runner import Chunk, Progress, Task, default_workers, execute_tasks
+from .scenario import load_scenario, parse_override, resolve_document
+from .schema import Scenario
+
+DESIGNS = ("grid", "lhs", "sobol")
+
+
+class SweepError(ValueError):
+    """A sweep cannot be set up as asked (a bad --vary, a design without samples, ...)."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied value: listed ``values`` (grid levels, or choices for a sample), or a
+    continuous range ``low .. high``."""
+
+    path: str
+    values: tuple[Any, ...] = ()
+    low: float = math.nan
+    high: float = math.nan
+
+    @property
+    def is_range(self) -> bool:
+        return not self.values
+
+    def levels(self, count: int) -> tuple[Any, ...]:
+        """The grid levels: the listed values, or ``count`` evenly spaced over the range."""
+        if self.values:
+            return self.values
+        return tuple(float(v) for v in np.linspace(self.low, self.high, count))
+
+    def at(self, u: np.ndarray) -> list[Any]:
+        """Values at unit-interval coordinates ``u``: the range scaled, or a listed value
+        (each an equal share of [0, 1))."""
+        if self.is_range:
+            return [float(v) for v in self.low + u * (self.high - self.low)]
+        k = len(self.values)
+        return [self.values[min(int(x * k), k - 1)] for x in u]
+
+
+def parse_vary(text: str) -> Factor:
+    """``PATH=LOW:HIGH`` (a range) or ``PATH=V1,V2,...`` (listed values, each read as YAML)."""
+    if "=" not in text:
+        raise SweepError(f"--vary {text!r}: expected PATH=LOW:HIGH or PATH=V1,V2,...")
+    path, spec = (part.strip() for part in text.split("=", 1))
+    if not path or not spec:
+        raise SweepError(f"--vary {text!r}: expected PATH=LOW:HIGH or PATH=V1,V2,...")
+    if ":" in spec and "," not in spec:
+        low, high = (_value(path, part) for part in spec.split(":", 1))
+        return make_factor(path, {"low": low, "high": high})
+    return make_factor(path, [_value(path, part) for part in spec.split(",")])
+
+
+def _value(path: str, text: str) -> Any:
+    try:
+        return parse_override(f"{path}={text.strip()}")[1]
+    except ScenarioError as exc:
+        raise SweepError(f"--vary {path}: {exc.problems[0].message}") from None
+
+
+def make_factor(path: str, spec: Any) -> Factor:
+    """A factor from a sweep file's entry: a list of values or ``{low: .., high: ..}``."""
+    if isinstance(spec, Mapping):
+        if set(spec) != {"low", "high"}:
+            raise SweepError(f"{path}: a range is written {{low: L, high: H}} (got {dict(spec)})")
+        low, high = spec["low"], spec["high"]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
+            raise SweepError(f"{path}: a range needs two numbers (got {low!r} and {high!r})")
+        if not low < high:
+            raise SweepError(f"{path}: a range needs LOW < HIGH (got {low} and {high})")
+        return Factor(path, low=float(low), high=float(high))
+    values = tuple(spec) if isinstance(spec, list | tuple) else (spec,)
+    if not values:
+        raise SweepError(f"{path}: no values to vary over")
+    for v in values:
+        if isinstance(v, Mapping | list):
+            raise SweepError(f"{path}: each value must be a single number, word or true/false (got {v!r})")
+    if len(set(map(repr, values))) < len(values):
+        raise SweepError(f"{path}: a value is listed twice ({', '.join(map(repr, values))})")
+    return Factor(path, values=values)
+
+
+def make_design(factors: Sequence[Factor], design: str = "grid", *, samples: int | None = None,
+                levels: int = 5, seed: int = 1) -> pd.DataFrame:
+    """The points of a sweep: column ``point`` (0, 1, ...) and one column per factor path.
+
+    ``grid``: every combination of the factors' levels (ranges get ``levels`` evenly spaced
+    values), the last factor varying fastest. ``lhs`` / ``sobol``: ``samples`` points of a
+    Latin hypercube or a scrambled Sobol sequence over the factors, seeded by ``seed``.
+    """
+    if not factors:
+        raise SweepError("nothing to vary: give at least one --vary PATH=...")
+    paths = [f.path for f in factors]
+    if len(set(paths)) < len(paths):
+        raise SweepError(f"a path is varied twice: {', '.join(paths)}")
+    if design == "grid":
+        if levels < 2:
+            raise SweepError("--levels must be at least 2")
+        rows = list(itertools.product(*(f.levels(levels) for f in factors)))
+    elif design in ("lhs", "sobol"):
+        if not samples or samples < 1:
+            raise SweepError(f"the {design} design needs --samples N")
+        rng = np.random.default_rng(seed)
+        engine = (qmc.LatinHypercube(d=len(factors), rng=rng) if design == "lhs"
+                  else qmc.Sobol(d=len(factors), scramble=True, rng=rng))
+        with warnings.catch_warnings():  # Sobol balance is best at powers of two; any n is valid
+            warnings.simplefilter("ignore", UserWarning)
+            unit = engine.random(samples)
+        rows = list(zip(*(f.at(unit[:, j]) for j, f in enumerate(factors)), strict=True))
+    else:
+        raise SweepError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
+    points = pd.DataFrame(rows, columns=paths)
+    points.insert(0, "point", np.arange(len(points), dtype=np.int64))
+    return points
+
+
+# --- sweep files ---------------------------------------------------------------------------
+
+class SweepFile(BaseModel):
+    """A sweep written as a file: the same as the ``sim sweep`` options."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    scenario: str = Field(description="The scenario file, relative to the sweep file.")
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    samples: int | None = Field(None, ge=1)
+    levels: int = Field(5, ge=2)
+    runs: int = Field(1000, ge=1)
+    seed: int = Field(1, ge=0)
+    vary: dict[str, list[Any] | dict[str, Any] | int | float | bool | str]
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+def is_sweep_file(path: str | os.PathLike[str]) -> bool:
+    """Whether the YAML file at ``path`` describes a sweep (it has ``vary:``) rather than a scenario."""
+    data, _ = resolve_document(path)
+    return "vary" in data
+
+
+def load_sweep_file(path: str | os.PathLike[str]) -> SweepFile:
+    """Read and check a sweep file; raises ScenarioError (one line per problem) if it is wrong."""
+    spec: SweepFile = load_scenario(path, model=SweepFile)  # type: ignore[assignment]
+    problems = []
+    for key, value in spec.vary.items():
+        try:
+            make_factor(key, value)
+        except SweepError as exc:
+            problems.append(Problem(os.fspath(path), None, f"vary.{key}", str(exc).split(": ", 1)[-1]))
+    if problems:
+        raise ScenarioError(problems)
+    spec.scenario = os.fspath(Path(path).parent / spec.scenario)
+    return spec
+
+
+# --- running -------------------------------------------------------------------------------
+
+def point_scenarios(scenario_path: str | os.PathLike[str], points: pd.DataFrame,
+                    overrides: Sequence[str] = ()) -> list[Scenario]:
+    """The scenario at each point: the file, then ``overrides``, then the point's values.
+
+    Raises ScenarioError for the first point that does not make a valid scenario, its
+    problems prefixed with the point and its values.
+    """
+    base = dict(parse_override(text) for text in overrides)
+    factors = [c for c in points.columns if c != "point"]
+    scenarios = []
+    for row in points.itertuples(index=False):
+        values = dict(zip(factors, row[1:], strict=True))
+        try:
+            scenarios.append(load_scenario(scenario_path, {**base, **_plain(values)}))  # type: ignore[arg-type]
+        except ScenarioError as exc:
+            where = ", ".join(f"{k}={v}" for k, v in values.items())
+            raise ScenarioError([Problem(p.file, p.line, p.path, f"at point {row[0]} ({where}): {p.message}", p.value)
+                                 for p in exc.problems]) from None
+    return scenarios
+
+
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """numpy scalars as plain Python values, as a scenario file would hold them."""
+    return {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
+
+
+@dataclass
+class Sweep:
+    """A finished sweep: its points, every replication's outcomes, and its provenance."""
+
+    points: pd.DataFrame
+    outcomes: pd.DataFrame
+    manifest: dict[str, Any]
+    horizons: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("name") or "sweep")
+
+    @property
+    def factors(self) -> list[str]:
+        return [c for c in self.points.columns if c != "point"]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per (point, quantity): the factor values, then the columns of a run's
+        summary (:data:`sim.stats.SUMMARY_COLUMNS`)."""
+        parts = []
+        for point, rows in self.outcomes.groupby("point", sort=True):
+            table = stats.summarize(rows, self.horizons.get(int(point), self.manifest["horizon_years"]))
+            table.insert(0, "point", int(point))
+            parts.append(table)
+        summary = pd.concat(parts, ignore_index=True)
+        return self.points.merge(summary, on="point", how="right")
+
+    def write(self, out_dir: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
+        """Write ``points.parquet``, ``outcomes.parquet``, ``summary.csv``, ``manifest.json``
+        and (if asked) ``plots/`` into ``out_dir``; returns the files written."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (("points.parquet", self.points), ("outcomes.parquet", self.outcomes)):
+            atomic_write(out / name, lambda p, f=frame: _to_parquet(f, p))
+            written.append(out / name)
+        summary = self.summary()
+        atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
+        text = json.dumps(self.manifest, indent=2, default=str)
+        atomic_write(out / "manifest.json", lambda p: p.write_text(text))
+        written += [out / "summary.csv", out / "manifest.json"]
+        if plots:
+            from .plots import write_sweep_plots
+
+            written += write_sweep_plots(self, summary, out / "plots")
+        return written
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str]) -> Sweep:
+        """Read a folder written by :meth:`write` (or ``sim sweep``)."""
+        path = Path(folder)
+        manifest = json.loads((path / "manifest.json").read_text())
+        if manifest.get("kind") != "sweep":
+            raise ValueError(f"{path} does not hold a sweep (no sweep manifest)")
+        horizons = {int(k): int(v) for k, v in manifest.get("horizons", {}).items()}
+        return cls(read_columns(path / "points.parquet"), read_columns(path / "outcomes.parquet"),
+                   manifest, horizons)
+
+
+def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
+    # Listed values may mix kinds (1 and "high"): such a column is stored as text.
+    frame = frame.copy()
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].map(str)
+    frame.to_parquet(path, index=False)
+
+
+def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, runs: int, seed: int,
+              overrides: Sequence[str] = (), workers: int | None = None,
+              chunk_size: int | None = None, executor: str = "local", scheduler: str | None = None,
+              progress: Progress | None = None, name: str | None = None,
+              design: dict[str, Any] | None = None) -> Sweep:
+    """Run ``runs`` replications (root seed ``seed``) at every point, all points' chunks on
+    one pool or cluster, outcomes only. Raises ScenarioError if a point is not a valid scenario."""
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    scenarios = point_scenarios(scenario_path, points, overrides)
+    workers = max(1, workers or default_workers())
+    total = runs * len(scenarios)
+    size = chunk_size or min(250, max(10, math.ceil(total / (8 * workers))))
+    size = min(size, runs)
+    tasks = [Task(scn, seed, a, min(a + size, runs)) for scn in scenarios for a in range(0, runs, size)]
+    point_of = [p for p in points["point"] for _ in range(0, runs, size)]
+    done: dict[int, Chunk] = {}
+    began = time.perf_counter()
+
+    def keep(i: int, chunk: Chunk) -> None:
+        done[i] = chunk
+        if progress:
+            progress(chunk.stop - chunk.start)
+
+    execute_tasks(tasks, workers, keep, executor=executor, scheduler=scheduler, timeseries=False)
+    outcomes = _outcome_table(points, [done[i] for i in range(len(tasks))], point_of)
+    first = scenarios[0]
+    manifest = make_manifest(first, seed=seed, runs=runs, workers=workers, chunk_size=size,
+                             wall_seconds=time.perf_counter() - began,
+                             events_per_replication=float(outcomes["events"].mean()))
+    manifest.update(kind="sweep", name=name or f"{first.name} sweep", scenario_file=os.fspath(scenario_path),
+                    overrides=list(overrides), points=len(points), horizon_years=first.horizon_years,
+                    horizons={int(p): s.horizon_years for p, s in zip(points["point"], scenarios, strict=True)},
+                    design=design or {}, factors=[c for c in points.columns if c != "point"],
+                    versions=versions())
+    return Sweep(points, outcomes, manifest, dict(manifest["horizons"]))
+
+
+def _outcome_table(points: pd.DataFrame, chunks: list[Chunk], point_of: list[int]) -> pd.DataFrame:
+    parts = []
+    values = points.set_index("point")
+    for chunk, point in zip(chunks, point_of, strict=True):
+        n = chunk.stop - chunk.start
+        frame = pd.DataFrame({"point": np.full(n, point, dtype=np.int64)})
+        for factor in values.columns:
+            frame[factor] = [values.at[point, factor]] * n
+        frame = pd.concat([frame, pd.DataFrame(chunk.outcomes), pd.DataFrame(chunk.inputs)], axis=1)
+        parts.append(frame)
+    outcomes = pd.concat(parts, ignore_index=True)
+    outcomes["stalled"] = outcomes["stalled"].astype(bool)
+    for factor in values.columns:
+        outcomes[factor] = outcomes[factor].astype(points[factor].dtype)
+    return outcomes

@@ -1,0 +1,151 @@
+"""Sweeps: designs, common random numbers, files and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import BASELINE, baseline
+from sim.errors import ScenarioError
+from sim.runner import run_many
+from sim.sweep import (
+    Sweep,
+    SweepError,
+    load_sweep_file,
+    make_design,
+    make_factor,
+    parse_vary,
+    run_sweep,
+)
+
+RATE = "shocks.security.rate_factor"
+TARIFF = "shocks.tariff.initial_rate"
+
+
+def test_vary_reads_ranges_and_listed_values():
+    assert parse_vary(f"{RATE}=0.5:4") == make_factor(RATE, {"low": 0.5, "high": 4})
+    listed = parse_vary("levers.deal_basis=treaty,personality")
+    assert listed.values == ("treaty", "personality")
+    assert parse_vary(f"{TARIFF}=0,0.19,0.29").values == (0, 0.19, 0.29)
+    for bad in (RATE, f"{RATE}=", f"{RATE}=4:0.5", f"{RATE}=a:b", f"{RATE}=1,1", f"{RATE}=[1, 2"):
+        with pytest.raises(SweepError):
+            parse_vary(bad)
+
+
+def test_grid_is_every_combination_last_factor_fastest():
+    points = make_design([parse_vary(f"{RATE}=1,2"), parse_vary(f"{TARIFF}=0:0.2")], levels=3)
+    assert list(points["point"]) == list(range(6))
+    assert list(points[RATE]) == [1, 1, 1, 2, 2, 2]
+    assert np.allclose(points[TARIFF], [0, 0.1, 0.2] * 2)
+
+
+@pytest.mark.parametrize("design", ["lhs", "sobol"])
+def test_samples_are_seeded_inside_their_ranges(design):
+    factors = [parse_vary(f"{RATE}=0.5:4"), parse_vary("levers.deal_basis=treaty,personality")]
+    a = make_design(factors, design, samples=16, seed=3)
+    assert a.equals(make_design(factors, design, samples=16, seed=3))
+    assert not a.equals(make_design(factors, design, samples=16, seed=4))
+    assert a[RATE].between(0.5, 4).all()
+    assert set(a["levers.deal_basis"]) == {"treaty", "personality"}
+    # Both designs put exactly one point in each of 16 equal slices of the range (a Sobol
+    # sequence of 2^k points is stratified like a Latin hypercube in each coordinate).
+    slices = np.floor((a[RATE] - 0.5) / 3.5 * 16).astype(int)
+    assert sorted(slices) == list(range(16))
+
+
+def test_designs_say_what_is_missing():
+    with pytest.raises(SweepError, match="needs --samples"):
+        make_design([parse_vary(f"{RATE}=0.5:4")], "lhs")
+    with pytest.raises(SweepError, match="nothing to vary"):
+        make_design([])
+    with pytest.raises(SweepError, match="unknown design"):
+        make_design([parse_vary(f"{RATE}=1,2")], "factorial")
+
+
+@pytest.mark.check("invariant", source="common random numbers: a sweep point is the single run with the point's values",
+                   tolerance="bit-identical outcomes")
+def test_each_point_is_exactly_the_single_run_with_its_values(figure):
+    points = make_design([parse_vary(f"{RATE}=1,3"), parse_vary("levers.deal_basis=personality,treaty")])
+    sweep = run_sweep(BASELINE, points, runs=6, seed=9, workers=2, chunk_size=4)
+    for row in points.itertuples(index=False):
+        single = run_many(baseline(**{RATE.replace(".", "__"): row[1], "levers__deal_basis": row[2]}),
+                          runs=6, seed=9, workers=1).outcomes
+        got = sweep.outcomes[sweep.outcomes["point"] == row[0]].drop(columns=["point", RATE, "levers.deal_basis"])
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), single, check_exact=True)
+    # Common random numbers: the point at today's values is the baseline run itself, and
+    # tripling attacks gives at least as many incidents in nearly every replication.
+    calm = sweep.outcomes[(sweep.outcomes[RATE] == 1) & (sweep.outcomes["levers.deal_basis"] == "personality")]
+    worse = sweep.outcomes[(sweep.outcomes[RATE] == 3) & (sweep.outcomes["levers.deal_basis"] == "personality")]
+    pd.testing.assert_frame_equal(calm.drop(columns=["point", RATE, "levers.deal_basis"]).reset_index(drop=True),
+                                  run_many(baseline(), runs=6, seed=9, workers=1).outcomes, check_exact=True)
+    assert worse.security_incidents.sum() > calm.security_incidents.sum()
+    figure(f"4 points x 6 replications identical to the 4 single runs; incidents {calm.security_incidents.sum()} "
+           f"-> {worse.security_incidents.sum()} when attacks triple")
+
+
+def test_sweep_tables_round_trip_and_summarise_per_point(tmp_path):
+    points = make_design([parse_vary(f"{RATE}=0.5,2")])
+    sweep = run_sweep(BASELINE, points, runs=5, seed=2, workers=1)
+    written = sweep.write(tmp_path, plots=True)
+    assert {p.name for p in written} >= {"points.parquet", "outcomes.parquet", "summary.csv", "manifest.json",
+                                         f"effect_{RATE}.png"}
+    again = Sweep.open(tmp_path)
+    pd.testing.assert_frame_equal(again.outcomes, sweep.outcomes, check_exact=True)
+    pd.testing.assert_frame_equal(again.points, sweep.points, check_exact=True)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert set(summary["point"]) == {0, 1}
+    exports = summary[summary["quantity"] == "cumulative_export_value_usd"].set_index("point")["mean"]
+    for point in (0, 1):
+        assert exports[point] == pytest.approx(
+            sweep.outcomes.loc[sweep.outcomes["point"] == point, "cumulative_export_value_usd"].mean())
+    assert sweep.manifest["kind"] == "sweep" and sweep.manifest["factors"] == [RATE]
+
+
+def test_a_point_that_breaks_the_scenario_is_named():
+    points = make_design([parse_vary(f"{RATE}=1,50")])
+    with pytest.raises(ScenarioError, match=r"at point 1 \(shocks.security.rate_factor=50\)"):
+        run_sweep(BASELINE, points, runs=2, seed=1, workers=1)
+
+
+def test_sweep_file_errors_point_at_their_line(tmp_path):
+    good = tmp_path / "s.yaml"
+    good.write_text(f"scenario: {BASELINE}\ndesign: lhs\nsamples: 4\nvary:\n  {RATE}: {{low: 0.5, high: 4}}\n")
+    spec = load_sweep_file(good)
+    assert spec.design == "lhs" and spec.vary[RATE] == {"low": 0.5, "high": 4}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"scenario: {BASELINE}\ndesing: lhs\nvary:\n  {RATE}: {{low: 4, high: 1}}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_sweep_file(bad)
+    text = str(caught.value)
+    assert "bad.yaml:2: desing" in text
+
+
+def _sim(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def test_sweep_command_from_options_and_from_a_file(tmp_path):
+    done = _sim("sweep", BASELINE, "--vary", f"{RATE}=0.5,2", "--runs", 3, "--workers", 1, "--out", "a",
+                "--no-plots", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Sweep written to a/" in done.stdout
+    (tmp_path / "s.yaml").write_text(f"scenario: {BASELINE}\nruns: 3\nvary:\n  {RATE}: [0.5, 2]\n")
+    done = _sim("sweep", "s.yaml", "--workers", 1, "--out", "b", "--no-plots", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    a, b = Sweep.open(tmp_path / "a"), Sweep.open(tmp_path / "b")
+    pd.testing.assert_frame_equal(a.outcomes, b.outcomes, check_exact=True)
+
+
+def test_sweep_command_refuses_bad_input_in_one_line(tmp_path):
+    for args, expected in (((f"{RATE}=4:1",), "LOW < HIGH"), (("no.such.path=1,2",), "no.such")):
+        done = _sim("sweep", BASELINE, *[a for v in args for a in ("--vary", v)], "--runs", 2, "--workers", 1,
+                    cwd=tmp_path)
+        assert done.returncode == 2
+        assert expected in done.stderr and "Traceback" not in done.stderr
+    done = _sim("sweep", BASELINE, "--runs", 2, cwd=tmp_path)
+    assert done.returncode == 2 and "nothing to vary" in done.stderr
