@@ -181,6 +181,17 @@ def test_killed_run_resumes_from_the_command_line(tmp_path, reference):
     _same_tables(out, reference)
 
 
+def _running(pid: int) -> bool:
+    """Whether a process still runs. An orphan that has exited stays in /proc as a zombie
+    until whoever adopted it reaps it, and some containers' first process never does: a
+    zombie has exited, so it counts as gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads child processes from /proc")
 def test_workers_exit_when_the_run_is_killed_outright(tmp_path):
     """kill -9 of the main process alone: its pool workers must not linger."""
@@ -193,9 +204,9 @@ def test_workers_exit_when_the_run_is_killed_outright(tmp_path):
     proc.stdout.close()
     proc.stderr.close()
     began = time.monotonic()
-    while time.monotonic() - began < 10 and any(os.path.exists(f"/proc/{c}") for c in children):
+    while time.monotonic() - began < 10 and any(_running(c) for c in children):
         time.sleep(0.2)
-    left = [c for c in children if os.path.exists(f"/proc/{c}")]
+    left = [c for c in children if _running(c)]
     for c in left:  # do not leave them behind if the check fails
         os.kill(c, signal.SIGKILL)
     assert not left, f"workers {left} outlived the killed run"

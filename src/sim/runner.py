@@ -83,11 +83,12 @@ class RunTables:
     chunk_size: int
 
 
-def _quiet_worker() -> None:
+def _quiet_worker(parent: int) -> None:
     """Workers leave Ctrl-C to the parent, which stops the run cleanly; and they exit when the
-    parent is gone (killed outright, say), instead of waiting for work forever."""
+    parent is gone (killed outright, say), instead of waiting for work forever. The parent's
+    pid is passed in, not read here: a worker still starting up when its parent is killed
+    has already been adopted by another process by the time this runs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -147,7 +148,7 @@ def execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, 
         return
     # "spawn" gives workers a clean interpreter: no state inherited from the caller.
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=get_context("spawn"),
-                             initializer=_quiet_worker) as pool:
+                             initializer=_quiet_worker, initargs=(os.getpid(),)) as pool:
         # Only unfinished futures are kept: a finished chunk is handed over and let go, so
         # memory does not grow with the number of chunks.
         pending = {pool.submit(run_chunk, t.scenario, t.seed, t.start, t.stop, timeseries): i
