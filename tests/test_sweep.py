@@ -149,3 +149,10 @@ def test_sweep_command_refuses_bad_input_in_one_line(tmp_path):
         assert expected in done.stderr and "Traceback" not in done.stderr
     done = _sim("sweep", BASELINE, "--runs", 2, cwd=tmp_path)
     assert done.returncode == 2 and "nothing to vary" in done.stderr
+
+
+def test_the_example_sweep_file_loads():
+    spec = load_sweep_file(BASELINE.parent.parent / "sweeps" / "security_vs_tariff.yaml")
+    assert spec.design == "grid" and set(spec.vary) == {RATE, TARIFF}
+    points = make_design([make_factor(k, v) for k, v in spec.vary.items()], spec.design, levels=spec.levels)
+    assert len(points) == 12

@@ -34,6 +34,8 @@ from .runner import EXECUTORS, ExecutorError, simulate
 from .sampling import uncertain_inputs
 from .scenario import load_scenario
 from .schema import DAYS_PER_YEAR, Scenario
+from .sensitivity import METHODS, SENSITIVITY_QUANTITIES, Sensitivity, run_sensitivity
+from .sensitivity import design as sensitivity_design
 from .store import RunFolderError, run_to_folder
 from .sweep import (
     Sweep,
@@ -348,6 +350,151 @@ def _print_sweep(result: Sweep, limit: int = 30) -> None:
     out.print(table)
     if len(result.points) > limit:
         out.print(f"... {len(result.points) - limit} more points in summary.csv", highlight=False)
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    vary: VaryOption = None,
+    method: Annotated[str, typer.Option(help="sobol (first- and total-order indices) or morris (elementary effects, cheaper).")] = "sobol",
+    samples: Annotated[int, typer.Option(min=2, help="Base sample N: sobol runs N(D+2) points (N a power of two), morris N(D+1) (N trajectories), for D varied inputs.")] = 64,
+    runs: Annotated[int, typer.Option(min=1, help="Replications per point; each point's outcome is their mean.")] = 100,
+    seed: SeedOption = 1,
+    outcome: Annotated[list[str] | None, typer.Option(help="Outcome column or summary row to analyse, e.g. npv_usd or 'P(stalled)'. Repeatable (default: five headline quantities).")] = None,
+    overrides: SetOption = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
+    executor: Annotated[str, typer.Option(help="Where chunks run: local or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (implies --executor dask).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<scenario>-<method>).")] = None,
+    plots: Annotated[bool, typer.Option(help="Write the tornado chart.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Global sensitivity of the outcomes to the varied inputs (SALib Sobol or Morris).
+
+    Writes indices.csv (one row per outcome and input), the design's points and outcomes
+    (as a sweep), and plots/tornado.png. Says so when the sample is too small for the
+    intervals to mean anything.
+    """
+    if method not in METHODS:
+        typer.echo(f"--method: must be one of {', '.join(METHODS)} (got {method!r})", err=True)
+        raise typer.Exit(2)
+    try:
+        factors = [parse_vary(v) for v in vary or []]
+        points = sensitivity_design(factors, method, samples, seed)
+    except SweepError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    scn = _load(scenario, overrides)
+    quantities = outcome or list(SENSITIVITY_QUANTITIES)
+    folder = out_dir or Path("results") / f"{scn.name or scenario.stem}-{method}"
+    if not quiet:
+        err.print(f"{len(points)} points x {runs} replications ...", highlight=False)
+    bar = _LazyProgress(runs * len(points), quiet)
+    try:
+        result, ran = run_sensitivity(scenario, factors, method=method, samples=samples, runs=runs, seed=seed,
+                                      overrides=list(overrides or []), quantities=quantities, workers=workers,
+                                      executor=executor, scheduler=scheduler, progress=bar.advance,
+                                      name=f"{scn.name}-{method}")
+    except (SweepError, ExecutorError, OSError) as exc:
+        bar.stop()
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    except ScenarioError as exc:
+        bar.stop()
+        for problem in exc.problems:
+            typer.echo(problem.format(), err=True)
+        raise typer.Exit(2) from None
+    bar.stop()
+    ran.write(folder, plots=False)
+    result.indices.to_csv(folder / "indices.csv", index=False)
+    if plots and not result.indices.empty:
+        from .plots import save, tornado_chart
+
+        save(tornado_chart(result.indices, method, scenario=scn.name), folder / "plots" / "tornado.png")
+    _print_indices(result)
+    for note in result.notes:
+        out.print(f"Note: {note}", highlight=False)
+    out.print(f"Sensitivity written to {folder}/", highlight=False, soft_wrap=True)
+
+
+def _print_indices(result: Sensitivity) -> None:
+    sobol = result.method == "sobol"
+    for quantity, rows in result.indices.groupby("quantity", sort=False):
+        rows = rows.sort_values("ST" if sobol else "mu_star", ascending=False)
+        unit = "" if sobol else f", in {display(str(quantity)).unit}"
+        table = Table(title=f"{quantity}: {'Sobol indices' if sobol else 'Morris elementary effects'}{unit} "
+                            f"({len(result.points)} points)", title_justify="left", box=box.SIMPLE_HEAD,
+                      pad_edge=False, collapse_padding=True)
+        table.add_column("input", overflow="fold")
+        heads = ("S1", "S1 ±95%", "ST", "ST ±95%") if sobol else ("mu*", "mu* ±95%", "sigma")
+        for h in heads:
+            table.add_column(h, justify="right")
+        for r in rows.itertuples(index=False):
+            cells = ((r.S1, r.S1_conf, r.ST, r.ST_conf) if sobol else
+                     (r.mu_star, r.mu_star_conf, r.sigma))
+            shown = [f"{v:.3f}" for v in cells] if sobol else [_number(str(quantity), float(v)) for v in cells]
+            table.add_row(r.factor, *shown)
+        out.print(table)
+
+
+@app.command()
+def discover(
+    results: Annotated[Path, typer.Argument(help="Folder written by sim run or sim sweep.")],
+    where: Annotated[str, typer.Option(help="Condition on the outcome: '> 15', '== true', or whole: 'phase3_year > 15'.")],
+    outcome: Annotated[str | None, typer.Option(help="Outcome column the condition is on, e.g. phase3_year or stalled.")] = None,
+    inputs: Annotated[list[str] | None, typer.Option("--input", help="Input to search over (default: every drawn input and sweep factor that varies). Repeatable.")] = None,
+    max_depth: Annotated[int, typer.Option(min=1, max=8, help="Most limits along one box (the tree's depth).")] = 4,
+    min_support: Annotated[float, typer.Option(min=0.001, max=0.5, help="Smallest share of all cases a box may hold.")] = 0.05,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: RESULTS/discovery).")] = None,
+    plots: Annotated[bool, typer.Option(help="Write plots/discovery.png.")] = True,
+) -> None:
+    """Scenario discovery: the boxes of input space where the condition holds most often.
+
+    A classification tree (CART) over the drawn inputs (and a sweep's factors); each box is
+    printed with its coverage (share of the cases of interest inside it), density (share of
+    the cases inside it that are of interest) and support (share of all cases inside it).
+    A phase year never reached counts as later than any year. Writes boxes.csv and
+    plots/discovery.png.
+    """
+    from .discovery import DiscoveryError, load_outcomes, parse_condition
+    from .discovery import discover as find_boxes
+
+    try:
+        condition = parse_condition(where, outcome)
+        table, manifest = load_outcomes(results)
+        found = find_boxes(table, condition, inputs=inputs, max_depth=max_depth, min_support=min_support)
+    except (DiscoveryError, OSError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    folder = out_dir or results / "discovery"
+    folder.mkdir(parents=True, exist_ok=True)
+    found.table().to_csv(folder / "boxes.csv", index=False)
+    name = str(manifest.get("name") or manifest.get("scenario", {}).get("name") or results.name)
+    n, hits = len(found.interest), int(found.interest.sum())
+    out.print(f"{name}: {hits:,} of {n:,} cases meet {condition} (base rate {found.base_rate:.1%}); "
+              f"searched {len(found.inputs.columns)} inputs.", highlight=False, soft_wrap=True)
+    if found.boxes:
+        for i, b in enumerate(found.boxes, 1):
+            out.print(f"\nBox {i}: coverage {b.coverage:.0%}, density {b.density:.0%}, support {b.support:.0%} "
+                      f"({b.of_interest:,} of {b.cases:,} cases inside meet it)", highlight=False)
+            for name_, limit in b.limits.items():
+                out.print(f"  {limit.describe(name_)}", highlight=False, soft_wrap=True)
+        out.print()
+        coverage, density = found.union()
+        if len(found.boxes) > 1:
+            out.print(f"All boxes together: coverage {coverage:.0%}, density {density:.0%}.", highlight=False)
+    else:
+        out.print("No box holds the condition more often than the base rate: these inputs do not explain it "
+                  "(try --min-support lower, or a sweep over the levers you suspect).", highlight=False)
+    top = found.importance[found.importance >= 0.005].head(5)
+    if len(top):
+        out.print("Inputs the tree split on, by importance: "
+                  + ", ".join(f"{k} ({v:.2f})" for k, v in top.items()), highlight=False, soft_wrap=True)
+    if plots:
+        from .plots import discovery_chart, save
+
+        save(discovery_chart(found, name=name), folder / "plots" / "discovery.png")
+    out.print(f"Discovery written to {folder}/", highlight=False, soft_wrap=True)
 
 
 @app.command()

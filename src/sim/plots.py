@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from sim import outputs, stats
@@ -655,3 +655,115 @@ def write_sweep_plots(sweep: Any, summary: pd.DataFrame, out_dir: str | os.PathL
     directory = Path(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     return [save(fig, directory / name, dpi=dpi) for name, fig in sweep_figures(sweep, summary).items()]
+
+
+# --- sensitivity ---------------------------------------------------------------------------
+
+def tornado_chart(indices: pd.DataFrame, method: str, *, scenario: str, ncols: int = 3) -> Figure:
+    """Sensitivity indices as a tornado: one panel per quantity, factors sorted by effect,
+    largest on top. Sobol: total-order ST (light bar) with first-order S1 (dark bar) inside,
+    each with its 95% interval. Morris: mu* (bar, 95% interval) and sigma (diamond), in the
+    quantity's unit."""
+    quantities = list(dict.fromkeys(indices["quantity"]))
+    ncols = max(1, min(ncols, len(quantities)))
+    nrows = max(1, math.ceil(len(quantities) / ncols))
+    n_factors = indices["factor"].nunique()
+    fig = _figure(4.3 * ncols, (0.45 * n_factors + 1.6) * nrows + 0.9)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    key = "ST" if method == "sobol" else "mu_star"
+    for ax, quantity in zip(axes, quantities, strict=False):
+        rows = indices[indices["quantity"] == quantity].sort_values(key, ascending=True)
+        y = np.arange(len(rows))
+        _style(ax)
+        ax.grid(False, axis="y")
+        if method == "sobol":
+            ax.barh(y, rows["ST"], xerr=rows["ST_conf"], height=0.7, color=OKABE_ITO["sky_blue"],
+                    error_kw={"ecolor": "#555555", "elinewidth": 0.9, "capsize": 2}, label="total order ST")
+            ax.barh(y, rows["S1"], xerr=rows["S1_conf"], height=0.35, color=OKABE_ITO["blue"],
+                    error_kw={"ecolor": "#222222", "elinewidth": 0.9, "capsize": 2}, label="first order S1")
+            ax.set_xlabel("share of variance", fontsize=9)
+            ax.set_xlim(min(0.0, float((rows["S1"] - rows["S1_conf"]).min())) - 0.02,
+                        max(1.0, float((rows["ST"] + rows["ST_conf"]).max())) + 0.02)
+            ax.axvline(0, color="#555555", linewidth=0.8)
+        else:
+            shown = display(quantity)
+            ax.barh(y, rows["mu_star"] / shown.scale, xerr=rows["mu_star_conf"] / shown.scale, height=0.6,
+                    color=OKABE_ITO["sky_blue"], error_kw={"ecolor": "#555555", "elinewidth": 0.9, "capsize": 2},
+                    label="mu* (mean absolute effect)")
+            ax.plot(rows["sigma"] / shown.scale, y, "D", color=OKABE_ITO["vermillion"], markersize=5,
+                    label="sigma (interactions, non-linearity)")
+            ax.set_xlabel(f"effect across the input's range ({shown.unit})", fontsize=9)
+        ax.set_yticks(y, [_short(f) for f in rows["factor"]], fontsize=8)
+        ax.set_title(display(quantity).label, fontsize=10)
+    for ax in axes[len(quantities):]:
+        ax.set_visible(False)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
+    title = "Sobol indices (95% intervals)" if method == "sobol" else "Morris elementary effects (95% intervals)"
+    fig.suptitle(f"{title}\nScenario: {scenario}", fontsize=_TITLE_SIZE)
+    return fig
+
+
+def discovery_chart(found: Any, *, name: str, boxes: int = 5) -> Figure:
+    """Scenario discovery (:class:`sim.discovery.Discovery`) in two panels. Left: the cases
+    over the two inputs that matter most to the best box (of interest in colour, the rest
+    grey), with that box drawn. Right: coverage and density of each box, best first, against
+    the base rate."""
+    fig = _figure(11.5, 4.8)
+    scatter, bars = fig.subplots(1, 2, width_ratios=[1.15, 1])
+    top = found.boxes[0] if found.boxes else None
+    numeric = [c for c in found.importance.index
+               if pd.api.types.is_numeric_dtype(found.inputs[c]) and not pd.api.types.is_bool_dtype(found.inputs[c])]
+    restricted = [c for c in (top.limits if top else {}) if c in numeric]
+    axes_of = list(dict.fromkeys(restricted + numeric))[:2]
+    _style(scatter)
+    if len(axes_of) == 2:
+        x, y = (found.inputs[c].to_numpy(dtype=float) for c in axes_of)
+        rest = ~found.interest
+        scatter.scatter(x[rest], y[rest], s=6, color="#b0b0b0", alpha=0.5, linewidths=0, label="other cases")
+        scatter.scatter(x[found.interest], y[found.interest], s=8, color=OKABE_ITO["vermillion"], alpha=0.7,
+                        linewidths=0, label=str(found.condition))
+        if top is not None:
+            (x0, x1), (y0, y1) = (_span(top.limits.get(c), v) for c, v in zip(axes_of, (x, y), strict=True))
+            scatter.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=1.6,
+                                        edgecolor=OKABE_ITO["blue"], label="box 1"))
+        scatter.set_xlabel(axes_of[0], fontsize=8)
+        scatter.set_ylabel(axes_of[1], fontsize=8)
+        scatter.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
+    else:
+        scatter.text(0.5, 0.5, "fewer than two numeric inputs to plot", ha="center", va="center",
+                     transform=scatter.transAxes)
+    hidden = len(top.limits) - len([c for c in axes_of if c in top.limits]) if top else 0
+    scatter.set_title("Cases over the inputs of box 1"
+                      + (f" ({hidden} more limit{'s' if hidden > 1 else ''} not drawn)" if hidden else ""),
+                      fontsize=10)
+    shown = found.boxes[:boxes]
+    _style(bars)
+    if shown:
+        y = np.arange(len(shown))[::-1]
+        bars.barh(y + 0.18, [b.coverage for b in shown], height=0.34, color=OKABE_ITO["sky_blue"], label="coverage")
+        bars.barh(y - 0.18, [b.density for b in shown], height=0.34, color=OKABE_ITO["blue"], label="density")
+        bars.axvline(found.base_rate, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1,
+                     label=f"base rate {found.base_rate:.0%}")
+        for i, b in enumerate(shown):
+            for value, offset in ((b.coverage, 0.18), (b.density, -0.18)):
+                bars.text(min(value, 0.88) + 0.01, y[i] + offset, f"{value:.0%}", va="center", fontsize=8)
+        bars.set_yticks(y, [f"box {i + 1}" for i in range(len(shown))], fontsize=9)
+        bars.set_ylim(-0.7, max(len(shown), 4) - 0.3)  # thin bars even for one box
+        bars.grid(False, axis="y")
+        bars.set_xlim(0, 1)
+        bars.set_xlabel("share", fontsize=9)
+        bars.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
+    else:
+        bars.text(0.5, 0.5, "no box", ha="center", va="center", transform=bars.transAxes)
+    bars.set_title("Coverage and density of each box", fontsize=10)
+    fig.suptitle(f"Where {found.condition}\nResults: {name}", fontsize=_TITLE_SIZE)
+    return fig
+
+
+def _span(limit: Any, values: np.ndarray) -> tuple[float, float]:
+    """A box's extent on one axis, clipped to the data (an unlimited side reaches the edge)."""
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    if limit is None:
+        return low, high
+    return max(low, limit.low), min(high, limit.high)

@@ -36,7 +36,7 @@ from . import stats
 from .outputs import OUTCOMES
 from .schema import Scenario
 
-DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "PyYAML", "pydantic", "matplotlib", "typer", "rich")
+DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "PyYAML", "pydantic", "matplotlib", "typer", "rich", "SALib", "scikit-learn")
 
 
 def scenario_digest(scenario: Scenario) -> str:
