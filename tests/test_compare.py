@@ -55,9 +55,12 @@ def test_compare_command_runs_a_scenario_file_with_the_folder_seed(tmp_path):
                          "--quiet", "--no-plots", "--out", str(folder)], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     r = cli.invoke(app, ["compare", str(folder), str(BASELINE), "--workers", "1",
-                         "--out", str(tmp_path / "c.csv")], catch_exceptions=False)
+                         "--out", str(tmp_path / "c.csv"), "--plots", str(tmp_path / "plots")],
+                   catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "8 paired replications" in r.output
+    for name in ("distributions.png", "phase_survival.png"):
+        assert (tmp_path / "plots" / name).stat().st_size > 20_000
     table = pd.read_csv(tmp_path / "c.csv")
     assert (table["difference"].fillna(0.0) == 0.0).all()  # the same scenario, the same numbers
     other = tmp_path / "other"

@@ -3,15 +3,15 @@ works on a real run."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
-from conftest import BASELINE
+from conftest import baseline
+from sim.cli import app
 from sim.discovery import DiscoveryError, discover, parse_condition
+from sim.store import run_to_folder
 
 
 def _planted(n: int = 3000, noise: float = 0.03, seed: int = 0) -> pd.DataFrame:
@@ -84,22 +84,17 @@ def test_conditions_read_as_written():
         discover(table, parse_condition("phase4_year > 1"))
 
 
-def _sim(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, check=False)
-
-
 def test_discover_command_on_a_run(tmp_path):
-    done = _sim("run", BASELINE, "--runs", 60, "--workers", 1, "--out", "run", "--no-plots", "--quiet", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    done = _sim("discover", "run", "--outcome", "phase3_year", "--where", "> 12", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "meet phase3_year > 12" in done.stdout and "coverage" in done.stdout
+    run_to_folder(baseline(), tmp_path / "run", runs=60, seed=1, workers=1, timeseries=False)
+    done = CliRunner().invoke(app, ["discover", str(tmp_path / "run"), "--outcome", "phase3_year", "--where", "> 12"],
+                              catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert "meet phase3_year > 12" in done.output and "coverage" in done.output
     boxes = pd.read_csv(tmp_path / "run" / "discovery" / "boxes.csv")
     assert list(boxes.columns[:5]) == ["box", "limits", "coverage", "density", "support"]
     assert (tmp_path / "run" / "discovery" / "plots" / "discovery.png").stat().st_size > 10_000
     for args, message in ((("run", "--where", "> 12"), "which outcome"),
                           (("nowhere", "--where", "phase3_year > 12"), "not a results folder"),
                           (("run", "--where", "phase3_year > 12", "--input", "no.such"), "no input")):
-        done = _sim("discover", *args, cwd=tmp_path)
-        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+        done = CliRunner().invoke(app, ["discover", str(tmp_path / args[0]), *args[1:]], catch_exceptions=False)
+        assert done.exit_code == 2 and message in done.output, done.output

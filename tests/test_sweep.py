@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import contextlib
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from conftest import BASELINE, baseline
+from sim.cli import app
 from sim.errors import ScenarioError
 from sim.runner import run_many
 from sim.sweep import (
@@ -125,8 +127,11 @@ def test_sweep_file_errors_point_at_their_line(tmp_path):
 
 
 def _sim(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+    """The command in-process (no interpreter start-up), run from ``cwd``; returns
+    ``returncode``, ``stdout`` and ``stderr`` like a finished subprocess."""
+    with contextlib.chdir(cwd):
+        result = CliRunner().invoke(app, list(map(str, args)), catch_exceptions=False)
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 def test_sweep_command_from_options_and_from_a_file(tmp_path):

@@ -84,24 +84,42 @@ def run(
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask); without it, --executor dask starts a LocalCluster.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out: only its missing chunks are run. Give the same scenario, --set, --seed and --runs.")] = False,
     timeseries: Annotated[bool, typer.Option("--timeseries/--no-timeseries", help="Keep the yearly time series (--no-timeseries keeps outcomes only, for very large runs).")] = True,
+    target_precision: Annotated[float | None, typer.Option(min=1e-6, max=1, help="Run until the 95% interval half-width of each headline mean is under this share of the mean (0.01 = 1%), checking every --runs replications, up to --max-runs.")] = None,
+    max_runs: Annotated[int | None, typer.Option(min=1, help="Cap on replications with --target-precision (default 100 x --runs).")] = None,
+    precision_for: Annotated[list[str] | None, typer.Option(help="Outcome whose mean --target-precision watches (default: the headline outcomes). Repeatable.")] = None,
     plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary table.")] = False,
 ) -> None:
     """Run a scenario many times and write outcome distributions.
 
     Each chunk of replications is saved as it finishes, so an interrupted run (Ctrl-C, a
-    crash, a killed job) can be finished later with --resume.
+    crash, a killed job) can be finished later with --resume. With --target-precision the
+    run grows --runs replications at a time until its means are that precise.
     """
     if executor not in EXECUTORS:
         typer.echo(f"--executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})", err=True)
         raise typer.Exit(2)
+    if target_precision is None and (max_runs is not None or precision_for):
+        typer.echo("--max-runs and --precision-for go with --target-precision", err=True)
+        raise typer.Exit(2)
+    watched = list(precision_for or HEADLINE)
+    unknown = [c for c in watched if c not in REPORT_OUTCOMES]
+    if unknown:
+        typer.echo(f"--precision-for: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)}",
+                   err=True)
+        raise typer.Exit(2)
+    cap = (max_runs or 100 * runs) if target_precision else runs
+    if cap < runs:
+        typer.echo(f"--max-runs ({cap}) must be at least --runs ({runs}), the first check point", err=True)
+        raise typer.Exit(2)
     scn = _load(scenario, overrides)
     target = out_dir or Path("results") / (scn.name or scenario.stem)
-    bar = _LazyProgress(runs, quiet)
+    bar = _LazyProgress(cap, quiet)
     try:
-        stored = run_to_folder(scn, target, runs=runs, seed=seed, workers=workers,
+        stored = run_to_folder(scn, target, runs=cap, seed=seed, workers=workers,
                                chunk_size=chunk_size, resume=resume, timeseries=timeseries,
-                               progress=bar.advance, executor=executor, scheduler=scheduler)
+                               progress=bar.advance, executor=executor, scheduler=scheduler,
+                               target_precision=target_precision, check_every=runs, precision_columns=watched)
     except (RunFolderError, ExecutorError, OSError) as exc:
         bar.stop()
         typer.echo(str(exc), err=True)
@@ -110,21 +128,43 @@ def run(
         bar.stop()
         again = ["sim", "run", str(scenario), "--out", str(target), "--seed", str(seed),
                  "--runs", str(runs)]
+        if target_precision:
+            again += ["--target-precision", f"{target_precision:g}", "--max-runs", str(cap)]
+            again += [a for c in precision_for or () for a in ("--precision-for", c)]
         for o in overrides or ():
             again += ["--set", o]
-        typer.echo(f"Interrupted: {bar.done} of {runs} replications are saved in {target}/. "
+        typer.echo(f"Interrupted: {bar.done} of {cap} replications are saved in {target}/. "
                    f"Finish the run with:\n  {shlex.join([*again, '--resume'])}", err=True)
         raise typer.Exit(130) from None
     bar.stop()
     res, summary = report_folder(target, plots=plots)
+    ran = res.manifest["runs"]
     if not quiet:
         _print_summary(res, summary)
         wall = res.manifest["wall_seconds"]
         resumed = (f" ({stored.chunks_total - stored.chunks_run} of {stored.chunks_total} chunks "
                    "were already done)" if resume else "")
-        out.print(f"{runs} replications in {wall:.1f} s on {res.manifest['workers']} worker(s), "
+        out.print(f"{ran} replications in {wall:.1f} s on {res.manifest['workers']} worker(s), "
                   f"{res.manifest['events_per_replication']:.0f} events per replication{resumed}.")
+    if "precision" in res.manifest:
+        _print_precision(res.manifest["precision"])
     out.print(f"Results written to {target}/", highlight=False, soft_wrap=True)
+
+
+def _print_precision(record: dict) -> None:
+    from .precision import describe_widths
+
+    widths = record["relative_half_widths"]
+    worst = sorted(widths, key=lambda k: -widths[k])
+    if record["met"]:
+        out.print(f"Target precision \u00b1{record['target']:.2%} met at {record['runs']:,} replications "
+                  f"(checked every {record['check_every']:,}); widest: {describe_widths(widths, worst[:3])}.",
+                  highlight=False, soft_wrap=True)
+    else:
+        behind = [k for k in worst if not widths[k] < record["target"]]
+        out.print(f"Target precision \u00b1{record['target']:.2%} not met by the cap of {record['max_runs']:,} "
+                  f"replications; still wider: {describe_widths(widths, behind)}. Raise --max-runs, or "
+                  "watch fewer means with --precision-for.", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -185,6 +225,7 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed for scenario files (default: that of the first results folder, else 1).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes for scenario files (default: all cores).")] = None,
     out_csv: Annotated[Path | None, typer.Option("--out", help="Also write the comparison table to this CSV file.")] = None,
+    plots_dir: Annotated[Path | None, typer.Option("--plots", help="Write overlaid distributions and survival curves (distributions.png, phase_survival.png) to this folder.")] = None,
 ) -> None:
     """Compare runs replication by replication against the first (common random numbers).
 
@@ -233,6 +274,14 @@ def compare(
               "incidents and costs, more exports, value added and NPV).", highlight=False)
     if out_csv:
         out.print(f"Comparison written to {out_csv}", highlight=False)
+    if plots_dir:
+        from .plots import write_compare_plots
+
+        labels = list(dict.fromkeys(table["a"])) + list(dict.fromkeys(table["b"]))
+        horizon = min(r.horizon_years for r in results)
+        write_compare_plots(dict(zip(labels, (r.outcomes for r in results), strict=True)), horizon, HEADLINE,
+                            plots_dir)
+        out.print(f"Plots written to {plots_dir}/", highlight=False)
 
 
 def _open_run(folder: Path) -> ResultSet:

@@ -138,6 +138,19 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _panels(count: int, ncols: int, panel_width: float, panel_height: float,
+            margin: float) -> tuple[Figure, np.ndarray]:
+    """A figure with a grid of ``count`` panels, ``ncols`` wide (fewer if fewer panels); the
+    unused cells are hidden. Returns the figure and its axes, row by row."""
+    ncols = max(1, min(ncols, count))
+    nrows = max(1, math.ceil(count / ncols))
+    fig = _figure(panel_width * ncols, panel_height * nrows + margin)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def _style(ax: Axes) -> None:
     ax.grid(True, color=_GRID, linewidth=0.6)
     ax.set_axisbelow(True)
@@ -290,12 +303,7 @@ def survival_chart(outcomes: pd.DataFrame, horizon_years: float, *, scenario: st
                 f"(censored): {never:,} of {total:,} ({share:.1%})"
             ),
         )
-    _style(ax)
-    ax.set_xlim(0, horizon)
-    ax.set_ylim(0, 1.02)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
-    ax.set_xlabel("Years since start", fontsize=_LABEL_SIZE)
+    _survival_axes(ax, horizon)
     ax.set_ylabel("Probability phase not yet reached (%)", fontsize=_LABEL_SIZE)
     ax.set_title(
         f"Time to reach Phase 2 and Phase 3 (Kaplan\u2013Meier, {total:,} replications)"
@@ -316,6 +324,16 @@ def survival_chart(outcomes: pd.DataFrame, horizon_years: float, *, scenario: st
         frameon=False,
     )
     return fig
+
+
+def _survival_axes(ax: Axes, horizon: float) -> None:
+    """Axes of a survival plot: years since start to the horizon, probability in percent."""
+    _style(ax)
+    ax.set_xlim(0, horizon)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
+    ax.set_xlabel("Years since start", fontsize=_LABEL_SIZE)
 
 
 def _bins(values: np.ndarray) -> np.ndarray | int:
@@ -345,10 +363,7 @@ def histograms(
     if missing:
         raise KeyError(f"columns not in the outcome table: {', '.join(missing)}")
     total = len(outcomes)
-    ncols = max(1, min(ncols, len(columns)))
-    nrows = max(1, math.ceil(len(columns) / ncols))
-    fig = _figure(3.8 * ncols, 3.1 * nrows + 0.6)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _panels(len(columns), ncols, 3.8, 3.1, 0.6)
     for ax, column in zip(axes, columns, strict=False):
         shown = display(column)
         values = _finite(outcomes[column]) / shown.scale
@@ -395,8 +410,6 @@ def histograms(
         ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.85, handlelength=1.6)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=whole))
-    for ax in axes[len(columns) :]:
-        ax.set_visible(False)
     fig.suptitle(
         f"Distribution of headline outcomes across {total:,} replications\nScenario: {scenario}",
         fontsize=_TITLE_SIZE,
@@ -524,10 +537,7 @@ def sweep_effect_chart(summary: pd.DataFrame, factors: Sequence[str], factor: st
     others = [f for f in factors if f != factor]
     few = summary[factor].nunique() <= _FEW
     split = (others[0] if few and len(others) == 1 and summary[others[0]].nunique() <= 8 else None)
-    ncols = max(1, min(ncols, len(quantities)))
-    nrows = max(1, math.ceil(len(quantities) / ncols))
-    fig = _figure(3.9 * ncols, 3.1 * nrows + 0.9)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _panels(len(quantities), ncols, 3.9, 3.1, 0.9)
     colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange",
                                       "reddish_purple", "sky_blue", "black", "yellow")]
     points = summary["point"].nunique()
@@ -571,8 +581,6 @@ def sweep_effect_chart(summary: pd.DataFrame, factors: Sequence[str], factor: st
         ax.set_title(shown.label, fontsize=10)
         ax.set_xlabel(_short(factor), fontsize=9)
         ax.set_ylabel(shown.unit, fontsize=9)
-    for ax in axes[len(quantities):]:
-        ax.set_visible(False)
     handles, names = axes[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4), fontsize=8,
@@ -600,10 +608,7 @@ def sweep_heatmap(summary: pd.DataFrame, x: str, y: str, quantities: Sequence[st
     other factors averaged over). Factors with many distinct values (a sample rather than a
     grid) are cut into five bins of equal count."""
     quantities = [q for q in quantities if q in set(summary["quantity"])]
-    ncols = max(1, min(ncols, len(quantities)))
-    nrows = max(1, math.ceil(len(quantities) / ncols))
-    fig = _figure(4.1 * ncols, 3.4 * nrows + 0.6)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _panels(len(quantities), ncols, 4.1, 3.4, 0.6)
 
     def binned(values: pd.Series) -> pd.Series:
         if values.nunique() <= _FEW:
@@ -630,8 +635,6 @@ def sweep_heatmap(summary: pd.DataFrame, x: str, y: str, quantities: Sequence[st
         ax.set_ylabel(_short(y), fontsize=9)
         ax.set_title(shown.label, fontsize=10)
         fig.colorbar(image, ax=ax, label=shown.unit, shrink=0.9)
-    for ax in axes[len(quantities):]:
-        ax.set_visible(False)
     fig.suptitle(f"Mean outcome over {x} and {y}\nScenario: {scenario}", fontsize=_TITLE_SIZE)
     return fig
 
@@ -665,11 +668,7 @@ def tornado_chart(indices: pd.DataFrame, method: str, *, scenario: str, ncols: i
     each with its 95% interval. Morris: mu* (bar, 95% interval) and sigma (diamond), in the
     quantity's unit."""
     quantities = list(dict.fromkeys(indices["quantity"]))
-    ncols = max(1, min(ncols, len(quantities)))
-    nrows = max(1, math.ceil(len(quantities) / ncols))
-    n_factors = indices["factor"].nunique()
-    fig = _figure(4.3 * ncols, (0.45 * n_factors + 1.6) * nrows + 0.9)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig, axes = _panels(len(quantities), ncols, 4.3, 0.45 * indices["factor"].nunique() + 1.6, 0.9)
     key = "ST" if method == "sobol" else "mu_star"
     for ax, quantity in zip(axes, quantities, strict=False):
         rows = indices[indices["quantity"] == quantity].sort_values(key, ascending=True)
@@ -695,8 +694,6 @@ def tornado_chart(indices: pd.DataFrame, method: str, *, scenario: str, ncols: i
             ax.set_xlabel(f"effect across the input's range ({shown.unit})", fontsize=9)
         ax.set_yticks(y, [_short(f) for f in rows["factor"]], fontsize=8)
         ax.set_title(display(quantity).label, fontsize=10)
-    for ax in axes[len(quantities):]:
-        ax.set_visible(False)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     title = "Sobol indices (95% intervals)" if method == "sobol" else "Morris elementary effects (95% intervals)"
@@ -767,3 +764,76 @@ def _span(limit: Any, values: np.ndarray) -> tuple[float, float]:
     if limit is None:
         return low, high
     return max(low, limit.low), min(high, limit.high)
+
+
+COMPARE_COLOURS = (OKABE_ITO["black"], OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"],
+                   OKABE_ITO["orange"], OKABE_ITO["reddish_purple"], OKABE_ITO["sky_blue"])
+"""Run colours of a comparison, the reference (A) first."""
+
+
+def compare_distributions(runs: dict[str, pd.DataFrame], columns: Sequence[str], *, ncols: int = 3) -> Figure:
+    """The distribution of each outcome in every compared run, overlaid: one outline
+    histogram per run on shared bins, with its median dashed in the same colour."""
+    columns = [c for c in columns if all(c in o.columns for o in runs.values())]
+    fig, axes = _panels(len(columns), ncols, 3.9, 3.0, 0.9)
+    for ax, column in zip(axes, columns, strict=False):
+        shown = display(column)
+        values = {name: _finite(o[column]) / shown.scale for name, o in runs.items()}
+        pooled = np.concatenate(list(values.values()))
+        _style(ax)
+        ax.set_title(shown.label, fontsize=10)
+        ax.set_xlabel(shown.axis_label, fontsize=9)
+        if pooled.size == 0:
+            ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", va="center", color="#555555")
+            continue
+        bins = _bins(pooled)
+        for (name, x), colour in zip(values.items(), COMPARE_COLOURS, strict=False):
+            if x.size:
+                ax.hist(x, bins=bins, histtype="step", linewidth=1.5, color=colour, label=name)
+                ax.axvline(float(np.median(x)), color=colour, linestyle="--", linewidth=1)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        ax.set_ylabel("replications", fontsize=9)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, [f"{n}" for n in names], loc="outside lower center", ncol=min(len(names), 4),
+               fontsize=9, frameon=False, title="run (dashed: its median)", title_fontsize=8)
+    total = {len(o) for o in runs.values()}
+    fig.suptitle(f"Outcome distributions, {' / '.join(f'{n:,}' for n in sorted(total))} replications per run",
+                 fontsize=_TITLE_SIZE)
+    return fig
+
+
+def compare_survival(runs: dict[str, pd.DataFrame], horizon_years: float) -> Figure:
+    """Kaplan-Meier curves of the time to Phase 2 and to Phase 3, one panel per phase and one
+    curve per compared run, each with its 95% band."""
+    horizon = float(horizon_years)
+    fig = _figure(11.5, 4.9)
+    axes = fig.subplots(1, len(stats.PHASE_COLUMNS), squeeze=False).ravel()
+    for ax, (phase, column) in zip(axes, stats.PHASE_COLUMNS.items(), strict=True):
+        start, end, wording = NOMINAL_WINDOWS[phase]
+        ax.axvspan(start, end, facecolor="#888888", alpha=0.12, linewidth=0, label=f"nominal start ({wording})")
+        for (name, outcomes), colour in zip(runs.items(), COMPARE_COLOURS, strict=False):
+            if column not in outcomes.columns:
+                continue
+            curve = stats.survival(stats.as_float_array(outcomes[column]), horizon)
+            if curve.empty:
+                continue
+            median = stats.median_time(curve)
+            text = f"median {median:.1f} yr" if math.isfinite(median) else f"median > {horizon:g} yr"
+            ax.fill_between(curve["time"], curve["ci_low"], curve["ci_high"], step="post", color=colour,
+                            alpha=0.15, linewidth=0)
+            ax.step(curve["time"], curve["survival"], where="post", color=colour, linewidth=1.8,
+                    label=f"{name}: {text}")
+        _survival_axes(ax, horizon)
+        ax.set_title(f"Phase {phase} not yet reached", fontsize=11)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
+    axes[0].set_ylabel("Probability (Kaplan\u2013Meier, 95% band)", fontsize=_LABEL_SIZE)
+    fig.suptitle("Time to reach Phase 2 and Phase 3, compared", fontsize=_TITLE_SIZE)
+    return fig
+
+
+def write_compare_plots(runs: dict[str, pd.DataFrame], horizon_years: float, columns: Sequence[str],
+                        out_dir: str | os.PathLike[str]) -> list[Path]:
+    """``distributions.png`` and ``phase_survival.png`` of a comparison in ``out_dir``."""
+    out = Path(out_dir)
+    return [save(compare_distributions(runs, columns), out / "distributions.png"),
+            save(compare_survival(runs, horizon_years), out / "phase_survival.png")]

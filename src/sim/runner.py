@@ -11,6 +11,7 @@ the chunk size.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -115,6 +116,11 @@ class Task:
     stop: int
 
 
+class StopRun(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by an ``on_chunk`` callback that has what it needs: no further chunk is handed
+    over, the chunks not yet started are cancelled, and :func:`execute_tasks` returns."""
+
+
 def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
             on_chunk: Callable[[Chunk], None], *, executor: str = "local",
             scheduler: str | None = None, timeseries: bool = True) -> None:
@@ -135,8 +141,15 @@ def execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, 
 
     On Ctrl-C no new chunk starts; on the local pool the chunks already running finish and
     are handed over; then KeyboardInterrupt is raised again, so what was done can be kept.
-    Without ``timeseries`` the chunks carry outcomes and inputs only.
+    Without ``timeseries`` the chunks carry outcomes and inputs only. If ``on_chunk`` raises
+    :class:`StopRun`, the run ends there (chunks already running finish, unseen).
     """
+    with contextlib.suppress(StopRun):
+        _execute_tasks(tasks, workers, on_chunk, executor, scheduler, timeseries)
+
+
+def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None],
+                   executor: str, scheduler: str | None, timeseries: bool) -> None:
     if executor == "dask" or scheduler:
         _execute_dask(tasks, workers, on_chunk, scheduler, timeseries)
         return
@@ -157,6 +170,10 @@ def execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, 
             for fut in as_completed(list(pending)):
                 i = pending.pop(fut)
                 on_chunk(i, fut.result())
+        except StopRun:
+            for fut in pending:
+                fut.cancel()
+            raise
         except KeyboardInterrupt:
             for fut in pending:
                 fut.cancel()
@@ -202,7 +219,7 @@ def _execute_dask(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, 
                 i = pending.pop(fut)
                 on_chunk(i, fut.result())
                 fut.release()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StopRun):
             client.cancel(list(pending))
             raise
     finally:

@@ -11,7 +11,9 @@ any moment (even by SIGKILL) leaves a folder whose listed shards are whole.
 count, and runs only the chunks not yet listed. When every chunk is in, the shards are
 streamed in replication order into ``outcomes.parquet`` and ``timeseries.parquet``
 (one shard in memory at a time, written under a temporary name and renamed), and the
-shards are removed. While a run writes to a folder it holds an exclusive lock on
+shards are removed. A run with a target precision (see :mod:`sim.precision`) plans its
+chunks up to its cap, judges each check point as the replications below it come in, and
+stops at the first that meets the target: only the chunks below it are kept. While a run writes to a folder it holds an exclusive lock on
 ``.lock``; a second run on the same folder is refused rather than interleaved. The lock
 belongs to the process, so a killed run leaves no stale lock behind.
 """
@@ -22,16 +24,18 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .outputs import HEADLINE
+from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
 from .results import atomic_write, make_manifest, scenario_digest
-from .runner import Chunk, Progress, assemble, default_workers, execute, plan_chunks
+from .runner import Chunk, Progress, StopRun, assemble, default_workers, execute, plan_chunks
 from .schema import Scenario
 
 try:  # POSIX file locks; elsewhere runs are not protected against a second writer
@@ -60,8 +64,16 @@ class Plan:
     seed: int
     runs: int
     chunk_size: int
+    target_precision: float | None = None
+    check_every: int | None = None
+    precision_columns: list[str] = field(default_factory=list)
+
+    def check_points(self) -> list[int]:
+        return check_points(self.check_every, self.runs) if self.check_every else [self.runs]
 
     def chunks(self) -> list[tuple[int, int]]:
+        if self.check_every:
+            return aligned_chunks(self.check_points(), self.chunk_size)
         return plan_chunks(self.runs, 1, self.chunk_size)
 
 
@@ -125,24 +137,30 @@ class RunFolder:
         self.write_manifest(manifest)
         return manifest
 
-    def resume(self, scenario: Scenario, seed: int, runs: int) -> tuple[dict[str, Any], Plan]:
-        """The manifest and plan of an interrupted run, checked against what is asked."""
+    def resume(self, scenario: Scenario, seed: int, runs: int,
+               precision: tuple[float | None, int | None, list[str]] = (None, None, [])
+               ) -> tuple[dict[str, Any], Plan]:
+        """The manifest and plan of an interrupted run, checked against what is asked
+        (``precision``: target, check step and watched columns of a precision run)."""
         manifest = self.read_manifest()
         if manifest is None or "plan" not in manifest:
             raise RunFolderError(f"nothing to resume in {self.path}: it holds no interrupted run "
                                  "(run without --resume to start one)")
         plan = Plan(**manifest["plan"])
-        asked = {"scenario": scenario_digest(scenario), "seed": seed, "runs": runs}
-        held = {"scenario": plan.scenario_sha256, "seed": plan.seed, "runs": plan.runs}
+        asked = {"scenario": scenario_digest(scenario), "seed": seed, "runs": runs, "precision": list(precision)}
+        held = {"scenario": plan.scenario_sha256, "seed": plan.seed, "runs": plan.runs,
+                "precision": [plan.target_precision, plan.check_every, plan.precision_columns]}
         differ = [k for k in asked if asked[k] != held[k]]
         if differ:
             what = {"scenario": "a different resolved scenario (file, extends or --set)",
                     "seed": f"seed {held['seed']} (this command asks for {asked['seed']})",
-                    "runs": f"{held['runs']} runs (this command asks for {asked['runs']})"}
+                    "runs": f"{held['runs']} runs (this command asks for {asked['runs']})",
+                    "precision": "a different --target-precision, step (--runs) or --precision-for"}
             raise RunFolderError(
                 f"cannot resume {self.path}: the run there has "
                 + " and ".join(what[k] for k in differ)
-                + ". Resume with the same scenario, --set, --seed and --runs, or choose another --out.")
+                + ". Resume with the same scenario, --set, --seed and --runs (and precision options), "
+                "or choose another --out.")
         return manifest, plan
 
     # --- shards ---------------------------------------------------------------------------
@@ -217,47 +235,92 @@ class StoredRun:
 def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int, seed: int,
                   workers: int | None = None, chunk_size: int | None = None, resume: bool = False,
                   timeseries: bool = True, progress: Progress | None = None,
-                  executor: str = "local", scheduler: str | None = None) -> StoredRun:
+                  executor: str = "local", scheduler: str | None = None,
+                  target_precision: float | None = None, check_every: int | None = None,
+                  precision_columns: Sequence[str] = HEADLINE) -> StoredRun:
     """Run ``scenario`` into the folder ``out``, shard by shard, and compact the shards when
     all are in. With ``resume``, finish an interrupted run there instead of starting anew.
-    Ctrl-C stops after the chunks already running and leaves the folder resumable."""
+    Ctrl-C stops after the chunks already running and leaves the folder resumable.
+
+    With ``target_precision``, ``runs`` is a cap: the run is judged every ``check_every``
+    replications and stops at the first check point where the 95% half-width of every mean
+    in ``precision_columns`` is under ``target_precision`` times the mean (see
+    :mod:`sim.precision`); the manifest's ``precision`` says what was reached."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
     workers = max(1, workers or default_workers())
+    precision = ((target_precision, check_every or runs, list(precision_columns)) if target_precision
+                 else (None, None, []))
     folder = RunFolder(out)
     with folder.locked():
         began = time.perf_counter()
         if resume:
-            manifest, plan = folder.resume(scenario, seed, runs)
+            manifest, plan = folder.resume(scenario, seed, runs, precision)
             if manifest.get("status") == "complete":
                 return StoredRun(manifest, 0, len(plan.chunks()))
             timeseries = manifest.get("timeseries", True)
         else:
-            size = plan_chunks(runs, workers, chunk_size)[0][1]
-            plan = Plan(scenario_digest(scenario), seed, runs, size)
+            size = plan_chunks(min(runs, precision[1] or runs), workers, chunk_size)[0][1]
+            plan = Plan(scenario_digest(scenario), seed, runs, size, *precision)
             manifest = folder.start(scenario, plan, timeseries)
         chunks = plan.chunks()
         done = {tuple(c) for c in manifest["chunks_done"]}
-        todo = [c for c in chunks if c not in done]
+        watch = _watch(folder, plan, manifest, done)
+        stopped = watch.judge() if watch else None
+        todo = [] if stopped else [c for c in chunks if c not in done]
         if progress and done:
             progress(sum(b - a for a, b in done))
 
         def save(chunk: Chunk) -> None:
+            nonlocal stopped
             manifest.setdefault("events_per_chunk", {})[str(chunk.start)] = float(
                 chunk.outcomes["events"].sum())
+            if watch:
+                stopped = watch.add(chunk.start, chunk.stop, chunk.outcomes)
+                manifest["precision_segments"] = watch.stored_segments()
             folder.write_chunk(manifest, chunk, timeseries)
             if progress:
                 progress(chunk.stop - chunk.start)
+            if stopped:
+                raise StopRun
 
         execute(scenario, seed, todo, workers, save, executor=executor, scheduler=scheduler,
                 timeseries=timeseries)
+        ran = stopped.runs if stopped else runs
+        kept = [c for c in chunks if c[1] <= ran]
         tables = TABLES if timeseries else ("outcomes",)
-        folder.compact(chunks, tables)
-        events = sum(manifest["events_per_chunk"].values())
-        final = make_manifest(scenario, seed=seed, runs=runs, workers=workers,
+        folder.compact(kept, tables)
+        events = sum(manifest["events_per_chunk"][str(a)] for a, _ in kept)
+        final = make_manifest(scenario, seed=seed, runs=ran, workers=workers,
                               chunk_size=plan.chunk_size, wall_seconds=time.perf_counter() - began,
-                              events_per_replication=events / runs)
+                              events_per_replication=events / ran)
         final.update(status="complete", plan=plan.__dict__, timeseries=timeseries,
-                     chunks_resumed=len(chunks) - len(todo))
+                     chunks_resumed=len(chunks) - len(todo) if not stopped else len(done))
+        if watch:
+            final["precision"] = _precision_record(watch, stopped or watch.last, plan)
         folder.write_manifest(final)
         return StoredRun(final, len(todo), len(chunks))
+
+
+def _watch(folder: RunFolder, plan: Plan, manifest: dict[str, Any],
+           done: set[tuple[int, int]]) -> PrecisionWatch | None:
+    """The precision watch of a run with a target, picking up a resumed run's judging: the
+    moments of whole segments from the manifest, the chunks of unfinished ones from their
+    shards."""
+    if not plan.target_precision:
+        return None
+    watch = PrecisionWatch(plan.target_precision, plan.precision_columns, plan.check_points(),
+                           manifest.get("precision_segments"))
+    for a, b in sorted(done):
+        if watch.segment_of(a) not in watch.segments:
+            shard = folder.shards / _shard_name("outcomes", a, b)
+            watch.add(a, b, pq.read_table(shard, columns=plan.precision_columns).to_pandas())
+    return watch
+
+
+def _precision_record(watch: PrecisionWatch, verdict: Verdict | None, plan: Plan) -> dict[str, Any]:
+    return {"target": plan.target_precision, "check_every": plan.check_every, "max_runs": plan.runs,
+            "columns": plan.precision_columns, "met": bool(verdict and verdict.met),
+            "runs": verdict.runs if verdict else None,
+            "relative_half_widths": verdict.widths if verdict else {},
+            "checks": [[v.runs, max(v.widths.values())] for v in watch.verdicts]}
