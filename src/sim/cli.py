@@ -62,13 +62,24 @@ SetOption = Annotated[list[str] | None, typer.Option(
 SeedOption = Annotated[int, typer.Option(min=0, help="Root seed; replication i uses SeedSequence(seed, spawn_key=(i,)).")]
 
 
+def _refuse(exc: ScenarioError) -> typer.Exit:
+    """Print a scenario's problems, one line each; returns the exit (status 2) to raise."""
+    for problem in exc.problems:
+        typer.echo(problem.format(), err=True)
+    return typer.Exit(2)
+
+
+def _check_executor(executor: str) -> None:
+    if executor not in EXECUTORS:
+        typer.echo(f"--executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})", err=True)
+        raise typer.Exit(2)
+
+
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
     try:
         return load_scenario(path, overrides or [])  # type: ignore[return-value]
     except ScenarioError as exc:
-        for problem in exc.problems:
-            typer.echo(problem.format(), err=True)
-        raise typer.Exit(2) from None
+        raise _refuse(exc) from None
 
 
 @app.command()
@@ -96,9 +107,7 @@ def run(
     crash, a killed job) can be finished later with --resume. With --target-precision the
     run grows --runs replications at a time until its means are that precise.
     """
-    if executor not in EXECUTORS:
-        typer.echo(f"--executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})", err=True)
-        raise typer.Exit(2)
+    _check_executor(executor)
     if target_precision is None and (max_runs is not None or precision_for):
         typer.echo("--max-runs and --precision-for go with --target-precision", err=True)
         raise typer.Exit(2)
@@ -177,8 +186,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML fil
             scn = load_scenario(f, overrides or [])
         except ScenarioError as exc:
             bad += 1
-            for problem in exc.problems:
-                typer.echo(problem.format(), err=True)
+            _refuse(exc)
             continue
         n = len(uncertain_inputs(scn))  # type: ignore[arg-type]
         out.print(f"{f}: ok ({n} uncertain inputs)", highlight=False)
@@ -249,9 +257,9 @@ def compare(
             scn = _load(path, None)
             err.print(f"running {path} ({runs} replications, seed {seed}) ...", highlight=False)
             results.append(simulate(scn, runs=runs, seed=seed, workers=workers))
+    labels = [p.stem if p.is_file() else p.name for p in runs_or_scenarios]
     try:
-        table = compare_runs(results[0], results[1:], labels=[p.stem if p.is_file() else p.name
-                                                               for p in runs_or_scenarios])
+        table = compare_runs(results[0], results[1:], labels=labels)
     except PairingError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -277,7 +285,6 @@ def compare(
     if plots_dir:
         from .plots import write_compare_plots
 
-        labels = list(dict.fromkeys(table["a"])) + list(dict.fromkeys(table["b"]))
         horizon = min(r.horizon_years for r in results)
         write_compare_plots(dict(zip(labels, (r.outcomes for r in results), strict=True)), horizon, HEADLINE,
                             plots_dir)
@@ -293,6 +300,9 @@ def _open_run(folder: Path) -> ResultSet:
         raise typer.Exit(2) from None
 
 
+WorkersOption = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")]
+ExecutorOption = Annotated[str, typer.Option(help="Where chunks run: local or dask.")]
+SchedulerOption = Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (implies --executor dask).")]
 VaryOption = Annotated[list[str] | None, typer.Option(
     "--vary", metavar="PATH=LOW:HIGH|V1,V2,...",
     help="A value to vary: a range (LOW:HIGH) or listed values (V1,V2,..., each read as YAML). Repeatable.")]
@@ -308,9 +318,9 @@ def sweep(
     runs: Annotated[int | None, typer.Option(min=1, help="Replications per point (default 1000).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed, the same at every point (common random numbers); it also seeds the design (default 1).")] = None,
     overrides: SetOption = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
-    executor: Annotated[str, typer.Option(help="Where chunks run: local or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (implies --executor dask).")] = None,
+    workers: WorkersOption = None,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<name>).")] = None,
     plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
@@ -321,15 +331,11 @@ def sweep(
     with its point and factor values), summary.csv (the run summary per point) and plots:
     each outcome against each factor, and a heatmap over the first two.
     """
-    if executor not in EXECUTORS:
-        typer.echo(f"--executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})", err=True)
-        raise typer.Exit(2)
+    _check_executor(executor)
     try:
         spec = load_sweep_file(target) if is_sweep_file(target) else None
     except ScenarioError as exc:
-        for problem in exc.problems:
-            typer.echo(problem.format(), err=True)
-        raise typer.Exit(2) from None
+        raise _refuse(exc) from None
     try:
         factors = {f.path: f for f in (make_factor(k, v) for k, v in (spec.vary if spec else {}).items())}
         factors.update({f.path: f for f in map(parse_vary, vary or [])})
@@ -354,9 +360,7 @@ def sweep(
                                    "vary": {f.path: list(f.values) or [f.low, f.high] for f in factors.values()}})
     except ScenarioError as exc:
         bar.stop()
-        for problem in exc.problems:
-            typer.echo(problem.format(), err=True)
-        raise typer.Exit(2) from None
+        raise _refuse(exc) from None
     except (ExecutorError, OSError) as exc:
         bar.stop()
         typer.echo(str(exc), err=True)
@@ -411,9 +415,9 @@ def sensitivity(
     seed: SeedOption = 1,
     outcome: Annotated[list[str] | None, typer.Option(help="Outcome column or summary row to analyse, e.g. npv_usd or 'P(stalled)'. Repeatable (default: five headline quantities).")] = None,
     overrides: SetOption = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")] = None,
-    executor: Annotated[str, typer.Option(help="Where chunks run: local or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler (implies --executor dask).")] = None,
+    workers: WorkersOption = None,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<scenario>-<method>).")] = None,
     plots: Annotated[bool, typer.Option(help="Write the tornado chart.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -424,6 +428,7 @@ def sensitivity(
     (as a sweep), and plots/tornado.png. Says so when the sample is too small for the
     intervals to mean anything.
     """
+    _check_executor(executor)
     if method not in METHODS:
         typer.echo(f"--method: must be one of {', '.join(METHODS)} (got {method!r})", err=True)
         raise typer.Exit(2)
@@ -450,9 +455,7 @@ def sensitivity(
         raise typer.Exit(2) from None
     except ScenarioError as exc:
         bar.stop()
-        for problem in exc.problems:
-            typer.echo(problem.format(), err=True)
-        raise typer.Exit(2) from None
+        raise _refuse(exc) from None
     bar.stop()
     ran.write(folder, plots=False)
     result.indices.to_csv(folder / "indices.csv", index=False)

@@ -794,7 +794,7 @@ def compare_distributions(runs: dict[str, pd.DataFrame], columns: Sequence[str],
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
         ax.set_ylabel("replications", fontsize=9)
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, [f"{n}" for n in names], loc="outside lower center", ncol=min(len(names), 4),
+    fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4),
                fontsize=9, frameon=False, title="run (dashed: its median)", title_fontsize=8)
     total = {len(o) for o in runs.values()}
     fig.suptitle(f"Outcome distributions, {' / '.join(f'{n:,}' for n in sorted(total))} replications per run",

@@ -67,11 +67,15 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def chunk_size_for(runs: int, workers: int, chunk_size: int | None = None) -> int:
+    """``chunk_size`` if given; else about eight chunks per worker, 10 to 250 replications each."""
+    return chunk_size or min(250, max(10, math.ceil(runs / (8 * max(workers, 1)))))
+
+
 def plan_chunks(runs: int, workers: int, chunk_size: int | None = None) -> list[tuple[int, int]]:
-    """Consecutive index ranges: by default about eight chunks per worker, 10 to 250 each."""
-    if chunk_size is None:
-        chunk_size = min(250, max(10, math.ceil(runs / (8 * max(workers, 1)))))
-    return [(a, min(a + chunk_size, runs)) for a in range(0, runs, chunk_size)]
+    """Consecutive index ranges of :func:`chunk_size_for` replications."""
+    size = chunk_size_for(runs, workers, chunk_size)
+    return [(a, min(a + size, runs)) for a in range(0, runs, size)]
 
 
 @dataclass

@@ -35,7 +35,16 @@ import pyarrow.parquet as pq
 from .outputs import HEADLINE
 from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
 from .results import atomic_write, make_manifest, scenario_digest
-from .runner import Chunk, Progress, StopRun, assemble, default_workers, execute, plan_chunks
+from .runner import (
+    Chunk,
+    Progress,
+    StopRun,
+    assemble,
+    chunk_size_for,
+    default_workers,
+    execute,
+    plan_chunks,
+)
 from .schema import Scenario
 
 try:  # POSIX file locks; elsewhere runs are not protected against a second writer
@@ -260,7 +269,8 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
                 return StoredRun(manifest, 0, len(plan.chunks()))
             timeseries = manifest.get("timeseries", True)
         else:
-            size = plan_chunks(min(runs, precision[1] or runs), workers, chunk_size)[0][1]
+            first = min(runs, precision[1] or runs)  # a precision run's chunks fit its check step
+            size = min(chunk_size_for(first, workers, chunk_size), first)
             plan = Plan(scenario_digest(scenario), seed, runs, size, *precision)
             manifest = folder.start(scenario, plan, timeseries)
         chunks = plan.chunks()
@@ -295,7 +305,7 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
                               chunk_size=plan.chunk_size, wall_seconds=time.perf_counter() - began,
                               events_per_replication=events / ran)
         final.update(status="complete", plan=plan.__dict__, timeseries=timeseries,
-                     chunks_resumed=len(chunks) - len(todo) if not stopped else len(done))
+                     chunks_resumed=len(done))
         if watch:
             final["precision"] = _precision_record(watch, stopped or watch.last, plan)
         folder.write_manifest(final)

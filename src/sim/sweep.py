@@ -36,7 +36,7 @@ from scipy.stats import qmc
 from . import stats
 from .errors import Problem, ScenarioError
 from .results import atomic_write, make_manifest, read_columns, versions
-from .runner import Chunk, Progress, Task, default_workers, execute_tasks
+from .runner import Chunk, Progress, Task, chunk_size_for, default_workers, execute_tasks
 from .scenario import load_scenario, parse_override, resolve_document
 from .schema import Scenario
 
@@ -298,9 +298,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
         raise ValueError("runs must be at least 1")
     scenarios = point_scenarios(scenario_path, points, overrides)
     workers = max(1, workers or default_workers())
-    total = runs * len(scenarios)
-    size = chunk_size or min(250, max(10, math.ceil(total / (8 * workers))))
-    size = min(size, runs)
+    size = min(chunk_size_for(runs * len(scenarios), workers, chunk_size), runs)
     tasks = [Task(scn, seed, a, min(a + size, runs)) for scn in scenarios for a in range(0, runs, size)]
     point_of = [p for p in points["point"] for _ in range(0, runs, size)]
     done: dict[int, Chunk] = {}
