@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from conftest import BASELINE, baseline
 from sim.cli import app
-from sim.compare import PairingError, compare
+from sim.pairing import PairingError, compare
 from sim.runner import simulate
 
 RUNS, SEED = 20, 6
@@ -71,4 +71,4 @@ def test_compare_command_runs_a_scenario_file_with_the_folder_seed(tmp_path):
     assert "seeds differ (3 and 4)" in r.output and "same --seed and --runs" in r.output
     (tmp_path / "empty").mkdir()
     r = cli.invoke(app, ["compare", str(tmp_path / "empty"), str(folder)])
-    assert r.exit_code == 2 and "not a finished run of sim run (no manifest.json)" in r.output
+    assert r.exit_code == 2 and "is not a results folder (no manifest.json)" in r.output

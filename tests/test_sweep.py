@@ -14,7 +14,7 @@ from conftest import BASELINE, baseline
 from sim.cli import app
 from sim.errors import ScenarioError
 from sim.runner import run_many
-from sim.sweep import (
+from sim.sweeps import (
     Sweep,
     SweepError,
     load_sweep_file,

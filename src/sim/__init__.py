@@ -7,17 +7,20 @@ on a SimPy clock; many replications give distributions of phase timing, export v
 domestic value added and China dependency.
 
     import sim
-    scn = sim.load_scenario("scenarios/baseline.yaml", {"horizon_years": 30})
-    res = sim.run(scn, runs=2000, seed=1)
-    res.outcomes, res.timeseries, res.summary()
+    scn = sim.load_scenario("scenarios/baseline.yaml", set={"horizon_years": 30})
+    res = sim.run(scn, runs=2000, seed=1)            # or sim.open("results/baseline")
+    res.outcomes, res.timeseries, res.summary()      # tidy pandas DataFrames
+    res.plot.fan("export_value_usd"); res.plot.survival(); res.plot.hist("npv_usd")
+    sim.compare(res_a, res_b); sim.sweep(...); sim.sensitivity(...); sim.discover(...)
+    sim.report(res, out="report.html")
+
+The functions are those of :mod:`sim.api`; the ``sim`` command calls the same ones.
 """
 
-from .errors import Problem, ScenarioError
+from .api import compare, discover, load_scenario, open, report, run, sensitivity, sweep  # noqa: A004
+from .errors import Problem, ScenarioError, UsageError
 from .results import ResultSet
-from .runner import simulate as run
-from .scenario import load_scenario
 
-open = ResultSet.open  # noqa: A001 - sim.open(folder) reads a run back, as the API promises
-
-__all__ = ["Problem", "ResultSet", "ScenarioError", "load_scenario", "open", "run"]
+__all__ = ["Problem", "ResultSet", "ScenarioError", "UsageError", "compare", "discover", "load_scenario", "open",
+           "report", "run", "sensitivity", "sweep"]
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ per problem (``FILE:LINE: dotted.path: what is wrong (got VALUE)``), never a tra
 from __future__ import annotations
 
 import csv
-import math
+import re
 import shlex
 import sys
 import time
@@ -22,34 +22,28 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .compare import PairingError
-from .compare import compare as compare_runs
+from . import api
 from .engine import run_replication
-from .errors import ScenarioError
+from .errors import ScenarioError, UsageError
 from .outputs import HEADLINE
-from .plots import display, format_number
+from .plots import display
 from .reference import parameter_table
-from .results import REPORT_OUTCOMES, ResultSet, report_folder
-from .runner import EXECUTORS, ExecutorError, simulate
+from .reports import number as _number
+from .reports import unit as _unit
+from .results import ResultSet
+from .runner import ExecutorError
 from .sampling import uncertain_inputs
-from .scenario import load_scenario
 from .schema import DAYS_PER_YEAR, Scenario
-from .sensitivity import METHODS, SENSITIVITY_QUANTITIES, Sensitivity, run_sensitivity
-from .sensitivity import design as sensitivity_design
-from .store import RunFolderError, run_to_folder
-from .sweep import (
-    Sweep,
-    SweepError,
-    is_sweep_file,
-    load_sweep_file,
-    make_design,
-    make_factor,
-    parse_vary,
-    run_sweep,
-)
+from .store import RunFolderError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .gsa import Sensitivity
+    from .sweeps import Sweep
+
+REFUSED = (UsageError, RunFolderError, ExecutorError, OSError)
+"""Errors the commands print on one line (exit 2) instead of a traceback."""
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Scenario simulation of Pakistan's critical-minerals and rare-earth ramp-up.")
@@ -69,15 +63,25 @@ def _refuse(exc: ScenarioError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _check_executor(executor: str) -> None:
-    if executor not in EXECUTORS:
-        typer.echo(f"--executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})", err=True)
-        raise typer.Exit(2)
+_FLAGS = re.compile(r"(?<![\w.-])(runs|max_runs|target_precision|precision_for|executor|method|format|set)(?=[ :(,]|$)")
+"""Parameter names of the Python API as they appear in its messages, to be shown as flags."""
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    """Print a refused call on one line; returns the exit (status 2) to raise. The API's own
+    checks name its parameters (max_runs); here they are the options (--max-runs)."""
+    if isinstance(exc, ScenarioError):
+        return _refuse(exc)
+    text = str(exc)
+    if type(exc) is UsageError:
+        text = _FLAGS.sub(lambda m: "--" + m[1].replace("_", "-"), text)
+    typer.echo(text, err=True)
+    return typer.Exit(2)
 
 
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
     try:
-        return load_scenario(path, overrides or [])  # type: ignore[return-value]
+        return api.load_scenario(path, overrides or [])
     except ScenarioError as exc:
         raise _refuse(exc) from None
 
@@ -107,32 +111,18 @@ def run(
     crash, a killed job) can be finished later with --resume. With --target-precision the
     run grows --runs replications at a time until its means are that precise.
     """
-    _check_executor(executor)
-    if target_precision is None and (max_runs is not None or precision_for):
-        typer.echo("--max-runs and --precision-for go with --target-precision", err=True)
-        raise typer.Exit(2)
-    watched = list(precision_for or HEADLINE)
-    unknown = [c for c in watched if c not in REPORT_OUTCOMES]
-    if unknown:
-        typer.echo(f"--precision-for: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)}",
-                   err=True)
-        raise typer.Exit(2)
-    cap = (max_runs or 100 * runs) if target_precision else runs
-    if cap < runs:
-        typer.echo(f"--max-runs ({cap}) must be at least --runs ({runs}), the first check point", err=True)
-        raise typer.Exit(2)
     scn = _load(scenario, overrides)
     target = out_dir or Path("results") / (scn.name or scenario.stem)
+    cap = (max_runs or 100 * runs) if target_precision else runs
     bar = _LazyProgress(cap, quiet)
     try:
-        stored = run_to_folder(scn, target, runs=cap, seed=seed, workers=workers,
-                               chunk_size=chunk_size, resume=resume, timeseries=timeseries,
-                               progress=bar.advance, executor=executor, scheduler=scheduler,
-                               target_precision=target_precision, check_every=runs, precision_columns=watched)
-    except (RunFolderError, ExecutorError, OSError) as exc:
+        res = api.run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, out=target,
+                      resume=resume, timeseries=timeseries, executor=executor, scheduler=scheduler,
+                      target_precision=target_precision, max_runs=max_runs, precision_for=precision_for,
+                      plots=plots, lazy=True, progress=bar.advance)
+    except REFUSED as exc:
         bar.stop()
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
     except KeyboardInterrupt:
         bar.stop()
         again = ["sim", "run", str(scenario), "--out", str(target), "--seed", str(seed),
@@ -146,15 +136,14 @@ def run(
                    f"Finish the run with:\n  {shlex.join([*again, '--resume'])}", err=True)
         raise typer.Exit(130) from None
     bar.stop()
-    res, summary = report_folder(target, plots=plots)
-    ran = res.manifest["runs"]
     if not quiet:
-        _print_summary(res, summary)
-        wall = res.manifest["wall_seconds"]
-        resumed = (f" ({stored.chunks_total - stored.chunks_run} of {stored.chunks_total} chunks "
-                   "were already done)" if resume else "")
-        out.print(f"{ran} replications in {wall:.1f} s on {res.manifest['workers']} worker(s), "
-                  f"{res.manifest['events_per_replication']:.0f} events per replication{resumed}.")
+        _print_summary(res, res.summary())
+        m = res.manifest
+        chunks = -(-m["plan"]["runs"] // m["plan"]["chunk_size"]) if "plan" in m else 0
+        resumed = (f" ({m['chunks_resumed']} of {chunks} chunks were already done)"
+                   if resume and m.get("chunks_resumed") else "")
+        out.print(f"{m['runs']} replications in {m['wall_seconds']:.1f} s on {m['workers']} worker(s), "
+                  f"{m['events_per_replication']:.0f} events per replication{resumed}.", soft_wrap=True)
     if "precision" in res.manifest:
         _print_precision(res.manifest["precision"])
     out.print(f"Results written to {target}/", highlight=False, soft_wrap=True)
@@ -183,7 +172,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML fil
     bad = 0
     for f in files:
         try:
-            scn = load_scenario(f, overrides or [])
+            scn = api.load_scenario(f, overrides or [])
         except ScenarioError as exc:
             bad += 1
             _refuse(exc)
@@ -242,27 +231,16 @@ def compare(
     run with the seed and replication count of the first results folder given (or --seed and
     --runs).
     """
-    if len(runs_or_scenarios) < 2:
-        typer.echo("compare needs at least two results folders or scenario files", err=True)
-        raise typer.Exit(2)
-    opened = {p: _open_run(p) for p in runs_or_scenarios if p.is_dir()}
-    first = next(iter(opened.values()), None)
-    seed = seed if seed is not None else (first.manifest["seed"] if first else 1)
-    runs = runs if runs is not None else (len(first.outcomes) if first else 1000)
-    results = []
-    for path in runs_or_scenarios:
-        if path in opened:
-            results.append(opened[path])
-        else:
-            scn = _load(path, None)
-            err.print(f"running {path} ({runs} replications, seed {seed}) ...", highlight=False)
-            results.append(simulate(scn, runs=runs, seed=seed, workers=workers))
-    labels = [p.stem if p.is_file() else p.name for p in runs_or_scenarios]
+    def running(label: str, n: int, s: int) -> None:
+        err.print(f"running {label} ({n} replications, seed {s}) ...", highlight=False)
+
+    labels = [p.name if p.is_dir() else p.stem for p in runs_or_scenarios]
     try:
-        table = compare_runs(results[0], results[1:], labels=labels)
-    except PairingError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+        result = api.compare(*runs_or_scenarios, labels=labels, runs=runs, seed=seed, workers=workers,
+                             on_run=running)
+    except (*REFUSED, ScenarioError, KeyError) as exc:
+        raise _fail(exc) from None
+    table = result.table
     if out_csv:
         table.to_csv(out_csv, index=False)
     for name, rows in table.groupby("b", sort=False):
@@ -283,21 +261,11 @@ def compare(
     if out_csv:
         out.print(f"Comparison written to {out_csv}", highlight=False)
     if plots_dir:
-        from .plots import write_compare_plots
+        from .plots import save
 
-        horizon = min(r.horizon_years for r in results)
-        write_compare_plots(dict(zip(labels, (r.outcomes for r in results), strict=True)), horizon, HEADLINE,
-                            plots_dir)
+        save(result.plot.distributions(HEADLINE), plots_dir / "distributions.png")
+        save(result.plot.survival(), plots_dir / "phase_survival.png")
         out.print(f"Plots written to {plots_dir}/", highlight=False)
-
-
-def _open_run(folder: Path) -> ResultSet:
-    try:
-        return ResultSet.open(folder, outcome_columns=REPORT_OUTCOMES, timeseries_columns=[])
-    except (FileNotFoundError, KeyError, ValueError) as exc:
-        reason = "no manifest.json" if isinstance(exc, FileNotFoundError) and "manifest" in str(exc) else exc
-        typer.echo(f"{folder}: not a finished run of sim run ({reason})", err=True)
-        raise typer.Exit(2) from None
 
 
 WorkersOption = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")]
@@ -331,53 +299,23 @@ def sweep(
     with its point and factor values), summary.csv (the run summary per point) and plots:
     each outcome against each factor, and a heatmap over the first two.
     """
-    _check_executor(executor)
+    bar = _LazyProgress(None, quiet)
     try:
-        spec = load_sweep_file(target) if is_sweep_file(target) else None
-    except ScenarioError as exc:
-        raise _refuse(exc) from None
-    try:
-        factors = {f.path: f for f in (make_factor(k, v) for k, v in (spec.vary if spec else {}).items())}
-        factors.update({f.path: f for f in map(parse_vary, vary or [])})
-        design = design or (spec.design if spec else "grid")
-        samples = samples or (spec.samples if spec else None)
-        levels = levels or (spec.levels if spec else 5)
-        seed = seed if seed is not None else (spec.seed if spec else 1)
-        runs = runs or (spec.runs if spec else 1000)
-        points = make_design(list(factors.values()), design, samples=samples, levels=levels, seed=seed)
-    except SweepError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    scenario_file = Path(spec.scenario) if spec else target
-    base = [f"{k}={_yaml(v)}" for k, v in (spec.set.items() if spec else ())] + list(overrides or [])
-    name = (spec.name if spec else None) or f"{target.stem}-sweep"
-    folder = out_dir or Path("results") / name
-    bar = _LazyProgress(runs * len(points), quiet)
-    try:
-        result = run_sweep(scenario_file, points, runs=runs, seed=seed, overrides=base, workers=workers,
-                           executor=executor, scheduler=scheduler, progress=bar.advance, name=name,
-                           design={"design": design, "samples": samples, "levels": levels,
-                                   "vary": {f.path: list(f.values) or [f.low, f.high] for f in factors.values()}})
-    except ScenarioError as exc:
+        result = api.sweep(target, vary, design=design, samples=samples, levels=levels, runs=runs, seed=seed,
+                           set=overrides, workers=workers, executor=executor, scheduler=scheduler,
+                           progress=bar.advance, expect=bar.expect)
+        folder = out_dir or Path("results") / result.name
+        result.write(folder, plots=plots)
+    except (*REFUSED, ScenarioError) as exc:
         bar.stop()
-        raise _refuse(exc) from None
-    except (ExecutorError, OSError) as exc:
-        bar.stop()
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+        raise _fail(exc) from None
     bar.stop()
-    result.write(folder, plots=plots)
     if not quiet:
         _print_sweep(result)
-        out.print(f"{len(points)} points x {runs} replications in {result.manifest['wall_seconds']:.1f} s "
-                  f"on {result.manifest['workers']} worker(s).", highlight=False)
+        out.print(f"{len(result.points)} points x {result.manifest['runs']} replications in "
+                  f"{result.manifest['wall_seconds']:.1f} s on {result.manifest['workers']} worker(s).",
+                  highlight=False)
     out.print(f"Sweep written to {folder}/", highlight=False, soft_wrap=True)
-
-
-def _yaml(value: object) -> str:
-    import yaml
-
-    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("...").strip()
 
 
 _SWEEP_SHOWN = ("P(phase3 by year 15)", "P(stalled)", "cumulative_export_value_usd", "npv_usd")
@@ -428,41 +366,17 @@ def sensitivity(
     (as a sweep), and plots/tornado.png. Says so when the sample is too small for the
     intervals to mean anything.
     """
-    _check_executor(executor)
-    if method not in METHODS:
-        typer.echo(f"--method: must be one of {', '.join(METHODS)} (got {method!r})", err=True)
-        raise typer.Exit(2)
+    bar = _LazyProgress(None, quiet)
     try:
-        factors = [parse_vary(v) for v in vary or []]
-        points = sensitivity_design(factors, method, samples, seed)
-    except SweepError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    scn = _load(scenario, overrides)
-    quantities = outcome or list(SENSITIVITY_QUANTITIES)
-    folder = out_dir or Path("results") / f"{scn.name or scenario.stem}-{method}"
-    if not quiet:
-        err.print(f"{len(points)} points x {runs} replications ...", highlight=False)
-    bar = _LazyProgress(runs * len(points), quiet)
-    try:
-        result, ran = run_sensitivity(scenario, factors, method=method, samples=samples, runs=runs, seed=seed,
-                                      overrides=list(overrides or []), quantities=quantities, workers=workers,
-                                      executor=executor, scheduler=scheduler, progress=bar.advance,
-                                      name=f"{scn.name}-{method}")
-    except (SweepError, ExecutorError, OSError) as exc:
+        result = api.sensitivity(scenario, vary, method=method, samples=samples, runs=runs, seed=seed,
+                                 outcomes=outcome, set=overrides, workers=workers, executor=executor,
+                                 scheduler=scheduler, progress=bar.advance, expect=bar.expect)
+        folder = out_dir or Path("results") / f"{result.scenario_name}-{method}"
+        result.write(folder, plots=plots)
+    except (*REFUSED, ScenarioError) as exc:
         bar.stop()
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    except ScenarioError as exc:
-        bar.stop()
-        raise _refuse(exc) from None
+        raise _fail(exc) from None
     bar.stop()
-    ran.write(folder, plots=False)
-    result.indices.to_csv(folder / "indices.csv", index=False)
-    if plots and not result.indices.empty:
-        from .plots import save, tornado_chart
-
-        save(tornado_chart(result.indices, method, scenario=scn.name), folder / "plots" / "tornado.png")
     _print_indices(result)
     for note in result.notes:
         out.print(f"Note: {note}", highlight=False)
@@ -508,22 +422,15 @@ def discover(
     A phase year never reached counts as later than any year. Writes boxes.csv and
     plots/discovery.png.
     """
-    from .discovery import DiscoveryError, load_outcomes, parse_condition
-    from .discovery import discover as find_boxes
-
     try:
-        condition = parse_condition(where, outcome)
-        table, manifest = load_outcomes(results)
-        found = find_boxes(table, condition, inputs=inputs, max_depth=max_depth, min_support=min_support)
-    except (DiscoveryError, OSError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    folder = out_dir or results / "discovery"
-    folder.mkdir(parents=True, exist_ok=True)
-    found.table().to_csv(folder / "boxes.csv", index=False)
-    name = str(manifest.get("name") or manifest.get("scenario", {}).get("name") or results.name)
+        found = api.discover(results, where, outcome=outcome, inputs=inputs, max_depth=max_depth,
+                             min_support=min_support)
+        folder = out_dir or results / "discovery"
+        found.write(folder, plots=plots)
+    except REFUSED as exc:
+        raise _fail(exc) from None
     n, hits = len(found.interest), int(found.interest.sum())
-    out.print(f"{name}: {hits:,} of {n:,} cases meet {condition} (base rate {found.base_rate:.1%}); "
+    out.print(f"{found.name}: {hits:,} of {n:,} cases meet {found.condition} (base rate {found.base_rate:.1%}); "
               f"searched {len(found.inputs.columns)} inputs.", highlight=False, soft_wrap=True)
     if found.boxes:
         for i, b in enumerate(found.boxes, 1):
@@ -542,11 +449,29 @@ def discover(
     if len(top):
         out.print("Inputs the tree split on, by importance: "
                   + ", ".join(f"{k} ({v:.2f})" for k, v in top.items()), highlight=False, soft_wrap=True)
-    if plots:
-        from .plots import discovery_chart, save
-
-        save(discovery_chart(found, name=name), folder / "plots" / "discovery.png")
     out.print(f"Discovery written to {folder}/", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="Folder written by sim run.")],
+    compare_with: Annotated[list[Path] | None, typer.Option("--compare", help="Another run (folder) or scenario file to compare with, replication by replication. Repeatable.")] = None,
+    out_file: Annotated[Path, typer.Option("--out", help="File to write (default: RESULTS/report.html, or report.md with --format md).")] = None,  # type: ignore[assignment]
+    fmt: Annotated[str | None, typer.Option("--format", help="html (one self-contained file) or md (Markdown, figures in a folder beside it); default from --out's suffix.")] = None,
+) -> None:
+    """Write a report of a run for readers who will not run code.
+
+    The question and the scenario in plain words, headline numbers with intervals, the
+    phase-timing survival curves, fan charts, comparison tables (with --compare), every
+    parameter with its source, and the provenance (seed, versions, scenario hash).
+    """
+    target = out_file or results / ("report.md" if fmt == "md" else "report.html")
+    labels = [p.name if p.is_dir() else p.stem for p in (results, *(compare_with or []))]
+    try:
+        written = api.report(results, list(compare_with or []), out=target, format=fmt, labels=labels)
+    except (*REFUSED, ScenarioError, KeyError) as exc:
+        raise _fail(exc) from None
+    out.print(f"Report written to {written}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -582,24 +507,6 @@ def trace(
     out.print(outcome)
 
 
-def _number(name: str, value: object) -> str:
-    """A value scaled as in the plots (USD in bn, shares in %), without its unit."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and math.isnan(value):
-        return "not reached" if name.startswith(("phase", "stall")) else "-"
-    if isinstance(value, int) and display(name).scale == 1:
-        return f"{value:,}"
-    if isinstance(value, int | float):
-        return format_number(float(value) / display(name).scale, small_digits=3)
-    return str(value)
-
-
-def _unit(name: str) -> str:
-    unit = display(name).short_unit.strip()
-    return unit or "count"
-
-
 def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
     summary = summary.set_index("quantity")
     table = Table(title=f"{res.name}: {len(res.outcomes)} replications, seed {res.manifest['seed']}",
@@ -628,7 +535,7 @@ def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
 class _LazyProgress:
     """A progress bar that appears only once a run has taken more than a couple of seconds."""
 
-    def __init__(self, total: int, quiet: bool):
+    def __init__(self, total: int | None, quiet: bool):
         self.total, self.quiet = total, quiet
         self.done = 0
         self.began = time.monotonic()
@@ -646,6 +553,10 @@ class _LazyProgress:
             self.task = self.bar.add_task("run", total=self.total, completed=self.done)
         elif self.bar is not None and self.task is not None:
             self.bar.update(self.task, completed=self.done)
+
+    def expect(self, total: int) -> None:
+        """Learn the total once the work is planned."""
+        self.total = total
 
     def stop(self) -> None:
         if self.bar is not None:

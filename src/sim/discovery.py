@@ -32,12 +32,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .errors import UsageError
 from .outputs import OUTCOMES
-from .results import read_columns
+from .results import atomic_write, read_columns
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
              "<": operator.lt, ">": operator.gt}
@@ -47,7 +49,7 @@ NOT_INPUTS = frozenset({"point", "replication", "events", *(c.name for c in OUTC
 sweep factor, named by its scenario path)."""
 
 
-class DiscoveryError(ValueError):
+class DiscoveryError(UsageError):
     """The condition or the table cannot be used for discovery."""
 
 
@@ -156,10 +158,40 @@ class Discovery:
     inputs: pd.DataFrame
     interest: np.ndarray
     importance: pd.Series
+    name: str = ""
+    """What was searched (the run's or sweep's name), for titles."""
 
     @property
     def base_rate(self) -> float:
         return float(self.interest.mean())
+
+    def __repr__(self) -> str:
+        return (f"<Discovery of {self.condition} in {self.name or 'outcomes'}: {len(self.boxes)} box(es), "
+                f"base rate {self.base_rate:.1%}>")
+
+    def _repr_html_(self) -> str:
+        return (f"<p>{int(self.interest.sum()):,} of {len(self.interest):,} cases meet <code>{self.condition}</code> "
+                f"(base rate {self.base_rate:.1%})</p>" + self.table().to_html(index=False, float_format="{:.2f}".format))
+
+    def plot(self, boxes: int = 5) -> Any:
+        """The best box over the two inputs that matter most to it, and every box's coverage
+        and density (:func:`sim.plots.discovery_chart`)."""
+        from .plots import discovery_chart
+
+        return discovery_chart(self, name=self.name or "outcomes", boxes=boxes)
+
+    def write(self, folder: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
+        """``boxes.csv`` and (if asked) ``plots/discovery.png`` in ``folder``."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        table = self.table()
+        atomic_write(out / "boxes.csv", lambda p: table.to_csv(p, index=False))
+        written = [out / "boxes.csv"]
+        if plots:
+            from .plots import save
+
+            written.append(save(self.plot(), out / "plots" / "discovery.png"))
+        return written
 
     def table(self) -> pd.DataFrame:
         """One row per box: its rank, limits in words, coverage, density, support, counts."""

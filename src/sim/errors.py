@@ -45,3 +45,9 @@ class ScenarioError(Exception):
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class UsageError(ValueError):
+    """A call that cannot be honoured as asked: an option out of range, options that do not
+    go together, a name that does not exist. The message says what to give instead; the
+    command line prints it on one line and exits with status 2."""

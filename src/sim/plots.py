@@ -9,6 +9,7 @@ title naming what is shown and for which scenario, and a light grid.
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import os
@@ -98,6 +99,8 @@ _DISPLAY: dict[str, Display] = {
     "security_incidents": Display("Security incidents", "count"),
     "downtime_days": Display("Downtime", "site-days"),
     "tariff_cost_usd": Display("U.S. tariff cost", "USD bn", 1e9),
+    "stalled": Display("Stalled within the horizon", "% of replications", 0.01),
+    "arbitration_awards_usd": Display("Arbitration awards", "USD bn", 1e9),
     "npv_usd": Display("Net present value", "USD bn", 1e9),
     "peak_annual_export_usd": Display("Peak annual export value", "USD bn per year", 1e9),
     "final_mining_gdp_share": Display("Mining share of GDP, final year", "% of GDP", 0.01),
@@ -134,8 +137,19 @@ def display(column: str) -> Display:
     return Display(label, unit if unit and unit != "-" else "value")
 
 
+class Chart(Figure):
+    """A matplotlib Figure that shows itself in a notebook (as PNG) without ``pyplot``: the
+    figures here are never registered with pyplot, so Jupyter would otherwise print their
+    repr. Everything else is the Figure's own (``savefig``, ``axes``, ...)."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=DPI)
+        return buffer.getvalue()
+
+
 def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+    return Chart(figsize=(width, height), layout="constrained")
 
 
 def _panels(count: int, ncols: int, panel_width: float, panel_height: float,
@@ -771,6 +785,11 @@ COMPARE_COLOURS = (OKABE_ITO["black"], OKABE_ITO["vermillion"], OKABE_ITO["blue"
 """Run colours of a comparison, the reference (A) first."""
 
 
+def _versus(runs: dict[str, Any]) -> str:
+    names = list(runs)
+    return f"{', '.join(names[1:])} against {names[0]}" if len(names) > 1 else names[0]
+
+
 def compare_distributions(runs: dict[str, pd.DataFrame], columns: Sequence[str], *, ncols: int = 3) -> Figure:
     """The distribution of each outcome in every compared run, overlaid: one outline
     histogram per run on shared bins, with its median dashed in the same colour."""
@@ -797,8 +816,8 @@ def compare_distributions(runs: dict[str, pd.DataFrame], columns: Sequence[str],
     fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4),
                fontsize=9, frameon=False, title="run (dashed: its median)", title_fontsize=8)
     total = {len(o) for o in runs.values()}
-    fig.suptitle(f"Outcome distributions, {' / '.join(f'{n:,}' for n in sorted(total))} replications per run",
-                 fontsize=_TITLE_SIZE)
+    fig.suptitle(f"Outcome distributions, {' / '.join(f'{n:,}' for n in sorted(total))} replications per run\n"
+                 f"Scenarios: {_versus(runs)}", fontsize=_TITLE_SIZE)
     return fig
 
 
@@ -825,15 +844,89 @@ def compare_survival(runs: dict[str, pd.DataFrame], horizon_years: float) -> Fig
                     label=f"{name}: {text}")
         _survival_axes(ax, horizon)
         ax.set_title(f"Phase {phase} not yet reached", fontsize=11)
-        ax.legend(fontsize=8, frameon=False, loc="upper right")
+        # Phase 2 curves fall early (the upper right is empty), Phase 3 curves late (the lower left is).
+        ax.legend(fontsize=8, frameon=True, framealpha=0.9, edgecolor="none",
+                  loc="upper right" if phase == 2 else "lower left")
     axes[0].set_ylabel("Probability (Kaplan\u2013Meier, 95% band)", fontsize=_LABEL_SIZE)
-    fig.suptitle("Time to reach Phase 2 and Phase 3, compared", fontsize=_TITLE_SIZE)
+    fig.suptitle(f"Time to reach Phase 2 and Phase 3, compared\nScenarios: {_versus(runs)}", fontsize=_TITLE_SIZE)
     return fig
 
 
-def write_compare_plots(runs: dict[str, pd.DataFrame], horizon_years: float, columns: Sequence[str],
-                        out_dir: str | os.PathLike[str]) -> list[Path]:
-    """``distributions.png`` and ``phase_survival.png`` of a comparison in ``out_dir``."""
-    out = Path(out_dir)
-    return [save(compare_distributions(runs, columns), out / "distributions.png"),
-            save(compare_survival(runs, horizon_years), out / "phase_survival.png")]
+# --- accessors: res.plot.fan(...), sweep.plot.effect(...), comparison.plot.survival() --------
+
+class RunPlots:
+    """The figures of one run, as ``res.plot``: each method returns a
+    :class:`~matplotlib.figure.Figure` (shown in a notebook, written with :func:`save` or
+    ``fig.savefig("name.svg")``)."""
+
+    def __init__(self, res: Any):
+        self._res = res
+
+    def fan(self, column: str = "export_value_usd") -> Figure:
+        """Median, 50% and 90% bands by year of a time-series column (needs the time series)."""
+        series = self._res.timeseries
+        if series.empty:
+            raise ValueError(f"{self._res.name} kept no time series (run without --no-timeseries)")
+        if column not in series.columns:
+            raise KeyError(f"no time-series column {column!r}; columns: {', '.join(series.columns)}")
+        shown = display(column)
+        return fan_chart(series, column, scenario=self._res.name, label=shown.label, unit=shown.unit,
+                         unit_scale=shown.scale)
+
+    def survival(self) -> Figure:
+        """Kaplan-Meier curves of the time to Phase 2 and Phase 3."""
+        return survival_chart(self._res.outcomes, self._res.horizon_years, scenario=self._res.name)
+
+    def hist(self, columns: str | Sequence[str] | None = None) -> Figure:
+        """Histograms of one outcome or several (default: the headline outcomes)."""
+        chosen = [columns] if isinstance(columns, str) else list(columns or outputs.HEADLINE)
+        missing = [c for c in chosen if c not in self._res.outcomes.columns]
+        if missing:
+            raise KeyError(f"no outcome {', '.join(map(repr, missing))}")
+        return histograms(self._res.outcomes, chosen, scenario=self._res.name)
+
+    def all(self) -> dict[str, Figure]:
+        """Every figure ``sim run`` writes, keyed by file name."""
+        return run_figures(self._res.outcomes, self._res.timeseries, self._res.horizon_years,
+                           scenario=self._res.name)
+
+
+class SweepPlots:
+    """The figures of a sweep, as ``sweep.plot``."""
+
+    def __init__(self, sweep: Any):
+        self._sweep = sweep
+
+    def effect(self, factor: str | None = None, quantities: Sequence[str] = SWEEP_QUANTITIES) -> Figure:
+        """Each summary quantity against one factor (default: the first)."""
+        factor = factor or self._sweep.factors[0]
+        return sweep_effect_chart(self._sweep.summary(), self._sweep.factors, factor, quantities,
+                                  scenario=self._sweep.name)
+
+    def heatmap(self, x: str | None = None, y: str | None = None,
+                quantities: Sequence[str] = SWEEP_QUANTITIES) -> Figure:
+        """Each summary quantity over two factors (default: the first two)."""
+        factors = self._sweep.factors
+        if len(factors) < 2 and (x is None or y is None):
+            raise ValueError("a heatmap needs two factors; this sweep varies one")
+        return sweep_heatmap(self._sweep.summary(), x or factors[0], y or factors[1], quantities,
+                             scenario=self._sweep.name)
+
+
+class ComparePlots:
+    """The figures of a comparison, as ``comparison.plot``."""
+
+    def __init__(self, comparison: Any):
+        self._cmp = comparison
+
+    def _outcomes(self) -> dict[str, pd.DataFrame]:
+        return {label: res.outcomes for label, res in self._cmp.runs.items()}
+
+    def distributions(self, columns: Sequence[str] = outputs.HEADLINE) -> Figure:
+        """Each outcome's distribution in every run, overlaid."""
+        return compare_distributions(self._outcomes(), columns)
+
+    def survival(self) -> Figure:
+        """Time to Phase 2 and Phase 3 in every run (Kaplan-Meier)."""
+        horizon = min(res.horizon_years for res in self._cmp.runs.values())
+        return compare_survival(self._outcomes(), horizon)

@@ -31,6 +31,7 @@ none, and the test that every row has a meaning points to it.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -372,6 +373,15 @@ def _locate(path: str | os.PathLike[str]) -> Path:
 
 
 def _file_notes(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Every path set in the scenario file (and the files it extends), with its note or ""
+    (a copy; remembered per file while the file is unchanged)."""
+    real = os.path.realpath(_locate(path))
+    stat = os.stat(real)
+    return dict(_file_notes_of(real, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _file_notes_of(path: str, _mtime_ns: int, _size: int) -> dict[str, str]:
     """Every path set in the scenario file (and the files it extends), with its note or "".
 
     A value takes its note from the file that set it: the note on its own line or above its
@@ -611,3 +621,18 @@ def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] |
         rows.append({"path": p, "value": row.get("value", ""), "unit": _commodity_unit(row, goods),
                      "range": row["range"], "source": source})
     return rows
+
+
+def file_question(path: str | os.PathLike[str]) -> str:
+    """The question a scenario file asks: the first paragraph of the comment at its top,
+    as plain text ("" if it has none)."""
+    lines = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        if not text and lines:
+            break
+        if text:
+            lines.append(text)
+    return " ".join(lines)

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import json
 import os
 import platform
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ import pyarrow.parquet as pq
 from . import stats
 from .outputs import OUTCOMES
 from .schema import Scenario
+
+if TYPE_CHECKING:
+    from .plots import RunPlots
 
 DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "PyYAML", "pydantic", "matplotlib", "typer", "rich", "SALib", "scikit-learn")
 
@@ -105,6 +109,7 @@ class ResultSet:
     outcomes: pd.DataFrame | ParquetColumns
     timeseries: pd.DataFrame
     manifest: dict[str, Any]
+    _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -114,8 +119,39 @@ class ResultSet:
     def horizon_years(self) -> int:
         return self.scenario.horizon_years
 
+    @property
+    def seed(self) -> int:
+        return int(self.manifest["seed"])
+
+    @property
+    def runs(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def plot(self) -> RunPlots:
+        """The run's figures: ``res.plot.fan("export_value_usd")``, ``res.plot.survival()``,
+        ``res.plot.hist("npv_usd")``; each returns a matplotlib Figure."""
+        from .plots import RunPlots
+
+        return RunPlots(self)
+
     def summary(self) -> pd.DataFrame:
-        return stats.summarize(self.outcomes, self.horizon_years)
+        """One row per outcome (mean, its Monte Carlo standard error and 95% interval,
+        spread, percentiles) and per phase-timing probability; computed once, then kept."""
+        if self._summary is None:
+            self._summary = stats.summarize(self.outcomes, self.horizon_years)
+        return self._summary.copy()
+
+    def __repr__(self) -> str:
+        return (f"<ResultSet {self.name}: {self.runs:,} replications, seed {self.manifest.get('seed')}, "
+                f"{'with' if not self.timeseries.empty else 'without'} time series>")
+
+    def _repr_html_(self) -> str:
+        from .reports import headline_table
+
+        return (f"<p><b>{html.escape(self.name)}</b>: {self.runs:,} replications, seed "
+                f"{self.manifest.get('seed')}. <code>.outcomes</code>, <code>.timeseries</code>, "
+                f"<code>.summary()</code>, <code>.plot</code></p>" + headline_table(self.summary()).to_html(index=False))
 
     def write(self, out_dir: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
         """Write the run into ``out_dir`` (created if needed); returns the files written."""
@@ -140,6 +176,7 @@ class ResultSet:
         left out without it)."""
         out = Path(out_dir)
         table = self.summary() if summary is None else summary
+        self._summary = table
         atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
         written = [out / "summary.csv"]
         if plots:

@@ -64,6 +64,14 @@ def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: 
 
 
 def default_workers() -> int:
+    """Worker processes when none are asked for: ``SIM_WORKERS`` if set, else every core this
+    process may use. (``SIM_WORKERS=1`` runs in the calling process: no pool to start, which
+    suits many small runs, as in a notebook.)"""
+    text = os.environ.get("SIM_WORKERS", "").strip()
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise ExecutorError(f"SIM_WORKERS must be a whole number of workers, at least 1 (got {text!r})")
+        return int(text)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -273,11 +281,14 @@ def assemble(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def simulate(scenario: Scenario, *, runs: int, seed: int, workers: int | None = None,
-             chunk_size: int | None = None, progress: Progress | None = None) -> ResultSet:
-    """Run ``runs`` replications of ``scenario`` and return them with their provenance."""
+             chunk_size: int | None = None, progress: Progress | None = None, executor: str = "local",
+             scheduler: str | None = None, provenance: dict[str, Any] | None = None) -> ResultSet:
+    """Run ``runs`` replications of ``scenario`` and return them, in memory, with their
+    provenance (``provenance`` adds to the manifest: where the scenario came from)."""
     tables = run_many(scenario, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size,
-                      progress=progress)
+                      progress=progress, executor=executor, scheduler=scheduler)
     manifest = make_manifest(scenario, seed=seed, runs=runs, workers=tables.workers,
                              chunk_size=tables.chunk_size, wall_seconds=tables.wall_seconds,
                              events_per_replication=tables.events_per_replication)
+    manifest.update(provenance or {})
     return ResultSet(scenario, tables.outcomes, tables.timeseries, manifest)

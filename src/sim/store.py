@@ -246,7 +246,8 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
                   timeseries: bool = True, progress: Progress | None = None,
                   executor: str = "local", scheduler: str | None = None,
                   target_precision: float | None = None, check_every: int | None = None,
-                  precision_columns: Sequence[str] = HEADLINE) -> StoredRun:
+                  precision_columns: Sequence[str] = HEADLINE,
+                  provenance: dict[str, Any] | None = None) -> StoredRun:
     """Run ``scenario`` into the folder ``out``, shard by shard, and compact the shards when
     all are in. With ``resume``, finish an interrupted run there instead of starting anew.
     Ctrl-C stops after the chunks already running and leaves the folder resumable.
@@ -254,7 +255,8 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
     With ``target_precision``, ``runs`` is a cap: the run is judged every ``check_every``
     replications and stops at the first check point where the 95% half-width of every mean
     in ``precision_columns`` is under ``target_precision`` times the mean (see
-    :mod:`sim.precision`); the manifest's ``precision`` says what was reached."""
+    :mod:`sim.precision`); the manifest's ``precision`` says what was reached. ``provenance``
+    adds to the final manifest (where the scenario came from)."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
     workers = max(1, workers or default_workers())
@@ -304,6 +306,7 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
         final = make_manifest(scenario, seed=seed, runs=ran, workers=workers,
                               chunk_size=plan.chunk_size, wall_seconds=time.perf_counter() - began,
                               events_per_replication=events / ran)
+        final.update(provenance or {})
         final.update(status="complete", plan=plan.__dict__, timeseries=timeseries,
                      chunks_resumed=len(done))
         if watch:

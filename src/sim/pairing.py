@@ -12,13 +12,19 @@ the same replications; runs that differ in either are refused, with the reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from .errors import UsageError
 from .outputs import OUTCOMES
 from .results import ResultSet
 from .stats import PHASE_COLUMNS, describe, paired_difference
+
+if TYPE_CHECKING:
+    from .plots import ComparePlots
 
 COMPARE_COLUMNS: tuple[str, ...] = (
     "outcome", "better", "a", "b", "mean_a", "mean_b", "n", "difference", "mcse", "ci95_low",
@@ -26,7 +32,7 @@ COMPARE_COLUMNS: tuple[str, ...] = (
 """Columns of the table :func:`compare` returns: one row per outcome and compared run."""
 
 
-class PairingError(ValueError):
+class PairingError(UsageError):
     """Two runs cannot be compared replication by replication."""
 
 
@@ -67,3 +73,31 @@ def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] |
                          "mean_a": describe(x)["mean"], "mean_b": describe(y)["mean"],
                          "difference": got.pop("mean"), **got})
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+
+
+@dataclass
+class Comparison:
+    """Runs compared replication by replication against the first: ``runs`` by label (the
+    reference first) and ``table`` (:data:`COMPARE_COLUMNS`, one row per outcome and run)."""
+
+    runs: dict[str, ResultSet]
+    table: pd.DataFrame
+
+    @property
+    def reference(self) -> str:
+        return next(iter(self.runs))
+
+    @property
+    def plot(self) -> ComparePlots:
+        """``comparison.plot.distributions()`` and ``comparison.plot.survival()``."""
+        from .plots import ComparePlots
+
+        return ComparePlots(self)
+
+    def __repr__(self) -> str:
+        return f"<Comparison of {', '.join(list(self.runs)[1:])} against {self.reference}>"
+
+    def _repr_html_(self) -> str:
+        from .reports import comparison_table
+
+        return comparison_table(self.table).to_html(index=False)

@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,16 +34,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import qmc
 
 from . import stats
-from .errors import Problem, ScenarioError
+from .errors import Problem, ScenarioError, UsageError
 from .results import atomic_write, make_manifest, read_columns, versions
 from .runner import Chunk, Progress, Task, chunk_size_for, default_workers, execute_tasks
 from .scenario import load_scenario, parse_override, resolve_document
 from .schema import Scenario
 
+if TYPE_CHECKING:
+    from .plots import SweepPlots
+
 DESIGNS = ("grid", "lhs", "sobol")
 
 
-class SweepError(ValueError):
+class SweepError(UsageError):
     """A sweep cannot be set up as asked (a bad --vary, a design without samples, ...)."""
 
 
@@ -234,6 +237,17 @@ class Sweep:
     @property
     def factors(self) -> list[str]:
         return [c for c in self.points.columns if c != "point"]
+
+    @property
+    def plot(self) -> SweepPlots:
+        """The sweep's figures: ``sweep.plot.effect(FACTOR)``, ``sweep.plot.heatmap(X, Y)``."""
+        from .plots import SweepPlots
+
+        return SweepPlots(self)
+
+    def __repr__(self) -> str:
+        return (f"<Sweep {self.name}: {len(self.points)} points x {self.manifest.get('runs')} replications, "
+                f"factors {', '.join(self.factors)}>")
 
     def summary(self) -> pd.DataFrame:
         """One row per (point, quantity): the factor values, then the columns of a run's

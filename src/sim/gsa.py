@@ -25,6 +25,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,8 @@ from SALib.sample import sobol as sobol_sample
 
 from . import stats
 from .outputs import OUTCOMES
-from .sweep import Factor, Sweep, SweepError, run_sweep
+from .results import atomic_write
+from .sweeps import Factor, Sweep, SweepError, run_sweep
 
 METHODS = ("sobol", "morris")
 MORRIS_LEVELS = 4
@@ -100,6 +102,36 @@ class Sensitivity:
     points: pd.DataFrame
     values: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    sweep: Sweep | None = None
+    """The simulator's runs at the design points (``None`` for a function such as Ishigami)."""
+    scenario_name: str = ""
+
+    def __repr__(self) -> str:
+        return (f"<Sensitivity ({self.method}, N = {self.samples}, {len(self.points)} points) of "
+                f"{', '.join(dict.fromkeys(self.indices.get('quantity', [])))}>")
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p>Note: {n}</p>" for n in self.notes)
+        return self.indices.to_html(index=False, float_format="{:.3f}".format) + notes
+
+    def plot(self) -> Any:
+        """The tornado chart: factors by effect, one panel per quantity."""
+        from .plots import tornado_chart
+
+        return tornado_chart(self.indices, self.method, scenario=self.scenario_name or "function")
+
+    def write(self, folder: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
+        """``indices.csv``, the design's runs (as a sweep) and ``plots/tornado.png``."""
+        out = Path(folder)
+        written = self.sweep.write(out, plots=False) if self.sweep is not None else []
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "indices.csv", lambda p: self.indices.to_csv(p, index=False))
+        written.append(out / "indices.csv")
+        if plots and not self.indices.empty:
+            from .plots import save
+
+            written.append(save(self.plot(), out / "plots" / "tornado.png"))
+        return written
 
 
 def analyse(factors: Sequence[Factor], method: str, samples: int, points: pd.DataFrame,
@@ -193,7 +225,7 @@ def run_sensitivity(scenario_path: str | os.PathLike[str], factors: Sequence[Fac
                     ) -> tuple[Sensitivity, Sweep]:
     """Sensitivity of the simulator: each design point is a sweep point of ``runs``
     replications, and each quantity's value there is its per-point mean (or probability).
-    ``sweep_options`` go to :func:`sim.sweep.run_sweep` (workers, executor, progress ...)."""
+    ``sweep_options`` go to :func:`sim.sweeps.run_sweep` (workers, executor, progress ...)."""
     unknown = [q for q in quantities if q not in known_quantities()]
     if unknown:
         raise SweepError(f"no such outcome: {', '.join(unknown)}; known: {', '.join(known_quantities())}")

@@ -1,0 +1,422 @@
+"""The Python API: what an analyst calls from a notebook, and what the ``sim`` command calls.
+
+    import sim
+    scn = sim.load_scenario("scenarios/baseline.yaml", set={"horizon_years": 30})
+    res = sim.run(scn, runs=2000, seed=1)            # or sim.open("results/baseline")
+    res.outcomes, res.timeseries, res.summary()      # tidy pandas DataFrames
+    res.plot.fan("export_value_usd"); res.plot.survival(); res.plot.hist("npv_usd")
+    sim.compare(res, sim.run("scenarios/hybrid_model.yaml", runs=2000, seed=1))
+    sim.sweep("scenarios/baseline.yaml", vary={"shocks.security.rate_factor": [0.5, 1, 2]}, runs=200)
+    sim.sensitivity(...); sim.discover(res, "phase3_year > 15"); sim.report(res, out="report.html")
+
+Every function here takes plain values (paths, mappings, numbers) and returns a result
+object holding pandas tables, figures through ``.plot``, and the provenance needed to
+reproduce it. Nothing here prints. A scenario can be given as a file path or as the
+:class:`~sim.schema.Scenario` :func:`load_scenario` returns; a scenario loaded here
+remembers its file and overrides, so that a run records the question the file asks and the
+source of every parameter, which the report shows.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import scenario as scenario_files
+from .errors import UsageError
+from .gsa import METHODS, SENSITIVITY_QUANTITIES, Sensitivity, run_sensitivity
+from .gsa import design as sensitivity_design
+from .outputs import HEADLINE
+from .pairing import Comparison
+from .pairing import compare as paired_table
+from .results import REPORT_OUTCOMES, ResultSet, report_folder
+from .runner import EXECUTORS, simulate
+from .schema import Scenario
+from .store import run_to_folder
+from .sweeps import (
+    Factor,
+    Sweep,
+    is_sweep_file,
+    load_sweep_file,
+    make_design,
+    make_factor,
+    parse_vary,
+    run_sweep,
+)
+
+PathLike = str | os.PathLike[str]
+Overrides = Mapping[str, Any] | Sequence[str] | None
+ScenarioLike = Scenario | PathLike
+Progress = Callable[[int], None]
+
+_ORIGINS: dict[int, tuple[str, list[str]]] = {}
+"""Where each live scenario loaded by :func:`load_scenario` came from, by ``id``."""
+
+
+# --- scenarios -----------------------------------------------------------------------------
+
+def load_scenario(path: PathLike, set: Overrides = None) -> Scenario:  # noqa: A002 - the API's word
+    """Read, merge (``extends``), override and validate a scenario file.
+
+    ``set`` overrides values by dotted path, as a mapping (``{"horizon_years": 30}``) or as
+    ``"path=value"`` strings (the value read as YAML), like ``--set`` on the command line.
+    Raises :class:`sim.ScenarioError` listing every problem, each with file and line.
+
+    >>> scn = load_scenario("scenarios/baseline.yaml", set={"horizon_years": 30})
+    >>> scn.horizon_years
+    30
+    """
+    texts = override_texts(set)
+    scn: Scenario = scenario_files.load_scenario(path, texts)  # type: ignore[assignment]
+    key = id(scn)
+    _ORIGINS[key] = (os.fspath(path), texts)
+    weakref.finalize(scn, _ORIGINS.pop, key, None)
+    return scn
+
+
+def override_texts(overrides: Overrides) -> list[str]:
+    """Overrides as ``"path=value"`` strings (values written as YAML), whatever form they came in."""
+    if not overrides:
+        return []
+    if isinstance(overrides, str):
+        raise UsageError(f"set: give a mapping or a list of 'path=value' strings, not the string {overrides!r}")
+    if isinstance(overrides, Mapping):
+        return [f"{k}={_yaml(v)}" for k, v in overrides.items()]
+    return [str(t) for t in overrides]
+
+
+def _yaml(value: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("...").strip()
+
+
+def _scenario(scn: ScenarioLike, overrides: Overrides = None) -> Scenario:
+    if isinstance(scn, Scenario):
+        if overrides:
+            file, texts = _origin(scn)
+            return load_scenario(file, texts + override_texts(overrides))
+        return scn
+    return load_scenario(scn, overrides)
+
+
+def _origin(scn: Scenario) -> tuple[str, list[str]]:
+    """The file and overrides a scenario was loaded from; refuses one built in Python."""
+    origin = _ORIGINS.get(id(scn))
+    if origin is None:
+        raise UsageError("this scenario was not loaded with sim.load_scenario, so its file is not known: "
+                         "give the scenario file's path instead")
+    return origin
+
+
+def provenance(scn: Scenario, *, parameters: bool = False) -> dict[str, Any]:
+    """What a run records of where its scenario came from: the file, the overrides and the
+    question the file asks (its top comment); with ``parameters``, also every parameter
+    with the source written beside it (for a run folder, which may travel without its
+    scenario files)."""
+    from .reference import file_question, parameter_table
+
+    origin = _ORIGINS.get(id(scn))
+    if origin is None or not Path(origin[0]).exists():
+        return {}
+    file, texts = origin
+    record: dict[str, Any] = {"scenario_file": file, "overrides": texts, "question": file_question(file)}
+    if parameters:
+        record["parameters"] = parameter_table(file, texts)
+    return record
+
+
+# --- runs ----------------------------------------------------------------------------------
+
+def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrides = None,  # noqa: A002
+        workers: int | None = None, chunk_size: int | None = None, executor: str = "local",
+        scheduler: str | None = None, out: PathLike | None = None, resume: bool = False,
+        timeseries: bool = True, target_precision: float | None = None, max_runs: int | None = None,
+        precision_for: Sequence[str] | None = None, plots: bool = True, lazy: bool = False,
+        progress: Progress | None = None) -> ResultSet:
+    """Run a scenario ``runs`` times (replication i uses ``SeedSequence(seed, spawn_key=(i,))``)
+    and return its :class:`~sim.results.ResultSet`.
+
+    Without ``out`` the run is held in memory. With ``out`` it is written there chunk by
+    chunk (resumable with ``resume=True``), with ``summary.csv`` and (if ``plots``) the
+    figures; ``lazy=True`` then leaves the outcome table on disk and reads a column when
+    asked (for runs too large for memory). ``target_precision`` (0.01 = 1%) grows the run
+    ``runs`` replications at a time until the 95% half-width of each mean in
+    ``precision_for`` (default: the headline outcomes) is under that share of the mean, up
+    to ``max_runs`` (default 100 x ``runs``). ``executor`` is ``"local"`` (a process pool of
+    ``workers``) or ``"dask"`` (``scheduler`` an address, or a LocalCluster).
+
+    >>> res = run("scenarios/baseline.yaml", runs=20, seed=1, workers=1)
+    >>> len(res.outcomes), res.manifest["seed"]
+    (20, 1)
+    """
+    check_executor(executor)
+    if runs < 1:
+        raise UsageError(f"runs must be at least 1 (got {runs})")
+    if target_precision is None and (max_runs is not None or precision_for):
+        raise UsageError("max_runs and precision_for go with target_precision")
+    if target_precision is not None and not 0 < target_precision <= 1:
+        raise UsageError(f"target_precision is a share of the mean, above 0 and at most 1 (got {target_precision})")
+    watched = list(precision_for or HEADLINE)
+    unknown = [c for c in watched if c not in REPORT_OUTCOMES]
+    if unknown:
+        raise UsageError(f"precision_for: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)}")
+    cap = (max_runs or 100 * runs) if target_precision else runs
+    if cap < runs:
+        raise UsageError(f"max_runs ({cap}) must be at least runs ({runs}), the first check point")
+    scn = _scenario(scenario, set)
+    if out is None and target_precision is None and not resume:
+        return simulate(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, progress=progress,
+                        executor=executor, scheduler=scheduler, provenance=provenance(scn))
+    if out is None:  # a precision run is judged chunk by chunk on disk; keep it out of sight
+        with tempfile.TemporaryDirectory(prefix="sim-run-") as folder:
+            res = run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, executor=executor,
+                      scheduler=scheduler, out=folder, timeseries=timeseries, target_precision=target_precision,
+                      max_runs=max_runs, precision_for=precision_for, plots=False, progress=progress)
+            res.outcomes = res.outcomes.copy()
+            return res
+    run_to_folder(scn, out, runs=cap, seed=seed, workers=workers, chunk_size=chunk_size, resume=resume,
+                  timeseries=timeseries, progress=progress, executor=executor, scheduler=scheduler,
+                  target_precision=target_precision, check_every=runs, precision_columns=watched,
+                  provenance=provenance(scn, parameters=True))
+    res, _ = report_folder(out, plots=plots)
+    return res if lazy else ResultSet.open(out)
+
+
+def check_executor(executor: str) -> None:
+    if executor not in EXECUTORS:
+        raise UsageError(f"executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})")
+
+
+def open(folder: PathLike, **columns: Any) -> ResultSet | Sweep:  # noqa: A001 - sim.open, as promised
+    """Read back what ``sim run`` (a :class:`ResultSet`) or ``sim sweep`` (a :class:`Sweep`)
+    wrote. Keyword arguments go to :meth:`ResultSet.open` (``outcome_columns``,
+    ``timeseries_columns``, ``lazy``)."""
+    path = Path(folder)
+    manifest = path / "manifest.json"
+    if not manifest.exists():
+        raise FileNotFoundError(f"{path} is not a results folder (no manifest.json): give a folder "
+                                "sim run or sim sweep wrote")
+    import json
+
+    if json.loads(manifest.read_text()).get("kind") == "sweep":
+        return Sweep.open(path)
+    return ResultSet.open(path, **columns)
+
+
+def _is_stored(item: ResultSet | ScenarioLike) -> bool:
+    return isinstance(item, ResultSet) or (not isinstance(item, Scenario) and Path(item).is_dir())
+
+
+def _stored(item: ResultSet | PathLike, **columns: Any) -> ResultSet:
+    if isinstance(item, ResultSet):
+        return item
+    opened = open(item, **columns)
+    if not isinstance(opened, ResultSet):
+        raise UsageError(f"{item} holds a sweep, not a run")
+    return opened
+
+
+def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLike,
+            labels: Sequence[str] | None = None, outcomes: Sequence[str] | None = None,
+            runs: int | None = None, seed: int | None = None, workers: int | None = None,
+            on_run: Callable[[str, int, int], None] | None = None) -> Comparison:
+    """Compare runs replication by replication against ``reference`` (common random numbers).
+
+    Each item is a :class:`ResultSet`, a results folder, or a scenario (file or loaded);
+    scenarios are run with the seed and replication count of the first run given (else
+    ``seed`` and ``runs``, default 1 and 1000). ``labels`` name them (default: the scenario
+    names, or the folder and file names). ``on_run(label, runs, seed)`` is told before each
+    scenario is run. Raises :class:`sim.pairing.PairingError` for runs that cannot be paired.
+    The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
+    """
+    items = [reference, *others]
+    if len(items) < 2:
+        raise UsageError("compare needs at least two runs or scenarios")
+    names = _unique(list(labels) if labels is not None else [_label(i) for i in items])
+    if len(names) != len(items):
+        raise UsageError(f"{len(names)} labels for {len(items)} runs")
+    opened = {i: _stored(item) for i, item in enumerate(items) if _is_stored(item)}  # type: ignore[arg-type]
+    first = next(iter(opened.values()), None)
+    seed = seed if seed is not None else (first.seed if first else 1)
+    runs = runs if runs is not None else (first.runs if first else 1000)
+    results = []
+    for i, (item, name) in enumerate(zip(items, names, strict=True)):
+        if i not in opened and on_run:
+            on_run(name, runs, seed)
+        results.append(opened[i] if i in opened else run(item, runs=runs, seed=seed, workers=workers))  # type: ignore[arg-type]
+    table = paired_table(results[0], results[1:], outcomes=outcomes, labels=names)
+    return Comparison(dict(zip(names, results, strict=True)), table)
+
+
+def _label(item: ResultSet | ScenarioLike) -> str:
+    if isinstance(item, ResultSet | Scenario):
+        return item.name or "scenario"
+    path = Path(item)
+    return path.name if path.is_dir() else path.stem
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return out
+
+
+# --- exploring the parameter space ----------------------------------------------------------
+
+Vary = Mapping[str, Any] | Sequence[str] | None
+
+
+def factors_of(vary: Vary) -> list[Factor]:
+    """Factors from ``{"path": [v1, v2]}`` / ``{"path": {"low": a, "high": b}}`` or from
+    ``"PATH=LOW:HIGH"`` / ``"PATH=V1,V2"`` strings (as ``--vary``); later ones replace earlier."""
+    if not vary:
+        return []
+    made = ([make_factor(k, v) for k, v in vary.items()] if isinstance(vary, Mapping)
+            else [parse_vary(v) for v in ([vary] if isinstance(vary, str) else vary)])
+    return list({f.path: f for f in made}.values())
+
+
+def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = None, samples: int | None = None,
+          levels: int | None = None, runs: int | None = None, seed: int | None = None, set: Overrides = None,  # noqa: A002
+          workers: int | None = None, executor: str = "local", scheduler: str | None = None,
+          name: str | None = None, out: PathLike | None = None, plots: bool = True,
+          progress: Progress | None = None, expect: Progress | None = None) -> Sweep:
+    """Run a scenario at every point of a design over ``vary``, with common random numbers.
+
+    ``scenario`` is a scenario (file or loaded) or a sweep file (a YAML file with
+    ``scenario:`` and ``vary:``); arguments given here override the sweep file's.
+    ``design`` is ``"grid"`` (every combination; ranges get ``levels`` values, default 5),
+    ``"lhs"`` or ``"sobol"`` (``samples`` points). ``runs`` replications per point (default
+    1000), root seed ``seed`` (default 1) at every point. With ``out``, the sweep is written
+    there (and its plots, if ``plots``). ``expect(total)`` is told the number of
+    replications once the design is made; ``progress(n)`` as each batch of n finishes.
+
+    >>> sw = sweep("scenarios/baseline.yaml", {"shocks.security.rate_factor": [1, 2]}, runs=10, workers=1)
+    >>> list(sw.points.columns)
+    ['point', 'shocks.security.rate_factor']
+    """
+    check_executor(executor)
+    spec = None
+    if not isinstance(scenario, Scenario) and is_sweep_file(scenario):
+        spec = load_sweep_file(scenario)
+    found = {f.path: f for f in factors_of(spec.vary if spec else None)}
+    found.update({f.path: f for f in factors_of(vary)})
+    design = design or (spec.design if spec else "grid")
+    samples = samples or (spec.samples if spec else None)
+    levels = levels or (spec.levels if spec else 5)
+    seed = seed if seed is not None else (spec.seed if spec else 1)
+    runs = runs or (spec.runs if spec else 1000)
+    points = make_design(list(found.values()), design, samples=samples, levels=levels, seed=seed)
+    if expect:
+        expect(len(points) * runs)
+    if spec:
+        file, base = spec.scenario, override_texts(spec.set)
+        name = name or spec.name or f"{Path(scenario).stem}-sweep"  # type: ignore[arg-type]
+    else:
+        file, base = _file_and_overrides(scenario)
+        name = name or f"{Path(file).stem}-sweep"
+    result = run_sweep(file, points, runs=runs, seed=seed, overrides=base + override_texts(set), workers=workers,
+                       executor=executor, scheduler=scheduler, progress=progress, name=name,
+                       design={"design": design, "samples": samples, "levels": levels,
+                               "vary": {f.path: list(f.values) or [f.low, f.high] for f in found.values()}})
+    if out is not None:
+        result.write(out, plots=plots)
+    return result
+
+
+def _file_and_overrides(scenario: ScenarioLike) -> tuple[str, list[str]]:
+    return _origin(scenario) if isinstance(scenario, Scenario) else (os.fspath(scenario), [])
+
+
+def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", samples: int = 64, runs: int = 100,
+                seed: int = 1, outcomes: Sequence[str] | None = None, set: Overrides = None,  # noqa: A002
+                workers: int | None = None, executor: str = "local", scheduler: str | None = None,
+                out: PathLike | None = None, plots: bool = True, progress: Progress | None = None,
+                expect: Progress | None = None) -> Sensitivity:
+    """Global sensitivity (SALib) of the outcomes to the ranges in ``vary``.
+
+    ``method`` ``"sobol"``: first- and total-order indices with 95% bootstrap intervals, from
+    N(D+2) points (``samples`` N a power of two, D ranges). ``"morris"``: elementary effects
+    mu* and sigma from N(D+1) points. Each point is a sweep point of ``runs`` replications;
+    ``outcomes`` are outcome columns or summary rows such as ``"P(stalled)"``. The result's
+    ``indices`` table, ``notes`` on reliability, ``sweep`` (the design's runs) and
+    ``plot()`` (the tornado chart); with ``out``, all of it is written there.
+    """
+    check_executor(executor)
+    if method not in METHODS:
+        raise UsageError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
+    found = factors_of(vary)
+    points = sensitivity_design(found, method, samples, seed)  # refuses a bad design before anything runs
+    file, base = _file_and_overrides(scenario)
+    scn = load_scenario(file, base + override_texts(set))
+    if expect:
+        expect(len(points) * runs)
+    result, ran = run_sensitivity(file, found, method=method, samples=samples, runs=runs, seed=seed,
+                                  overrides=base + override_texts(set),
+                                  quantities=list(outcomes or SENSITIVITY_QUANTITIES), workers=workers,
+                                  executor=executor, scheduler=scheduler, progress=progress,
+                                  name=f"{scn.name}-{method}")
+    result.sweep, result.scenario_name = ran, scn.name or Path(file).stem
+    if out is not None:
+        result.write(out, plots=plots)
+    return result
+
+
+def discover(results: ResultSet | Sweep | PathLike | Any, where: str, *, outcome: str | None = None,
+             inputs: Sequence[str] | None = None, max_depth: int = 4, min_support: float = 0.05) -> Any:
+    """Scenario discovery: boxes of the drawn inputs (and a sweep's factors) where ``where``
+    holds (``"phase3_year > 15"``, or ``"> 15"`` with ``outcome``; ``"stalled == true"``).
+
+    ``results`` is a run, a sweep, a results folder or an outcome table. Returns a
+    :class:`sim.discovery.Discovery`: ``boxes`` with coverage, density and support,
+    ``table()``, ``plot()``, ``write(folder)``.
+    """
+    import pandas as pd
+
+    from .discovery import discover as find_boxes
+    from .discovery import load_outcomes, parse_condition
+
+    condition = parse_condition(where, outcome)
+    if isinstance(results, pd.DataFrame):
+        table, label = results, "outcomes"
+    elif isinstance(results, ResultSet | Sweep):
+        table = results.outcomes if isinstance(results.outcomes, pd.DataFrame) else results.outcomes.to_frame()
+        label = results.name
+    else:
+        table, manifest = load_outcomes(results)
+        label = str(manifest.get("name") or manifest.get("scenario", {}).get("name") or Path(results).name)
+    found = find_boxes(table, condition, inputs=inputs, max_depth=max_depth, min_support=min_support)
+    found.name = label
+    return found
+
+
+def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | PathLike] = (), *,
+           out: PathLike = "report.html", format: str | None = None,  # noqa: A002
+           labels: Sequence[str] | None = None) -> Path:
+    """Write a report of a run (and its paired comparison with ``compare_with``) that reads
+    without running anything: one self-contained HTML file (``format="html"``, images
+    embedded), or Markdown (``"md"``) with its figures in a folder beside it. The format
+    follows ``out``'s suffix unless given. Returns the path written."""
+    from .reports import write_report
+
+    fmt = format or ("md" if Path(out).suffix.lower() in (".md", ".markdown") else "html")
+    if fmt not in ("html", "md"):
+        raise UsageError(f"format: must be html or md (got {fmt!r})")
+    from .results import REPORT_SERIES
+
+    kept = {"outcome_columns": REPORT_OUTCOMES, "timeseries_columns": REPORT_SERIES, "lazy": True}
+    main = _stored(results, **kept)
+    others = [_stored(o, **kept) if _is_stored(o) else o for o in compare_with]
+    cmp = compare(main, *others, labels=labels) if others else None
+    return write_report(main, cmp, Path(out), fmt)
+
+
+__all__ = ["compare", "discover", "load_scenario", "open", "report", "run", "sensitivity", "sweep"]

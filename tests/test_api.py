@@ -1,0 +1,173 @@
+"""The Python API (sim.load_scenario, run, open, compare, sweep, discover, report), the report
+it writes, and the command line as a thin layer over it."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from conftest import BASELINE, ROOT, SCENARIOS
+from sim import api
+from sim.cli import app
+from sim.pairing import PairingError
+from sim.plots import Chart, save
+
+RUNS = 8
+
+
+@pytest.fixture(scope="module")
+def res():
+    return sim.run(sim.load_scenario(BASELINE, set={"horizon_years": 20}), runs=RUNS, seed=3, workers=1)
+
+
+@pytest.fixture(scope="module")
+def other():
+    return sim.run(SCENARIOS / "hybrid_model.yaml", set=["horizon_years=20"], runs=RUNS, seed=3, workers=1)
+
+
+def test_load_scenario_takes_overrides_as_a_mapping_or_as_strings():
+    a = sim.load_scenario(BASELINE, set={"horizon_years": 30, "shocks.tariff.enabled": False})
+    b = sim.load_scenario(BASELINE, set=["horizon_years=30", "shocks.tariff.enabled=false"])
+    assert a == b and a.horizon_years == 30 and not a.shocks.tariff.enabled
+    with pytest.raises(sim.ScenarioError, match="horizon_years"):
+        sim.load_scenario(BASELINE, set={"horizon_years": 0})
+    with pytest.raises(sim.UsageError, match="mapping or a list"):
+        sim.load_scenario(BASELINE, set="horizon_years=30")
+
+
+def test_run_returns_tidy_tables_and_records_where_the_scenario_came_from(res):
+    assert isinstance(res.outcomes, pd.DataFrame) and isinstance(res.timeseries, pd.DataFrame)
+    assert list(res.outcomes["replication"]) == list(range(RUNS))
+    assert res.timeseries["year"].max() == 20
+    summary = res.summary()
+    assert {"quantity", "mean", "ci95_low", "ci95_high", "p5", "p95"} <= set(summary.columns)
+    m = res.manifest
+    assert m["scenario_file"].endswith("baseline.yaml") and m["overrides"] == ["horizon_years=20"]
+    assert m["question"].startswith("Baseline: what happens to Pakistan")
+    assert "ResultSet baseline: 8 replications" in repr(res)
+    assert "<table" in res._repr_html_()
+
+
+def test_the_plot_accessors_give_labelled_figures_with_the_data(res, tmp_path):
+    fan = res.plot.fan("export_value_usd")
+    ax = fan.axes[0]
+    assert ax.get_ylabel() == "Export value (USD bn per year)" and "Scenario: baseline" in ax.get_title()
+    median = res.timeseries.groupby("year")["export_value_usd"].median().to_numpy() / 1e9
+    assert np.allclose(ax.lines[0].get_ydata(), median)
+    survival = res.plot.survival()
+    assert "Kaplan" in survival.axes[0].get_title() and survival.axes[0].get_xlabel() == "Years since start"
+    hist = res.plot.hist("npv_usd")
+    assert hist.axes[0].get_xlabel() == "Net present value (USD bn)"
+    assert sum(p.get_height() for p in hist.axes[0].patches) == RUNS  # every replication is in a bar
+    for fig in (fan, survival, hist):
+        assert isinstance(fig, Chart) and fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"  # shows in Jupyter
+    assert save(fan, tmp_path / "fan.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(KeyError, match="no outcome 'npv'"):
+        res.plot.hist("npv")
+
+
+def test_a_run_written_to_a_folder_is_the_run_held_in_memory(res, tmp_path):
+    scn = sim.load_scenario(BASELINE, set={"horizon_years": 20})
+    stored = sim.run(scn, runs=RUNS, seed=3, workers=2, chunk_size=3, out=tmp_path / "r", plots=False)
+    opened = sim.open(tmp_path / "r")
+    for got in (stored, opened):
+        pd.testing.assert_frame_equal(got.outcomes, res.outcomes, check_dtype=False)
+    params = {row["path"]: row["source"] for row in opened.manifest["parameters"]}
+    assert "first consignment to U.S. Strategic Metals" in params["start_date"]
+    assert params["horizon_years"] == "set on the command line"
+
+
+def test_run_refuses_options_that_cannot_work():
+    for kwargs, message in (({"runs": 0}, "at least 1"), ({"executor": "spark"}, "local, dask"),
+                            ({"max_runs": 50}, "go with target_precision"),
+                            ({"target_precision": 0.01, "max_runs": 5}, "at least runs"),
+                            ({"target_precision": 0.01, "precision_for": ["npv"]}, "no outcome npv")):
+        with pytest.raises(sim.UsageError, match=message):
+            sim.run(BASELINE, **{"runs": 10, **kwargs})
+
+
+def test_compare_pairs_runs_and_runs_scenarios_with_the_first_runs_seed(res, other):
+    cmp = sim.compare(res, other)
+    assert list(cmp.runs) == ["baseline", "hybrid_model"]
+    row = cmp.table.set_index("outcome").loc["domestic_value_added_usd"]
+    paired = (other.outcomes["domestic_value_added_usd"] - res.outcomes["domestic_value_added_usd"]).mean()
+    assert row["difference"] == pytest.approx(paired) and row["pairs"] == RUNS
+    told = []
+    again = sim.compare(res, SCENARIOS / "hybrid_model.yaml", labels=["a", "b"],
+                        on_run=lambda *a: told.append(a))
+    assert told == [("b", RUNS, 3)]  # run with the first run's replications and seed
+    assert "Scenarios: b against a" in again.plot.survival()._suptitle.get_text()
+    other_seed = sim.run(BASELINE, set={"horizon_years": 20}, runs=RUNS, seed=4, workers=1)
+    with pytest.raises(PairingError, match="seeds differ"):
+        sim.compare(res, other_seed)
+
+
+def test_open_tells_a_sweep_from_a_run(tmp_path):
+    sw = sim.sweep(BASELINE, {"shocks.security.rate_factor": [1, 2]}, runs=3, workers=1, out=tmp_path / "s",
+                   plots=False)
+    opened = sim.open(tmp_path / "s")
+    assert isinstance(opened, type(sw)) and opened.factors == ["shocks.security.rate_factor"]
+    pd.testing.assert_frame_equal(opened.points, sw.points, check_dtype=False)
+    with pytest.raises(FileNotFoundError, match="no manifest.json"):
+        sim.open(tmp_path)
+
+
+def test_discover_takes_a_run_or_its_table(res):
+    found = sim.discover(res, "phase3_year > 12")
+    same = sim.discover(res.outcomes, "> 12", outcome="phase3_year")
+    assert found.name == "baseline" and found.table().equals(same.table())
+    assert int(found.interest.sum()) == int((res.outcomes["phase3_year"].fillna(np.inf) > 12).sum())
+
+
+def test_the_report_is_one_self_contained_html_file(res, other, tmp_path):
+    path = sim.report(res, [other], out=tmp_path / "r.html")
+    text = path.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # nothing fetched from a network
+    assert text.count("data:image/png;base64,") == 6  # survival, 2 fans, histograms, 2 comparison plots
+    for heading in ("The question", "The scenario in plain words", "Headline numbers", "Phase timing",
+                    "Yearly flows", "Comparison", "Parameters and sources", "Provenance"):
+        assert f">{heading}</h2>" in text
+    assert "Baseline: what happens to Pakistan" in text  # the question, from the file's top comment
+    assert res.manifest["scenario_sha256"] in text and "sim run" in text and "--seed 3" in text
+    assert "first consignment to U.S. Strategic Metals" in text  # a parameter's source
+    mean = res.summary().set_index("quantity").loc["cumulative_export_value_usd", "mean"] / 1e9
+    assert f"{mean:.1f}" in text
+    assert "hybrid_model against baseline" in text
+
+
+def test_the_markdown_report_links_its_figures(res, tmp_path):
+    path = sim.report(res, out=tmp_path / "r.md")
+    text = path.read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(links) == 4 and all((tmp_path / link).stat().st_size > 10_000 for link in links)
+    assert "| outcome | unit | mean (95% interval) |" in text
+
+
+def test_the_command_line_gives_what_the_api_gives(res, tmp_path):
+    cli = CliRunner()
+    done = cli.invoke(app, ["run", str(BASELINE), "--set", "horizon_years=20", "--runs", str(RUNS), "--seed", "3",
+                            "--workers", "1", "--quiet", "--no-plots", "--out", str(tmp_path / "c")])
+    assert done.exit_code == 0, done.output
+    pd.testing.assert_frame_equal(sim.open(tmp_path / "c").outcomes, res.outcomes, check_dtype=False)
+    done = cli.invoke(app, ["report", str(tmp_path / "c"), "--format", "md"])
+    assert done.exit_code == 0 and (tmp_path / "c" / "report.md").exists(), done.output
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert manifest["question"] == res.manifest["question"]
+    done = cli.invoke(app, ["report", str(tmp_path / "nothing")])
+    assert done.exit_code == 2 and "no manifest.json" in done.output and "Traceback" not in done.output
+    done = cli.invoke(app, ["report", str(tmp_path / "c"), "--format", "pdf"])
+    assert done.exit_code == 2 and "--format: must be html or md" in done.output
+
+
+def test_the_api_examples_run(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SIM_WORKERS", "1")
+    outcome = doctest.testmod(api, optionflags=doctest.ELLIPSIS)
+    assert outcome.attempted >= 3 and outcome.failed == 0
