@@ -455,7 +455,7 @@ def discover(
 @app.command()
 def report(
     results: Annotated[Path, typer.Argument(help="Folder written by sim run.")],
-    compare_with: Annotated[list[Path] | None, typer.Option("--compare", help="Another run (folder) or scenario file to compare with, replication by replication. Repeatable.")] = None,
+    compare_with: Annotated[list[Path] | None, typer.Option("--compare", metavar="RUN_OR_SCENARIO", help="Another run (folder) or scenario file to compare with, replication by replication. Repeatable.")] = None,
     out_file: Annotated[Path, typer.Option("--out", help="File to write (default: RESULTS/report.html, or report.md with --format md).")] = None,  # type: ignore[assignment]
     fmt: Annotated[str | None, typer.Option("--format", help="html (one self-contained file) or md (Markdown, figures in a folder beside it); default from --out's suffix.")] = None,
 ) -> None:
