@@ -19,6 +19,7 @@ source of every parameter, which the report shows.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import weakref
@@ -177,8 +178,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
             res = run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, executor=executor,
                       scheduler=scheduler, out=folder, timeseries=timeseries, target_precision=target_precision,
                       max_runs=max_runs, precision_for=precision_for, plots=False, progress=progress)
-            res.outcomes = res.outcomes.copy()
-            return res
+            return res  # read into memory by ResultSet.open, so the folder can go
     run_to_folder(scn, out, runs=cap, seed=seed, workers=workers, chunk_size=chunk_size, resume=resume,
                   timeseries=timeseries, progress=progress, executor=executor, scheduler=scheduler,
                   target_precision=target_precision, check_every=runs, precision_columns=watched,
@@ -201,8 +201,6 @@ def open(folder: PathLike, **columns: Any) -> ResultSet | Sweep:  # noqa: A001 -
     if not manifest.exists():
         raise FileNotFoundError(f"{path} is not a results folder (no manifest.json): give a folder "
                                 "sim run or sim sweep wrote")
-    import json
-
     if json.loads(manifest.read_text()).get("kind") == "sweep":
         return Sweep.open(path)
     return ResultSet.open(path, **columns)
@@ -359,12 +357,11 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
     scn = load_scenario(file, base + override_texts(set))
     if expect:
         expect(len(points) * runs)
-    result, ran = run_sensitivity(file, found, method=method, samples=samples, runs=runs, seed=seed,
-                                  overrides=base + override_texts(set),
-                                  quantities=list(outcomes or SENSITIVITY_QUANTITIES), workers=workers,
-                                  executor=executor, scheduler=scheduler, progress=progress,
-                                  name=f"{scn.name}-{method}")
-    result.sweep, result.scenario_name = ran, scn.name or Path(file).stem
+    result = run_sensitivity(file, found, method=method, samples=samples, runs=runs, seed=seed,
+                             overrides=base + override_texts(set),
+                             quantities=list(outcomes or SENSITIVITY_QUANTITIES), workers=workers,
+                             executor=executor, scheduler=scheduler, progress=progress,
+                             name=f"{scn.name}-{method}", scenario_name=scn.name or Path(file).stem)
     if out is not None:
         result.write(out, plots=plots)
     return result

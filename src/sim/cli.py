@@ -116,15 +116,14 @@ def run(
     cap = (max_runs or 100 * runs) if target_precision else runs
     bar = _LazyProgress(cap, quiet)
     try:
-        res = api.run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, out=target,
-                      resume=resume, timeseries=timeseries, executor=executor, scheduler=scheduler,
-                      target_precision=target_precision, max_runs=max_runs, precision_for=precision_for,
-                      plots=plots, lazy=True, progress=bar.advance)
+        with bar:
+            res = api.run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, out=target,
+                          resume=resume, timeseries=timeseries, executor=executor, scheduler=scheduler,
+                          target_precision=target_precision, max_runs=max_runs, precision_for=precision_for,
+                          plots=plots, lazy=True, progress=bar.advance)
     except REFUSED as exc:
-        bar.stop()
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        bar.stop()
         again = ["sim", "run", str(scenario), "--out", str(target), "--seed", str(seed),
                  "--runs", str(runs)]
         if target_precision:
@@ -135,7 +134,6 @@ def run(
         typer.echo(f"Interrupted: {bar.done} of {cap} replications are saved in {target}/. "
                    f"Finish the run with:\n  {shlex.join([*again, '--resume'])}", err=True)
         raise typer.Exit(130) from None
-    bar.stop()
     if not quiet:
         _print_summary(res, res.summary())
         m = res.manifest
@@ -299,17 +297,15 @@ def sweep(
     with its point and factor values), summary.csv (the run summary per point) and plots:
     each outcome against each factor, and a heatmap over the first two.
     """
-    bar = _LazyProgress(None, quiet)
     try:
-        result = api.sweep(target, vary, design=design, samples=samples, levels=levels, runs=runs, seed=seed,
-                           set=overrides, workers=workers, executor=executor, scheduler=scheduler,
-                           progress=bar.advance, expect=bar.expect)
+        with _LazyProgress(None, quiet) as bar:
+            result = api.sweep(target, vary, design=design, samples=samples, levels=levels, runs=runs, seed=seed,
+                               set=overrides, workers=workers, executor=executor, scheduler=scheduler,
+                               progress=bar.advance, expect=bar.expect)
         folder = out_dir or Path("results") / result.name
         result.write(folder, plots=plots)
     except (*REFUSED, ScenarioError) as exc:
-        bar.stop()
         raise _fail(exc) from None
-    bar.stop()
     if not quiet:
         _print_sweep(result)
         out.print(f"{len(result.points)} points x {result.manifest['runs']} replications in "
@@ -366,17 +362,15 @@ def sensitivity(
     (as a sweep), and plots/tornado.png. Says so when the sample is too small for the
     intervals to mean anything.
     """
-    bar = _LazyProgress(None, quiet)
     try:
-        result = api.sensitivity(scenario, vary, method=method, samples=samples, runs=runs, seed=seed,
-                                 outcomes=outcome, set=overrides, workers=workers, executor=executor,
-                                 scheduler=scheduler, progress=bar.advance, expect=bar.expect)
+        with _LazyProgress(None, quiet) as bar:
+            result = api.sensitivity(scenario, vary, method=method, samples=samples, runs=runs, seed=seed,
+                                     outcomes=outcome, set=overrides, workers=workers, executor=executor,
+                                     scheduler=scheduler, progress=bar.advance, expect=bar.expect)
         folder = out_dir or Path("results") / f"{result.scenario_name}-{method}"
         result.write(folder, plots=plots)
     except (*REFUSED, ScenarioError) as exc:
-        bar.stop()
         raise _fail(exc) from None
-    bar.stop()
     _print_indices(result)
     for note in result.notes:
         out.print(f"Note: {note}", highlight=False)
@@ -533,7 +527,8 @@ def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
 
 
 class _LazyProgress:
-    """A progress bar that appears only once a run has taken more than a couple of seconds."""
+    """A progress bar that appears only once a run has taken more than a couple of seconds;
+    used as a context manager around the work, it is gone when the work ends."""
 
     def __init__(self, total: int | None, quiet: bool):
         self.total, self.quiet = total, quiet
@@ -558,7 +553,11 @@ class _LazyProgress:
         """Learn the total once the work is planned."""
         self.total = total
 
-    def stop(self) -> None:
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Take the bar off the screen, however the work ended."""
         if self.bar is not None:
             self.bar.stop()
 

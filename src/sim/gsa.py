@@ -221,11 +221,12 @@ def known_quantities(by_years: Sequence[float] = (5, 10, 15, 20)) -> list[str]:
 
 def run_sensitivity(scenario_path: str | os.PathLike[str], factors: Sequence[Factor], *, method: str,
                     samples: int, runs: int, seed: int, overrides: Sequence[str] = (),
-                    quantities: Sequence[str] = SENSITIVITY_QUANTITIES, **sweep_options: Any,
-                    ) -> tuple[Sensitivity, Sweep]:
+                    quantities: Sequence[str] = SENSITIVITY_QUANTITIES, scenario_name: str = "",
+                    **sweep_options: Any) -> Sensitivity:
     """Sensitivity of the simulator: each design point is a sweep point of ``runs``
-    replications, and each quantity's value there is its per-point mean (or probability).
-    ``sweep_options`` go to :func:`sim.sweeps.run_sweep` (workers, executor, progress ...)."""
+    replications, and each quantity's value there is its per-point mean (or probability);
+    the result keeps those runs as its ``sweep``. ``sweep_options`` go to
+    :func:`sim.sweeps.run_sweep` (workers, executor, progress ...)."""
     unknown = [q for q in quantities if q not in known_quantities()]
     if unknown:
         raise SweepError(f"no such outcome: {', '.join(unknown)}; known: {', '.join(known_quantities())}")
@@ -243,4 +244,5 @@ def run_sensitivity(scenario_path: str | os.PathLike[str], factors: Sequence[Fac
         return means.reindex(points["point"])[list(quantities)]
 
     result = sensitivity(factors, evaluate, method=method, samples=samples, seed=seed)
-    return result, ran[0]
+    result.sweep, result.scenario_name = ran[0], scenario_name
+    return result
