@@ -34,7 +34,7 @@ from .gsa import design as sensitivity_design
 from .outputs import HEADLINE
 from .pairing import Comparison
 from .pairing import compare as paired_table
-from .results import REPORT_OUTCOMES, ResultSet, report_folder
+from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
 from .runner import EXECUTORS, simulate
 from .schema import Scenario
 from .store import run_to_folder
@@ -407,8 +407,6 @@ def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | Pat
     fmt = format or ("md" if Path(out).suffix.lower() in (".md", ".markdown") else "html")
     if fmt not in ("html", "md"):
         raise UsageError(f"format: must be html or md (got {fmt!r})")
-    from .results import REPORT_SERIES
-
     kept = {"outcome_columns": REPORT_OUTCOMES, "timeseries_columns": REPORT_SERIES, "lazy": True}
     main = _stored(results, **kept)
     others = [_stored(o, **kept) if _is_stored(o) else o for o in compare_with]
