@@ -93,3 +93,15 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "cannot reach the Dask scheduler" in proc.stderr
+
+
+def test_a_worker_imports_only_the_engine():
+    """A worker process (local pool or Dask) unpickles ``sim.engine.run_chunk``: that must not
+    pull in the API's plotting, table and sensitivity libraries, which cost each worker
+    seconds to start and a hundred MB of memory."""
+    code = ("import sys, sim.engine; print(' '.join(m for m in ('pandas', 'pyarrow', 'matplotlib', "
+            "'SALib', 'dask') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
+    from sim.engine import run_chunk
+    assert run_chunk.__module__ == "sim.engine"

@@ -17,10 +17,21 @@ from sim.scenario import load_scenario
 
 
 def test_chunks_cover_every_replication_once():
-    for runs, workers, size in ((1, 1, None), (1000, 2, None), (37, 4, 5), (10, 3, 100)):
-        chunks = plan_chunks(runs, workers, size)
-        covered = [i for a, b in chunks for i in range(a, b)]
-        assert covered == list(range(runs))
+    for runs, workers, size in ((1, 1, None), (1000, 2, None), (37, 4, 5), (10, 3, 100), (10_000, 2, None),
+                                (12_345, 7, 300)):
+        for taper in (True, False):
+            chunks = plan_chunks(runs, workers, size, taper=taper)
+            covered = [i for a, b in chunks for i in range(a, b)]
+            assert covered == list(range(runs))
+
+
+def test_a_long_plan_ends_in_smaller_and_smaller_pieces():
+    """So the workers finish together: the tail halves down to the smallest piece, and
+    the plan does not depend on the number of workers once the chunk size is fixed."""
+    sizes = [b - a for a, b in plan_chunks(10_000, 2)]
+    assert sizes[0] == 250 and sizes[-8:] == [125, 125, 62, 62, 31, 31, 15, 15]
+    assert plan_chunks(10_000, 2, 250) == plan_chunks(10_000, 1, 250) == plan_chunks(10_000, 64, 250)
+    assert {b - a for a, b in plan_chunks(10_000, 2, taper=False)} == {250}
 
 
 @pytest.mark.check("invariant", source="reproducibility: replication i depends only on (scenario, seed, i)",

@@ -17,10 +17,39 @@ domestic value added and China dependency.
 The functions are those of :mod:`sim.api`; the ``sim`` command calls the same ones.
 """
 
-from .api import compare, discover, load_scenario, open, report, run, sensitivity, sweep  # noqa: A004
-from .errors import Problem, ScenarioError, UsageError
-from .results import ResultSet
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time names load on first use
+    from .api import compare, discover, load_scenario, open, report, run, sensitivity, sweep  # noqa: A004
+    from .errors import Problem, ScenarioError, UsageError
+    from .results import ResultSet
+
+# Where each public name lives. They are imported on first use (PEP 562), so that importing
+# one module of the package (as a worker process does with the engine) does not load the
+# plotting, reporting and sensitivity libraries behind the API.
+_HOMES = {**dict.fromkeys(("compare", "discover", "load_scenario", "open", "report", "run",
+                           "sensitivity", "sweep"), "api"),
+          **dict.fromkeys(("Problem", "ScenarioError", "UsageError"), "errors"),
+          "ResultSet": "results"}
 
 __all__ = ["Problem", "ResultSet", "ScenarioError", "UsageError", "compare", "discover", "load_scenario", "open",
            "report", "run", "sensitivity", "sweep"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, "__version__"})
+
+
 __version__ = "0.1.0"

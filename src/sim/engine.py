@@ -1,9 +1,12 @@
-"""One replication: a pure function of (scenario, seed, replication index).
+"""One replication: a pure function of (scenario, seed, replication index); and a chunk of them.
 
 The engine draws the replication's uncertain inputs, builds the world on a fresh SimPy
 clock with the replication's named random streams, runs it to the horizon, and returns
 the outcome row, the yearly series, the drawn inputs and (on request) the event log. It
 keeps no state between calls, so replications can run in any order, in any process.
+
+A chunk (consecutive replication indices) is the unit a worker process runs: its results
+come back as plain numpy columns. This module is all a worker needs to import.
 """
 
 from __future__ import annotations
@@ -34,3 +37,32 @@ def run_replication(scenario: Scenario, seed: int, replication: int, *, trace: b
     world = World(realized, streams, trace=trace)
     events = world.run()
     return Replication(replication, world.outcomes(events), world.ledger.series(), inputs, world.log)
+
+
+@dataclass
+class Chunk:
+    """The results of replications ``start .. stop - 1`` as columns."""
+
+    start: int
+    stop: int
+    outcomes: dict[str, np.ndarray]
+    inputs: dict[str, np.ndarray]
+    series: dict[str, np.ndarray]
+
+
+def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: bool = True) -> Chunk:
+    """Run replications ``start .. stop - 1``; without ``timeseries`` the yearly rows are
+    not gathered or sent back (the outcomes are the same)."""
+    reps = [run_replication(scenario, seed, i) for i in range(start, stop)]
+    outcomes = {"replication": np.arange(start, stop, dtype=np.int64)}
+    for name in reps[0].outcome:
+        outcomes[name] = np.array([r.outcome[name] for r in reps])
+    inputs = {name: np.array([r.inputs[name] for r in reps], dtype=float) for name in reps[0].inputs}
+    if not timeseries:
+        return Chunk(start, stop, outcomes, inputs, {})
+    years = len(next(iter(reps[0].series.values())))
+    series = {"replication": np.repeat(outcomes["replication"], years),
+              "year": np.tile(np.arange(1, years + 1, dtype=np.int16), len(reps))}
+    for name in reps[0].series:
+        series[name] = np.concatenate([r.series[name] for r in reps])
+    return Chunk(start, stop, outcomes, inputs, series)

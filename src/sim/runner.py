@@ -26,41 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import run_replication
+from .engine import Chunk, run_chunk
 from .outputs import CHINA_REGIMES
 from .results import ResultSet, make_manifest
 from .schema import Scenario
 
 Progress = Callable[[int], None]
-
-
-@dataclass
-class Chunk:
-    """The results of replications ``start .. stop - 1`` as columns."""
-
-    start: int
-    stop: int
-    outcomes: dict[str, np.ndarray]
-    inputs: dict[str, np.ndarray]
-    series: dict[str, np.ndarray]
-
-
-def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: bool = True) -> Chunk:
-    """Run replications ``start .. stop - 1``; without ``timeseries`` the yearly rows are
-    not gathered or sent back (the outcomes are the same)."""
-    reps = [run_replication(scenario, seed, i) for i in range(start, stop)]
-    outcomes = {"replication": np.arange(start, stop, dtype=np.int64)}
-    for name in reps[0].outcome:
-        outcomes[name] = np.array([r.outcome[name] for r in reps])
-    inputs = {name: np.array([r.inputs[name] for r in reps], dtype=float) for name in reps[0].inputs}
-    if not timeseries:
-        return Chunk(start, stop, outcomes, inputs, {})
-    years = len(next(iter(reps[0].series.values())))
-    series = {"replication": np.repeat(outcomes["replication"], years),
-              "year": np.tile(np.arange(1, years + 1, dtype=np.int16), len(reps))}
-    for name in reps[0].series:
-        series[name] = np.concatenate([r.series[name] for r in reps])
-    return Chunk(start, stop, outcomes, inputs, series)
 
 
 def default_workers() -> int:
@@ -80,10 +51,29 @@ def chunk_size_for(runs: int, workers: int, chunk_size: int | None = None) -> in
     return chunk_size or min(250, max(10, math.ceil(runs / (8 * max(workers, 1)))))
 
 
-def plan_chunks(runs: int, workers: int, chunk_size: int | None = None) -> list[tuple[int, int]]:
-    """Consecutive index ranges of :func:`chunk_size_for` replications."""
+TAPER_SMALLEST = 10
+"""The smallest piece the tail of a tapered plan is cut into (replications)."""
+
+
+def plan_chunks(runs: int, workers: int, chunk_size: int | None = None,
+                taper: bool = True) -> list[tuple[int, int]]:
+    """Consecutive index ranges of :func:`chunk_size_for` replications. With ``taper``, the
+    last replications go in smaller and smaller pieces (two of half a chunk, two of a
+    quarter, ... down to :data:`TAPER_SMALLEST`), so that the workers run out of work at
+    about the same time instead of one finishing a whole chunk while the others wait. The
+    plan depends only on ``runs`` and the chunk size, never on the executor or workers
+    that run it."""
     size = chunk_size_for(runs, workers, chunk_size)
-    return [(a, min(a + size, runs)) for a in range(0, runs, size)]
+    tail: list[int] = []
+    body, piece = runs, size // 2
+    while taper and piece >= TAPER_SMALLEST and body >= 2 * piece + size:
+        tail += [piece, piece]
+        body -= 2 * piece
+        piece //= 2
+    chunks = [(a, min(a + size, body)) for a in range(0, body, size)]
+    for piece in tail:
+        chunks.append((chunks[-1][1], chunks[-1][1] + piece))
+    return chunks
 
 
 @dataclass

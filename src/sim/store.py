@@ -76,6 +76,7 @@ class Plan:
     target_precision: float | None = None
     check_every: int | None = None
     precision_columns: list[str] = field(default_factory=list)
+    tapered: bool = False  # the last chunks smaller (see plan_chunks); False in older folders
 
     def check_points(self) -> list[int]:
         return check_points(self.check_every, self.runs) if self.check_every else [self.runs]
@@ -83,7 +84,7 @@ class Plan:
     def chunks(self) -> list[tuple[int, int]]:
         if self.check_every:
             return aligned_chunks(self.check_points(), self.chunk_size)
-        return plan_chunks(self.runs, 1, self.chunk_size)
+        return plan_chunks(self.runs, 1, self.chunk_size, taper=self.tapered)
 
 
 class RunFolder:
@@ -273,7 +274,7 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
         else:
             first = min(runs, precision[1] or runs)  # a precision run's chunks fit its check step
             size = min(chunk_size_for(first, workers, chunk_size), first)
-            plan = Plan(scenario_digest(scenario), seed, runs, size, *precision)
+            plan = Plan(scenario_digest(scenario), seed, runs, size, *precision, tapered=True)
             manifest = folder.start(scenario, plan, timeseries)
         chunks = plan.chunks()
         done = {tuple(c) for c in manifest["chunks_done"]}
