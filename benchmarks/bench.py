@@ -180,7 +180,7 @@ def main() -> None:
                      f"main process; largest worker {worker_mb:,.0f} MB; outcomes only, "
                      f"{workers} workers, {wall:.0f} s"))
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", "1000",
+        subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", "1000",
                         "--out", out, "--no-plots", "--quiet", "--no-timeseries"],
                        check=True, capture_output=True)
         for n in args.report_rows:

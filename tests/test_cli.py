@@ -72,7 +72,7 @@ def test_trace_prints_the_event_log_of_one_replication():
 def test_console_script_runs_without_a_traceback(tmp_path):
     bad = tmp_path / "broken.yaml"
     bad.write_text("horizon_years: [1, 2\n")
-    proc = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(bad)],
+    proc = subprocess.run([sys.executable, "-m", "sim", "validate", str(bad)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"{bad}:")

@@ -73,7 +73,7 @@ def dask_cluster():
 def test_a_real_dask_cluster_gives_the_same_tables(dask_cluster, reference, tmp_path):
     out = tmp_path / "run"
     began = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", str(RUNS),
+    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", str(RUNS),
                            "--seed", str(SEED), "--chunk-size", "4", "--out", str(out), "--no-plots",
                            "--quiet", "--scheduler", dask_cluster],
                           capture_output=True, text=True, check=False, timeout=300)
@@ -85,7 +85,7 @@ def test_a_real_dask_cluster_gives_the_same_tables(dask_cluster, reference, tmp_
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", "2",
+    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", "2",
                            "--out", str(tmp_path), "--no-plots", "--quiet",
                            "--scheduler", f"tcp://127.0.0.1:{_free_port()}"],
                           capture_output=True, text=True, check=False, timeout=120,
@@ -96,12 +96,12 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
 
 
 def test_a_worker_imports_only_the_engine():
-    """A worker process (local pool or Dask) unpickles ``sim.engine.run_chunk``: that must not
-    pull in the API's plotting, table and sensitivity libraries, which cost each worker
-    seconds to start and a hundred MB of memory."""
+    """A worker process (local pool or Dask) imports what it unpickles: ``run_chunk`` and the
+    pool's initializer. That must not pull in the API's plotting, table and sensitivity
+    libraries, which cost each worker seconds to start and a hundred MB of memory."""
     code = ("import sys, sim.engine; print(' '.join(m for m in ('pandas', 'pyarrow', 'matplotlib', "
             "'SALib', 'dask') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
-    from sim.engine import run_chunk
-    assert run_chunk.__module__ == "sim.engine"
+    from sim.runner import quiet_worker, run_chunk
+    assert run_chunk.__module__ == quiet_worker.__module__ == "sim.engine"

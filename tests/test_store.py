@@ -146,7 +146,7 @@ def test_outcomes_only(tmp_path, scn, reference):
 # --- the command line, killed and interrupted as a user's run would be ----------------------
 
 def _start(out, *extra):
-    cmd = [sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", str(RUNS), "--seed", str(SEED),
+    cmd = [sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", str(RUNS), "--seed", str(SEED),
            "--chunk-size", "3", "--out", str(out), "--no-plots", "--quiet", *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -173,7 +173,7 @@ def test_killed_run_resumes_from_the_command_line(tmp_path, reference):
     _wait_for_chunks(out, 2, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
-    finished = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(BASELINE), "--runs", str(RUNS),
+    finished = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", str(RUNS),
                                "--seed", str(SEED), "--out", str(out), "--no-plots", "--resume"],
                               capture_output=True, text=True, check=False)
     assert finished.returncode == 0, finished.stderr

@@ -6,11 +6,16 @@ the outcome row, the yearly series, the drawn inputs and (on request) the event 
 keeps no state between calls, so replications can run in any order, in any process.
 
 A chunk (consecutive replication indices) is the unit a worker process runs: its results
-come back as plain numpy columns. This module is all a worker needs to import.
+come back as plain numpy columns. This module (with :func:`quiet_worker`, which a pool
+runs as each worker starts) is all a worker process needs to import.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,3 +71,18 @@ def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: 
     for name in reps[0].series:
         series[name] = np.concatenate([r.series[name] for r in reps])
     return Chunk(start, stop, outcomes, inputs, series)
+
+
+def quiet_worker(parent: int) -> None:
+    """Workers leave Ctrl-C to the parent, which stops the run cleanly; and they exit when the
+    parent is gone (killed outright, say), instead of waiting for work forever. The parent's
+    pid is passed in, not read here: a worker still starting up when its parent is killed
+    has already been adopted by another process by the time this runs."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()

@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import Chunk, run_chunk
+from .engine import Chunk, quiet_worker, run_chunk
 from .outputs import CHINA_REGIMES
 from .results import ResultSet, make_manifest
 from .schema import Scenario
@@ -84,21 +82,6 @@ class RunTables:
     wall_seconds: float
     workers: int
     chunk_size: int
-
-
-def _quiet_worker(parent: int) -> None:
-    """Workers leave Ctrl-C to the parent, which stops the run cleanly; and they exit when the
-    parent is gone (killed outright, say), instead of waiting for work forever. The parent's
-    pid is passed in, not read here: a worker still starting up when its parent is killed
-    has already been adopted by another process by the time this runs."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 EXECUTORS = ("local", "dask")
@@ -163,7 +146,7 @@ def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int,
         return
     # "spawn" gives workers a clean interpreter: no state inherited from the caller.
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=get_context("spawn"),
-                             initializer=_quiet_worker, initargs=(os.getpid(),)) as pool:
+                             initializer=quiet_worker, initargs=(os.getpid(),)) as pool:
         # Only unfinished futures are kept: a finished chunk is handed over and let go, so
         # memory does not grow with the number of chunks.
         pending = {pool.submit(run_chunk, t.scenario, t.seed, t.start, t.stop, timeseries): i
