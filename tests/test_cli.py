@@ -77,3 +77,12 @@ def test_console_script_runs_without_a_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"{bad}:")
     assert "Traceback" not in proc.stderr
+
+
+def test_the_command_starts_without_plotting_or_sensitivity_libraries():
+    """`sim validate` or `sim --help` should answer at once: matplotlib, SALib and
+    scipy.stats load only when a command draws, runs a sensitivity study or summarises."""
+    code = ("import sys, sim.cli; print(' '.join(m for m in ('matplotlib', 'SALib', 'scipy.stats', 'dask') "
+            "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""

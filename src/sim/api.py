@@ -25,29 +25,20 @@ import tempfile
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import scenario as scenario_files
 from .errors import UsageError
-from .gsa import METHODS, SENSITIVITY_QUANTITIES, Sensitivity, run_sensitivity
-from .gsa import design as sensitivity_design
 from .outputs import HEADLINE
-from .pairing import Comparison
-from .pairing import compare as paired_table
 from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
 from .runner import EXECUTORS, simulate
 from .schema import Scenario
 from .store import run_to_folder
-from .sweeps import (
-    Factor,
-    Sweep,
-    is_sweep_file,
-    load_sweep_file,
-    make_design,
-    make_factor,
-    parse_vary,
-    run_sweep,
-)
+
+if TYPE_CHECKING:  # imported where used: comparing, sweeping and sensitivity need SciPy and SALib
+    from .gsa import Sensitivity
+    from .pairing import Comparison
+    from .sweeps import Factor, Sweep
 
 PathLike = str | os.PathLike[str]
 Overrides = Mapping[str, Any] | Sequence[str] | None
@@ -202,6 +193,8 @@ def open(folder: PathLike, **columns: Any) -> ResultSet | Sweep:  # noqa: A001 -
         raise FileNotFoundError(f"{path} is not a results folder (no manifest.json): give a folder "
                                 "sim run or sim sweep wrote")
     if json.loads(manifest.read_text()).get("kind") == "sweep":
+        from .sweeps import Sweep
+
         return Sweep.open(path)
     return ResultSet.open(path, **columns)
 
@@ -232,6 +225,9 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     scenario is run. Raises :class:`sim.pairing.PairingError` for runs that cannot be paired.
     The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
     """
+    from .pairing import Comparison
+    from .pairing import compare as paired_table
+
     items = [reference, *others]
     if len(items) < 2:
         raise UsageError("compare needs at least two runs or scenarios")
@@ -277,6 +273,8 @@ def factors_of(vary: Vary) -> list[Factor]:
     ``"PATH=LOW:HIGH"`` / ``"PATH=V1,V2"`` strings (as ``--vary``); later ones replace earlier."""
     if not vary:
         return []
+    from .sweeps import make_factor, parse_vary
+
     made = ([make_factor(k, v) for k, v in vary.items()] if isinstance(vary, Mapping)
             else [parse_vary(v) for v in ([vary] if isinstance(vary, str) else vary)])
     return list({f.path: f for f in made}.values())
@@ -302,6 +300,8 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     ['point', 'shocks.security.rate_factor']
     """
     check_executor(executor)
+    from .sweeps import is_sweep_file, load_sweep_file, make_design, run_sweep
+
     spec = None
     if not isinstance(scenario, Scenario) and is_sweep_file(scenario):
         spec = load_sweep_file(scenario)
@@ -348,6 +348,9 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
     ``indices`` table, ``notes`` on reliability, ``sweep`` (the design's runs) and
     ``plot()`` (the tornado chart); with ``out``, all of it is written there.
     """
+    from .gsa import METHODS, SENSITIVITY_QUANTITIES, run_sensitivity
+    from .gsa import design as sensitivity_design
+
     check_executor(executor)
     if method not in METHODS:
         raise UsageError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
@@ -380,6 +383,7 @@ def discover(results: ResultSet | Sweep | PathLike | Any, where: str, *, outcome
 
     from .discovery import discover as find_boxes
     from .discovery import load_outcomes, parse_condition
+    from .sweeps import Sweep
 
     condition = parse_condition(where, outcome)
     if isinstance(results, pd.DataFrame):

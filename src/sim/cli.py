@@ -25,8 +25,7 @@ from rich.table import Table
 from . import api
 from .engine import run_replication
 from .errors import ScenarioError, UsageError
-from .outputs import HEADLINE
-from .plots import display
+from .outputs import HEADLINE, display
 from .reference import parameter_table
 from .reports import number as _number
 from .reports import unit as _unit

@@ -2,12 +2,14 @@
 
 This is the contract between the engine (which fills the columns), the result writer
 (which stores them as Parquet), the statistics and plots (which read them) and the README
-(which documents them). Each column has a unit and one sentence saying what it measures.
+(which documents them). Each column has a unit and one sentence saying what it measures;
+:func:`display` says how figures, tables and reports label and scale it.
 Production columns are one per commodity in the scenario (``production_<commodity>``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -78,3 +80,92 @@ HEADLINE: tuple[str, ...] = (
     "tariff_cost_usd",
     "npv_usd",
 )
+
+
+# --- how columns are shown: labels, units and scales for figures, tables and reports ---
+
+
+@dataclass(frozen=True)
+class Display:
+    """How one quantity is shown: a readable label, the axis unit, and the divisor to apply."""
+
+    label: str
+    unit: str
+    scale: float = 1.0
+
+    @property
+    def axis_label(self) -> str:
+        return f"{self.label} ({self.unit})"
+
+    @property
+    def short_unit(self) -> str:
+        """The unit as written after a number: "2.5 yr", "72 USD bn", "29%"."""
+        if self.unit.startswith("%"):
+            return "%"
+        if self.unit.startswith("years"):
+            return " yr"
+        if self.unit.startswith("USD bn"):
+            return " USD bn"
+        return "" if self.unit in ("value", "count") else f" {self.unit}"
+
+
+_DISPLAY: dict[str, Display] = {
+    "phase2_year": Display("Time to reach Phase 2", "years since start"),
+    "phase3_year": Display("Time to reach Phase 3", "years since start"),
+    "stall_year": Display("Time to stall", "years since start"),
+    "cumulative_export_value_usd": Display("Cumulative export value", "USD bn", 1e9),
+    "domestic_value_added_usd": Display("Domestic value added", "USD bn", 1e9),
+    "domestic_value_added_share": Display("Domestic value-added share", "% of export value", 0.01),
+    "china_processed_share": Display("Processed via China", "% of processed output", 0.01),
+    "security_incidents": Display("Security incidents", "count"),
+    "downtime_days": Display("Downtime", "site-days"),
+    "tariff_cost_usd": Display("U.S. tariff cost", "USD bn", 1e9),
+    "stalled": Display("Stalled within the horizon", "% of replications", 0.01),
+    "arbitration_awards_usd": Display("Arbitration awards", "USD bn", 1e9),
+    "npv_usd": Display("Net present value", "USD bn", 1e9),
+    "peak_annual_export_usd": Display("Peak annual export value", "USD bn per year", 1e9),
+    "final_mining_gdp_share": Display("Mining share of GDP, final year", "% of GDP", 0.01),
+    "stockpile_end_value_usd": Display("Unprocessed stockpile at horizon", "USD bn", 1e9),
+    "export_value_usd": Display("Export value", "USD bn per year", 1e9),
+    "export_value_us_usd": Display("Export value to the U.S.", "USD bn per year", 1e9),
+    "export_value_china_usd": Display("Export value to China", "USD bn per year", 1e9),
+    "export_value_other_usd": Display("Export value to other markets", "USD bn per year", 1e9),
+    "confidence": Display("Investor confidence", "0\u20131 index"),
+    "us_tariff_rate": Display("U.S. reciprocal tariff rate", "%", 0.01),
+}
+_UNIT_DISPLAY: dict[str, tuple[str, float]] = {
+    "USD": ("USD bn", 1e9),
+    "USD/yr": ("USD bn per year", 1e9),
+    "0-1": ("%", 0.01),
+    "yr": ("years", 1.0),
+}
+
+
+def display(column: str) -> Display:
+    """How ``column`` is labelled and scaled in figures (money in USD bn, shares in %)."""
+    if column in _DISPLAY:
+        return _DISPLAY[column]
+    if column.startswith("P("):  # a probability row of the summary
+        return Display(column, "% of replications", 0.01)
+    known = {c.name: c.unit for c in (*OUTCOMES, *TIMESERIES)}
+    unit = known.get(column)
+    if unit is None and column.endswith("_usd"):
+        unit = "USD"
+    label = column.replace("_", " ")
+    if unit in _UNIT_DISPLAY:
+        shown, scale = _UNIT_DISPLAY[unit]
+        return Display(label, shown, scale)
+    return Display(label, unit if unit and unit != "-" else "value")
+
+
+def format_number(value: float, *, whole: bool = False, small_digits: int = 2) -> str:
+    """A number for a label or table: thousands separated from 100, one decimal from 10,
+    two from 1, ``small_digits`` below 1."""
+    if not math.isfinite(value):
+        return "n/a"
+    magnitude = abs(value)
+    if (whole and value == round(value)) or magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if magnitude >= 1 else f"{value:.{small_digits}f}"

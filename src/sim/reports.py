@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .outputs import HEADLINE
-from .plots import display, format_number
+from .outputs import HEADLINE, display, format_number
 from .results import atomic_write
 
 if TYPE_CHECKING:

@@ -33,7 +33,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy_stats
 
 from sim import outputs
 
@@ -288,6 +287,8 @@ def survival(
     if np.any(uncensored < 0) or np.any(right < 0):
         raise ValueError("times and censoring times must not be negative")
 
+    from scipy import stats as _scipy_stats  # imported on use: it takes a second to load
+
     result = _scipy_stats.ecdf(_scipy_stats.CensoredData(uncensored=uncensored, right=right))
     sf = result.sf
     time = np.asarray(sf.quantiles, dtype=float)
@@ -350,6 +351,8 @@ def input_correlations(
             for name in outcomes.columns
             if "." in str(name) and pd.api.types.is_numeric_dtype(outcomes[name].dtype)
         ]
+    from scipy import stats as _scipy_stats  # imported on use: it takes a second to load
+
     y_all = as_float_array(outcomes[outcome])
     rows = []
     for name in inputs:
