@@ -1,12 +1,13 @@
 """Running many replications: chunks of replication indices, on one core or a process pool.
 
 A run of ``runs`` replications with root seed ``seed`` is cut into chunks of consecutive
-replication indices. Each chunk is run by :func:`run_chunk`, in this process or in a
-worker of a local process pool, and returns plain numpy columns. :func:`execute` hands
-finished chunks to a callback: :func:`run_many` keeps them in memory and puts them back
-together in replication order; :mod:`sim.store` writes each one to disk as a shard. Because each replication is a pure function of (scenario,
-seed, index), the tables are identical, bit for bit, whatever the number of workers and
-the chunk size.
+replication indices (the last ones smaller, so the workers finish together). Each chunk
+is run by :func:`sim.engine.run_chunk`, in this process, in a worker of a local process
+pool or on Dask, and returns plain numpy columns. :func:`execute` hands finished chunks to
+a callback: :func:`run_many` keeps them in memory and puts them back together in
+replication order; :mod:`sim.store` writes each one to disk as a shard. Because each
+replication is a pure function of (scenario, seed, index), the tables are identical, bit
+for bit, whatever the executor, the number of workers and the chunk size.
 """
 
 from __future__ import annotations
