@@ -93,15 +93,16 @@ if __name__ == "__main__":
 """
 
 
-def peak_memory_mb(runs: int, workers: int) -> tuple[float, float, float]:
+def peak_memory_mb(runs: int, workers: int, overrides: list[str] | None = None) -> tuple[float, float, float]:
     """Peak resident memory (MB) of the main ``sim run`` process and of its largest worker,
-    and the wall seconds, for an outcomes-only run of ``runs`` replications written to a
-    temporary folder."""
+    and the wall seconds, for an outcomes-only run of ``runs`` replications of the baseline
+    (with ``overrides``, as ``--set``) written to a temporary folder."""
     with tempfile.TemporaryDirectory() as out:
         began = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", _PEAK, "run", str(BASELINE), "--runs", str(runs),
                                "--workers", str(workers), "--out", out, "--no-plots", "--quiet",
-                               "--no-timeseries"], capture_output=True, text=True, check=True)
+                               "--no-timeseries", *(f"--set={o}" for o in overrides or [])],
+                              capture_output=True, text=True, check=True)
         wall = time.perf_counter() - began
     kb = int(re.findall(r"^PEAK_KB (\d+)", proc.stderr, re.M)[-1])
     worker_kb = int(re.findall(r"^WORKER_PEAK_KB (\d+)", proc.stderr, re.M)[-1])
@@ -175,6 +176,9 @@ def main() -> None:
     parser.add_argument("--memory-runs", type=int, nargs="*", default=[10_000, 100_000],
                         help="run sizes for the peak-memory figures (10^5 takes about 45 minutes on "
                              "2 cores; 10^6 would take about 8 hours)")
+    parser.add_argument("--memory-set", action="append", default=[], metavar="PATH=VALUE",
+                        help="override the baseline for the memory runs (as sim run --set); "
+                             "horizon_years=1 makes 10^6 replications take an hour instead of eight")
     parser.add_argument("--report-rows", type=int, nargs="*", default=[10_000, 1_000_000],
                         help="outcome-table sizes for the report-step memory figures")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask comparison")
@@ -200,8 +204,9 @@ def main() -> None:
         rows.append(("Dask LocalCluster wall time over the local pool's", f"{dask / many:.2f}",
                      f"{dask:.1f} s against {many:.1f} s (cluster start-up included); target at most 1.15"))
     for n in args.memory_runs:
-        mb, worker_mb, wall = peak_memory_mb(n, workers)
-        rows.append((f"Peak memory of `sim run`, {n:,} replications", f"{mb:,.0f} MB",
+        mb, worker_mb, wall = peak_memory_mb(n, workers, args.memory_set)
+        changed = f" ({', '.join(args.memory_set)})" if args.memory_set else ""
+        rows.append((f"Peak memory of `sim run`, {n:,} replications{changed}", f"{mb:,.0f} MB",
                      f"main process; largest worker {worker_mb:,.0f} MB; outcomes only, "
                      f"{workers} workers, {wall:.0f} s"))
     with tempfile.TemporaryDirectory() as out:
