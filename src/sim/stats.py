@@ -71,7 +71,7 @@ def as_float_array(values: object) -> np.ndarray:
     else:
         array = np.asarray(values)
         if array.dtype.kind in "biuf":
-            return array.astype("float64").ravel()
+            return array.astype("float64", copy=False).ravel()
         series = pd.Series(array.ravel())
     return series.to_numpy(dtype="float64", na_value=np.nan)
 
@@ -102,9 +102,10 @@ def describe(values: object) -> dict[str, float]:
         result.update({f"p{q}": math.nan for q in PERCENTILES})
         return result
     mean = float(np.mean(x))
-    se = mcse(x)
+    se = float(np.std(x, ddof=1) / math.sqrt(n)) if n >= 2 else math.nan  # as mcse(x), on x
     result.update(mean=mean, mcse=se, ci95_low=mean - Z95 * se, ci95_high=mean + Z95 * se)
-    for q, value in zip(PERCENTILES, np.percentile(x, PERCENTILES), strict=True):
+    # x is this function's own copy: the percentiles may sort it in place (no second copy).
+    for q, value in zip(PERCENTILES, np.percentile(x, PERCENTILES, overwrite_input=True), strict=True):
         result[f"p{q}"] = float(value)
     return result
 
