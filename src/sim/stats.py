@@ -79,7 +79,11 @@ def as_float_array(values: object) -> np.ndarray:
 def mcse(values: object) -> float:
     """Monte Carlo standard error of the mean: sample sd / sqrt(n), NaN ignored; NaN if n < 2."""
     x = as_float_array(values)
-    x = x[~np.isnan(x)]
+    return _mcse_of_present(x[~np.isnan(x)])
+
+
+def _mcse_of_present(x: np.ndarray) -> float:
+    """:func:`mcse` of a float array already free of NaN (no copy made)."""
     if x.size < 2:
         return math.nan
     return float(np.std(x, ddof=1) / math.sqrt(x.size))
@@ -102,7 +106,7 @@ def describe(values: object) -> dict[str, float]:
         result.update({f"p{q}": math.nan for q in PERCENTILES})
         return result
     mean = float(np.mean(x))
-    se = float(np.std(x, ddof=1) / math.sqrt(n)) if n >= 2 else math.nan  # as mcse(x), on x
+    se = _mcse_of_present(x)
     result.update(mean=mean, mcse=se, ci95_low=mean - Z95 * se, ci95_high=mean + Z95 * se)
     # x is this function's own copy: the percentiles may sort it in place (no second copy).
     for q, value in zip(PERCENTILES, np.percentile(x, PERCENTILES, overwrite_input=True), strict=True):
