@@ -171,3 +171,18 @@ def test_the_api_examples_run(monkeypatch):
     monkeypatch.setenv("SIM_WORKERS", "1")
     outcome = doctest.testmod(api, optionflags=doctest.ELLIPSIS)
     assert outcome.attempted >= 3 and outcome.failed == 0
+
+
+def test_every_public_name_loads_from_its_home_module():
+    """``sim`` loads its public names on first use; the list a reader sees (``__all__``, and
+    ``dir(sim)``) must be the names it can load, each the object of the module it lives in."""
+    import importlib
+
+    homes = sim._HOMES
+    assert sorted(homes) == sorted(sim.__all__)
+    for name in sim.__all__:
+        home = importlib.import_module(f"sim.{homes[name]}")
+        assert getattr(sim, name) is getattr(home, name)
+    assert set(sim.__all__) <= set(dir(sim))
+    with pytest.raises(AttributeError, match="no attribute 'simulate'"):
+        sim.simulate  # noqa: B018 - the lookup is the test
