@@ -107,9 +107,15 @@ def test_an_interrupted_precision_run_resumes_to_the_same_stop(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(baseline(), tmp_path / "cut", seed=11, timeseries=False, progress=interrupt, **options)
     assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["status"] == "running"
-    with pytest.raises(RunFolderError, match="different --target-precision"):
-        run_to_folder(baseline(), tmp_path / "cut", seed=11, timeseries=False, resume=True,
-                      **{**options, "target_precision": 0.02})
+    # Refusals name the options as the user gave them: the cap is --max-runs, not --runs.
+    for change, words in (({"target_precision": 0.02}, "has --target-precision 0.07 checked every 20 (--runs) "
+                           "up to 400 (--max-runs), watching cumulative_export_value_usd"),
+                          ({"runs": 500}, "a cap of 400 replications (this command asks for --max-runs 500)"),
+                          ({"target_precision": None, "runs": 20}, "has --target-precision 0.07")):
+        with pytest.raises(RunFolderError, match="cannot resume") as refused:
+            run_to_folder(baseline(), tmp_path / "cut", seed=11, timeseries=False, resume=True,
+                          **{**options, **change})
+        assert words in str(refused.value) and "20 runs" not in str(refused.value)
     resumed, got = _run(tmp_path, "cut", resume=True, **options)
     assert resumed["runs"] == whole["runs"]
     pd.testing.assert_frame_equal(got, expected, check_exact=True)

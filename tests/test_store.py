@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -16,10 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import BASELINE, baseline
-from sim.results import ParquetColumns, ResultSet, report_folder
+from sim.results import ParquetColumns, ResultSet, model_digest, report_folder
 from sim.runner import run_many
 from sim.stats import summarize
-from sim.store import RunFolder, RunFolderError, run_to_folder, write_row_groups
+from sim.store import Plan, RunFolder, RunFolderError, run_to_folder, write_row_groups
 
 RUNS, SEED = 30, 4
 
@@ -101,6 +102,76 @@ def test_an_interrupted_run_resumes_to_the_same_tables(tmp_path, scn, reference)
     assert again.chunks_run == 0
 
 
+class Crash(BaseException):
+    """The process stopping dead at a chosen point (nothing after it runs)."""
+
+
+def test_a_run_stopped_between_compaction_and_completion_resumes(tmp_path, scn, reference, monkeypatch):
+    """The tables are written but the manifest does not yet say complete: the shards must
+    still be there, so that resuming compacts them again."""
+    real = RunFolder.write_manifest
+
+    def crash_on_completion(self, manifest):
+        if manifest.get("status") == "complete":
+            raise Crash
+        real(self, manifest)
+
+    monkeypatch.setattr(RunFolder, "write_manifest", crash_on_completion)
+    with pytest.raises(Crash):
+        run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7)
+    monkeypatch.undo()
+    assert json.loads((tmp_path / "manifest.json").read_text())["status"] == "running"
+    assert len(list((tmp_path / "shards").iterdir())) == 2 * 5
+    done = run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=2, resume=True)
+    assert done.chunks_run == 0
+    _same_tables(tmp_path, reference)
+    assert not (tmp_path / "shards").exists()
+
+
+def test_shards_left_by_a_run_stopped_once_complete_are_cleared_on_resume(tmp_path, scn, reference, monkeypatch):
+    def crash_once_complete(self):
+        if (self.path / "manifest.json").exists() and json.loads(
+                (self.path / "manifest.json").read_text())["status"] == "complete":
+            raise Crash
+
+    monkeypatch.setattr(RunFolder, "clear_shards", crash_once_complete)
+    with pytest.raises(Crash):
+        run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7)
+    monkeypatch.undo()
+    assert (tmp_path / "shards").exists()
+    _same_tables(tmp_path, reference)  # complete already: the tables are whole
+    assert run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, resume=True).chunks_run == 0
+    assert not (tmp_path / "shards").exists()
+
+
+def test_a_fresh_run_does_not_replace_an_interrupted_one_unless_told(tmp_path, scn, reference):
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7,
+                      progress=_interrupt_after(2))
+    with pytest.raises(RunFolderError, match=r"holds an interrupted run \(14 of 30 replications saved\): "
+                                             "finish it with --resume, or start anew with --overwrite"):
+        run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1)
+    assert len(_chunks_done(tmp_path)) == 2  # nothing was touched
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots" / "old.png").write_bytes(b"from an earlier run")
+    run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, overwrite=True)
+    _same_tables(tmp_path, reference)
+    assert not (tmp_path / "plots").exists()  # an earlier run's figures do not sit beside new tables
+
+
+def test_resuming_with_other_model_code_is_refused(tmp_path, scn):
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7,
+                      progress=_interrupt_after(1))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["plan"]["model_sha256"] == model_digest()
+    manifest["plan"]["model_sha256"] = "0" * 64  # as if the model had changed since the run began
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunFolderError, match="started by a different version of the model code"):
+        run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, resume=True)
+    assert len(_chunks_done(tmp_path)) == 1
+
+
 @pytest.mark.parametrize(("change", "words"), [
     ({"seed": SEED + 1}, "seed 4 (this command asks for 5)"),
     ({"runs": RUNS + 1}, "30 runs (this command asks for 31)"),
@@ -121,6 +192,38 @@ def test_resuming_something_else_is_refused(tmp_path, scn, change, words):
 def test_nothing_to_resume_is_a_clear_error(tmp_path, scn):
     with pytest.raises(RunFolderError, match="nothing to resume"):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, resume=True)
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused_from_the_command_line(tmp_path):
+    with RunFolder(tmp_path).locked():  # this process writes there
+        second = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", "5",
+                                 "--out", str(tmp_path), "--overwrite"], capture_output=True, text=True,
+                                check=False)
+    assert second.returncode == 2, second.stderr
+    assert second.stderr.strip() == (f"{tmp_path} is being written by another run (pid {os.getpid()}); "
+                                     "wait for it to finish or choose another --out")
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_the_folder_stays_locked_until_the_run_is_reported(tmp_path, scn, monkeypatch):
+    """Between the tables and the summary another run must not replace the tables."""
+    from sim import api
+
+    real, refused = api.report_folder, []
+
+    def report_while_another_run_tries(folder, **kwargs):
+        try:
+            with RunFolder(folder).locked():
+                pass
+        except RunFolderError as exc:
+            refused.append(str(exc))
+        return real(folder, **kwargs)
+
+    monkeypatch.setattr(api, "report_folder", report_while_another_run_tries)
+    api.run(scn, runs=5, seed=SEED, workers=1, out=tmp_path, plots=False)
+    assert refused and "being written by another run" in refused[0]
+    with RunFolder(tmp_path).locked():  # and free once the run has returned
+        pass
 
 
 def test_a_second_writer_is_refused(tmp_path, scn):
@@ -212,7 +315,9 @@ def test_workers_exit_when_the_run_is_killed_outright(tmp_path):
     assert not left, f"workers {left} outlived the killed run"
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, reference):
+    """Ctrl-C stops the run, and the command it prints finishes it to the tables of an
+    uninterrupted run."""
     out = tmp_path / "run"
     proc = _start(out, "--workers", "2")
     _wait_for_chunks(out, 1, proc)
@@ -220,6 +325,14 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert "Interrupted:" in stderr and "--resume" in stderr
-    assert f"--out {out}" in stderr
-    assert len(_chunks_done(out)) >= 1
+    assert "Interrupted:" in stderr and f"--out {out}" in stderr
+    saved = _chunks_done(out)
+    assert len(saved) >= 1
+    again = shlex.split(stderr.split("Finish the run with:")[1].strip().splitlines()[0])
+    assert again[:2] == ["sim", "run"] and again[-1] == "--resume"
+    finished = subprocess.run([sys.executable, "-m", "sim", *again[1:]], capture_output=True, text=True,
+                              check=False)
+    assert finished.returncode == 0, finished.stderr
+    plan = Plan(**json.loads((out / "manifest.json").read_text())["plan"])
+    assert f"({len(saved)} of {len(plan.chunks())} chunks were already done)" in finished.stdout
+    _same_tables(out, reference)

@@ -33,7 +33,7 @@ from .outputs import HEADLINE
 from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
 from .runner import EXECUTORS, simulate
 from .schema import Scenario
-from .store import run_to_folder
+from .store import RunFolder, run_to_folder
 
 if TYPE_CHECKING:  # imported where used: comparing, sweeping and sensitivity need SciPy and SALib
     from .gsa import Sensitivity
@@ -127,7 +127,7 @@ def provenance(scn: Scenario, *, parameters: bool = False) -> dict[str, Any]:
 def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrides = None,  # noqa: A002
         workers: int | None = None, chunk_size: int | None = None, executor: str = "local",
         scheduler: str | None = None, out: PathLike | None = None, resume: bool = False,
-        timeseries: bool = True, target_precision: float | None = None, max_runs: int | None = None,
+        overwrite: bool = False, timeseries: bool = True, target_precision: float | None = None, max_runs: int | None = None,
         precision_for: Sequence[str] | None = None, plots: bool = True, lazy: bool = False,
         progress: Progress | None = None) -> ResultSet:
     """Run a scenario ``runs`` times (replication i uses ``SeedSequence(seed, spawn_key=(i,))``)
@@ -135,7 +135,8 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
 
     Without ``out`` the run is held in memory. With ``out`` it is written there chunk by
     chunk (resumable with ``resume=True``), with ``summary.csv`` and (if ``plots``) the
-    figures; ``lazy=True`` then leaves the outcome table on disk and reads a column when
+    figures (an interrupted run there is finished with ``resume=True``, or replaced only with
+    ``overwrite=True``); ``lazy=True`` then leaves the outcome table on disk and reads a column when
     asked (for runs too large for memory). ``target_precision`` (0.01 = 1%) grows the run
     ``runs`` replications at a time until the 95% half-width of each mean in
     ``precision_for`` (default: the headline outcomes) is under that share of the mean, up
@@ -165,17 +166,20 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
         return simulate(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, progress=progress,
                         executor=executor, scheduler=scheduler, provenance=provenance(scn))
     if out is None:  # a precision run is judged chunk by chunk on disk; keep it out of sight
-        with tempfile.TemporaryDirectory(prefix="sim-run-") as folder:
+        with tempfile.TemporaryDirectory(prefix="sim-run-") as hidden:
             res = run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, executor=executor,
-                      scheduler=scheduler, out=folder, timeseries=timeseries, target_precision=target_precision,
+                      scheduler=scheduler, out=hidden, timeseries=timeseries, target_precision=target_precision,
                       max_runs=max_runs, precision_for=precision_for, plots=False, progress=progress)
             return res  # read into memory by ResultSet.open, so the folder can go
-    run_to_folder(scn, out, runs=cap, seed=seed, workers=workers, chunk_size=chunk_size, resume=resume,
-                  timeseries=timeseries, progress=progress, executor=executor, scheduler=scheduler,
-                  target_precision=target_precision, check_every=runs, precision_columns=watched,
-                  provenance=provenance(scn, parameters=True))
-    res, _ = report_folder(out, plots=plots)
-    return res if lazy else ResultSet.open(out)
+    folder = RunFolder(out)
+    with folder.locked():  # no other run may replace the tables before they are reported on
+        run_to_folder(scn, folder, runs=cap, seed=seed, workers=workers, chunk_size=chunk_size,
+                      resume=resume, overwrite=overwrite, timeseries=timeseries, progress=progress,
+                      executor=executor, scheduler=scheduler, target_precision=target_precision,
+                      check_every=runs, precision_columns=watched,
+                      provenance=provenance(scn, parameters=True))
+        res, _ = report_folder(out, plots=plots)
+        return res if lazy else ResultSet.open(out)
 
 
 def check_executor(executor: str) -> None:

@@ -33,7 +33,7 @@ from .results import ResultSet
 from .runner import ExecutorError
 from .sampling import uncertain_inputs
 from .schema import DAYS_PER_YEAR, Scenario
-from .store import RunFolderError
+from .store import Plan, RunFolderError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +96,8 @@ def run(
     overrides: SetOption = None,
     executor: Annotated[str, typer.Option(help="Where chunks run: local (a process pool on this machine) or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask); without it, --executor dask starts a LocalCluster.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out: only its missing chunks are run. Give the same scenario, --set, --seed and --runs.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run in --out: only its missing chunks are run. Give the same scenario, --set, --seed and --runs; the run keeps its own chunk size and --no-timeseries.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start anew in an --out that holds an interrupted run, discarding what it saved (without this, such a folder is refused).")] = False,
     timeseries: Annotated[bool, typer.Option("--timeseries/--no-timeseries", help="Keep the yearly time series (--no-timeseries keeps outcomes only, for very large runs).")] = True,
     target_precision: Annotated[float | None, typer.Option(min=1e-6, max=1, help="Run until the 95% interval half-width of each headline mean is under this share of the mean (0.01 = 1%), checking every --runs replications, up to --max-runs.")] = None,
     max_runs: Annotated[int | None, typer.Option(min=1, help="Cap on replications with --target-precision (default 100 x --runs).")] = None,
@@ -117,7 +118,7 @@ def run(
     try:
         with bar:
             res = api.run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, out=target,
-                          resume=resume, timeseries=timeseries, executor=executor, scheduler=scheduler,
+                          resume=resume, overwrite=overwrite, timeseries=timeseries, executor=executor, scheduler=scheduler,
                           target_precision=target_precision, max_runs=max_runs, precision_for=precision_for,
                           plots=plots, lazy=True, progress=bar.advance)
     except REFUSED as exc:
@@ -136,7 +137,7 @@ def run(
     if not quiet:
         _print_summary(res, res.summary())
         m = res.manifest
-        chunks = -(-m["plan"]["runs"] // m["plan"]["chunk_size"]) if "plan" in m else 0
+        chunks = len(Plan(**m["plan"]).chunks()) if "plan" in m else 0
         resumed = (f" ({m['chunks_resumed']} of {chunks} chunks were already done)"
                    if resume and m.get("chunks_resumed") else "")
         out.print(f"{m['runs']} replications in {m['wall_seconds']:.1f} s on {m['workers']} worker(s), "

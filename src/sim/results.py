@@ -2,8 +2,9 @@
 
 A :class:`ResultSet` holds the outcome table (one row per replication, then one column per
 uncertain input, named by its dotted path), the time series (one row per replication and
-year), and the manifest (the resolved scenario and its hash, seed, runs, workers, versions,
-wall time, mean events per replication), so that any replication can be replayed.
+year), and the manifest (the resolved scenario and its hash, the model code's hash, seed,
+runs, workers, versions, wall time, mean events per replication), so that any replication
+can be replayed.
 
 On disk a run is a folder: ``outcomes.parquet``, ``timeseries.parquet`` (unless the run
 kept outcomes only), ``summary.csv``, ``manifest.json`` and ``plots/``. Every file is
@@ -15,6 +16,7 @@ writes a run held in memory.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import json
@@ -49,6 +51,21 @@ def scenario_digest(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+MODEL_SOURCES = ("engine.py", "sampling.py", "streams.py", "distributions.py", "model/*.py")
+"""The modules that turn (scenario, seed, index) into a replication's numbers."""
+
+
+@functools.cache
+def model_digest() -> str:
+    """sha256 of the source of :data:`MODEL_SOURCES`: it changes whenever the code that
+    computes a replication does, so a run is not resumed with different model code."""
+    home = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(f for pattern in MODEL_SOURCES for f in home.glob(pattern)):
+        h.update(path.relative_to(home).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def _version(package: str) -> str:
     try:
         return metadata.version(package)
@@ -66,6 +83,7 @@ def make_manifest(scenario: Scenario, *, seed: int, runs: int, workers: int, chu
     return {
         "scenario_name": scenario.name,
         "scenario_sha256": scenario_digest(scenario),
+        "model_sha256": model_digest(),
         "seed": seed,
         "runs": runs,
         "workers": workers,

@@ -141,6 +141,8 @@ def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int,
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
+    if not tasks:
+        return
     if workers == 1 or len(tasks) == 1:
         for i, t in enumerate(tasks):
             on_chunk(i, run_chunk(t.scenario, t.seed, t.start, t.stop, timeseries))

@@ -7,11 +7,12 @@ renamed into place; then the chunk is added to ``manifest.json``, itself replace
 atomically. A chunk counts as done only once the manifest lists it, so a run killed at
 any moment (even by SIGKILL) leaves a folder whose listed shards are whole.
 
-``sim run ... --resume`` reads the manifest, refuses a different scenario, seed or run
-count, and runs only the chunks not yet listed. When every chunk is in, the shards are
-streamed in replication order into ``outcomes.parquet`` and ``timeseries.parquet``
-(one shard in memory at a time, written under a temporary name and renamed), and the
-shards are removed. A run with a target precision (see :mod:`sim.precision`) plans its
+``sim run ... --resume`` reads the manifest, refuses a different scenario, seed, run
+count or model code, and runs only the chunks not yet listed. When every chunk is in, the
+shards are streamed in replication order into ``outcomes.parquet`` and
+``timeseries.parquet`` (one shard in memory at a time, written under a temporary name and
+renamed), the manifest is marked complete, and only then are the shards removed: a run
+stopped at any point of this can still be resumed. A run with a target precision (see :mod:`sim.precision`) plans its
 chunks up to its cap, judges each check point as the replications below it come in, and
 stops at the first that meets the target: only the chunks below it are kept. While a run writes to a folder it holds an exclusive lock on
 ``.lock``; a second run on the same folder is refused rather than interleaved. The lock
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ import pyarrow.parquet as pq
 
 from .outputs import HEADLINE
 from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
-from .results import atomic_write, make_manifest, scenario_digest
+from .results import atomic_write, make_manifest, model_digest, scenario_digest
 from .runner import (
     Chunk,
     Progress,
@@ -54,6 +56,7 @@ except ImportError:  # pragma: no cover - Windows
 
 MANIFEST = "manifest.json"
 SHARDS = "shards"
+PLOTS = "plots"
 TABLES = ("outcomes", "timeseries")
 
 
@@ -77,6 +80,7 @@ class Plan:
     check_every: int | None = None
     precision_columns: list[str] = field(default_factory=list)
     tapered: bool = False  # the last chunks smaller (see plan_chunks); False in older folders
+    model_sha256: str | None = None  # the model code's hash; None in older folders
 
     def check_points(self) -> list[int]:
         return check_points(self.check_every, self.runs) if self.check_every else [self.runs]
@@ -100,6 +104,11 @@ class RunFolder:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[RunFolder]:
+        """Hold the folder's lock for the block (again within a block that holds it: the
+        outer block keeps it until it ends)."""
+        if self._lock_fh is not None:
+            yield self
+            return
         self.path.mkdir(parents=True, exist_ok=True)
         fh = open(self.path / ".lock", "a+")  # noqa: SIM115 - held for the whole block
         try:
@@ -116,8 +125,10 @@ class RunFolder:
             fh.truncate()
             fh.write(f"pid {os.getpid()}")
             fh.flush()
+            self._lock_fh = fh
             yield self
         finally:
+            self._lock_fh = None
             fh.close()
 
     # --- the manifest -----------------------------------------------------------------------
@@ -133,14 +144,20 @@ class RunFolder:
 
     # --- starting and resuming ----------------------------------------------------------------
 
-    def start(self, scenario: Scenario, plan: Plan, timeseries: bool) -> dict[str, Any]:
-        """A fresh run: clear what an earlier run left here, record the plan."""
+    def start(self, scenario: Scenario, plan: Plan, timeseries: bool, overwrite: bool = False) -> dict[str, Any]:
+        """A fresh run: clear what an earlier run left here, record the plan. An interrupted
+        run is not thrown away unless ``overwrite`` says so."""
+        held = self.read_manifest()
+        if held and held.get("status") == "running" and held.get("chunks_done") and not overwrite:
+            saved = sum(b - a for a, b in held["chunks_done"])
+            raise RunFolderError(
+                f"{self.path} holds an interrupted run ({saved:,} of {held['plan']['runs']:,} "
+                "replications saved): finish it with --resume, or start anew with --overwrite")
         for name in (MANIFEST, *(f"{t}.parquet" for t in TABLES), "summary.csv"):
             with contextlib.suppress(FileNotFoundError):
                 (self.path / name).unlink()
-        if self.shards.exists():
-            for f in self.shards.iterdir():
-                f.unlink()
+        shutil.rmtree(self.path / PLOTS, ignore_errors=True)
+        self.clear_shards()
         manifest = {"status": "running", "plan": plan.__dict__, "chunks_done": [],
                     "timeseries": timeseries, "scenario_name": scenario.name,
                     "scenario": scenario.model_dump(mode="json")}
@@ -157,15 +174,28 @@ class RunFolder:
             raise RunFolderError(f"nothing to resume in {self.path}: it holds no interrupted run "
                                  "(run without --resume to start one)")
         plan = Plan(**manifest["plan"])
+        if plan.model_sha256 not in (None, model_digest()):
+            raise RunFolderError(
+                f"cannot resume {self.path}: its run was started by a different version of the "
+                "model code, and its replications would not match the rest. Start it anew with "
+                "--overwrite, or finish it with the version that started it.")
         asked = {"scenario": scenario_digest(scenario), "seed": seed, "runs": runs, "precision": list(precision)}
         held = {"scenario": plan.scenario_sha256, "seed": plan.seed, "runs": plan.runs,
                 "precision": [plan.target_precision, plan.check_every, plan.precision_columns]}
         differ = [k for k in asked if asked[k] != held[k]]
+        if "precision" in differ and "runs" in differ:
+            differ.remove("runs")  # a precision run's runs are its cap: said by the precision options
         if differ:
+            capped = plan.target_precision is not None
             what = {"scenario": "a different resolved scenario (file, extends or --set)",
                     "seed": f"seed {held['seed']} (this command asks for {asked['seed']})",
-                    "runs": f"{held['runs']} runs (this command asks for {asked['runs']})",
-                    "precision": "a different --target-precision, step (--runs) or --precision-for"}
+                    "runs": (f"a cap of {held['runs']} replications (this command asks for --max-runs "
+                             f"{asked['runs']})" if capped else
+                             f"{held['runs']} runs (this command asks for {asked['runs']})"),
+                    "precision": (f"--target-precision {plan.target_precision:g} checked every "
+                                  f"{plan.check_every} (--runs) up to {plan.runs} (--max-runs), "
+                                  f"watching {', '.join(plan.precision_columns)}"
+                                  if capped else "no --target-precision")}
             raise RunFolderError(
                 f"cannot resume {self.path}: the run there has "
                 + " and ".join(what[k] for k in differ)
@@ -174,6 +204,12 @@ class RunFolder:
         return manifest, plan
 
     # --- shards ---------------------------------------------------------------------------
+
+    def clear_shards(self) -> None:
+        if self.shards.exists():
+            for f in self.shards.iterdir():
+                f.unlink()
+            self.shards.rmdir()
 
     def write_chunk(self, manifest: dict[str, Any], chunk: Chunk, timeseries: bool) -> None:
         self.shards.mkdir(exist_ok=True)
@@ -186,7 +222,8 @@ class RunFolder:
         self.write_manifest(manifest)
 
     def compact(self, chunks: list[tuple[int, int]], tables: tuple[str, ...]) -> None:
-        """Stream the shards, in replication order, into one Parquet file per table."""
+        """Stream the shards, in replication order, into one Parquet file per table. The
+        shards stay until the manifest says the run is complete (:meth:`clear_shards`)."""
         for table in tables:
             paths = [self.shards / _shard_name(table, a, b) for a, b in chunks]
 
@@ -194,9 +231,6 @@ class RunFolder:
                 write_row_groups(tmp, (pq.read_table(shard) for shard in paths))
 
             atomic_write(self.path / f"{table}.parquet", write)
-        for f in self.shards.iterdir():
-            f.unlink()
-        self.shards.rmdir()
         # Arrow keeps freed buffers in its own pool; hand them back, or the summary that
         # follows (numpy, another allocator) would stack its peak on top of them.
         pa.default_memory_pool().release_unused()
@@ -245,16 +279,18 @@ class StoredRun:
     chunks_total: int
 
 
-def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int, seed: int,
+def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *, runs: int, seed: int,
                   workers: int | None = None, chunk_size: int | None = None, resume: bool = False,
-                  timeseries: bool = True, progress: Progress | None = None,
+                  overwrite: bool = False, timeseries: bool = True, progress: Progress | None = None,
                   executor: str = "local", scheduler: str | None = None,
                   target_precision: float | None = None, check_every: int | None = None,
                   precision_columns: Sequence[str] = HEADLINE,
                   provenance: dict[str, Any] | None = None) -> StoredRun:
     """Run ``scenario`` into the folder ``out``, shard by shard, and compact the shards when
     all are in. With ``resume``, finish an interrupted run there instead of starting anew.
-    Ctrl-C stops after the chunks already running and leaves the folder resumable.
+    Ctrl-C stops after the chunks already running and leaves the folder resumable. A fresh
+    run refuses to replace an interrupted one unless ``overwrite``. ``out`` may be a
+    :class:`RunFolder` whose lock the caller holds (to report on the run before letting go).
 
     With ``target_precision``, ``runs`` is a cap: the run is judged every ``check_every``
     replications and stops at the first check point where the 95% half-width of every mean
@@ -266,19 +302,21 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
     workers = max(1, workers or default_workers())
     precision = ((target_precision, check_every or runs, list(precision_columns)) if target_precision
                  else (None, None, []))
-    folder = RunFolder(out)
+    folder = out if isinstance(out, RunFolder) else RunFolder(out)
     with folder.locked():
         began = time.perf_counter()
         if resume:
             manifest, plan = folder.resume(scenario, seed, runs, precision)
             if manifest.get("status") == "complete":
+                folder.clear_shards()  # left by a run stopped just after it completed
                 return StoredRun(manifest, 0, len(plan.chunks()))
             timeseries = manifest.get("timeseries", True)
         else:
             first = min(runs, precision[1] or runs)  # a precision run's chunks fit its check step
             size = min(chunk_size_for(first, workers, chunk_size), first)
-            plan = Plan(scenario_digest(scenario), seed, runs, size, *precision, tapered=True)
-            manifest = folder.start(scenario, plan, timeseries)
+            plan = Plan(scenario_digest(scenario), seed, runs, size, *precision, tapered=True,
+                        model_sha256=model_digest())
+            manifest = folder.start(scenario, plan, timeseries, overwrite)
         chunks = plan.chunks()
         done = {tuple(c) for c in manifest["chunks_done"]}
         watch = _watch(folder, plan, manifest, done)
@@ -315,7 +353,10 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str], *, runs: int,
                      chunks_resumed=len(done))
         if watch:
             final["precision"] = _precision_record(watch, stopped or watch.last, plan)
+        # The shards go only once the manifest says complete: a run stopped before that is
+        # compacted again on resume, from the shards.
         folder.write_manifest(final)
+        folder.clear_shards()
         return StoredRun(final, len(todo), len(chunks))
 
 
