@@ -27,6 +27,19 @@ def baseline(**overrides: object) -> Scenario:
     return load_scenario(BASELINE, {k.replace("__", "."): v for k, v in overrides.items()})
 
 
+def interrupt_after(n_chunks: int):
+    """A progress callback that raises KeyboardInterrupt (as Ctrl-C would) once ``n_chunks``
+    chunks have been saved."""
+    seen: list[int] = []
+
+    def progress(k: int) -> None:
+        seen.append(k)
+        if len(seen) == n_chunks:
+            raise KeyboardInterrupt
+
+    return progress
+
+
 def deterministic(extra: dict[str, object] | None = None) -> Scenario:
     """Baseline with every distribution at its mean, shocks and outages off, flat prices."""
     base = load_scenario(BASELINE, dict(SHOCKS_OFF))

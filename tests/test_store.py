@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import BASELINE, baseline
+from conftest import BASELINE, baseline, interrupt_after
 from sim.results import ParquetColumns, ResultSet, model_digest, report_folder
 from sim.runner import run_many
 from sim.stats import summarize
@@ -40,18 +40,6 @@ def _same_tables(folder, reference):
     res = ResultSet.open(folder)
     pd.testing.assert_frame_equal(res.outcomes, reference.outcomes, check_exact=True)
     pd.testing.assert_frame_equal(res.timeseries, reference.timeseries, check_exact=True)
-
-
-def _interrupt_after(n_chunks):
-    """A progress callback that raises KeyboardInterrupt once ``n_chunks`` chunks are saved."""
-    seen = []
-
-    def progress(k):
-        seen.append(k)
-        if len(seen) == n_chunks:
-            raise KeyboardInterrupt
-
-    return progress
 
 
 def _chunks_done(folder):
@@ -91,7 +79,7 @@ def test_the_report_step_reads_columns_lazily_and_summarises_the_same(tmp_path, 
 def test_an_interrupted_run_resumes_to_the_same_tables(tmp_path, scn, reference):
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7,
-                      progress=_interrupt_after(2))
+                      progress=interrupt_after(2))
     assert len(_chunks_done(tmp_path)) == 2
     with pytest.raises(FileNotFoundError, match="unfinished run"):
         ResultSet.open(tmp_path)
@@ -147,7 +135,7 @@ def test_shards_left_by_a_run_stopped_once_complete_are_cleared_on_resume(tmp_pa
 def test_a_fresh_run_does_not_replace_an_interrupted_one_unless_told(tmp_path, scn, reference):
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7,
-                      progress=_interrupt_after(2))
+                      progress=interrupt_after(2))
     with pytest.raises(RunFolderError, match=r"holds an interrupted run \(14 of 30 replications saved\): "
                                              "finish it with --resume, or start anew with --overwrite"):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1)
@@ -162,7 +150,7 @@ def test_a_fresh_run_does_not_replace_an_interrupted_one_unless_told(tmp_path, s
 def test_resuming_with_other_model_code_is_refused(tmp_path, scn):
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7,
-                      progress=_interrupt_after(1))
+                      progress=interrupt_after(1))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["plan"]["model_sha256"] == model_digest()
     manifest["plan"]["model_sha256"] = "0" * 64  # as if the model had changed since the run began
@@ -180,7 +168,7 @@ def test_resuming_with_other_model_code_is_refused(tmp_path, scn):
 def test_resuming_something_else_is_refused(tmp_path, scn, change, words):
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7,
-                      progress=_interrupt_after(1))
+                      progress=interrupt_after(1))
     other = baseline(shocks__tariff__enabled=False) if "scenario" in change else scn
     with pytest.raises(RunFolderError, match="cannot resume") as caught:
         run_to_folder(other, tmp_path, runs=change.get("runs", RUNS), seed=change.get("seed", SEED),
@@ -236,7 +224,7 @@ def test_outcomes_only(tmp_path, scn, reference):
     """Kept through an interruption: the resumed run keeps outcomes only, as first asked."""
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7, timeseries=False,
-                      progress=_interrupt_after(1))
+                      progress=interrupt_after(1))
     run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, resume=True)
     assert not (tmp_path / "timeseries.parquet").exists()
     res = ResultSet.open(tmp_path)

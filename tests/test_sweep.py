@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import shlex
+import signal
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,10 +16,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import BASELINE, baseline
+from conftest import BASELINE, baseline, interrupt_after
 from sim.cli import app
 from sim.errors import ScenarioError
 from sim.runner import run_many
+from sim.store import RunFolderError
 from sim.sweeps import (
     Sweep,
     SweepError,
@@ -161,3 +168,62 @@ def test_the_example_sweep_file_loads():
     assert spec.design == "grid" and set(spec.vary) == {RATE, TARIFF}
     points = make_design([make_factor(k, v) for k, v in spec.vary.items()], spec.design, levels=spec.levels)
     assert len(points) == 12
+
+
+# --- durable sweeps: saved chunk by chunk, resumed after an interruption --------------------
+
+def test_an_interrupted_sweep_resumes_to_the_same_tables(tmp_path):
+    points = make_design([parse_vary(f"{RATE}=1,3"), parse_vary("levers.deal_basis=personality,treaty")])
+    whole = run_sweep(BASELINE, points, runs=6, seed=9, workers=1)
+    out = tmp_path / "sweep"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(BASELINE, points, runs=6, seed=9, workers=1, chunk_size=4, out=out,
+                  progress=interrupt_after(3))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "running" and len(manifest["chunks_done"]) == 3
+    assert len(list((out / "shards").iterdir())) == 3
+    with pytest.raises(FileNotFoundError, match="unfinished sweep"):
+        Sweep.open(out)
+    with pytest.raises(RunFolderError, match=r"holds an interrupted sweep \(10 of 24 replications saved\)"):
+        run_sweep(BASELINE, points, runs=6, seed=9, workers=1, out=out)
+    for change, words in (({"seed": 8}, "seed 9 (this command asks for 8)"),
+                          ({"runs": 7}, "6 runs per point (this command asks for 7)"),
+                          ({"points": points.iloc[:3]}, "different points")):
+        with pytest.raises(RunFolderError, match="cannot resume") as refused:
+            run_sweep(BASELINE, change.get("points", points), runs=change.get("runs", 6),
+                      seed=change.get("seed", 9), workers=1, out=out, resume=True)
+        assert words in str(refused.value)
+    resumed = run_sweep(BASELINE, points, runs=6, seed=9, workers=2, out=out, resume=True, plots=False)
+    assert resumed.manifest["chunks_resumed"] == 3 and resumed.manifest["plan"]["chunk_size"] == 4
+    pd.testing.assert_frame_equal(resumed.outcomes, whole.outcomes, check_exact=True)
+    again = Sweep.open(out)  # as written: mixed-kind factor columns are stored as text
+    pd.testing.assert_frame_equal(again.outcomes.drop(columns="levers.deal_basis"),
+                                  whole.outcomes.drop(columns="levers.deal_basis"), check_exact=True)
+    assert not (out / "shards").exists() and (out / "summary.csv").exists()
+    # Resuming a finished sweep reads it back; starting anew needs no --overwrite.
+    assert run_sweep(BASELINE, points, runs=6, seed=9, out=out, resume=True).manifest["status"] == "complete"
+    run_sweep(BASELINE, points.iloc[:1], runs=2, seed=9, workers=1, out=out, plots=False)
+    assert len(Sweep.open(out).outcomes) == 2
+
+
+def test_sweep_command_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(tmp_path):
+    out = tmp_path / "sweep"
+    cmd = ["sweep", str(BASELINE), "--vary", f"{RATE}=1,2", "--runs", "40", "--seed", "5", "--out", str(out),
+           "--workers", "2", "--no-plots"]
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *cmd, "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    began = time.monotonic()
+    while not (out / "shards").exists() or not any((out / "shards").iterdir()):
+        assert proc.poll() is None and time.monotonic() - began < 120, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    again = shlex.split(stderr.split("Finish the sweep with:")[1].strip().splitlines()[0])
+    assert again[:2] == ["sim", "sweep"] and again[-1] == "--resume"
+    finished = subprocess.run([sys.executable, "-m", "sim", *again[1:], "--no-plots"], capture_output=True,
+                              text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert "chunks were already done" in finished.stdout
+    whole = run_sweep(BASELINE, make_design([parse_vary(f"{RATE}=1,2")]), runs=40, seed=5, workers=1)
+    pd.testing.assert_frame_equal(Sweep.open(out).outcomes, whole.outcomes, check_exact=True)

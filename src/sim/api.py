@@ -38,7 +38,7 @@ from .store import RunFolder, run_to_folder
 if TYPE_CHECKING:  # imported where used: comparing, sweeping and sensitivity need SciPy and SALib
     from .gsa import Sensitivity
     from .pairing import Comparison
-    from .sweeps import Factor, Sweep
+    from .sweeps import Factor, Sweep, SweepFile
 
 PathLike = str | os.PathLike[str]
 Overrides = Mapping[str, Any] | Sequence[str] | None
@@ -287,8 +287,8 @@ def factors_of(vary: Vary) -> list[Factor]:
 def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = None, samples: int | None = None,
           levels: int | None = None, runs: int | None = None, seed: int | None = None, set: Overrides = None,  # noqa: A002
           workers: int | None = None, executor: str = "local", scheduler: str | None = None,
-          name: str | None = None, out: PathLike | None = None, plots: bool = True,
-          progress: Progress | None = None, expect: Progress | None = None) -> Sweep:
+          name: str | None = None, out: PathLike | None = None, resume: bool = False, overwrite: bool = False,
+          plots: bool = True, progress: Progress | None = None, expect: Progress | None = None) -> Sweep:
     """Run a scenario at every point of a design over ``vary``, with common random numbers.
 
     ``scenario`` is a scenario (file or loaded) or a sweep file (a YAML file with
@@ -296,19 +296,22 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     ``design`` is ``"grid"`` (every combination; ranges get ``levels`` values, default 5),
     ``"lhs"`` or ``"sobol"`` (``samples`` points). ``runs`` replications per point (default
     1000), root seed ``seed`` (default 1) at every point. With ``out``, the sweep is written
-    there (and its plots, if ``plots``). ``expect(total)`` is told the number of
-    replications once the design is made; ``progress(n)`` as each batch of n finishes.
+    there as it goes, chunk by chunk, and at the end its tables, summary and (if ``plots``)
+    figures; an interrupted sweep there is finished with ``resume=True`` (the same
+    arguments), or replaced only with ``overwrite=True``. ``expect(total)`` is told the
+    number of replications once the design is made; ``progress(n)`` as each batch of n
+    finishes.
 
     >>> sw = sweep("scenarios/baseline.yaml", {"shocks.security.rate_factor": [1, 2]}, runs=10, workers=1)
     >>> list(sw.points.columns)
     ['point', 'shocks.security.rate_factor']
     """
     check_executor(executor)
-    from .sweeps import is_sweep_file, load_sweep_file, make_design, run_sweep
+    if resume and out is None:
+        raise UsageError("resume needs out: the folder of the interrupted sweep")
+    from .sweeps import make_design, run_sweep
 
-    spec = None
-    if not isinstance(scenario, Scenario) and is_sweep_file(scenario):
-        spec = load_sweep_file(scenario)
+    spec = _sweep_file(scenario)
     found = {f.path: f for f in factors_of(spec.vary if spec else None)}
     found.update({f.path: f for f in factors_of(vary)})
     design = design or (spec.design if spec else "grid")
@@ -319,19 +322,32 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     points = make_design(list(found.values()), design, samples=samples, levels=levels, seed=seed)
     if expect:
         expect(len(points) * runs)
-    if spec:
-        file, base = spec.scenario, override_texts(spec.set)
-        name = name or spec.name or f"{Path(scenario).stem}-sweep"  # type: ignore[arg-type]
-    else:
-        file, base = _file_and_overrides(scenario)
-        name = name or f"{Path(file).stem}-sweep"
-    result = run_sweep(file, points, runs=runs, seed=seed, overrides=base + override_texts(set), workers=workers,
-                       executor=executor, scheduler=scheduler, progress=progress, name=name,
-                       design={"design": design, "samples": samples, "levels": levels,
-                               "vary": {f.path: list(f.values) or [f.low, f.high] for f in found.values()}})
-    if out is not None:
-        result.write(out, plots=plots)
-    return result
+    file, base = (spec.scenario, override_texts(spec.set)) if spec else _file_and_overrides(scenario)
+    return run_sweep(file, points, runs=runs, seed=seed, overrides=base + override_texts(set), workers=workers,
+                     executor=executor, scheduler=scheduler, progress=progress, name=sweep_name(scenario, name),
+                     design={"design": design, "samples": samples, "levels": levels,
+                             "vary": {f.path: list(f.values) or [f.low, f.high] for f in found.values()}},
+                     out=out, resume=resume, overwrite=overwrite, plots=plots)
+
+
+def sweep_name(scenario: ScenarioLike, name: str | None = None) -> str:
+    """The name a sweep of ``scenario`` (a scenario or a sweep file) goes by: ``name`` if
+    given, else the sweep file's ``name:``, else the file's stem and ``-sweep``."""
+    if name:
+        return name
+    spec = _sweep_file(scenario)
+    if spec and spec.name:
+        return spec.name
+    return f"{Path(os.fspath(scenario) if spec else _file_and_overrides(scenario)[0]).stem}-sweep"
+
+
+def _sweep_file(scenario: ScenarioLike) -> SweepFile | None:
+    """The sweep file ``scenario`` names, if it names one rather than a scenario."""
+    from .sweeps import is_sweep_file, load_sweep_file
+
+    if isinstance(scenario, Scenario) or not is_sweep_file(scenario):
+        return None
+    return load_sweep_file(scenario)
 
 
 def _file_and_overrides(scenario: ScenarioLike) -> tuple[str, list[str]]:

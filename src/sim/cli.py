@@ -288,6 +288,8 @@ def sweep(
     executor: ExecutorOption = "local",
     scheduler: SchedulerOption = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<name>).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted sweep in --out: only its missing chunks are run. Give the same options.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start anew in an --out that holds an interrupted sweep, discarding what it saved.")] = False,
     plots: Annotated[bool, typer.Option(help="Write plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
@@ -295,22 +297,33 @@ def sweep(
 
     Writes points.parquet (point and factor values), outcomes.parquet (every replication
     with its point and factor values), summary.csv (the run summary per point) and plots:
-    each outcome against each factor, and a heatmap over the first two.
+    each outcome against each factor, and a heatmap over the first two. Each chunk of
+    replications is saved as it finishes, so an interrupted sweep can be finished with --resume.
     """
+    bar = _LazyProgress(None, quiet)
     try:
-        with _LazyProgress(None, quiet) as bar:
+        folder = out_dir or Path("results") / api.sweep_name(target)
+        with bar:
             result = api.sweep(target, vary, design=design, samples=samples, levels=levels, runs=runs, seed=seed,
                                set=overrides, workers=workers, executor=executor, scheduler=scheduler,
+                               out=folder, resume=resume, overwrite=overwrite, plots=plots,
                                progress=bar.advance, expect=bar.expect)
-        folder = out_dir or Path("results") / result.name
-        result.write(folder, plots=plots)
     except (*REFUSED, ScenarioError) as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        given = {"--design": design, "--samples": samples, "--levels": levels, "--runs": runs, "--seed": seed}
+        again = ["sim", "sweep", str(target), *(a for v in vary or () for a in ("--vary", v)),
+                 *(a for k, v in given.items() if v is not None for a in (k, str(v))),
+                 *(a for o in overrides or () for a in ("--set", o)), "--out", str(folder)]
+        typer.echo(f"Interrupted: {bar.done:,} replications are saved in {folder}/. "
+                   f"Finish the sweep with:\n  {shlex.join([*again, '--resume'])}", err=True)
+        raise typer.Exit(130) from None
     if not quiet:
         _print_sweep(result)
-        out.print(f"{len(result.points)} points x {result.manifest['runs']} replications in "
-                  f"{result.manifest['wall_seconds']:.1f} s on {result.manifest['workers']} worker(s).",
-                  highlight=False)
+        m = result.manifest
+        resumed = f" ({m['chunks_resumed']} chunks were already done)" if m.get("chunks_resumed") else ""
+        out.print(f"{len(result.points)} points x {m['runs']} replications in {m['wall_seconds']:.1f} s on "
+                  f"{m['workers']} worker(s){resumed}.", highlight=False)
     out.print(f"Sweep written to {folder}/", highlight=False, soft_wrap=True)
 
 

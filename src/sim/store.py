@@ -1,4 +1,5 @@
 """A run folder on disk, written as the run goes: shards, a manifest, a lock, and resume.
+(A sweep's folder works the same way, one set of chunks per point: see :mod:`sim.sweeps`.)
 
 A long run must survive being stopped. Each chunk of replications is written as its own
 pair of Parquet shards as soon as it finishes (``shards/outcomes-<start>-<stop>.parquet``
@@ -64,8 +65,20 @@ class RunFolderError(Exception):
     """A run folder cannot be written or resumed as asked; the message says why and what to do."""
 
 
-def _shard_name(table: str, start: int, stop: int) -> str:
-    return f"{table}-{start:09d}-{stop:09d}.parquet"
+def saved_runs(manifest: dict[str, Any]) -> int:
+    """Replications an interrupted run's or sweep's manifest lists as saved."""
+    return sum(done[-1] - done[-2] for done in manifest.get("chunks_done", []))
+
+
+def planned_runs(manifest: dict[str, Any]) -> int:
+    """Replications the run or sweep of a manifest was planned to make in all."""
+    plan = manifest["plan"]
+    return plan["runs"] * plan.get("points", 1)
+
+
+def _shard_name(table: str, start: int, stop: int, point: int | None = None) -> str:
+    at = "" if point is None else f"-p{point:06d}"
+    return f"{table}{at}-{start:09d}-{stop:09d}.parquet"
 
 
 @dataclass
@@ -144,20 +157,26 @@ class RunFolder:
 
     # --- starting and resuming ----------------------------------------------------------------
 
-    def start(self, scenario: Scenario, plan: Plan, timeseries: bool, overwrite: bool = False) -> dict[str, Any]:
-        """A fresh run: clear what an earlier run left here, record the plan. An interrupted
-        run is not thrown away unless ``overwrite`` says so."""
+    def clear(self, overwrite: bool = False) -> None:
+        """Remove what an earlier run or sweep left here; an interrupted one (with chunks
+        saved) is not thrown away unless ``overwrite`` says so."""
         held = self.read_manifest()
         if held and held.get("status") == "running" and held.get("chunks_done") and not overwrite:
-            saved = sum(b - a for a, b in held["chunks_done"])
+            kind = "sweep" if held.get("kind") == "sweep" else "run"
             raise RunFolderError(
-                f"{self.path} holds an interrupted run ({saved:,} of {held['plan']['runs']:,} "
-                "replications saved): finish it with --resume, or start anew with --overwrite")
-        for name in (MANIFEST, *(f"{t}.parquet" for t in TABLES), "summary.csv"):
+                f"{self.path} holds an interrupted {kind} ({saved_runs(held):,} of "
+                f"{planned_runs(held):,} replications saved): finish it with --resume, or start "
+                "anew with --overwrite")
+        for name in (MANIFEST, *(f"{t}.parquet" for t in (*TABLES, "points")), "summary.csv"):
             with contextlib.suppress(FileNotFoundError):
                 (self.path / name).unlink()
-        shutil.rmtree(self.path / PLOTS, ignore_errors=True)
+        if held is not None:  # the figures of the run or sweep that was here
+            shutil.rmtree(self.path / PLOTS, ignore_errors=True)
         self.clear_shards()
+
+    def start(self, scenario: Scenario, plan: Plan, timeseries: bool, overwrite: bool = False) -> dict[str, Any]:
+        """A fresh run: clear what an earlier run left here (see :meth:`clear`), record the plan."""
+        self.clear(overwrite)
         manifest = {"status": "running", "plan": plan.__dict__, "chunks_done": [],
                     "timeseries": timeseries, "scenario_name": scenario.name,
                     "scenario": scenario.model_dump(mode="json")}
@@ -211,21 +230,29 @@ class RunFolder:
                 f.unlink()
             self.shards.rmdir()
 
-    def write_chunk(self, manifest: dict[str, Any], chunk: Chunk, timeseries: bool) -> None:
+    def shard(self, table: str, start: int, stop: int, point: int | None = None) -> Path:
+        """The shard of ``table`` for replications ``start .. stop - 1`` (of a sweep's ``point``)."""
+        return self.shards / _shard_name(table, start, stop, point)
+
+    def write_chunk(self, manifest: dict[str, Any], chunk: Chunk, timeseries: bool,
+                    point: int | None = None) -> None:
+        """Write the chunk's shards, then list it in the manifest as done: ``[start, stop]``,
+        or ``[point, start, stop]`` for a chunk of a sweep's point."""
         self.shards.mkdir(exist_ok=True)
         outcomes, series = assemble([chunk])
         frames = {"outcomes": outcomes, "timeseries": series} if timeseries else {"outcomes": outcomes}
         for table, frame in frames.items():
-            target = self.shards / _shard_name(table, chunk.start, chunk.stop)
-            atomic_write(target, lambda p, f=frame: f.to_parquet(p, index=False))
-        manifest["chunks_done"] = sorted({*map(tuple, manifest["chunks_done"]), (chunk.start, chunk.stop)})
+            atomic_write(self.shard(table, chunk.start, chunk.stop, point),
+                         lambda p, f=frame: f.to_parquet(p, index=False))
+        key = (chunk.start, chunk.stop) if point is None else (point, chunk.start, chunk.stop)
+        manifest["chunks_done"] = sorted({*map(tuple, manifest["chunks_done"]), key})
         self.write_manifest(manifest)
 
     def compact(self, chunks: list[tuple[int, int]], tables: tuple[str, ...]) -> None:
         """Stream the shards, in replication order, into one Parquet file per table. The
         shards stay until the manifest says the run is complete (:meth:`clear_shards`)."""
         for table in tables:
-            paths = [self.shards / _shard_name(table, a, b) for a, b in chunks]
+            paths = [self.shard(table, a, b) for a, b in chunks]
 
             def write(tmp: Path, paths: list[Path] = paths) -> None:
                 write_row_groups(tmp, (pq.read_table(shard) for shard in paths))
@@ -371,7 +398,7 @@ def _watch(folder: RunFolder, plan: Plan, manifest: dict[str, Any],
                            manifest.get("precision_segments"))
     for a, b in sorted(done):
         if watch.segment_of(a) not in watch.segments:
-            shard = folder.shards / _shard_name("outcomes", a, b)
+            shard = folder.shard("outcomes", a, b)
             watch.add(a, b, pq.read_table(shard, columns=plan.precision_columns).to_pandas())
     return watch
 

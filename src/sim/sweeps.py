@@ -12,11 +12,14 @@ parameter changes how many draws a source makes. A point is exactly the single r
 
 The tables: ``points`` (``point`` and one column per factor), ``outcomes`` (``point``,
 the factor values, then the run's outcome columns and drawn inputs), and a per-point
-summary with the same quantities as a run's ``summary.csv``.
+summary with the same quantities as a run's ``summary.csv``. Written to a folder, a sweep
+is saved chunk by chunk as it goes, like a run (:mod:`sim.store`), and an interrupted one
+is resumed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -35,10 +38,18 @@ from scipy.stats import qmc
 
 from . import stats
 from .errors import Problem, ScenarioError, UsageError
-from .results import atomic_write, make_manifest, read_columns, versions
-from .runner import Chunk, Progress, Task, chunk_size_for, default_workers, execute_tasks
+from .results import (
+    atomic_write,
+    make_manifest,
+    model_digest,
+    read_columns,
+    scenario_digest,
+    versions,
+)
+from .runner import Chunk, Progress, Task, assemble, chunk_size_for, default_workers, execute_tasks
 from .scenario import load_scenario, parse_override, resolve_document
 from .schema import Scenario
+from .store import RunFolder, RunFolderError, saved_runs
 
 if TYPE_CHECKING:
     from .plots import SweepPlots
@@ -271,14 +282,15 @@ class Sweep:
             written.append(out / name)
         summary = self.summary()
         atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
-        text = json.dumps(self.manifest, indent=2, default=str)
-        atomic_write(out / "manifest.json", lambda p: p.write_text(text))
-        written += [out / "summary.csv", out / "manifest.json"]
+        written.append(out / "summary.csv")
         if plots:
             from .plots import write_sweep_plots
 
             written += write_sweep_plots(self, summary, out / "plots")
-        return written
+        # The manifest last: a folder whose manifest is written holds the whole sweep.
+        text = json.dumps(self.manifest, indent=2, default=str)
+        atomic_write(out / "manifest.json", lambda p: p.write_text(text))
+        return [*written, out / "manifest.json"]
 
     @classmethod
     def open(cls, folder: str | os.PathLike[str]) -> Sweep:
@@ -287,6 +299,8 @@ class Sweep:
         manifest = json.loads((path / "manifest.json").read_text())
         if manifest.get("kind") != "sweep":
             raise ValueError(f"{path} does not hold a sweep (no sweep manifest)")
+        if manifest.get("status", "complete") != "complete":
+            raise FileNotFoundError(f"{path} holds an unfinished sweep: finish it with sim sweep ... --resume")
         horizons = {int(k): int(v) for k, v in manifest.get("horizons", {}).items()}
         return cls(read_columns(path / "points.parquet"), read_columns(path / "outcomes.parquet"),
                    manifest, horizons)
@@ -301,34 +315,131 @@ def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
     frame.to_parquet(path, index=False)
 
 
+@dataclass
+class SweepPlan:
+    """What a sweep folder holds or will hold: enough to refuse a mismatched resume."""
+
+    points_sha256: str  # the resolved scenario of every point, in order
+    seed: int
+    runs: int  # per point
+    chunk_size: int
+    points: int
+    model_sha256: str
+
+    def tasks(self, scenarios: Sequence[Scenario]) -> list[tuple[int, Task]]:
+        """(point, task) for every chunk of every point, point by point."""
+        return [(p, Task(scn, self.seed, a, min(a + self.chunk_size, self.runs)))
+                for p, scn in enumerate(scenarios) for a in range(0, self.runs, self.chunk_size)]
+
+
+def _points_digest(scenarios: Sequence[Scenario]) -> str:
+    return hashlib.sha256("\n".join(map(scenario_digest, scenarios)).encode()).hexdigest()
+
+
 def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, runs: int, seed: int,
               overrides: Sequence[str] = (), workers: int | None = None,
               chunk_size: int | None = None, executor: str = "local", scheduler: str | None = None,
               progress: Progress | None = None, name: str | None = None,
-              design: dict[str, Any] | None = None) -> Sweep:
+              design: dict[str, Any] | None = None, out: str | os.PathLike[str] | None = None,
+              resume: bool = False, overwrite: bool = False, plots: bool = True) -> Sweep:
     """Run ``runs`` replications (root seed ``seed``) at every point, all points' chunks on
-    one pool or cluster, outcomes only. Raises ScenarioError if a point is not a valid scenario."""
+    one pool or cluster, outcomes only. Raises ScenarioError if a point is not a valid scenario.
+
+    With ``out`` the sweep is written there as it goes, as a run is (see :mod:`sim.store`):
+    each finished chunk as a shard listed in the manifest, so that an interrupted sweep is
+    finished with ``resume`` (the same points, seed and runs, or it is refused); a fresh
+    sweep refuses to replace an interrupted one unless ``overwrite``. At the end the tables,
+    summary and (if ``plots``) figures are written and the shards removed."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
     scenarios = point_scenarios(scenario_path, points, overrides)
     workers = max(1, workers or default_workers())
     size = min(chunk_size_for(runs * len(scenarios), workers, chunk_size), runs)
-    tasks = [Task(scn, seed, a, min(a + size, runs)) for scn in scenarios for a in range(0, runs, size)]
-    point_of = [p for p in points["point"] for _ in range(0, runs, size)]
-    done: dict[int, Chunk] = {}
+    plan = SweepPlan(_points_digest(scenarios), seed, runs, size, len(scenarios), model_digest())
     began = time.perf_counter()
 
-    def keep(i: int, chunk: Chunk) -> None:
-        done[i] = chunk
-        if progress:
-            progress(chunk.stop - chunk.start)
+    def finish(frames: list[pd.DataFrame], plan: SweepPlan) -> Sweep:
+        return _sweep_of(scenario_path, points, scenarios, frames, plan, overrides=overrides, workers=workers,
+                         wall_seconds=time.perf_counter() - began, name=name, design=design)
 
-    execute_tasks(tasks, workers, keep, executor=executor, scheduler=scheduler, timeseries=False)
-    outcomes = _outcome_table(points, [done[i] for i in range(len(tasks))], point_of)
+    if out is None:
+        tasks = plan.tasks(scenarios)
+        done: dict[int, pd.DataFrame] = {}
+
+        def keep(i: int, chunk: Chunk) -> None:
+            done[i] = assemble([chunk])[0]
+            if progress:
+                progress(chunk.stop - chunk.start)
+
+        execute_tasks([t for _, t in tasks], workers, keep, executor=executor, scheduler=scheduler,
+                      timeseries=False)
+        return finish([done[i] for i in range(len(tasks))], plan)
+
+    folder = RunFolder(out)
+    with folder.locked():
+        if resume:
+            manifest = _resumed_sweep(folder, plan)
+            if manifest.get("status") != "running":
+                folder.clear_shards()  # left by a sweep stopped just after it completed
+                return Sweep.open(folder.path)
+            plan = SweepPlan(**manifest["plan"])
+        else:
+            folder.clear(overwrite)
+            manifest = {"kind": "sweep", "status": "running", "plan": plan.__dict__, "chunks_done": [],
+                        "name": name}
+            folder.write_manifest(manifest)
+        tasks = plan.tasks(scenarios)
+        saved = {tuple(c) for c in manifest["chunks_done"]}
+        todo = [(p, t) for p, t in tasks if (p, t.start, t.stop) not in saved]
+        if progress and saved:
+            progress(saved_runs(manifest))
+
+        def save(i: int, chunk: Chunk) -> None:
+            folder.write_chunk(manifest, chunk, timeseries=False, point=todo[i][0])
+            if progress:
+                progress(chunk.stop - chunk.start)
+
+        execute_tasks([t for _, t in todo], workers, save, executor=executor, scheduler=scheduler,
+                      timeseries=False)
+        result = finish([read_columns(folder.shard("outcomes", t.start, t.stop, p)) for p, t in tasks], plan)
+        result.manifest.update(status="complete", plan=plan.__dict__, chunks_resumed=len(saved))
+        # The shards go only once the manifest (written with the tables) says complete.
+        result.write(folder.path, plots=plots)
+        folder.clear_shards()
+        return result
+
+
+def _resumed_sweep(folder: RunFolder, plan: SweepPlan) -> dict[str, Any]:
+    """The manifest of the sweep in ``folder``, checked against what is asked."""
+    manifest = folder.read_manifest()
+    if manifest is None or manifest.get("kind") != "sweep":
+        raise RunFolderError(f"nothing to resume in {folder.path}: it holds no sweep "
+                             "(run without --resume to start one)")
+    if manifest.get("status") != "running":
+        return manifest  # complete: nothing to run (it is checked no further)
+    held = SweepPlan(**manifest["plan"])
+    if held.model_sha256 != plan.model_sha256:
+        raise RunFolderError(f"cannot resume {folder.path}: its sweep was started by a different version "
+                             "of the model code. Start it anew with --overwrite.")
+    what = {"points": (held.points_sha256 != plan.points_sha256 or held.points != plan.points,
+                       "different points (scenario, --set, --vary, --design, --samples or --levels)"),
+            "seed": (held.seed != plan.seed, f"seed {held.seed} (this command asks for {plan.seed})"),
+            "runs": (held.runs != plan.runs, f"{held.runs} runs per point (this command asks for {plan.runs})")}
+    differ = [text for differs, text in what.values() if differs]
+    if differ:
+        raise RunFolderError(f"cannot resume {folder.path}: the sweep there has " + " and ".join(differ)
+                             + ". Resume with the same options, or choose another --out.")
+    return manifest
+
+
+def _sweep_of(scenario_path: str | os.PathLike[str], points: pd.DataFrame, scenarios: Sequence[Scenario],
+              frames: list[pd.DataFrame], plan: SweepPlan, *, overrides: Sequence[str], workers: int,
+              wall_seconds: float, name: str | None, design: dict[str, Any] | None) -> Sweep:
+    """The sweep from each chunk's outcome table (point by point, in replication order)."""
+    outcomes = _outcome_table(points, frames, [p for p, _ in plan.tasks(scenarios)])
     first = scenarios[0]
-    manifest = make_manifest(first, seed=seed, runs=runs, workers=workers, chunk_size=size,
-                             wall_seconds=time.perf_counter() - began,
-                             events_per_replication=float(outcomes["events"].mean()))
+    manifest = make_manifest(first, seed=plan.seed, runs=plan.runs, workers=workers, chunk_size=plan.chunk_size,
+                             wall_seconds=wall_seconds, events_per_replication=float(outcomes["events"].mean()))
     manifest.update(kind="sweep", name=name or f"{first.name} sweep", scenario_file=os.fspath(scenario_path),
                     overrides=list(overrides), points=len(points), horizon_years=first.horizon_years,
                     horizons={int(p): s.horizon_years for p, s in zip(points["point"], scenarios, strict=True)},
@@ -337,16 +448,16 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
     return Sweep(points, outcomes, manifest, dict(manifest["horizons"]))
 
 
-def _outcome_table(points: pd.DataFrame, chunks: list[Chunk], point_of: list[int]) -> pd.DataFrame:
+def _outcome_table(points: pd.DataFrame, frames: list[pd.DataFrame], point_of: list[int]) -> pd.DataFrame:
+    """One table from each chunk's outcomes, each row with its point and factor values."""
     parts = []
     values = points.set_index("point")
-    for chunk, point in zip(chunks, point_of, strict=True):
-        n = chunk.stop - chunk.start
+    for chunk, point in zip(frames, point_of, strict=True):
+        n = len(chunk)
         frame = pd.DataFrame({"point": np.full(n, point, dtype=np.int64)})
         for factor in values.columns:
             frame[factor] = [values.at[point, factor]] * n
-        frame = pd.concat([frame, pd.DataFrame(chunk.outcomes), pd.DataFrame(chunk.inputs)], axis=1)
-        parts.append(frame)
+        parts.append(pd.concat([frame, chunk.reset_index(drop=True)], axis=1))
     outcomes = pd.concat(parts, ignore_index=True)
     outcomes["stalled"] = outcomes["stalled"].astype(bool)
     for factor in values.columns:
