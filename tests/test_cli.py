@@ -86,3 +86,19 @@ def test_the_command_starts_without_plotting_or_sensitivity_libraries():
             "if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_the_resume_command_repeats_the_options_given_and_numbers_in_full():
+    """What Ctrl-C prints must resume the same plan: a precision of 1/300 written as 0.00333333
+    would be refused as another target."""
+    import shlex
+
+    from sim.cli import _resume_command
+
+    text = _resume_command(["sim", "run", "my scenario.yaml"], {
+        "--target-precision": 1 / 300, "--runs": 50, "--set": ["a.b=1", "c=x y"], "--workers": None,
+        "--no-plots": True, "--quiet": False})
+    words = shlex.split(text)
+    assert words == ["sim", "run", "my scenario.yaml", "--target-precision", repr(1 / 300), "--runs", "50",
+                     "--set", "a.b=1", "--set", "c=x y", "--no-plots", "--resume"]
+    assert float(words[4]) == 1 / 300

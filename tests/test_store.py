@@ -147,6 +147,33 @@ def test_a_fresh_run_does_not_replace_an_interrupted_one_unless_told(tmp_path, s
     assert not (tmp_path / "plots").exists()  # an earlier run's figures do not sit beside new tables
 
 
+def test_a_folder_of_other_files_is_left_alone(tmp_path, scn):
+    """A run is written only to a new or empty folder, or over a run or sweep: never among
+    someone else's files, and it removes only its own."""
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RunFolderError, match=r"is not empty and holds no run or sweep \(notes.txt\)"):
+        run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1)
+    (tmp_path / "notes.txt").unlink()
+    (tmp_path / "manifest.json").write_text('{"name": "someone else\'s"}')
+    with pytest.raises(RunFolderError, match="holds a manifest.json that is not a run's or a sweep's"):
+        run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1)
+    (tmp_path / "manifest.json").unlink()
+    run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1)  # empty: fine
+    (tmp_path / "shards").mkdir()
+    (tmp_path / "shards" / "keep.txt").write_text("mine")
+    run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1, chunk_size=2)  # over a run: fine
+    assert [f.name for f in (tmp_path / "shards").iterdir()] == ["keep.txt"]
+
+
+def test_a_sweep_folder_is_not_resumed_as_a_run(tmp_path, scn):
+    from sim.sweeps import make_design, parse_vary, run_sweep
+
+    run_sweep(BASELINE, make_design([parse_vary("shocks.security.rate_factor=1,2")]), runs=2, seed=SEED,
+              workers=1, out=tmp_path, plots=False)
+    with pytest.raises(RunFolderError, match="holds a sweep, not a run: resume it with sim sweep"):
+        run_to_folder(scn, tmp_path, runs=2, seed=SEED, resume=True)
+
+
 def test_resuming_with_other_model_code_is_refused(tmp_path, scn):
     with pytest.raises(KeyboardInterrupt):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, chunk_size=7,
@@ -264,11 +291,13 @@ def test_killed_run_resumes_from_the_command_line(tmp_path, reference):
     _wait_for_chunks(out, 2, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
+    saved = _chunks_done(out)
     finished = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", str(RUNS),
                                "--seed", str(SEED), "--out", str(out), "--no-plots", "--resume"],
                               capture_output=True, text=True, check=False)
     assert finished.returncode == 0, finished.stderr
-    assert "chunks were already done" in finished.stdout
+    plan = Plan(**json.loads((out / "manifest.json").read_text())["plan"])  # tapered: not runs / size
+    assert f"({len(saved)} of {len(plan.chunks())} chunks were already done)" in finished.stdout
     _same_tables(out, reference)
 
 
@@ -313,14 +342,14 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, reference):
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert "Interrupted:" in stderr and f"--out {out}" in stderr
     saved = _chunks_done(out)
     assert len(saved) >= 1
+    assert f"Interrupted: {sum(b - a for a, b in saved)} of {RUNS} replications are saved in {out}/" in stderr
     again = shlex.split(stderr.split("Finish the run with:")[1].strip().splitlines()[0])
     assert again[:2] == ["sim", "run"] and again[-1] == "--resume"
+    assert {"--workers", "--no-plots", "--quiet"} <= set(again)  # as the run was started
     finished = subprocess.run([sys.executable, "-m", "sim", *again[1:]], capture_output=True, text=True,
                               check=False)
     assert finished.returncode == 0, finished.stderr
-    plan = Plan(**json.loads((out / "manifest.json").read_text())["plan"])
-    assert f"({len(saved)} of {len(plan.chunks())} chunks were already done)" in finished.stdout
+    assert json.loads((out / "manifest.json").read_text())["chunks_resumed"] == len(saved)
     _same_tables(out, reference)

@@ -186,13 +186,19 @@ def test_an_interrupted_sweep_resumes_to_the_same_tables(tmp_path):
         Sweep.open(out)
     with pytest.raises(RunFolderError, match=r"holds an interrupted sweep \(10 of 24 replications saved\)"):
         run_sweep(BASELINE, points, runs=6, seed=9, workers=1, out=out)
-    for change, words in (({"seed": 8}, "seed 9 (this command asks for 8)"),
-                          ({"runs": 7}, "6 runs per point (this command asks for 7)"),
-                          ({"points": points.iloc[:3]}, "different points")):
-        with pytest.raises(RunFolderError, match="cannot resume") as refused:
-            run_sweep(BASELINE, change.get("points", points), runs=change.get("runs", 6),
-                      seed=change.get("seed", 9), workers=1, out=out, resume=True)
-        assert words in str(refused.value)
+    respelt = points.astype({RATE: float})  # --vary 1.0,3.0: the same scenarios, other table types
+    changes = (({"seed": 8}, "seed 9 (this command asks for 8)"),
+               ({"runs": 7}, "6 runs per point (this command asks for 7)"),
+               ({"points": points.iloc[:3]}, "different points"), ({"points": respelt}, "different points"))
+
+    def refused_resumes():
+        for change, words in changes:
+            with pytest.raises(RunFolderError, match="cannot resume") as refused:
+                run_sweep(BASELINE, change.get("points", points), runs=change.get("runs", 6),
+                          seed=change.get("seed", 9), workers=1, out=out, resume=True)
+            assert words in str(refused.value)
+
+    refused_resumes()
     resumed = run_sweep(BASELINE, points, runs=6, seed=9, workers=2, out=out, resume=True, plots=False)
     assert resumed.manifest["chunks_resumed"] == 3 and resumed.manifest["plan"]["chunk_size"] == 4
     pd.testing.assert_frame_equal(resumed.outcomes, whole.outcomes, check_exact=True)
@@ -200,8 +206,10 @@ def test_an_interrupted_sweep_resumes_to_the_same_tables(tmp_path):
     pd.testing.assert_frame_equal(again.outcomes.drop(columns="levers.deal_basis"),
                                   whole.outcomes.drop(columns="levers.deal_basis"), check_exact=True)
     assert not (out / "shards").exists() and (out / "summary.csv").exists()
-    # Resuming a finished sweep reads it back; starting anew needs no --overwrite.
+    # Resuming a finished sweep reads it back, if it is the sweep asked for; starting anew
+    # needs no --overwrite.
     assert run_sweep(BASELINE, points, runs=6, seed=9, out=out, resume=True).manifest["status"] == "complete"
+    refused_resumes()
     run_sweep(BASELINE, points.iloc[:1], runs=2, seed=9, workers=1, out=out, plots=False)
     assert len(Sweep.open(out).outcomes) == 2
 
@@ -210,7 +218,7 @@ def test_sweep_command_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(tmp_
     out = tmp_path / "sweep"
     cmd = ["sweep", str(BASELINE), "--vary", f"{RATE}=1,2", "--runs", "40", "--seed", "5", "--out", str(out),
            "--workers", "2", "--no-plots"]
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *cmd, "--quiet"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *cmd], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     began = time.monotonic()
     while not (out / "shards").exists() or not any((out / "shards").iterdir()):
@@ -221,7 +229,8 @@ def test_sweep_command_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(tmp_
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     again = shlex.split(stderr.split("Finish the sweep with:")[1].strip().splitlines()[0])
     assert again[:2] == ["sim", "sweep"] and again[-1] == "--resume"
-    finished = subprocess.run([sys.executable, "-m", "sim", *again[1:], "--no-plots"], capture_output=True,
+    assert again[2:-1] == cmd[1:]  # every option as the sweep was started
+    finished = subprocess.run([sys.executable, "-m", "sim", *again[1:]], capture_output=True,
                               text=True, check=False)
     assert finished.returncode == 0, finished.stderr
     assert "chunks were already done" in finished.stdout

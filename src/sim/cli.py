@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -33,7 +33,7 @@ from .results import ResultSet
 from .runner import ExecutorError
 from .sampling import uncertain_inputs
 from .schema import DAYS_PER_YEAR, Scenario
-from .store import Plan, RunFolderError
+from .store import Plan, RunFolder, RunFolderError, planned_runs, saved_runs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,6 +76,35 @@ def _fail(exc: BaseException) -> typer.Exit:
         text = _FLAGS.sub(lambda m: "--" + m[1].replace("_", "-"), text)
     typer.echo(text, err=True)
     return typer.Exit(2)
+
+
+def _resume_command(words: list[str], options: dict[str, Any]) -> str:
+    """The command that finishes an interrupted run or sweep: ``words``, then each option
+    that was given (a list repeats the option, True is a bare flag; numbers are written in
+    full, so the resumed plan matches), then ``--resume``."""
+    again = list(words)
+    for flag, value in options.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            again.append(flag)
+        else:
+            values = value if isinstance(value, list | tuple) else [value]
+            again += [a for v in values for a in (flag, repr(v) if isinstance(v, float) else str(v))]
+    return shlex.join([*again, "--resume"])
+
+
+def _interrupted(kind: str, folder: Path, again: str) -> typer.Exit:
+    """Say what an interrupted run or sweep saved (as its manifest lists it) and how to
+    finish it; returns the exit (status 130) to raise."""
+    try:
+        manifest = RunFolder(folder).read_manifest() or {}
+        saved = f"{saved_runs(manifest):,} of {planned_runs(manifest):,}" if "plan" in manifest else "no"
+    except RunFolderError:
+        saved = "no"
+    typer.echo(f"Interrupted: {saved} replications are saved in {folder}/. Finish the {kind} with:\n"
+               f"  {again}", err=True)
+    return typer.Exit(130)
 
 
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
@@ -124,16 +153,12 @@ def run(
     except REFUSED as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        again = ["sim", "run", str(scenario), "--out", str(target), "--seed", str(seed),
-                 "--runs", str(runs)]
-        if target_precision:
-            again += ["--target-precision", f"{target_precision:g}", "--max-runs", str(cap)]
-            again += [a for c in precision_for or () for a in ("--precision-for", c)]
-        for o in overrides or ():
-            again += ["--set", o]
-        typer.echo(f"Interrupted: {bar.done} of {cap} replications are saved in {target}/. "
-                   f"Finish the run with:\n  {shlex.join([*again, '--resume'])}", err=True)
-        raise typer.Exit(130) from None
+        again = _resume_command(["sim", "run", str(scenario)], {
+            "--out": target, "--seed": seed, "--runs": runs, "--target-precision": target_precision,
+            "--max-runs": cap if target_precision else None, "--precision-for": precision_for,
+            "--set": overrides, "--workers": workers, "--executor": executor if executor != "local" else None,
+            "--scheduler": scheduler, "--no-plots": not plots, "--quiet": quiet})
+        raise _interrupted("run", target, again) from None
     if not quiet:
         _print_summary(res, res.summary())
         m = res.manifest
@@ -311,13 +336,12 @@ def sweep(
     except (*REFUSED, ScenarioError) as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        given = {"--design": design, "--samples": samples, "--levels": levels, "--runs": runs, "--seed": seed}
-        again = ["sim", "sweep", str(target), *(a for v in vary or () for a in ("--vary", v)),
-                 *(a for k, v in given.items() if v is not None for a in (k, str(v))),
-                 *(a for o in overrides or () for a in ("--set", o)), "--out", str(folder)]
-        typer.echo(f"Interrupted: {bar.done:,} replications are saved in {folder}/. "
-                   f"Finish the sweep with:\n  {shlex.join([*again, '--resume'])}", err=True)
-        raise typer.Exit(130) from None
+        again = _resume_command(["sim", "sweep", str(target)], {
+            "--vary": vary, "--design": design, "--samples": samples, "--levels": levels, "--runs": runs,
+            "--seed": seed, "--set": overrides, "--out": folder, "--workers": workers,
+            "--executor": executor if executor != "local" else None, "--scheduler": scheduler,
+            "--no-plots": not plots, "--quiet": quiet})
+        raise _interrupted("sweep", folder, again) from None
     if not quiet:
         _print_sweep(result)
         m = result.manifest

@@ -121,6 +121,16 @@ def atomic_write(path: Path, write: Any) -> None:
             tmp.unlink()
 
 
+def retire_manifest(folder: Path) -> None:
+    """Before new tables are written over a finished run or sweep: remove its manifest, so
+    that a write stopped half-way does not leave new tables under the old manifest. (The
+    manifest of an unfinished one stays: it lists the shards a resume needs.)"""
+    path = folder / "manifest.json"
+    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        if json.loads(path.read_text()).get("status", "complete") == "complete":
+            path.unlink()
+
+
 @dataclass
 class ResultSet:
     scenario: Scenario
@@ -175,6 +185,7 @@ class ResultSet:
         """Write the run into ``out_dir`` (created if needed); returns the files written."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        retire_manifest(out)
         written = []
         outcomes = self.outcomes if isinstance(self.outcomes, pd.DataFrame) else self.outcomes.to_frame()
         for name, frame in (("outcomes.parquet", outcomes), ("timeseries.parquet", self.timeseries)):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -79,6 +80,14 @@ def planned_runs(manifest: dict[str, Any]) -> int:
 def _shard_name(table: str, start: int, stop: int, point: int | None = None) -> str:
     at = "" if point is None else f"-p{point:06d}"
     return f"{table}{at}-{start:09d}-{stop:09d}.parquet"
+
+
+_SHARD_FILE = re.compile(r"^\.?(outcomes|timeseries)(-p\d{6})?-\d{9}-\d{9}\.parquet(\.tmp-\d+)?$")
+"""A shard's name (or the temporary name it is written under): the only files a run removes
+from ``shards/``."""
+
+OWN_FILES = (MANIFEST, "outcomes.parquet", "timeseries.parquet", "points.parquet", "summary.csv")
+"""The files a run or sweep writes at the top of its folder (with ``plots/`` and ``shards/``)."""
 
 
 @dataclass
@@ -147,9 +156,18 @@ class RunFolder:
     # --- the manifest -----------------------------------------------------------------------
 
     def read_manifest(self) -> dict[str, Any] | None:
+        """The folder's manifest; None if it has none. A ``manifest.json`` that this package
+        did not write is refused, not read as a run's."""
         if not self.manifest_path.exists():
             return None
-        return json.loads(self.manifest_path.read_text())
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            manifest = None
+        if not isinstance(manifest, dict) or not {"plan", "scenario_sha256", "kind"} & set(manifest):
+            raise RunFolderError(f"{self.path} holds a manifest.json that is not a run's or a sweep's: "
+                                 "choose another --out")
+        return manifest
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(manifest, indent=2, default=str)
@@ -167,11 +185,16 @@ class RunFolder:
                 f"{self.path} holds an interrupted {kind} ({saved_runs(held):,} of "
                 f"{planned_runs(held):,} replications saved): finish it with --resume, or start "
                 "anew with --overwrite")
-        for name in (MANIFEST, *(f"{t}.parquet" for t in (*TABLES, "points")), "summary.csv"):
+        if held is None:  # not a results folder: refuse to write among someone else's files
+            others = sorted(f.name for f in self.path.iterdir() if not f.name.startswith("."))
+            if others:
+                shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+                raise RunFolderError(f"{self.path} is not empty and holds no run or sweep ({shown}): "
+                                     "choose a new or empty --out")
+        for name in OWN_FILES:
             with contextlib.suppress(FileNotFoundError):
                 (self.path / name).unlink()
-        if held is not None:  # the figures of the run or sweep that was here
-            shutil.rmtree(self.path / PLOTS, ignore_errors=True)
+        shutil.rmtree(self.path / PLOTS, ignore_errors=True)  # the figures of the run that was here
         self.clear_shards()
 
     def start(self, scenario: Scenario, plan: Plan, timeseries: bool, overwrite: bool = False) -> dict[str, Any]:
@@ -189,6 +212,8 @@ class RunFolder:
         """The manifest and plan of an interrupted run, checked against what is asked
         (``precision``: target, check step and watched columns of a precision run)."""
         manifest = self.read_manifest()
+        if manifest is not None and manifest.get("kind") == "sweep":
+            raise RunFolderError(f"{self.path} holds a sweep, not a run: resume it with sim sweep ... --resume")
         if manifest is None or "plan" not in manifest:
             raise RunFolderError(f"nothing to resume in {self.path}: it holds no interrupted run "
                                  "(run without --resume to start one)")
@@ -225,10 +250,13 @@ class RunFolder:
     # --- shards ---------------------------------------------------------------------------
 
     def clear_shards(self) -> None:
+        """Remove the shards (and ``shards/``, once nothing else is in it)."""
         if self.shards.exists():
             for f in self.shards.iterdir():
-                f.unlink()
-            self.shards.rmdir()
+                if _SHARD_FILE.match(f.name):
+                    f.unlink()
+            with contextlib.suppress(OSError):
+                self.shards.rmdir()
 
     def shard(self, table: str, start: int, stop: int, point: int | None = None) -> Path:
         """The shard of ``table`` for replications ``start .. stop - 1`` (of a sweep's ``point``)."""

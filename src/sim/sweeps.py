@@ -43,6 +43,7 @@ from .results import (
     make_manifest,
     model_digest,
     read_columns,
+    retire_manifest,
     scenario_digest,
     versions,
 )
@@ -276,6 +277,7 @@ class Sweep:
         and (if asked) ``plots/`` into ``out_dir``; returns the files written."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
+        retire_manifest(out)
         written = []
         for name, frame in (("points.parquet", self.points), ("outcomes.parquet", self.outcomes)):
             atomic_write(out / name, lambda p, f=frame: _to_parquet(f, p))
@@ -332,8 +334,14 @@ class SweepPlan:
                 for p, scn in enumerate(scenarios) for a in range(0, self.runs, self.chunk_size)]
 
 
-def _points_digest(scenarios: Sequence[Scenario]) -> str:
-    return hashlib.sha256("\n".join(map(scenario_digest, scenarios)).encode()).hexdigest()
+def _points_digest(points: pd.DataFrame, scenarios: Sequence[Scenario]) -> str:
+    """sha256 of the design (its values and their types, which the tables keep) and of the
+    resolved scenario at each point."""
+    design = pd.util.hash_pandas_object(points, index=False).to_numpy().tobytes()
+    types = json.dumps({c: str(t) for c, t in points.dtypes.items()}).encode()
+    h = hashlib.sha256(design + types)
+    h.update("\n".join(map(scenario_digest, scenarios)).encode())
+    return h.hexdigest()
 
 
 def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, runs: int, seed: int,
@@ -355,7 +363,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
     scenarios = point_scenarios(scenario_path, points, overrides)
     workers = max(1, workers or default_workers())
     size = min(chunk_size_for(runs * len(scenarios), workers, chunk_size), runs)
-    plan = SweepPlan(_points_digest(scenarios), seed, runs, size, len(scenarios), model_digest())
+    plan = SweepPlan(_points_digest(points, scenarios), seed, runs, size, len(scenarios), model_digest())
     began = time.perf_counter()
 
     def finish(frames: list[pd.DataFrame], plan: SweepPlan) -> Sweep:
@@ -412,17 +420,16 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
 def _resumed_sweep(folder: RunFolder, plan: SweepPlan) -> dict[str, Any]:
     """The manifest of the sweep in ``folder``, checked against what is asked."""
     manifest = folder.read_manifest()
-    if manifest is None or manifest.get("kind") != "sweep":
-        raise RunFolderError(f"nothing to resume in {folder.path}: it holds no sweep "
-                             "(run without --resume to start one)")
-    if manifest.get("status") != "running":
-        return manifest  # complete: nothing to run (it is checked no further)
+    if manifest is None or manifest.get("kind") != "sweep" or "plan" not in manifest:
+        raise RunFolderError(f"nothing to resume in {folder.path}: it holds no sweep begun with this "
+                             "version (run without --resume to start one)")
     held = SweepPlan(**manifest["plan"])
     if held.model_sha256 != plan.model_sha256:
         raise RunFolderError(f"cannot resume {folder.path}: its sweep was started by a different version "
                              "of the model code. Start it anew with --overwrite.")
     what = {"points": (held.points_sha256 != plan.points_sha256 or held.points != plan.points,
-                       "different points (scenario, --set, --vary, --design, --samples or --levels)"),
+                       "different points (scenario, --set, --vary, --design, --samples or --levels; "
+                       "values as first written: 1 and 1.0 differ)"),
             "seed": (held.seed != plan.seed, f"seed {held.seed} (this command asks for {plan.seed})"),
             "runs": (held.runs != plan.runs, f"{held.runs} runs per point (this command asks for {plan.runs})")}
     differ = [text for differs, text in what.values() if differs]
