@@ -205,8 +205,11 @@ def test_resuming_something_else_is_refused(tmp_path, scn, change, words):
 
 
 def test_nothing_to_resume_is_a_clear_error(tmp_path, scn):
-    with pytest.raises(RunFolderError, match="nothing to resume"):
+    with pytest.raises(RunFolderError, match="nothing to resume .* it holds no interrupted run"):
         run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, resume=True)
+    with pytest.raises(RunFolderError, match="nothing to resume .* there is no such folder"):
+        run_to_folder(scn, tmp_path / "typo", runs=RUNS, seed=SEED, resume=True)
+    assert not (tmp_path / "typo").exists()  # a mistaken --resume leaves nothing behind
 
 
 def test_a_second_run_on_a_folder_in_use_is_refused_from_the_command_line(tmp_path):

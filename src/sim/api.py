@@ -172,7 +172,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
                       max_runs=max_runs, precision_for=precision_for, plots=False, progress=progress)
             return res  # read into memory by ResultSet.open, so the folder can go
     folder = RunFolder(out)
-    with folder.locked():  # no other run may replace the tables before they are reported on
+    with folder.locked(create=not resume):  # no other run may replace the tables before they are reported on
         run_to_folder(scn, folder, runs=cap, seed=seed, workers=workers, chunk_size=chunk_size,
                       resume=resume, overwrite=overwrite, timeseries=timeseries, progress=progress,
                       executor=executor, scheduler=scheduler, target_precision=target_precision,

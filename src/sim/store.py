@@ -125,12 +125,16 @@ class RunFolder:
     # --- locking --------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[RunFolder]:
+    def locked(self, create: bool = True) -> Iterator[RunFolder]:
         """Hold the folder's lock for the block (again within a block that holds it: the
-        outer block keeps it until it ends)."""
+        outer block keeps it until it ends). Without ``create``, a missing folder is refused
+        (there is nothing to resume) rather than made."""
         if self._lock_fh is not None:
             yield self
             return
+        if not create and not self.path.is_dir():
+            raise RunFolderError(f"nothing to resume in {self.path}: there is no such folder "
+                                 "(run without --resume to start anew)")
         self.path.mkdir(parents=True, exist_ok=True)
         fh = open(self.path / ".lock", "a+")  # noqa: SIM115 - held for the whole block
         try:
@@ -358,7 +362,7 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
     precision = ((target_precision, check_every or runs, list(precision_columns)) if target_precision
                  else (None, None, []))
     folder = out if isinstance(out, RunFolder) else RunFolder(out)
-    with folder.locked():
+    with folder.locked(create=not resume):
         began = time.perf_counter()
         if resume:
             manifest, plan = folder.resume(scenario, seed, runs, precision)

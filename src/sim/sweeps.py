@@ -384,7 +384,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
         return finish([done[i] for i in range(len(tasks))], plan)
 
     folder = RunFolder(out)
-    with folder.locked():
+    with folder.locked(create=not resume):
         if resume:
             manifest = _resumed_sweep(folder, plan)
             if manifest.get("status") != "running":
