@@ -21,7 +21,8 @@ test: $(BIN)/sim
 validate: $(BIN)/sim
 	$(BIN)/python -m pytest -q -m check --validation-report docs/validation.md
 
-# Speed, parallel efficiency, executors and memory; writes benchmarks/results.md.
+# Speed, parallel efficiency, executors and memory; writes benchmarks/results.md. About 75
+# minutes on 2 cores, most of it the 10^6-replication memory run.
 bench: $(BIN)/sim
 	$(BIN)/python benchmarks/bench.py
 
