@@ -216,7 +216,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_tables(tmp_path):
 
 def test_sweep_command_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(tmp_path):
     out = tmp_path / "sweep"
-    cmd = ["sweep", str(BASELINE), "--vary", f"{RATE}=1,2", "--runs", "40", "--seed", "5", "--out", str(out),
+    cmd = ["sweep", str(BASELINE), "--vary", f"{RATE}=1,2", "--runs", "30", "--seed", "5", "--out", str(out),
            "--workers", "2", "--no-plots"]
     proc = subprocess.Popen([sys.executable, "-m", "sim", *cmd], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -234,5 +234,5 @@ def test_sweep_command_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(tmp_
                               text=True, check=False)
     assert finished.returncode == 0, finished.stderr
     assert "chunks were already done" in finished.stdout
-    whole = run_sweep(BASELINE, make_design([parse_vary(f"{RATE}=1,2")]), runs=40, seed=5, workers=1)
+    whole = run_sweep(BASELINE, make_design([parse_vary(f"{RATE}=1,2")]), runs=30, seed=5, workers=1)
     pd.testing.assert_frame_equal(Sweep.open(out).outcomes, whole.outcomes, check_exact=True)
