@@ -13,9 +13,10 @@ count or model code, and runs only the chunks not yet listed. When every chunk i
 shards are streamed in replication order into ``outcomes.parquet`` and
 ``timeseries.parquet`` (one shard in memory at a time, written under a temporary name and
 renamed), the manifest is marked complete, and only then are the shards removed: a run
-stopped at any point of this can still be resumed. A run with a target precision (see :mod:`sim.precision`) plans its
-chunks up to its cap, judges each check point as the replications below it come in, and
-stops at the first that meets the target: only the chunks below it are kept. While a run writes to a folder it holds an exclusive lock on
+stopped at any point of this can still be resumed. A run with a target precision (see
+:mod:`sim.precision`) plans its chunks up to its cap, judges each check point as the
+replications below it come in, and stops at the first that meets the target: only the
+chunks below it are kept. While a run writes to a folder it holds an exclusive lock on
 ``.lock``; a second run on the same folder is refused rather than interleaved. The lock
 belongs to the process, so a killed run leaves no stale lock behind.
 """
@@ -86,7 +87,7 @@ _SHARD_FILE = re.compile(r"^\.?(outcomes|timeseries)(-p\d{6})?-\d{9}-\d{9}\.parq
 """A shard's name (or the temporary name it is written under): the only files a run removes
 from ``shards/``."""
 
-OWN_FILES = (MANIFEST, "outcomes.parquet", "timeseries.parquet", "points.parquet", "summary.csv")
+OWN_FILES = (MANIFEST, *(f"{t}.parquet" for t in (*TABLES, "points")), "summary.csv")
 """The files a run or sweep writes at the top of its folder (with ``plots/`` and ``shards/``)."""
 
 
@@ -222,11 +223,7 @@ class RunFolder:
             raise RunFolderError(f"nothing to resume in {self.path}: it holds no interrupted run "
                                  "(run without --resume to start one)")
         plan = Plan(**manifest["plan"])
-        if plan.model_sha256 not in (None, model_digest()):
-            raise RunFolderError(
-                f"cannot resume {self.path}: its run was started by a different version of the "
-                "model code, and its replications would not match the rest. Start it anew with "
-                "--overwrite, or finish it with the version that started it.")
+        self.check_model(plan.model_sha256, "run")
         asked = {"scenario": scenario_digest(scenario), "seed": seed, "runs": runs, "precision": list(precision)}
         held = {"scenario": plan.scenario_sha256, "seed": plan.seed, "runs": plan.runs,
                 "precision": [plan.target_precision, plan.check_every, plan.precision_columns]}
@@ -250,6 +247,15 @@ class RunFolder:
                 + ". Resume with the same scenario, --set, --seed and --runs (and precision options), "
                 "or choose another --out.")
         return manifest, plan
+
+    def check_model(self, held: str | None, kind: str) -> None:
+        """Refuse to resume a run or sweep (``kind``) begun by other model code (``held``, its
+        hash; None in folders from before it was recorded)."""
+        if held not in (None, model_digest()):
+            raise RunFolderError(
+                f"cannot resume {self.path}: its {kind} was started by a different version of the "
+                "model code, and its replications would not match the rest. Start it anew with "
+                "--overwrite, or finish it with the version that started it.")
 
     # --- shards ---------------------------------------------------------------------------
 

@@ -321,7 +321,7 @@ def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
 class SweepPlan:
     """What a sweep folder holds or will hold: enough to refuse a mismatched resume."""
 
-    points_sha256: str  # the resolved scenario of every point, in order
+    points_sha256: str  # the design (values and types) and the resolved scenario at each point
     seed: int
     runs: int  # per point
     chunk_size: int
@@ -424,9 +424,7 @@ def _resumed_sweep(folder: RunFolder, plan: SweepPlan) -> dict[str, Any]:
         raise RunFolderError(f"nothing to resume in {folder.path}: it holds no sweep begun with this "
                              "version (run without --resume to start one)")
     held = SweepPlan(**manifest["plan"])
-    if held.model_sha256 != plan.model_sha256:
-        raise RunFolderError(f"cannot resume {folder.path}: its sweep was started by a different version "
-                             "of the model code. Start it anew with --overwrite.")
+    folder.check_model(held.model_sha256, "sweep")
     what = {"points": (held.points_sha256 != plan.points_sha256 or held.points != plan.points,
                        "different points (scenario, --set, --vary, --design, --samples or --levels; "
                        "values as first written: 1 and 1.0 differ)"),
