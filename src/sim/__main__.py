@@ -1,9 +1,8 @@
 """``python -m sim``: the ``sim`` command (the console script calls :func:`main` too).
 
-The command's modules are imported inside :func:`main`, not here. A worker process started
-with "spawn" re-imports its parent's main script before it runs any work; with this module
-as that script, a worker loads only the engine it needs, not the command line's plotting,
-reporting and table libraries.
+The command's modules are imported inside :func:`main`, not here, so that importing this
+module costs nothing. (Workers do not import it: they are started without re-running the
+parent's main script, see :func:`sim.runner.worker_context`, and load only the engine.)
 """
 
 from __future__ import annotations

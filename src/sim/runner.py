@@ -15,10 +15,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import time
+import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing import context as mp_context
 from multiprocessing import get_context
 from typing import Any
 
@@ -147,8 +150,7 @@ def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int,
         for i, t in enumerate(tasks):
             on_chunk(i, run_chunk(t.scenario, t.seed, t.start, t.stop, timeseries))
         return
-    # "spawn" gives workers a clean interpreter: no state inherited from the caller.
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=get_context("spawn"),
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=worker_context(),
                              initializer=quiet_worker, initargs=(os.getpid(),)) as pool:
         # Only unfinished futures are kept: a finished chunk is handed over and let go, so
         # memory does not grow with the number of chunks.
@@ -214,6 +216,45 @@ def _execute_dask(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, 
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class _BareMain(types.ModuleType):
+    """What a starting worker is told the caller's main module is: one with no file to run."""
+
+
+if sys.platform != "win32":
+    from multiprocessing import popen_spawn_posix
+
+    class _WorkerPopen(popen_spawn_posix.Popen):
+        def _launch(self, process_obj: Any) -> None:
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = _BareMain("__main__")
+            try:
+                super()._launch(process_obj)
+            finally:
+                sys.modules["__main__"] = main
+
+    class _WorkerProcess(mp_context.SpawnProcess):
+        @staticmethod
+        def _Popen(process_obj: Any) -> Any:  # noqa: N802 - multiprocessing's name
+            return _WorkerPopen(process_obj)
+
+    class _WorkerContext(mp_context.SpawnContext):
+        Process = _WorkerProcess  # type: ignore[assignment]
+
+
+def worker_context() -> Any:
+    """The multiprocessing context of the local pool: "spawn" (a clean interpreter, no
+    state inherited from the caller), except that a worker does not re-run the caller's
+    main script. Plain "spawn" re-runs it in every worker, so an analyst's script without an
+    ``if __name__ == "__main__":`` guard (``python analysis.py``, or code fed to
+    ``python -``) would start the run again inside each worker and break the pool. The
+    workers need nothing from the caller's script: what they run (:func:`run_chunk`) and
+    what they are sent (a scenario, a seed, indices) live in this package. So while a worker
+    is launched, the parent's ``__main__`` is shown to it as a module with no file."""
+    if sys.platform == "win32":  # pragma: no cover - no POSIX launcher to adapt there
+        return get_context("spawn")
+    return _WorkerContext()
 
 
 def run_many(scenario: Scenario, *, runs: int, seed: int, workers: int | None = None,
