@@ -37,6 +37,24 @@ def test_set_overrides_reach_the_model(tmp_path):
     assert ts.year.max() == 30
 
 
+def test_a_run_with_overrides_gets_a_folder_of_its_own(tmp_path, monkeypatch):
+    """Without --out, a run with --set goes to results/<name>+<n>-overrides, so the results
+    of the scenario as written (results/<name>) are not replaced by it; a run of another
+    scenario into a finished run's folder is refused."""
+    monkeypatch.chdir(tmp_path)
+    quick = ("--runs", "3", "--workers", "1", "--quiet", "--no-plots")
+    assert _sim("run", str(BASELINE), *quick).exit_code == 0
+    r = _sim("run", str(BASELINE), *quick, "--set", "shocks.security.enabled=false", "--set", "horizon_years=30")
+    assert r.exit_code == 0 and "results/baseline+2-overrides/" in r.output, r.output
+    assert pd.read_parquet(tmp_path / "results/baseline/timeseries.parquet").year.max() == 25
+    assert pd.read_parquet(tmp_path / "results/baseline+2-overrides/timeseries.parquet").year.max() == 30
+    r = _sim("run", str(BASELINE), *quick, "--set", "horizon_years=30")
+    assert r.exit_code == 0 and "results/baseline+1-override/" in r.output, r.output
+    r = runner.invoke(app, ["run", str(BASELINE.parent / "hybrid_model.yaml"), *quick, "--out", "results/baseline"])
+    assert r.exit_code == 2 and "holds a finished run of baseline" in r.output, r.output
+    assert "Choose another --out, or replace it with --overwrite" in r.output
+
+
 def test_validate_reports_each_problem_on_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"extends: {BASELINE}\nhorizon_years: 500\nmarket:\n  step_yeers: 0.5\n")

@@ -147,6 +147,34 @@ def test_a_fresh_run_does_not_replace_an_interrupted_one_unless_told(tmp_path, s
     assert not (tmp_path / "plots").exists()  # an earlier run's figures do not sit beside new tables
 
 
+def test_a_finished_run_is_replaced_only_by_a_run_of_the_same_scenario(tmp_path, scn):
+    """Running the same scenario again (more replications, another seed) replaces the run;
+    a run with other settings is refused with what differs, unless told to overwrite."""
+    run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1)
+    run_to_folder(scn, tmp_path, runs=6, seed=SEED + 1, workers=1)  # the same question: fine
+    assert len(ResultSet.open(tmp_path).outcomes) == 6
+    longer = baseline(horizon_years=30)
+    with pytest.raises(RunFolderError, match=r"holds a finished run of baseline \(6 replications\); it "
+                       r"differs from this run's in horizon_years \(25 in that run, 30 in this one\)\. "
+                       r"Choose another --out, or replace it with --overwrite"):
+        run_to_folder(longer, tmp_path, runs=5, seed=SEED, workers=1)
+    held = ResultSet.open(tmp_path)
+    assert len(held.outcomes) == 6 and held.horizon_years == 25  # nothing was touched
+    run_to_folder(longer, tmp_path, runs=5, seed=SEED, workers=1, overwrite=True)
+    assert ResultSet.open(tmp_path).horizon_years == 30
+
+
+def test_a_run_does_not_replace_a_finished_sweep_unless_told(tmp_path, scn):
+    from sim.sweeps import make_design, parse_vary, run_sweep
+
+    run_sweep(BASELINE, make_design([parse_vary("shocks.security.rate_factor=1,2")]), runs=2, seed=SEED,
+              workers=1, out=tmp_path, plots=False)
+    with pytest.raises(RunFolderError, match="holds a finished sweep, and this is a run"):
+        run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1)
+    run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1, overwrite=True)
+    assert len(ResultSet.open(tmp_path).outcomes) == 5
+
+
 def test_a_folder_of_other_files_is_left_alone(tmp_path, scn):
     """A run is written only to a new or empty folder, or over a run or sweep: never among
     someone else's files, and it removes only its own."""

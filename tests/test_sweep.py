@@ -206,11 +206,16 @@ def test_an_interrupted_sweep_resumes_to_the_same_tables(tmp_path):
     pd.testing.assert_frame_equal(again.outcomes.drop(columns="levers.deal_basis"),
                                   whole.outcomes.drop(columns="levers.deal_basis"), check_exact=True)
     assert not (out / "shards").exists() and (out / "summary.csv").exists()
-    # Resuming a finished sweep reads it back, if it is the sweep asked for; starting anew
-    # needs no --overwrite.
+    # Resuming a finished sweep reads it back, if it is the sweep asked for; the same points
+    # may be swept anew (other runs), but other points replace it only with --overwrite.
     assert run_sweep(BASELINE, points, runs=6, seed=9, out=out, resume=True).manifest["status"] == "complete"
     refused_resumes()
-    run_sweep(BASELINE, points.iloc[:1], runs=2, seed=9, workers=1, out=out, plots=False)
+    run_sweep(BASELINE, points, runs=2, seed=9, workers=1, out=out, plots=False)
+    assert len(Sweep.open(out).outcomes) == 8
+    with pytest.raises(RunFolderError, match="holds a finished sweep of other points.*--overwrite"):
+        run_sweep(BASELINE, points.iloc[:1], runs=2, seed=9, workers=1, out=out, plots=False)
+    assert len(Sweep.open(out).outcomes) == 8
+    run_sweep(BASELINE, points.iloc[:1], runs=2, seed=9, workers=1, out=out, plots=False, overwrite=True)
     assert len(Sweep.open(out).outcomes) == 2
 
 

@@ -107,6 +107,14 @@ def _interrupted(kind: str, folder: Path, again: str) -> typer.Exit:
     return typer.Exit(130)
 
 
+def default_folder(name: str, overrides: list[str] | None) -> Path:
+    """Where a run or sweep goes without ``--out``: ``results/<name>``, or, with ``--set``
+    overrides, ``results/<name>+<n>-overrides`` (the folder's name says the run is not the
+    scenario file as written, so ``results/<name>`` keeps the file's own results)."""
+    n = len(overrides or [])
+    return Path("results") / (f"{name}+{n}-override{'s' if n > 1 else ''}" if n else name)
+
+
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
     try:
         return api.load_scenario(path, overrides or [])
@@ -141,7 +149,7 @@ def run(
     run grows --runs replications at a time until its means are that precise.
     """
     scn = _load(scenario, overrides)
-    target = out_dir or Path("results") / (scn.name or scenario.stem)
+    target = out_dir or default_folder(scn.name or scenario.stem, overrides)
     cap = (max_runs or 100 * runs) if target_precision else runs
     bar = _LazyProgress(cap, quiet)
     try:
@@ -327,7 +335,7 @@ def sweep(
     """
     bar = _LazyProgress(None, quiet)
     try:
-        folder = out_dir or Path("results") / api.sweep_name(target)
+        folder = out_dir or default_folder(api.sweep_name(target), overrides)
         with bar:
             result = api.sweep(target, vary, design=design, samples=samples, levels=levels, runs=runs, seed=seed,
                                set=overrides, workers=workers, executor=executor, scheduler=scheduler,

@@ -51,6 +51,32 @@ def scenario_digest(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def scenario_differences(a: Any, b: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Where two resolved scenarios (as :meth:`Scenario.model_dump` gives them, or as a
+    manifest records them) differ: ``(dotted path, value in a, value in b)`` for each value
+    that differs, mappings compared key by key and lists of one length item by item (a key
+    one of them lacks reads None)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in sorted({*a, *b}, key=str)
+                for d in scenario_differences(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in scenario_differences(x, y, f"{path}.{i}" if path else str(i))]
+    return [] if a == b else [(path, a, b)]
+
+
+def describe_differences(found: list[tuple[str, Any, Any]], first: str, second: str, most: int = 4) -> str:
+    """``found`` (from :func:`scenario_differences`) in words: "horizon_years (30 in h30, 25
+    in hybrid_model), ..." for the first ``most``, and how many more."""
+    def shown(value: Any) -> str:
+        text = "not set" if value is None else json.dumps(value, default=str)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    words = [f"{path} ({shown(x)} in {first}, {shown(y)} in {second})" for path, x, y in found[:most]]
+    more = f" and {len(found) - most} more" if len(found) > most else ""
+    return ", ".join(words) + more
+
+
 MODEL_SOURCES = ("engine.py", "sampling.py", "streams.py", "distributions.py", "model/*.py")
 """The modules that turn (scenario, seed, index) into a replication's numbers."""
 

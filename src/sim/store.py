@@ -39,7 +39,14 @@ import pyarrow.parquet as pq
 
 from .outputs import HEADLINE
 from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
-from .results import atomic_write, make_manifest, model_digest, scenario_digest
+from .results import (
+    atomic_write,
+    describe_differences,
+    make_manifest,
+    model_digest,
+    scenario_differences,
+    scenario_digest,
+)
 from .runner import (
     Chunk,
     Progress,
@@ -114,6 +121,23 @@ class Plan:
         return plan_chunks(self.runs, 1, self.chunk_size, taper=self.tapered)
 
 
+@dataclass(frozen=True)
+class Held:
+    """What a folder holds or is about to hold, as far as replacing it goes: a run of one
+    resolved scenario (its digest) or a sweep of one set of points (their digest)."""
+
+    kind: str
+    digest: str | None
+    scenario: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, manifest: dict[str, Any]) -> Held:
+        if manifest.get("kind") == "sweep":
+            return cls("sweep", manifest.get("plan", {}).get("points_sha256"))
+        return cls("run", manifest.get("scenario_sha256") or manifest.get("plan", {}).get("scenario_sha256"),
+                   manifest.get("scenario"))
+
+
 class RunFolder:
     """The folder of one run; use :meth:`locked` around anything that writes to it."""
 
@@ -180,10 +204,15 @@ class RunFolder:
 
     # --- starting and resuming ----------------------------------------------------------------
 
-    def clear(self, overwrite: bool = False) -> None:
-        """Remove what an earlier run or sweep left here; an interrupted one (with chunks
-        saved) is not thrown away unless ``overwrite`` says so."""
+    def clear(self, overwrite: bool = False, replacing: Held | None = None) -> None:
+        """Remove what an earlier run or sweep left here. An interrupted one (with chunks
+        saved) is not thrown away unless ``overwrite`` says so; nor is a finished one, unless
+        what will be written (``replacing``) is the same kind of thing of the same resolved
+        scenario (a run) or the same points (a sweep): ``make run`` may be run again, but a
+        run with other settings does not silently take the place of the results already there."""
         held = self.read_manifest()
+        if held and held.get("status", "complete") == "complete" and replacing and not overwrite:
+            self._refuse_replacing(held, replacing)
         if held and held.get("status") == "running" and held.get("chunks_done") and not overwrite:
             kind = "sweep" if held.get("kind") == "sweep" else "run"
             raise RunFolderError(
@@ -202,9 +231,27 @@ class RunFolder:
         shutil.rmtree(self.path / PLOTS, ignore_errors=True)  # the figures of the run that was here
         self.clear_shards()
 
+    def _refuse_replacing(self, held: dict[str, Any], new: Held) -> None:
+        old = Held.of(held)
+        if old.kind == new.kind and old.digest == new.digest:
+            return
+        if old.kind != new.kind:
+            why = f"a finished {old.kind}, and this is a {new.kind}"
+        elif new.kind == "sweep":
+            why = "a finished sweep of other points (scenario, --set, --vary or design)"
+        else:
+            name = held.get("scenario_name") or "a scenario"
+            given = held.get("overrides") or []
+            made = f"{name}" + (f" with --set {' '.join(given)}" if given else "")
+            found = scenario_differences(held.get("scenario") or {}, new.scenario or {})
+            differ = f"; it differs from this run's in {describe_differences(found, 'that run', 'this one')}" \
+                if found else ""
+            why = f"a finished run of {made} ({held.get('runs', 0):,} replications){differ}"
+        raise RunFolderError(f"{self.path} holds {why}. Choose another --out, or replace it with --overwrite.")
+
     def start(self, scenario: Scenario, plan: Plan, timeseries: bool, overwrite: bool = False) -> dict[str, Any]:
         """A fresh run: clear what an earlier run left here (see :meth:`clear`), record the plan."""
-        self.clear(overwrite)
+        self.clear(overwrite, Held("run", plan.scenario_sha256, scenario.model_dump(mode="json")))
         manifest = {"status": "running", "plan": plan.__dict__, "chunks_done": [],
                     "timeseries": timeseries, "scenario_name": scenario.name,
                     "scenario": scenario.model_dump(mode="json")}

@@ -50,7 +50,7 @@ from .results import (
 from .runner import Chunk, Progress, Task, assemble, chunk_size_for, default_workers, execute_tasks
 from .scenario import load_scenario, parse_override, resolve_document
 from .schema import Scenario
-from .store import RunFolder, RunFolderError, saved_runs
+from .store import Held, RunFolder, RunFolderError, saved_runs
 
 if TYPE_CHECKING:
     from .plots import SweepPlots
@@ -392,7 +392,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
                 return Sweep.open(folder.path)
             plan = SweepPlan(**manifest["plan"])
         else:
-            folder.clear(overwrite)
+            folder.clear(overwrite, Held("sweep", plan.points_sha256))
             manifest = {"kind": "sweep", "status": "running", "plan": plan.__dict__, "chunks_done": [],
                         "name": name}
             folder.write_manifest(manifest)
