@@ -102,11 +102,21 @@ def test_compare_pairs_runs_and_runs_scenarios_with_the_first_runs_seed(res, oth
     told = []
     again = sim.compare(res, SCENARIOS / "hybrid_model.yaml", labels=["a", "b"],
                         on_run=lambda *a: told.append(a))
-    assert told == [("b", RUNS, 3)]  # run with the first run's replications and seed
+    # run with the first run's replications, seed and --set overrides (its 20-year horizon)
+    assert told == [("b", RUNS, 3, ["horizon_years=20"])]
+    assert again.runs["b"].horizon_years == 20
+    assert again.table.equals(cmp.table.replace({"baseline": "a", "hybrid_model": "b"}))
     assert "Scenarios: b against a" in again.plot.survival()._suptitle.get_text()
     other_seed = sim.run(BASELINE, set={"horizon_years": 20}, runs=RUNS, seed=4, workers=1)
     with pytest.raises(PairingError, match="seeds differ"):
         sim.compare(res, other_seed)
+    as_written = sim.run(SCENARIOS / "hybrid_model.yaml", runs=RUNS, seed=3, workers=1)  # 25 years
+    with pytest.raises(PairingError, match=r"differ in horizon_years \(20 in baseline, 25 in hybrid_model\)"):
+        sim.compare(res, as_written)
+    calm = sim.run(BASELINE, set={"horizon_years": 20, "shocks.security.enabled": False}, runs=RUNS, seed=3,
+                   workers=1)
+    with pytest.raises(PairingError, match=r"differ in shocks\.security\.enabled \(true in a, false in b\)"):
+        sim.compare(other, calm, labels=["a", "b"])
 
 
 def test_open_tells_a_sweep_from_a_run(tmp_path):

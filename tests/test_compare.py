@@ -72,3 +72,22 @@ def test_compare_command_runs_a_scenario_file_with_the_folder_seed(tmp_path):
     (tmp_path / "empty").mkdir()
     r = cli.invoke(app, ["compare", str(tmp_path / "empty"), str(folder)])
     assert r.exit_code == 2 and "is not a results folder (no manifest.json)" in r.output
+
+
+def test_a_scenario_file_is_compared_as_the_first_run_was_run(tmp_path):
+    """``sim compare h30 hybrid_model.yaml`` runs the file with h30's --set (a 30-year
+    horizon), says so, and the table is that of a paired run made by hand with the same --set."""
+    cli = CliRunner()
+    quick = ["--runs", "6", "--seed", "2", "--workers", "1", "--quiet", "--no-plots"]
+    for name, file in (("h7", BASELINE), ("hybrid7", BASELINE.parent / "hybrid_model.yaml")):
+        r = cli.invoke(app, ["run", str(file), *quick, "--set", "horizon_years=7", "--out", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+    r = cli.invoke(app, ["compare", str(tmp_path / "h7"), str(BASELINE.parent / "hybrid_model.yaml"),
+                         "--workers", "1", "--out", str(tmp_path / "file.csv")])
+    assert r.exit_code == 0, r.output
+    assert "with the first run's --set horizon_years=7" in r.output
+    r = cli.invoke(app, ["compare", str(tmp_path / "h7"), str(tmp_path / "hybrid7"), "--out", str(tmp_path / "ran.csv")])
+    assert r.exit_code == 0, r.output
+    by_file = pd.read_csv(tmp_path / "file.csv").drop(columns="b")
+    by_hand = pd.read_csv(tmp_path / "ran.csv").drop(columns="b")
+    pd.testing.assert_frame_equal(by_file, by_hand)

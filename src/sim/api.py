@@ -219,14 +219,18 @@ def _stored(item: ResultSet | PathLike, **columns: Any) -> ResultSet:
 def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLike,
             labels: Sequence[str] | None = None, outcomes: Sequence[str] | None = None,
             runs: int | None = None, seed: int | None = None, workers: int | None = None,
-            on_run: Callable[[str, int, int], None] | None = None) -> Comparison:
+            on_run: Callable[[str, int, int, list[str]], None] | None = None) -> Comparison:
     """Compare runs replication by replication against ``reference`` (common random numbers).
 
     Each item is a :class:`ResultSet`, a results folder, or a scenario (file or loaded);
     scenarios are run with the seed and replication count of the first run given (else
-    ``seed`` and ``runs``, default 1 and 1000). ``labels`` name them (default: the scenario
-    names, or the folder and file names). ``on_run(label, runs, seed)`` is told before each
-    scenario is run. Raises :class:`sim.pairing.PairingError` for runs that cannot be paired.
+    ``seed`` and ``runs``, default 1 and 1000), and scenario files with that run's (or a
+    loaded reference scenario's) ``--set`` overrides, so that a file is compared with the reference as it was run (a
+    horizon of 30 years against 30 years). ``labels`` name them (default: the scenario
+    names, or the folder and file names). ``on_run(label, runs, seed, overrides)`` is told
+    before each scenario is run. Raises :class:`sim.pairing.PairingError` for runs that
+    cannot be paired: other seeds or replications, or scenarios that differ in their
+    horizon, start date or a value one of them set with ``--set``.
     The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
     """
     from .pairing import Comparison
@@ -242,13 +246,28 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     first = next(iter(opened.values()), None)
     seed = seed if seed is not None else (first.seed if first else 1)
     runs = runs if runs is not None else (first.runs if first else 1000)
+    inherited = _overrides_of(first if first is not None else reference)
     results = []
     for i, (item, name) in enumerate(zip(items, names, strict=True)):
-        if i not in opened and on_run:
-            on_run(name, runs, seed)
-        results.append(opened[i] if i in opened else run(item, runs=runs, seed=seed, workers=workers))  # type: ignore[arg-type]
+        if i in opened:
+            results.append(opened[i])
+            continue
+        given = [] if isinstance(item, Scenario) else inherited
+        if on_run:
+            on_run(name, runs, seed, given)
+        results.append(run(item, runs=runs, seed=seed, workers=workers, set=given))  # type: ignore[arg-type]
     table = paired_table(results[0], results[1:], outcomes=outcomes, labels=names)
     return Comparison(dict(zip(names, results, strict=True)), table)
+
+
+def _overrides_of(item: ResultSet | ScenarioLike) -> list[str]:
+    """The ``--set`` overrides a run (as its manifest records them) or a loaded scenario was made with."""
+    if isinstance(item, ResultSet):
+        return list(item.manifest.get("overrides") or [])
+    if isinstance(item, Scenario):
+        origin = _ORIGINS.get(id(item))
+        return list(origin[1]) if origin else []
+    return []
 
 
 def _label(item: ResultSet | ScenarioLike) -> str:

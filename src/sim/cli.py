@@ -259,11 +259,13 @@ def compare(
 
     For each outcome: the mean of B - A with its 95% interval, and the share of replications
     in which B does better. Runs must share their seed and replications; scenario files are
-    run with the seed and replication count of the first results folder given (or --seed and
+    run with the seed, replication count and --set overrides of the first results folder
+    given (or --seed and
     --runs).
     """
-    def running(label: str, n: int, s: int) -> None:
-        err.print(f"running {label} ({n} replications, seed {s}) ...", highlight=False)
+    def running(label: str, n: int, s: int, given: list[str]) -> None:
+        also = f", with the first run's {' '.join('--set ' + t for t in given)}" if given else ""
+        err.print(f"running {label} ({n} replications, seed {s}{also}) ...", highlight=False, soft_wrap=True)
 
     labels = [p.name if p.is_dir() else p.stem for p in runs_or_scenarios]
     try:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import UsageError
 from .outputs import OUTCOMES
-from .results import ResultSet
+from .results import ResultSet, describe_differences, scenario_differences
 from .stats import PHASE_COLUMNS, describe, paired_difference
 
 if TYPE_CHECKING:
@@ -36,9 +36,35 @@ class PairingError(UsageError):
     """Two runs cannot be compared replication by replication."""
 
 
-def check_pairable(a: ResultSet, b: ResultSet) -> None:
-    """Refuse runs whose seeds, replication counts or replication indices differ."""
+ALWAYS_THE_SAME = ("horizon_years", "start_date")
+"""What two runs must share to be compared at all, whatever their files say: totals over
+25 years and over 30 are not a difference a scenario makes."""
+
+
+def override_paths(run: ResultSet) -> list[str]:
+    """The dotted paths the run's ``--set`` overrides changed (as its manifest records them)."""
+    return [str(text).split("=", 1)[0].strip() for text in run.manifest.get("overrides") or []]
+
+
+def unshared_settings(a: ResultSet, b: ResultSet) -> list[tuple[str, object, object]]:
+    """Where the resolved scenarios of ``a`` and ``b`` differ in something that is not a
+    setting of their files: the horizon or the start date, or a value one of them changed
+    with ``--set`` (so the comparison would measure the override, not the scenario)."""
+    watched = (*ALWAYS_THE_SAME, *override_paths(a), *override_paths(b))
+    found = scenario_differences(a.scenario.model_dump(mode="json"), b.scenario.model_dump(mode="json"))
+    return [d for d in found if any(d[0] == w or d[0].startswith(w + ".") for w in watched)]
+
+
+def check_pairable(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = None) -> None:
+    """Refuse runs whose seeds, replication counts or replication indices differ, or whose
+    scenarios differ in what is not their files' own (see :func:`unshared_settings`)."""
+    first, second = names or (a.name, b.name)
     problems = []
+    unshared = unshared_settings(a, b)
+    if unshared:
+        problems.append(f"their scenarios differ in {describe_differences(unshared, first, second)} "
+                        "(paired runs need the same horizon and start date, and the same value wherever "
+                        "either run used --set)")
     if a.manifest.get("seed") != b.manifest.get("seed"):
         problems.append(f"seeds differ ({a.manifest.get('seed')} and {b.manifest.get('seed')})")
     if len(a.outcomes) != len(b.outcomes):
@@ -46,8 +72,8 @@ def check_pairable(a: ResultSet, b: ResultSet) -> None:
     elif not np.array_equal(np.asarray(a.outcomes["replication"]), np.asarray(b.outcomes["replication"])):
         problems.append("the runs hold different replications")
     if problems:
-        raise PairingError(f"cannot pair {a.name} with {b.name}: {'; '.join(problems)}. "
-                           "Run both with the same --seed and --runs.")
+        raise PairingError(f"cannot pair {first} with {second}: {'; '.join(problems)}. "
+                           "Run both with the same --seed and --runs" + (" and --set." if unshared else "."))
 
 
 def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] | None = None,
@@ -57,9 +83,9 @@ def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] |
     interval and the share of replications in which B does better (see
     :func:`sim.stats.paired_difference`). ``labels`` name the runs (``a`` first; default
     their scenario names)."""
-    for b in others:
-        check_pairable(a, b)
     names = list(labels) if labels is not None else [r.name for r in (a, *others)]
+    for b, b_name in zip(others, names[1:], strict=True):
+        check_pairable(a, b, (names[0], b_name))
     chosen = [c for c in OUTCOMES if c.better and (outcomes is None or c.name in outcomes)]
     rows = []
     for b, b_name in zip(others, names[1:], strict=True):
