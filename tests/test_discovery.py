@@ -84,6 +84,29 @@ def test_conditions_read_as_written():
         discover(table, parse_condition("phase4_year > 1"))
 
 
+def test_a_condition_takes_the_printed_unit_or_says_the_range():
+    """The summary prints china_processed_share in % and money in USD bn, while the table
+    holds a share (0.356) and USD: "> 40%" and "> 5bn" mean what they say, and a value in the
+    wrong unit ("> 40" for a share) is answered with the column's range in both units."""
+    assert parse_condition("> 40%", "china_processed_share").value == pytest.approx(0.40)
+    assert parse_condition("npv_usd < -2.5 USD bn").value == pytest.approx(-2.5e9)
+    assert parse_condition("cumulative_export_value_usd >= 60bn").value == pytest.approx(6e10)
+    assert str(parse_condition("> 40%", "china_processed_share")) == "china_processed_share > 40%"
+    for where, message in (("npv_usd > 5%", "printed in USD bn, not %"),
+                           ("phase3_year > 5bn", "printed in years since start, not bn"),
+                           ("npv_usd > inf", "finite")):
+        with pytest.raises(DiscoveryError, match=message):
+            parse_condition(where)
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({"china_processed_share": rng.uniform(0.30, 0.41, 200), "x": rng.uniform(size=200)})
+    with pytest.raises(DiscoveryError, match=r"no replication meets china_processed_share > 40: nothing to tell apart; "
+                       r"china_processed_share runs from 0\.3\d* to 0\.4\d* in this table \(3\d\.?\d*% to "
+                       r"4\d\.?\d*% as printed\); if you meant 40%, write '> 40%'"):
+        discover(table, parse_condition("> 40", "china_processed_share"))
+    found = discover(table, parse_condition("> 40%", "china_processed_share"), inputs=["x"])
+    assert found.interest.sum() == (table["china_processed_share"] > 0.40).sum() > 0
+
+
 def test_discover_command_on_a_run(tmp_path):
     run_to_folder(baseline(), tmp_path / "run", runs=60, seed=1, workers=1, timeseries=False)
     done = CliRunner().invoke(app, ["discover", str(tmp_path / "run"), "--outcome", "phase3_year", "--where", "> 12"],

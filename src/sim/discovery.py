@@ -38,12 +38,16 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .outputs import OUTCOMES
+from .outputs import OUTCOMES, Display, display
 from .results import atomic_write, read_columns
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
              "<": operator.lt, ">": operator.gt}
-_CONDITION = re.compile(r"^\s*(?P<column>[A-Za-z_][\w.]*)?\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>\S+)\s*$")
+_CONDITION = re.compile(r"^\s*(?P<column>[A-Za-z_][\w.]*)?\s*(?P<op><=|>=|==|!=|<|>)\s*"
+                        r"(?P<value>[^\s%]+?)\s*(?P<unit>%|bn|USD\s*bn)?\s*$", re.IGNORECASE)
+UNITS = {"%": 0.01, "bn": 1e9}
+"""Units a condition's value may be written in, as the summary prints the outcome: a share in
+percent (``> 40%``), money in billions of U.S. dollars (``> 5bn`` or ``> 5 USD bn``)."""
 NOT_INPUTS = frozenset({"point", "replication", "events", *(c.name for c in OUTCOMES)})
 """Columns of an outcome table that are not inputs (everything else is a drawn input or a
 sweep factor, named by its scenario path)."""
@@ -55,13 +59,44 @@ class DiscoveryError(UsageError):
 
 @dataclass(frozen=True)
 class Condition:
+    """``column op value``, the value in the column's stored unit (a share as 0-1, money in
+    USD); ``unit`` is the unit it was written in (``%``, ``bn`` or none), to say it back."""
+
     column: str
     op: str
     value: float | bool
+    unit: str = ""
 
     def __str__(self) -> str:
-        value = str(self.value).lower() if isinstance(self.value, bool) else f"{self.value:g}"
-        return f"{self.column} {self.op} {value}"
+        if isinstance(self.value, bool):
+            return f"{self.column} {self.op} {str(self.value).lower()}"
+        return f"{self.column} {self.op} {self.value / UNITS.get(self.unit, 1.0):g}{self.unit}"
+
+    def nothing_to_tell_apart(self, outcomes: pd.DataFrame, interest: np.ndarray) -> DiscoveryError:
+        """The refusal when no replication (or every one) meets the condition: with the range
+        the column holds, in its stored unit and as printed, so that a value written in the
+        wrong unit (40 for a share of 0.4) shows at once."""
+        which = "no" if not interest.any() else "every"
+        text = f"{which} replication meets {self}: nothing to tell apart"
+        values = outcomes[self.column]
+        if pd.api.types.is_bool_dtype(values) or isinstance(self.value, bool):
+            return DiscoveryError(text)
+        x = values.to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        if not len(x):
+            return DiscoveryError(f"{text} ({self.column} has no values in this table)")
+        lo, hi = float(x.min()), float(x.max())
+        shown = display(self.column)
+        suffix = _written_unit(shown)
+        held = f"{self.column} runs from {lo:.4g} to {hi:.4g} in this table"
+        if suffix:
+            scale = UNITS[suffix]
+            held += f" ({lo / scale:.3g}{suffix} to {hi / scale:.3g}{suffix} as printed)"
+            if not self.unit:
+                held += f"; if you meant {self.value:g}{suffix}, write '{self.op} {self.value:g}{suffix}'"
+        if self.column.endswith("_year"):
+            held += "; a year never reached counts as later than any year"
+        return DiscoveryError(f"{text}; {held}.")
 
     def holds(self, outcomes: pd.DataFrame) -> np.ndarray:
         """Which rows meet the condition; a year never reached counts as later than any year."""
@@ -94,12 +129,31 @@ def parse_condition(where: str, outcome: str | None = None) -> Condition:
     if outcome is not None and match["column"] and match["column"] != outcome:
         raise DiscoveryError(f"--outcome {outcome} but --where names {match['column']}")
     text = match["value"].lower()
-    if text in ("true", "false"):
+    unit = "bn" if (match["unit"] or "").lower().endswith("bn") else (match["unit"] or "")
+    if text in ("true", "false") and not unit:
         return Condition(column, match["op"], text == "true")
     try:
-        return Condition(column, match["op"], float(text))
+        value = float(text)
     except ValueError:
         raise DiscoveryError(f"--where {where!r}: {match['value']!r} is not a number, true or false") from None
+    if not math.isfinite(value):
+        raise DiscoveryError(f"--where {where!r}: give a finite number")
+    if unit and _written_unit(display(column)) != unit:
+        printed = display(column).unit
+        raise DiscoveryError(f"--where {where!r}: {column} is printed in {printed}, not {unit}; "
+                             "write the number as stored" + (f" or with {_written_unit(display(column))}"
+                                                             if _written_unit(display(column)) else ""))
+    return Condition(column, match["op"], value * UNITS.get(unit, 1.0), unit)
+
+
+def _written_unit(shown: Display) -> str:
+    """The unit suffix a value of a column printed as ``shown`` may be written with: ``%`` for
+    shares, ``bn`` for money in USD bn, none otherwise."""
+    if shown.unit.startswith("%") and shown.scale == 0.01:
+        return "%"
+    if shown.unit.startswith("USD bn") and shown.scale == 1e9:
+        return "bn"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -252,8 +306,7 @@ def discover(outcomes: pd.DataFrame, condition: Condition, *, inputs: Sequence[s
     frame, interest = frame[usable].reset_index(drop=True), interest[usable]
     n_interest = int(interest.sum())
     if n_interest == 0 or n_interest == len(interest):
-        which = "no" if n_interest == 0 else "every"
-        raise DiscoveryError(f"{which} replication meets {condition}: nothing to tell apart")
+        raise condition.nothing_to_tell_apart(outcomes, interest)
     x, meaning = _encode(frame)
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(1, math.ceil(min_support * len(x))),
                                   class_weight="balanced", random_state=seed)
