@@ -193,7 +193,10 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
         key = f"phase{phase}_year"
         share = float(pd.Series(res.outcomes[key]).notna().mean())
         median = reached.loc[key, "p50"] if key in reached.index else float("nan")
-        when = f", in a median {median:.1f} years among those that did" if share and math.isfinite(median) else ""
+        when = (f"; half of all replications had reached it by year {median:.1f} (the median time to "
+                f"Phase {phase})" if math.isfinite(median) else
+                f"; fewer than half reached it, so the median time to Phase {phase} is beyond the horizon"
+                if share else "")
         findings.append(f"Phase {phase} was reached within {horizon} years in {share:.0%} of replications{when}.")
     sections: list[tuple[str, list[Any]]] = [
         ("The question", [question,

@@ -220,8 +220,10 @@ def summarize(
     """Tidy summary of an outcome table: one row per quantity, columns :data:`SUMMARY_COLUMNS`.
 
     First one row per column in ``columns`` (default :func:`default_summary_columns`) from
-    :func:`describe`; phase-year rows thus describe the replications that reached the phase,
-    and their ``n`` says how many did. Then the probability rows, over all replications:
+    :func:`describe`. In a phase-year row, ``n`` counts the replications that reached the
+    phase and ``mean`` (with its MCSE and interval) is their mean; the percentiles are those
+    of :func:`time_percentiles`, over all replications (the median is the Kaplan-Meier median
+    of the survival curve). Then the probability rows, over all replications:
     ``P(phase2 by year Y)`` and ``P(phase3 by year Y)`` for each Y in ``by_years`` not beyond
     ``horizon_years`` (a replication with NaN has not reached the phase), and ``P(stalled)``,
     each present only if its outcome column is.
@@ -230,9 +232,12 @@ def summarize(
     missing = [name for name in names if name not in outcomes.columns]
     if missing:
         raise KeyError(f"columns not in the outcome table: {', '.join(missing)}")
-    rows: list[dict[str, float | str]] = [
-        {"quantity": name, **describe(outcomes[name])} for name in names
-    ]
+    rows: list[dict[str, float | str]] = []
+    for name in names:
+        row: dict[str, float | str] = {"quantity": name, **describe(outcomes[name])}
+        if name in PHASE_COLUMNS.values():
+            row.update(time_percentiles(outcomes[name], horizon_years))
+        rows.append(row)
     years = sorted(float(y) for y in by_years if float(y) <= horizon_years)
     for phase, column in PHASE_COLUMNS.items():
         if column not in outcomes.columns:
@@ -377,7 +382,30 @@ def input_correlations(
     return table.loc[order].reset_index(drop=True)
 
 
+def time_percentiles(times: object, horizon_years: float) -> dict[str, float]:
+    """Percentiles of the time to reach a phase over **all** replications, a replication that
+    did not reach it within the horizon counting as later than any year: ``p50`` is the time
+    by which half of all replications had reached the phase, NaN if fewer than half did.
+
+    This is the one definition of "median time to Phase N" used everywhere (summary, printed
+    table, report, plots). It equals the Kaplan-Meier median of :func:`survival`
+    (:func:`median_time`) because every replication is observed to the same horizon, so the
+    Kaplan-Meier estimate is the empirical distribution of all replications; the percentiles
+    are read from that step function (the first time at which the share reached is at least
+    q%), not interpolated between replications. The median of the replications that reached
+    the phase alone is earlier (it leaves out the latest arrivals) and is not reported."""
+    t = as_float_array(times)
+    t = np.where(np.isnan(t) | (t > float(horizon_years)), np.inf, t)
+    if t.size == 0:
+        return {f"p{q}": math.nan for q in PERCENTILES}
+    values = np.percentile(t, PERCENTILES, method="inverted_cdf")
+    return {f"p{q}": float(v) if math.isfinite(v) else math.nan
+            for q, v in zip(PERCENTILES, values, strict=True)}
+
+
 def median_time(curve: pd.DataFrame) -> float:
-    """First time at which a :func:`survival` curve is at or below one half; NaN if never."""
-    below = curve.loc[curve["survival"] <= 0.5, "time"]
+    """First time at which a :func:`survival` curve is at or below one half; NaN if never.
+    Equal to the ``p50`` of :func:`time_percentiles` of the same replications."""
+    # The Kaplan-Meier product lands a hair above 0.5 where exactly half have reached it.
+    below = curve.loc[curve["survival"] <= 0.5 + 1e-9, "time"]
     return float(below.iloc[0]) if len(below) else math.nan
