@@ -229,8 +229,8 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     horizon of 30 years against 30 years). ``labels`` name them (default: the scenario
     names, or the folder and file names). ``on_run(label, runs, seed, overrides)`` is told
     before each scenario is run. Raises :class:`sim.pairing.PairingError` for runs that
-    cannot be paired: other seeds or replications, or scenarios that differ in their
-    horizon, start date or a value one of them set with ``--set``.
+    cannot be paired: other seeds or replications, or a run that does not share the
+    reference's horizon, start date or a value the reference set with ``--set``.
     The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
     """
     from .pairing import Comparison

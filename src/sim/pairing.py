@@ -47,10 +47,12 @@ def override_paths(run: ResultSet) -> list[str]:
 
 
 def unshared_settings(a: ResultSet, b: ResultSet) -> list[tuple[str, object, object]]:
-    """Where the resolved scenarios of ``a`` and ``b`` differ in something that is not a
-    setting of their files: the horizon or the start date, or a value one of them changed
-    with ``--set`` (so the comparison would measure the override, not the scenario)."""
-    watched = (*ALWAYS_THE_SAME, *override_paths(a), *override_paths(b))
+    """Where the scenario of ``b`` does not share the setting ``a``, the reference, was run
+    in: the horizon, the start date, or a value ``a`` changed with ``--set`` (a reference run
+    with security switched off, compared with a run that has it on, would measure the
+    switch, not the scenario). What ``b`` changes with ``--set`` of its own is what ``b`` is
+    (the baseline with one lever set, against the baseline)."""
+    watched = (*ALWAYS_THE_SAME, *override_paths(a))
     found = scenario_differences(a.scenario.model_dump(mode="json"), b.scenario.model_dump(mode="json"))
     return [d for d in found if any(d[0] == w or d[0].startswith(w + ".") for w in watched)]
 
@@ -63,8 +65,8 @@ def check_pairable(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = N
     unshared = unshared_settings(a, b)
     if unshared:
         problems.append(f"their scenarios differ in {describe_differences(unshared, first, second)} "
-                        "(paired runs need the same horizon and start date, and the same value wherever "
-                        "either run used --set)")
+                        "(paired runs need the same horizon and start date, and the value the first "
+                        "run set with --set)")
     if a.manifest.get("seed") != b.manifest.get("seed"):
         problems.append(f"seeds differ ({a.manifest.get('seed')} and {b.manifest.get('seed')})")
     if len(a.outcomes) != len(b.outcomes):
@@ -73,7 +75,7 @@ def check_pairable(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = N
         problems.append("the runs hold different replications")
     if problems:
         raise PairingError(f"cannot pair {first} with {second}: {'; '.join(problems)}. "
-                           "Run both with the same --seed and --runs" + (" and --set." if unshared else "."))
+                           "Run both with the same --seed and --runs" + (", and the second with the first's --set." if unshared else "."))
 
 
 def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] | None = None,
