@@ -163,11 +163,37 @@ def test_sweep_command_refuses_bad_input_in_one_line(tmp_path):
     assert done.returncode == 2 and "nothing to vary" in done.stderr
 
 
+SWEEP_FILES = sorted((BASELINE.parent.parent / "sweeps").glob("*.yaml"))
+
+
 def test_the_example_sweep_file_loads():
-    spec = load_sweep_file(BASELINE.parent.parent / "sweeps" / "security_vs_tariff.yaml")
-    assert spec.design == "grid" and set(spec.vary) == {RATE, TARIFF}
+    spec = load_sweep_file(BASELINE.parent.parent / "sweeps" / "security_vs_community.yaml")
+    assert spec.design == "grid" and set(spec.vary) == {RATE, "levers.community_participation"}
     points = make_design([make_factor(k, v) for k, v in spec.vary.items()], spec.design, levels=spec.levels)
     assert len(points) == 12
+
+
+@pytest.mark.parametrize("path", SWEEP_FILES, ids=[p.stem for p in SWEEP_FILES])
+def test_every_shipped_sweep_file_varies_something_that_matters(path):
+    """An example teaches what it shows: each factor of a shipped sweep file, moved from its
+    lowest to its highest value with the others at their lowest, changes a headline outcome's
+    mean (a sweep of a tariff the exemption makes irrelevant had shown flat lines)."""
+    spec = load_sweep_file(path)
+    factors = [make_factor(k, v) for k, v in spec.vary.items()]
+    low = {f.path: min(f.values) if f.values else f.low for f in factors}
+    for f in factors:
+        high = {**low, f.path: max(f.values) if f.values else f.high}
+        points = pd.DataFrame([low, high])
+        points.insert(0, "point", [0, 1])
+        means = run_sweep(spec.scenario, points, runs=12, seed=1, workers=1,
+                          overrides=[f"{k}={v}" for k, v in (spec.set or {}).items()]).summary()
+        means = means.pivot_table(index="point", columns="quantity", values="mean")
+        # A lever's own cost moving (a tariff's duties) is not enough: what the programme earns,
+        # adds or suffers must move by at least 1%.
+        moved = [q for q in ("security_incidents", "cumulative_export_value_usd", "npv_usd",
+                             "domestic_value_added_usd")
+                 if abs(means.at[1, q] - means.at[0, q]) > 0.01 * abs(means.at[0, q])]
+        assert moved, f"{path.name}: {f.path} from {low[f.path]} to {high[f.path]} moves no headline mean"
 
 
 # --- durable sweeps: saved chunk by chunk, resumed after an interruption --------------------
