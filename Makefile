@@ -1,33 +1,56 @@
-# Quick start: `make run` and `make test`. Both create .venv on first use.
+# Quick start: `make run` and `make test`. Each creates .venv on first use and installs
+# what it needs: `make run` the package alone, `make test` the test tools and Dask as well,
+# `make docs` the documentation tools. A stamp file per set records that it is installed, so
+# one target does not undo another's.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test validate bench lint clean
+.PHONY: run test validate docs docs-serve bench lint clean
 
-$(BIN)/sim: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
+
+# The package and what running it needs (no test tools, no Dask).
+$(BIN)/sim: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(BIN)/sim
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,dask]"
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@
 
 run: $(BIN)/sim
 	$(BIN)/sim run scenarios/baseline.yaml
 
-test: $(BIN)/sim
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
 # The validation register: every check marked `check` in tests/, written to docs/validation.md.
-validate: $(BIN)/sim
+validate: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -m check --validation-report docs/validation.md
+
+# The documentation site, built into site/. --strict turns a broken link, a page missing from
+# the navigation or an API reference that does not resolve into an error. The parameter
+# reference and the output columns are generated from the schema during the build.
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.installed-docs
+	$(BIN)/mkdocs serve
 
 # Speed, parallel efficiency, executors and memory; writes benchmarks/results.md. About 75
 # minutes on 2 cores, most of it the 10^6-replication memory run.
-bench: $(BIN)/sim
+bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench.py
 
-lint: $(BIN)/sim
-	$(BIN)/ruff check src tests benchmarks
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests benchmarks docs
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site

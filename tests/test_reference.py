@@ -1,4 +1,4 @@
-"""The generated reference tables: complete, and the same as what the README shows."""
+"""The generated reference tables: complete, and every one of them on a page of the documentation."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from sim.scenario import load_scenario
 from sim.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
@@ -141,51 +140,79 @@ def test_baseline_sources_on_a_small_file(tmp_path: Path) -> None:
     }
 
 
-# --- the README --------------------------------------------------------------------------
+# --- the generated pages of the documentation ----------------------------------------------
 
-def test_readme_sections_match_the_code() -> None:
-    text = README.read_text(encoding="utf-8")
-    for name, body in reference.render_readme_sections().items():
-        shown = reference.readme_section(text, name)
-        assert shown == body, (
-            f"The '{name}' section of README.md is out of date with the code. "
-            f"Regenerate it from the project folder with: {reference.REGENERATE}")
+DOCS = ROOT / "docs"
 
 
-def test_every_output_column_is_in_the_readme() -> None:
-    text = README.read_text(encoding="utf-8")
+def _shown(page: str) -> str:
+    """A documentation page as the site renders it (generated part filled in), with the markup
+    that only steers line breaks taken out, so names read as they are written."""
+    import html
+
+    filled = reference.fill_page((DOCS / page).read_text(encoding="utf-8"))
+    return html.unescape(filled.replace("<wbr>", ""))
+
+
+def test_every_parameter_of_the_schema_is_on_the_parameter_page() -> None:
+    shown = _shown("parameters.md")
+    missing = [r["path"] for r in reference.parameter_rows() if f"<code>{r['path']}</code>" not in shown]
+    assert missing == [], f"docs/parameters.md does not show: {missing}"
+
+
+def test_every_baseline_value_is_on_the_baseline_page_with_its_source() -> None:
+    shown = _shown("baseline.md")
+    rows = reference.parameter_table(BASELINE)
+    assert len(rows) > 300
+    for row in rows:
+        if row["path"] in ("name", "description"):
+            continue
+        assert f"<code>{row['path']}</code>" in shown, row["path"]
+    start = next(r for r in rows if r["path"] == "start_date")
+    assert f"| <code>start_date</code> | 2025-10-02 | date | {start['source']} |" in shown
+
+
+def test_every_output_column_is_on_the_outputs_page_with_its_unit() -> None:
+    shown = _shown("outputs.md")
     for column in (*outputs.OUTCOMES, *outputs.TIMESERIES):
-        assert f"`{column.name}`" in text, f"output column {column.name} is not in README.md"
+        assert f"| <code>{column.name}</code> | {column.unit} |" in shown, column.name
 
 
-def test_update_readme_rewrites_only_the_marked_sections(tmp_path: Path) -> None:
-    path = tmp_path / "README.md"
-    path.write_text("# Title\n\nBefore.\n\n<!-- parameters:start -->\nSTALE\n<!-- parameters:end -->"
-                    "\n\nBetween.\n\n<!-- outputs:start -->\n<!-- outputs:end -->\n\nAfter.\n",
-                    encoding="utf-8")
-    assert reference.update_readme(path) is True
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith("# Title\n\nBefore.\n\n<!-- parameters:start -->\n")
-    assert "\nBetween.\n" in text and text.endswith("<!-- outputs:end -->\n\nAfter.\n")
-    assert "STALE" not in text
-    sections = reference.render_readme_sections()
-    for name, body in sections.items():
-        assert reference.readme_section(text, name) == body
-    assert reference.update_readme(path) is False  # a second run changes nothing
+def test_each_generated_section_fills_exactly_one_page() -> None:
+    import re
+
+    found: dict[str, list[str]] = {}
+    for page in sorted(DOCS.rglob("*.md")):
+        for name in re.findall(r"^<!-- generated: (\S+) -->", page.read_text(encoding="utf-8"), re.M):
+            found.setdefault(name, []).append(page.relative_to(DOCS).as_posix())
+    assert sorted(found) == sorted(reference.GENERATED), (
+        "every generated section needs one page ending in its <!-- generated: NAME --> line")
+    assert all(len(pages) == 1 for pages in found.values()), found
 
 
-def test_update_readme_refuses_a_file_without_markers(tmp_path: Path) -> None:
-    path = tmp_path / "README.md"
-    path.write_text("# Title\n\nNo generated sections here.\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="parameters:start"):
-        reference.update_readme(path)
-    assert path.read_text(encoding="utf-8") == "# Title\n\nNo generated sections here.\n"
+def test_fill_page_replaces_the_marker_line_and_the_note_below_it() -> None:
+    page = "# Title\n\nHand-written.\n\n<!-- generated: outputs -->\n\n*Build the site to see the tables.*\n"
+    filled = reference.fill_page(page)
+    assert filled.startswith("# Title\n\nHand-written.\n\n<div class=\"generated\" markdown>")
+    assert reference.output_markdown() in filled
+    assert "Build the site" not in filled and "<!-- generated" not in filled
+    assert reference.fill_page("# No marker\n\nText.\n") == "# No marker\n\nText.\n"
+    with pytest.raises(KeyError, match="parametres"):
+        reference.fill_page("# Typo\n\n<!-- generated: parametres -->\n")
+
+
+def test_names_in_generated_tables_break_only_after_a_dot() -> None:
+    text = reference.parameter_markdown()
+    assert "<code>shocks.<wbr>security.<wbr>provinces.<wbr>&lt;province&gt;.<wbr>initial_regime</code>" in text
+    assert "initial_<wbr>" not in text
 
 
 def test_output_tables_list_every_column_with_its_unit() -> None:
-    text = reference.output_markdown()
+    import html
+
+    text = html.unescape(reference.output_markdown().replace("<wbr>", ""))
     for column in (*outputs.OUTCOMES, *outputs.TIMESERIES):
-        assert f"| `{column.name}` | {column.unit} |" in text
+        assert f"| <code>{column.name}</code> | {column.unit} |" in text
 
 
 # --- provenance of every baseline number (sim params) ------------------------------------

@@ -1,10 +1,11 @@
 """Reference tables for the documentation, generated from the code so that they cannot drift.
 
-The README documents every scenario parameter and every output column. Writing those
-tables by hand would let them fall behind the schema the first time a field is added or a
-unit corrected, so they are generated here instead, from the same objects the program
-uses: the pydantic classes of :mod:`sim.schema` (each field's description, unit and
-bounds), the column lists of :mod:`sim.outputs`, and the shipped baseline scenario.
+The documentation site lists every scenario parameter, every value of the baseline with
+its source, and every output column. Writing those tables by hand would let them fall
+behind the schema the first time a field is added or a unit corrected, so they are
+generated here instead, from the same objects the program uses: the pydantic classes of
+:mod:`sim.schema` (each field's description, unit and bounds), the column lists of
+:mod:`sim.outputs`, and the shipped baseline scenario.
 
 :func:`parameter_rows` walks the schema from :class:`~sim.schema.Scenario` down to its
 leaf fields and returns one row per leaf, addressed by its dotted path. Where the schema
@@ -19,10 +20,12 @@ lines just above its key, or on the line of an enclosing key, for notes such as 
 throughout"). It reads the comments from the file text and takes the line of each key
 from the scenario loader, so it needs no YAML parsing of its own.
 
-:func:`render_readme_sections` produces the Markdown that goes between the marker
-comments in the README, and :func:`update_readme` rewrites those sections in place. A
-test compares the README with a fresh rendering, so a schema change that is not carried
-into the README fails the test suite.
+The pages of the site that hold generated tables are hand-written Markdown in ``docs/``
+that end with a line ``<!-- generated: NAME -->``; when the site is built (``make docs``),
+:func:`fill_page` replaces that line, and the note below it for readers of the bare file,
+with the Markdown that :data:`GENERATED` makes for ``NAME``. Nothing generated is written
+back into a file, so a built page is always as current as the code. :func:`parameter_table`
+gives the same rows for any one scenario, for ``sim params`` and the report.
 
 A few schema fields carry no description (labels, switches, dates of scheduled events).
 Their meaning is supplied by :data:`EXTRA_MEANINGS` below; a new undocumented field has
@@ -32,12 +35,13 @@ none, and the test that every row has a meaning points to it.
 from __future__ import annotations
 
 import functools
+import html
 import math
 import os
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -50,18 +54,9 @@ from .outputs import OUTCOMES, TIMESERIES, Column
 from .schema import Scenario, range_text
 
 ROOT = Path(__file__).resolve().parents[2]
-"""The project folder (holding README.md and scenarios/) when run from a source checkout."""
+"""The project folder (holding scenarios/ and docs/) when run from a source checkout."""
 
 BASELINE = "scenarios/baseline.yaml"
-
-MARKERS: dict[str, tuple[str, str]] = {
-    "parameters": ("<!-- parameters:start -->", "<!-- parameters:end -->"),
-    "outputs": ("<!-- outputs:start -->", "<!-- outputs:end -->"),
-}
-"""The README sections this module owns, each between a start and an end marker."""
-
-REGENERATE = 'python -c "from sim.reference import update_readme; update_readme()"'
-"""The command that rewrites the generated README sections."""
 
 KEY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "commodities": ("commodity",),
@@ -438,7 +433,11 @@ def _cell(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    return f"`{text}`" if text else "–"
+    """A name as code that a narrow table column may wrap only after a dot, never inside a
+    name (``<wbr>`` marks where)."""
+    if not text:
+        return "–"
+    return "<code>" + html.escape(text).replace(".", ".<wbr>") + "</code>"
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -479,47 +478,28 @@ def _title(section: str) -> str:
     return _SECTION_TITLES.get(section, section.replace("_", " ").replace(".", ": ").capitalize())
 
 
-def parameter_markdown(baseline: str | os.PathLike[str] | None = BASELINE) -> str:
-    """The parameter reference as Markdown: one table per section of the schema, then the
-    baseline scenario's values with their sources (left out if ``baseline`` is None)."""
+def parameter_markdown() -> str:
+    """The parameter reference as Markdown: one table per section of the schema, each under
+    a second-level heading."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in parameter_rows():
         groups.setdefault(_section(row["path"]), []).append(row)
     parts = []
     for section, rows in groups.items():
-        parts.append(f"### {_title(section)}")
+        parts.append(f"## {_title(section)}")
         parts.append(_table(
             ("Parameter", "Unit", "Range", "Type", "Default", "Meaning"),
             [(_code(r["path"]), _cell(r["unit"]), _cell(r["range"]), _cell(r["type"]),
               _cell(r["default"]), _cell(r["meaning"])) for r in rows]))
-    if baseline is not None:
-        parts.append(_baseline_markdown(baseline))
     return "\n\n".join(parts) + "\n"
 
 
-def _baseline_markdown(path: str | os.PathLike[str]) -> str:
-    from .scenario import load_scenario
-
-    scenario = load_scenario(_locate(path))
-    notes = _file_notes(path)
-    goods = {k: c.unit for k, c in scenario.commodities.items()}  # type: ignore[attr-defined]
-    rows = []
-    for r in parameter_rows(scenario):  # type: ignore[arg-type]
-        if r["path"] in ("name", "description"):
-            continue
-        if r["path"] in notes:
-            source = notes[r["path"]]
-        else:
-            source = "schema default" if r["value"] == r["default"] else ""
-        rows.append((_code(r["path"]), _cell(r["value"]), _cell(_commodity_unit(r, goods)),
-                     _cell(source)))
-    shown = Path(path).as_posix() if not Path(path).is_absolute() else Path(path).name
-    intro = (f"### Baseline values and their sources\n\n"
-             f"The values of `{shown}`, with the `source:` or `assumption:` note written beside "
-             "each in the file (a note on an enclosing key covers everything beneath it). "
-             "\"schema default\" marks a value the file leaves to the schema.")
-    return intro + "\n\n" + _table(("Parameter", "Baseline value", "Unit", "Source or assumption"),
-                                   rows)
+def baseline_markdown(path: str | os.PathLike[str] = BASELINE) -> str:
+    """The values of a scenario file (the baseline by default) as a Markdown table, one
+    row per parameter with its unit and the ``source:`` or ``assumption:`` note beside it."""
+    rows = [(_code(r["path"]), _cell(r["value"]), _cell(r["unit"]), _cell(r["source"]))
+            for r in parameter_table(path) if r["path"] not in ("name", "description")]
+    return _table(("Parameter", "Value", "Unit", "Source or assumption"), rows) + "\n"
 
 
 def _commodity_unit(row: dict[str, Any], goods: dict[str, str]) -> str:
@@ -540,53 +520,45 @@ def _column_table(columns: tuple[Column, ...]) -> str:
 def output_markdown() -> str:
     """The output columns as Markdown: the outcome table, then the yearly time series."""
     return (
-        "### `outcomes.parquet`: one row per replication\n\n"
+        "## `outcomes.parquet`: one row per replication\n\n"
         + _column_table(OUTCOMES)
         + "\n\nAfter these comes one column per uncertain input, named by its dotted path "
         "(for example `projects.reko_diq.phases.1.build_years`), holding the value drawn "
         "for that replication.\n\n"
-        "### `timeseries.parquet`: one row per replication and model year\n\n"
+        "## `timeseries.parquet`: one row per replication and model year\n\n"
         + _column_table(TIMESERIES)
         + "\n"
     )
 
 
-def render_readme_sections(baseline: str | os.PathLike[str] | None = BASELINE) -> dict[str, str]:
-    """The generated README sections, by marker name: ``parameters`` and ``outputs``."""
-    return {"parameters": parameter_markdown(baseline), "outputs": output_markdown()}
+GENERATED: dict[str, Callable[[], str]] = {
+    "parameters": parameter_markdown,
+    "baseline-values": baseline_markdown,
+    "outputs": output_markdown,
+}
+"""What each ``<!-- generated: NAME -->`` line of a documentation page is replaced with."""
+
+_GENERATED_LINE = re.compile(r"^<!-- generated: (\S+) -->[ \t]*$", re.MULTILINE)
 
 
-def readme_section(text: str, name: str) -> str:
-    """The text between the ``name`` markers of a README (without the markers)."""
-    start, end = MARKERS[name]
-    i, j = text.find(start), text.find(end)
-    if i < 0 or j < i:
-        raise ValueError(f"README has no '{start}' ... '{end}' section")
-    return text[i + len(start):j].strip("\n") + "\n"
+def fill_page(text: str) -> str:
+    """A documentation page with its generated part filled in.
 
-
-def replace_sections(text: str, sections: Mapping[str, str]) -> str:
-    """``text`` with the content between each pair of markers replaced."""
-    for name, body in sections.items():
-        start, end = MARKERS[name]
-        i, j = text.find(start), text.find(end)
-        if i < 0 or j < i:
-            raise ValueError(f"README has no '{start}' ... '{end}' section")
-        text = text[:i + len(start)] + "\n\n" + body.strip("\n") + "\n\n" + text[j:]
-    return text
-
-
-def update_readme(path: str | os.PathLike[str] = "README.md") -> bool:
-    """Rewrite the generated sections of the README in place; True if anything changed."""
-    target = _locate(path)
-    text = target.read_text(encoding="utf-8")
-    new = replace_sections(text, render_readme_sections())
-    if new == text:
-        return False
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, target)
-    return True
+    The line ``<!-- generated: NAME -->`` and everything after it (a note for readers of the
+    bare Markdown file, who see no tables) are replaced by the Markdown ``GENERATED[NAME]``
+    makes, inside a ``<div class="generated" markdown>`` (which the site's stylesheet keeps
+    from breaking names mid-word); a page without such a line is returned as it is. An
+    unknown ``NAME`` raises ``KeyError``, so a misspelt page fails the build rather than
+    losing its tables.
+    """
+    found = _GENERATED_LINE.search(text)
+    if found is None:
+        return text
+    name = found.group(1)
+    if name not in GENERATED:
+        raise KeyError(f"no generated section named {name!r}; known: {', '.join(GENERATED)}")
+    return (text[:found.start()] + '<div class="generated" markdown>\n\n' + GENERATED[name]()
+            + "\n</div>\n")
 
 
 # --- the parameter table of one scenario (sim params) ------------------------------------
