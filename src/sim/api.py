@@ -5,7 +5,7 @@
     res = sim.run(scn, runs=2000, seed=1)            # or sim.open("results/baseline")
     res.outcomes, res.timeseries, res.summary()      # tidy pandas DataFrames
     res.plot.fan("export_value_usd"); res.plot.survival(); res.plot.hist("npv_usd")
-    sim.compare(res, sim.run("scenarios/hybrid_model.yaml", runs=2000, seed=1))
+    sim.compare(res, "scenarios/hybrid_model.yaml")  # run with res's seed, replications and set=
     sim.sweep("scenarios/baseline.yaml", vary={"shocks.security.rate_factor": [0.5, 1, 2]}, runs=200)
     sim.sensitivity(...); sim.discover(res, "phase3_year > 15"); sim.report(res, out="report.html")
 
