@@ -95,7 +95,8 @@ def test_display_units() -> None:
     assert "%" in plots.display("china_processed_share").unit
     assert plots.display("phase2_year").unit == "years since start"
     assert plots.display("some_new_cost_usd").unit == "USD bn"
-    assert plots.display("shocks.security.hit_probability").unit == "value"
+    drawn = plots.display("shocks.security.hit_probability")  # a drawn input, by its dotted path
+    assert (drawn.label, drawn.unit, drawn.scale) == ("Security: hit probability", "share, 0\u20131", 1.0)
 
 
 def test_fan_chart(run) -> None:
