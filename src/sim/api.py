@@ -219,14 +219,14 @@ def _stored(item: ResultSet | PathLike, **columns: Any) -> ResultSet:
 def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLike,
             labels: Sequence[str] | None = None, outcomes: Sequence[str] | None = None,
             runs: int | None = None, seed: int | None = None, workers: int | None = None,
-            on_run: Callable[[str, int, int], None] | None = None) -> Comparison:
+            on_run: Callable[[str, int, int], None] | None = None, progress: Progress | None = None) -> Comparison:
     """Compare runs replication by replication against ``reference`` (common random numbers).
 
     Each item is a :class:`ResultSet`, a results folder, or a scenario (file or loaded);
     scenarios are run with the seed and replication count of the first run given (else
     ``seed`` and ``runs``, default 1 and 1000). ``labels`` name them (default: the scenario
     names, or the folder and file names). ``on_run(label, runs, seed)`` is told before each
-    scenario is run. Raises :class:`sim.pairing.PairingError` for runs that cannot be paired.
+    scenario is run, and ``progress(n)`` as each batch of its n replications finishes. Raises :class:`sim.pairing.PairingError` for runs that cannot be paired.
     The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
     """
     from .pairing import Comparison
@@ -246,7 +246,8 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     for i, (item, name) in enumerate(zip(items, names, strict=True)):
         if i not in opened and on_run:
             on_run(name, runs, seed)
-        results.append(opened[i] if i in opened else run(item, runs=runs, seed=seed, workers=workers))  # type: ignore[arg-type]
+        results.append(opened[i] if i in opened else run(item, runs=runs, seed=seed, workers=workers,
+                                                                 progress=progress))  # type: ignore[arg-type]
     table = paired_table(results[0], results[1:], outcomes=outcomes, labels=names)
     return Comparison(dict(zip(names, results, strict=True)), table)
 
@@ -421,11 +422,14 @@ def discover(results: ResultSet | Sweep | PathLike | Any, where: str, *, outcome
 
 def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | PathLike] = (), *,
            out: PathLike = "report.html", format: str | None = None,  # noqa: A002
-           labels: Sequence[str] | None = None) -> Path:
+           labels: Sequence[str] | None = None, on_run: Callable[[str, int, int], None] | None = None,
+           progress: Progress | None = None, step: Callable[[str], None] | None = None) -> Path:
     """Write a report of a run (and its paired comparison with ``compare_with``) that reads
     without running anything: one self-contained HTML file (``format="html"``, images
     embedded), or Markdown (``"md"``) with its figures in a folder beside it. The format
-    follows ``out``'s suffix unless given. Returns the path written."""
+    follows ``out``'s suffix unless given. Scenario files in ``compare_with`` are run first
+    (``on_run`` and ``progress`` as for :func:`compare`); ``step(text)`` is told what the
+    report is doing as it goes. Returns the path written."""
     from .reports import write_report
 
     fmt = format or ("md" if Path(out).suffix.lower() in (".md", ".markdown") else "html")
@@ -434,8 +438,8 @@ def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | Pat
     kept = {"outcome_columns": REPORT_OUTCOMES, "timeseries_columns": REPORT_SERIES, "lazy": True}
     main = _stored(results, **kept)
     others = [_stored(o, **kept) if _is_stored(o) else o for o in compare_with]
-    cmp = compare(main, *others, labels=labels) if others else None
-    return write_report(main, cmp, Path(out), fmt)
+    cmp = compare(main, *others, labels=labels, on_run=on_run, progress=progress) if others else None
+    return write_report(main, cmp, Path(out), fmt, step)
 
 
 __all__ = ["compare", "discover", "load_scenario", "open", "report", "run", "sensitivity", "sweep"]
