@@ -115,7 +115,7 @@ def precision_note(record: dict[str, Any]) -> str:
     behind = [k for k in worst if not widths[k] < record["target"]]
     return (f"Target precision {target} NOT met: the run stopped at its cap of {record['max_runs']:,} "
             f"replications with these means still wider than the target: {described(behind)}. Their "
-            "intervals below are wider than asked for; raise --max-runs, or watch fewer means with "
+            "intervals are wider than asked for; raise --max-runs, or watch fewer means with "
             "--precision-for.")
 
 
