@@ -142,7 +142,7 @@ def test_the_report_is_one_self_contained_html_file(res, other, tmp_path):
     path = sim.report(res, [other], out=tmp_path / "r.html")
     text = path.read_text()
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # nothing fetched from a network
-    assert text.count("data:image/png;base64,") == 6  # survival, 2 fans, histograms, 2 comparison plots
+    assert text.count("data:image/png;base64,") == 7  # survival, 2 fans, histograms, 3 comparison plots
     for heading in ("The question", "The scenario in plain words", "Headline numbers", "Phase timing",
                     "Yearly flows", "Comparison", "Parameters and sources", "Provenance"):
         assert f">{heading}</h2>" in text

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import subprocess
 import sys
+from collections.abc import Iterable
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from conftest import BASELINE
 from sim.cli import app
+from sim.engine import run_replication
+from sim.outputs import HEADLINE, display, number
+from sim.scenario import load_scenario
 
 runner = CliRunner()
 
@@ -18,13 +26,41 @@ def _sim(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def test_run_writes_results_and_prints_a_summary(tmp_path):
+def _sim80(*args: str):
+    """The command in a terminal 80 columns wide."""
+    return runner.invoke(app, list(args), env={"COLUMNS": "80"}, catch_exceptions=False)
+
+
+def assert_readable(text: str, cells: Iterable[str], width: int = 80) -> None:
+    """``text`` fits in ``width`` columns and every word of ``cells`` is in it whole: a table
+    that broke a word or a name across lines would show its pieces, not the word."""
+    # a line ending in a name too long to share a line (a folder's path) is the terminal's to wrap
+    lines = [ln for ln in text.splitlines() if not (ln.split() and len(ln.split()[-1]) > width // 2)]
+    assert max(map(len, lines)) <= width, max(lines, key=len)
+    printed = set(re.split(r"[\s\u2500-\u257f]+", text))
+    broken = sorted({w for cell in cells for w in str(cell).split() if w not in printed})
+    assert not broken, f"split or missing: {broken[:10]}"
+
+
+def test_run_writes_results_and_prints_a_summary_in_words(tmp_path):
     out = tmp_path / "base"
-    r = _sim("run", str(BASELINE), "--runs", "6", "--workers", "1", "--seed", "4", "--out", str(out))
+    r = _sim80("run", str(BASELINE), "--runs", "6", "--workers", "1", "--seed", "4", "--out", str(out))
     assert r.exit_code == 0, r.output
-    assert "phase3_year" in r.output and "P(phase3 by year 10)" in r.output
+    assert "Time to reach Phase 3" in r.output and "Phase 3 reached within 10 years" in r.output
+    assert "phase3_year" not in r.output and "cumulative_export_value_usd" not in r.output
     assert (out / "outcomes.parquet").exists() and (out / "plots" / "phase_survival.png").exists()
     assert len(pd.read_parquet(out / "outcomes.parquet")) == 6
+    summary = pd.read_csv(out / "summary.csv")  # for scripts: raw names, stored units, as before
+    assert list(summary.columns[:6]) == ["quantity", "n", "mean", "mcse", "ci95_low", "ci95_high"]
+    labelled = pd.read_csv(out / "summary_labelled.csv").set_index("quantity")  # for people
+    row = labelled.loc["cumulative_export_value_usd"]
+    assert (row["outcome"], row["unit"]) == ("Cumulative export value", "USD bn")
+    raw = summary.set_index("quantity").loc["cumulative_export_value_usd", "mean"]
+    assert row["mean"] == pytest.approx(raw / 1e9, rel=1e-3)
+    assert labelled.loc["P(stalled)", "outcome"] == "Stalled within the horizon"
+    assert labelled.loc["china_processed_share", "unit"] == "% of processed output"
+    means = summary.set_index("quantity")["mean"]
+    assert_readable(r.output, [display(q).label for q in HEADLINE] + [number(q, means[q]) for q in HEADLINE])
 
 
 def test_set_overrides_reach_the_model(tmp_path):
@@ -81,10 +117,66 @@ def test_missing_file_is_a_clear_error():
 
 
 def test_trace_prints_the_event_log_of_one_replication():
-    r = _sim("trace", str(BASELINE), "--replication", "17", "--seed", "1")
+    r = _sim80("trace", str(BASELINE), "--replication", "17", "--seed", "1")
     assert r.exit_code == 0
     assert "commissioned" in r.output and "enters Phase 2" in r.output
-    assert "Drawn inputs" in r.output and "phase2_year" in r.output
+    assert "Drawn inputs" in r.output and "Time to reach Phase 2" in r.output
+    log = run_replication(load_scenario(BASELINE), 1, 17, trace=True).log
+    assert_readable(r.output, [w for _, source, text in log for w in (source, *text.split())])
+
+
+def test_trace_shows_only_the_kinds_and_the_window_asked_for():
+    scn = load_scenario(BASELINE)
+    log = run_replication(scn, 1, 0, trace=True).log
+    r = _sim80("trace", str(BASELINE), "--only", "milestones,attacks")
+    assert r.exit_code == 0, r.output
+    wanted = [(t, s, e) for t, s, e in log if s in ("programme", "security")]
+    assert f"{len(wanted)} of {len(log)} logged events" in r.output
+    assert "enters Phase 2" in r.output and "incident at" in r.output
+    assert "outage" not in r.output and "regime ->" not in r.output
+    r = _sim80("trace", str(BASELINE), "--only", "outages", "--from", "2", "--to", "5")
+    between = [e for t, s, e in log if s == "infrastructure" and 2 <= t <= 5]
+    assert f"{len(between)} of {len(log)} logged events" in r.output and between
+    dates = _sim80("trace", str(BASELINE), "--only", "outages", "--from", "2027-10-02", "--to", "2030-10-02")
+    assert f"{len(between)} of {len(log)} logged events" in dates.output  # the same window, as dates
+    project = _sim80("trace", str(BASELINE), "--only", "reko_diq")
+    assert "construction starts" in project.output and "antimony" not in project.output.split("Drawn")[0]
+
+
+def test_trace_refuses_an_unknown_kind_or_date_and_names_the_known_ones():
+    r = runner.invoke(app, ["trace", str(BASELINE), "--only", "milestones,atacks"])
+    assert r.exit_code == 2
+    assert "--only: no kind of event 'atacks'" in r.output
+    assert "milestones, projects, refinery, attacks" in r.output and "reko_diq" in r.output
+    r = runner.invoke(app, ["trace", str(BASELINE), "--from", "2030/01/01"])
+    assert r.exit_code == 2 and "YYYY-MM-DD" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["trace", str(BASELINE), "--from", "10", "--to", "5"])
+    assert r.exit_code == 2 and "is after --to" in r.output
+
+
+def test_params_grep_keeps_the_rows_whose_path_value_or_source_match():
+    every = list(csv.DictReader(io.StringIO(_sim("params", str(BASELINE), "--format", "csv").output)))
+    r = _sim("params", str(BASELINE), "--format", "csv", "--grep", "TARIFF")
+    kept = list(csv.DictReader(io.StringIO(r.output)))
+    expected = [row for row in every if any("tariff" in row[c].lower() for c in ("path", "value", "source"))]
+    assert kept == expected and 0 < len(kept) < len(every)
+    assert any("tariff" not in row["path"].lower() for row in kept)  # found by its source
+    r = _sim80("params", str(BASELINE), "--grep", "tariff")
+    assert f"{len(kept)} of {len(every)} match 'tariff'" in " ".join(r.output.split())
+    assert_readable(r.output, [w for row in kept for c in ("value", "source") for w in row[c].split()]
+                    + [row["path"].rsplit(".", 1)[-1] for row in kept])
+    r = runner.invoke(app, ["params", str(BASELINE), "--grep", "no such text anywhere"])
+    assert r.exit_code == 1 and "no parameter" in r.output
+
+
+def test_params_table_reads_at_80_columns():
+    every = list(csv.DictReader(io.StringIO(_sim("params", str(BASELINE), "--format", "csv").output)))
+    r = _sim80("params", str(BASELINE))
+    assert r.exit_code == 0
+    words = [w for row in every for c in ("value", "source") for w in row[c].split()]
+    sections = {row["path"].rpartition(".")[0] for row in every} - {""}
+    assert_readable(r.output, words + [row["path"].rsplit(".", 1)[-1] for row in every] + sorted(sections))
+    assert len(r.output.splitlines()) < 3.5 * len(every)  # was 1,916 lines for 363 parameters
 
 
 def test_console_script_runs_without_a_traceback(tmp_path):

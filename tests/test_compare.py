@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from conftest import BASELINE, baseline
 from sim.cli import app
-from sim.pairing import PairingError, compare
+from sim.pairing import COMPARE_COLUMNS, PairingError, compare, finding, labelled_table
+from sim.results import ResultSet
 from sim.runner import simulate
 
 RUNS, SEED = 20, 6
@@ -22,7 +24,7 @@ def base_run():
 def test_a_run_against_itself_differs_by_nothing(base_run):
     table = compare(base_run, [base_run])
     assert (table["difference"].fillna(0.0) == 0.0).all()
-    assert (table["p_b_better"] == 0.0).all() and (table["p_tie"] == 1.0).all()
+    assert (table["p_b_better"] == 0.0).all() and (table["p_tie"] == 1.0).all() and (table["p_b_worse"] == 0.0).all()
 
 
 @pytest.mark.check("metamorphic", source="paired design: switching attacks off removes every incident in "
@@ -59,10 +61,11 @@ def test_compare_command_runs_a_scenario_file_with_the_folder_seed(tmp_path):
                    catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "8 paired replications" in r.output
-    for name in ("distributions.png", "phase_survival.png"):
+    for name in ("differences.png", "distributions.png", "phase_survival.png"):
         assert (tmp_path / "plots" / name).stat().st_size > 20_000
     table = pd.read_csv(tmp_path / "c.csv")
     assert (table["difference"].fillna(0.0) == 0.0).all()  # the same scenario, the same numbers
+    assert (table["p_tie"] == 1.0).all() and (table["p_b_worse"] == 0.0).all()
     other = tmp_path / "other"
     cli.invoke(app, ["run", str(BASELINE), "--runs", "8", "--seed", "4", "--workers", "1",
                      "--quiet", "--no-plots", "--out", str(other)], catch_exceptions=False)
@@ -91,3 +94,69 @@ def test_a_scenario_file_is_compared_as_the_first_run_was_run(tmp_path):
     by_file = pd.read_csv(tmp_path / "file.csv").drop(columns="b")
     by_hand = pd.read_csv(tmp_path / "ran.csv").drop(columns="b")
     pd.testing.assert_frame_equal(by_file, by_hand)
+
+
+def _run_with(scenario, **columns) -> ResultSet:
+    """A run of ``len`` replications holding only the given outcome columns."""
+    n = len(next(iter(columns.values())))
+    outcomes = pd.DataFrame({"replication": np.arange(n), **columns})
+    return ResultSet(scenario, outcomes, pd.DataFrame(), {"seed": 1, "runs": n})
+
+
+def test_ties_are_shown_beside_better_and_worse(tmp_path):
+    """Stalling 3.0% against 1.5%: B is better in only 1.5% of pairs because 98.5% tie;
+    "P(B better) 0.01" alone read as if B were no better at all."""
+    scn = baseline()
+    a_stalls = np.zeros(1000, dtype=bool)
+    a_stalls[:30] = True  # 3.0%
+    b_stalls = np.zeros(1000, dtype=bool)
+    b_stalls[:15] = True  # 1.5%, in replications where A stalled too
+    a, b = _run_with(scn, stalled=a_stalls), _run_with(scn, stalled=b_stalls)
+    row = compare(a, [b], labels=["A", "B"]).set_index("outcome").loc["stalled"]
+    assert (row["p_b_better"], row["p_tie"], row["p_b_worse"]) == (0.015, 0.985, 0.0)
+    assert row["p_tie_low"] < 0.985 < row["p_tie_high"] <= 1.0
+    assert row["p_b_worse_low"] == 0.0 < row["p_b_worse_high"] < 0.01
+    assert row["label"] == "Stalled within the horizon" and row["unit"] == "bool"
+    shown = labelled_table(compare(a, [b], labels=["A", "B"]))
+    assert shown.loc[0, "better / tie / worse"] == "2 / 98 / 0%"
+    assert shown.loc[0, "outcome"] == "Stalled within the horizon"
+    said = finding(compare(a, [b], labels=["A", "B"]), "B")
+    assert said.startswith("Against A, B lowers the share of replications stalled within the horizon by 1.50 "
+                           "percentage points")
+    assert "the same in 98%" in said
+
+
+def test_better_tie_and_worse_add_up_to_every_pair(base_run):
+    calm = simulate(baseline(**{"shocks.security.rate_factor": 0.5}), runs=RUNS, seed=SEED, workers=1)
+    table = compare(base_run, [calm])
+    total = table["p_b_better"] + table["p_tie"] + table["p_b_worse"]
+    assert np.allclose(total, 1.0)
+    for share in ("p_b_better", "p_tie", "p_b_worse"):
+        assert ((table[f"{share}_low"] <= table[share]) & (table[share] <= table[f"{share}_high"])).all()
+    assert list(table.columns) == list(COMPARE_COLUMNS)
+
+
+def test_a_comparison_that_finds_nothing_says_so(base_run):
+    said = finding(compare(base_run, [base_run], labels=["A", "B"]), "B")
+    assert said == (f"B does not differ detectably from A: over {RUNS} paired replications every 95% interval of "
+                    "a mean difference includes zero.")
+
+
+def test_the_compare_command_shows_better_tie_and_worse_at_80_columns(tmp_path, base_run):
+    from test_cli import assert_readable
+
+    base_run.write(tmp_path / "a", plots=False)
+    calm = simulate(baseline(**{"shocks.security.rate_factor": 0.5}), runs=RUNS, seed=SEED, workers=1)
+    calm.write(tmp_path / "calm", plots=False)
+    r = CliRunner().invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "calm"), "--out",
+                                 str(tmp_path / "c.csv")], env={"COLUMNS": "80"}, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "c.csv")
+    for column in ("label", "p_b_better", "p_tie", "p_b_worse", "p_tie_low", "p_b_worse_high"):
+        assert column in table.columns
+    shown = labelled_table(table, sep="/")
+    assert_readable(r.output, [*shown.drop(columns="compared").to_numpy().ravel(), "better", "tie", "worse"])
+    said = finding(table, "calm")
+    assert " ".join(said.split()) in " ".join(r.output.split())
+    assert "Ties are common" in " ".join(r.output.split())
+    assert "P(B better)" not in r.output

@@ -95,7 +95,8 @@ def test_display_units() -> None:
     assert "%" in plots.display("china_processed_share").unit
     assert plots.display("phase2_year").unit == "years since start"
     assert plots.display("some_new_cost_usd").unit == "USD bn"
-    assert plots.display("shocks.security.hit_probability").unit == "value"
+    drawn = plots.display("shocks.security.hit_probability")  # a drawn input, by its dotted path
+    assert (drawn.label, drawn.unit, drawn.scale) == ("Security: hit probability", "share, 0\u20131", 1.0)
 
 
 def test_fan_chart(run) -> None:
@@ -266,3 +267,84 @@ def test_plotting_leaves_pyplot_alone(tmp_path) -> None:
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "f.png")], check=True)
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+# --- comparisons, sweeps and sensitivity: words on the axes, differences, legibility ---------
+
+def _paired(outcomes: pd.DataFrame, shift: float, name: str):
+    """A run whose every outcome is the reference's moved by ``shift`` of its spread."""
+    from conftest import baseline
+    from sim.results import ResultSet
+
+    moved = outcomes.copy()
+    for column in moved.columns.drop(["replication", "stalled"]):
+        if pd.api.types.is_float_dtype(moved[column]):
+            moved[column] = moved[column] + shift * np.nanstd(moved[column])
+    return ResultSet(baseline(name=name), moved, pd.DataFrame(), {"seed": 1})
+
+
+def test_the_compare_plot_shows_the_paired_differences(run) -> None:
+    from sim.pairing import compare
+
+    outcomes, _ = run
+    a = _paired(outcomes, 0.0, "A")
+    others = [_paired(outcomes, s, f"B{i}") for i, s in enumerate((0.5, -0.3))]
+    table = compare(a, others)
+    runs = {"A": a.outcomes, **{r.name: r.outcomes for r in others}}
+    fig = plots.compare_differences(runs, table, ["npv_usd", "phase3_year"])
+    npv, phase3 = [ax for ax in fig.axes if ax.get_visible()][:2]
+    assert npv.get_title() == "Net present value\n(higher is better)"
+    assert npv.get_xlabel() == "B \u2212 A (USD bn)" and phase3.get_xlabel() == "B \u2212 A (years)"
+    assert [t.get_text() for t in npv.get_yticklabels()] == ["B0", "B1"]
+    means = [line for line in npv.get_lines() if line.get_marker() == "o"]
+    expected = table.set_index(["b", "outcome"]).loc[[("B0", "npv_usd"), ("B1", "npv_usd")], "difference"] / 1e9
+    np.testing.assert_allclose([m.get_xdata()[0] for m in means], expected.to_numpy())
+    texts = [t.get_text() for t in npv.texts]
+    assert any(t.startswith("better ") and "tie" in t and "worse" in t for t in texts)
+    assert any(line.get_xdata()[0] == 0 for line in npv.get_lines())  # "no difference" drawn at 0
+
+
+def test_five_compared_runs_stay_apart(run) -> None:
+    outcomes, _ = run
+    runs = {f"scenario_{i}": _paired(outcomes, 0.2 * i, f"s{i}").outcomes for i in range(5)}
+    fig = plots.compare_survival(runs, HORIZON)
+    panel = fig.axes[0]
+    styles = {(line.get_color(), str(line.get_linestyle())) for line in panel.get_lines()}
+    assert len(styles) == 5  # each run its own colour and line style
+    assert not any(ax.get_legend() for ax in fig.axes)  # no legend over the curves
+    (legend,) = fig.legends
+    assert sum(text.get_text().startswith("scenario_") for text in legend.get_texts()) == 5
+    fig = plots.compare_distributions(runs, ["npv_usd", "china_processed_share"])
+    first = fig.axes[0]
+    assert [t.get_text() for t in first.get_yticklabels()] == list(runs)
+    assert first.get_xlabel() == "Net present value (USD bn)"
+
+
+def test_intervals_are_clipped_to_what_is_possible() -> None:
+    summary = pd.DataFrame({"point": [0, 1, 2], "shocks.security.rate_factor": [1.0, 2.0, 4.0],
+                            "quantity": "P(stalled)", "mean": [0.0, 0.6, 0.98],
+                            "ci95_low": [-0.05, 0.45, 0.9], "ci95_high": [0.04, 0.75, 1.06]})
+    fig = plots.sweep_effect_chart(summary, ["shocks.security.rate_factor"], "shocks.security.rate_factor",
+                                   ["P(stalled)"], scenario=SCENARIO)
+    ax = fig.axes[0]
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    y = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+    assert y.min() >= 0.0 and y.max() <= 100.0  # percent of replications
+    assert y.max() == pytest.approx(100.0)
+    assert ax.get_title() == "Stalled within the horizon"
+    assert ax.get_xlabel() == "Security: rate factor (multiplier)"  # words, not a truncated path
+    assert "Security: rate factor" in fig.get_suptitle()
+
+
+def test_the_tornado_names_inputs_in_words_and_keeps_indices_within_0_and_1() -> None:
+    indices = pd.DataFrame({"quantity": "npv_usd", "factor": ["shocks.security.rate_factor",
+                                                              "levers.processing_mandate"],
+                            "S1": [-0.2, 0.5], "S1_conf": [0.8, 0.1], "ST": [1.3, 0.6], "ST_conf": [0.9, 0.1]})
+    fig = plots.tornado_chart(indices, "sobol", scenario=SCENARIO)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Lever: processing\nmandate", "Security: rate factor"]
+    widths = [bar.get_width() for bar in ax.patches]
+    assert min(widths) >= 0.0 and max(widths) <= 1.0
+    ends = np.concatenate([seg[:, 0] for c in ax.collections for seg in c.get_segments()])
+    assert ends.min() >= 0.0 and ends.max() <= 1.0
+    assert ax.get_title() == "Net present value"

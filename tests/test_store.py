@@ -289,7 +289,8 @@ def test_outcomes_only(tmp_path, scn, reference):
     pd.testing.assert_frame_equal(res.outcomes, reference.outcomes, check_exact=True)
     assert res.timeseries.empty
     written = res.write_reports(tmp_path)
-    assert sorted(p.name for p in written) == ["outcome_histograms.png", "phase_survival.png", "summary.csv"]
+    assert sorted(p.name for p in written) == ["outcome_histograms.png", "phase_survival.png", "summary.csv",
+                                                    "summary_labelled.csv"]
 
 
 # --- the command line, killed and interrupted as a user's run would be ----------------------

@@ -219,16 +219,18 @@ def _stored(item: ResultSet | PathLike, **columns: Any) -> ResultSet:
 def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLike,
             labels: Sequence[str] | None = None, outcomes: Sequence[str] | None = None,
             runs: int | None = None, seed: int | None = None, workers: int | None = None,
-            on_run: Callable[[str, int, int, list[str]], None] | None = None) -> Comparison:
+            on_run: Callable[[str, int, int, list[str]], None] | None = None,
+            progress: Progress | None = None) -> Comparison:
     """Compare runs replication by replication against ``reference`` (common random numbers).
 
     Each item is a :class:`ResultSet`, a results folder, or a scenario (file or loaded);
     scenarios are run with the seed and replication count of the first run given (else
     ``seed`` and ``runs``, default 1 and 1000), and scenario files with that run's (or a
-    loaded reference scenario's) ``--set`` overrides, so that a file is compared with the reference as it was run (a
-    horizon of 30 years against 30 years). ``labels`` name them (default: the scenario
-    names, or the folder and file names). ``on_run(label, runs, seed, overrides)`` is told
-    before each scenario is run. Raises :class:`sim.pairing.PairingError` for runs that
+    loaded reference scenario's) ``--set`` overrides, so that a file is compared with the
+    reference as it was run (a horizon of 30 years against 30 years). ``labels`` name them
+    (default: the scenario names, or the folder and file names). ``on_run(label, runs, seed,
+    overrides)`` is told before each scenario is run, and ``progress(n)`` as each batch of
+    its n replications finishes. Raises :class:`sim.pairing.PairingError` for runs that
     cannot be paired: other seeds or replications, or a run that does not share the
     reference's horizon, start date or a value the reference set with ``--set``.
     The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
@@ -255,7 +257,8 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
         given = [] if isinstance(item, Scenario) else inherited
         if on_run:
             on_run(name, runs, seed, given)
-        results.append(run(item, runs=runs, seed=seed, workers=workers, set=given))  # type: ignore[arg-type]
+        results.append(run(item, runs=runs, seed=seed, workers=workers, set=given,  # type: ignore[arg-type]
+                           progress=progress))
     table = paired_table(results[0], results[1:], outcomes=outcomes, labels=names)
     return Comparison(dict(zip(names, results, strict=True)), table)
 
@@ -440,11 +443,14 @@ def discover(results: ResultSet | Sweep | PathLike | Any, where: str, *, outcome
 
 def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | PathLike] = (), *,
            out: PathLike = "report.html", format: str | None = None,  # noqa: A002
-           labels: Sequence[str] | None = None) -> Path:
+           labels: Sequence[str] | None = None, on_run: Callable[[str, int, int, list[str]], None] | None = None,
+           progress: Progress | None = None, step: Callable[[str], None] | None = None) -> Path:
     """Write a report of a run (and its paired comparison with ``compare_with``) that reads
     without running anything: one self-contained HTML file (``format="html"``, images
     embedded), or Markdown (``"md"``) with its figures in a folder beside it. The format
-    follows ``out``'s suffix unless given. Returns the path written."""
+    follows ``out``'s suffix unless given. Scenario files in ``compare_with`` are run first
+    (``on_run`` and ``progress`` as for :func:`compare`); ``step(text)`` is told what the
+    report is doing as it goes. Returns the path written."""
     from .reports import write_report
 
     fmt = format or ("md" if Path(out).suffix.lower() in (".md", ".markdown") else "html")
@@ -453,8 +459,8 @@ def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | Pat
     kept = {"outcome_columns": REPORT_OUTCOMES, "timeseries_columns": REPORT_SERIES, "lazy": True}
     main = _stored(results, **kept)
     others = [_stored(o, **kept) if _is_stored(o) else o for o in compare_with]
-    cmp = compare(main, *others, labels=labels) if others else None
-    return write_report(main, cmp, Path(out), fmt)
+    cmp = compare(main, *others, labels=labels, on_run=on_run, progress=progress) if others else None
+    return write_report(main, cmp, Path(out), fmt, step)
 
 
 __all__ = ["compare", "discover", "load_scenario", "open", "report", "run", "sensitivity", "sweep"]

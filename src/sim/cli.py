@@ -8,27 +8,29 @@ per problem (``FILE:LINE: dotted.path: what is wrong (got VALUE)``), never a tra
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import shlex
 import sys
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import typer
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import api
 from .engine import run_replication
 from .errors import ScenarioError, UsageError
-from .outputs import HEADLINE, display
+from .outputs import HEADLINE, display, number, unit
 from .reference import parameter_table
-from .reports import number as _number
-from .reports import unit as _unit
 from .results import ResultSet
 from .runner import ExecutorError
 from .sampling import uncertain_inputs
@@ -53,6 +55,95 @@ SetOption = Annotated[list[str] | None, typer.Option(
     "--set", metavar="PATH=VALUE",
     help="Override a scenario value, e.g. --set shocks.security.enabled=false (value read as YAML). Repeatable.")]
 SeedOption = Annotated[int, typer.Option(min=0, help="Root seed; replication i uses SeedSequence(seed, spawn_key=(i,)).")]
+
+
+def _table(title: str | None, columns: list[tuple[str, str]], rows: list[list[str]], *,
+           console: Console | None = None, **options: Any) -> Table | None:
+    """A table of text cells fitted to the terminal's width without breaking a word or a
+    name: each column is at least as wide as its longest word (a dotted path or a number is
+    one word), and the room left goes to the columns with the longest text, which wrap
+    between words. ``columns`` are (heading, justify). Returns None if even the longest
+    words do not fit side by side (the caller then lays the table out otherwise)."""
+    console = console or out
+    settings = {"title": title, "title_justify": "left", "box": box.SIMPLE_HEAD, "pad_edge": False,
+                "collapse_padding": True, **options}
+    probe = Table(**settings)
+    for heading, _ in columns:
+        probe.add_column(heading, width=1)
+    overhead = Measurement.get(console, console.options, probe).maximum - len(columns)
+    cells = [[heading, *(row[i] for row in rows)] for i, (heading, _) in enumerate(columns)]
+    need = [max((len(w) for c in col for w in c.split()), default=1) for col in cells]
+    # what a column wants is set by its cells: a heading wraps to their width
+    want = [max(n, max((len(line) for c in col[1:] for line in c.splitlines()), default=1))
+            for n, col in zip(need, cells, strict=True)]
+    room = console.width - overhead
+    if sum(need) > room:
+        return None
+    widths = _share_out(room, need, want, cells)
+    table = Table(**settings)
+    for (heading, justify), width in zip(columns, widths, strict=True):
+        table.add_column(heading, justify=justify, width=width, overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _share_out(room: int, need: list[int], want: list[int], cells: list[list[str]]) -> list[int]:
+    """Column widths within ``room``, each at least its ``need``: the room is given where it
+    saves the most wrapped lines per character (the table is as short as it can be), and
+    what is left to the columns still short of what they ``want``. ``cells`` are the
+    columns of text, heading first."""
+    words = [[[len(w) for w in line.split()] for line in cell.splitlines() or [""]] for cell in (c for col in cells
+                                                                                               for c in col)]
+    rows = len(cells[0]) if cells else 0
+    shaped = [words[i * rows:(i + 1) * rows] for i in range(len(cells))]
+
+    @functools.cache
+    def lines(column: int, width: int) -> np.ndarray:
+        counts = []
+        for cell in shaped[column]:
+            total = 0
+            for line in cell:
+                used, total = -1, total + 1
+                for n in line:
+                    if used + 1 + n > width and used >= 0:
+                        total, used = total + 1, n
+                    else:
+                        used += 1 + n
+            counts.append(total)
+        return np.asarray(counts, dtype=int)
+
+    def height(ws: list[int]) -> int:
+        """The table's height in lines, then (to break ties) the lines of all its cells."""
+        if not rows:
+            return 0
+        counts = np.array([lines(c, w) for c, w in enumerate(ws)])
+        return int(counts.max(axis=0).sum()) * 10_000 + int(counts.sum())
+
+    widths, spare = list(need), room - sum(need)
+    while spare > 0:
+        now, best = height(widths), None
+        for c in range(len(widths)):
+            longest = max(len(line) for cell in cells[c] for line in cell.splitlines() or [""])
+            for w in range(widths[c] + 1, min(widths[c] + spare, longest) + 1):
+                gain = now - height([*widths[:c], w, *widths[c + 1:]])
+                if gain > 0 and (best is None or gain / (w - widths[c]) > best[0]):
+                    best = (gain / (w - widths[c]), c, w)
+        if best is None:
+            break
+        _, c, w = best
+        spare -= w - widths[c]
+        widths[c] = w
+    for c in sorted(range(len(widths)), key=lambda i: want[i] - widths[i]):  # the rest, smallest gap first
+        grow = min(spare, max(0, want[c] - widths[c]))
+        widths[c] += grow
+        spare -= grow
+    return widths
+
+
+def _say(text: str) -> None:
+    """A line of prose, wrapped between words at the terminal's width."""
+    out.print(text, highlight=False)
 
 
 def _refuse(exc: ScenarioError) -> typer.Exit:
@@ -181,19 +272,9 @@ def run(
 
 
 def _print_precision(record: dict) -> None:
-    from .precision import describe_widths
+    from .reports import precision_note
 
-    widths = record["relative_half_widths"]
-    worst = sorted(widths, key=lambda k: -widths[k])
-    if record["met"]:
-        out.print(f"Target precision \u00b1{record['target']:.2%} met at {record['runs']:,} replications "
-                  f"(checked every {record['check_every']:,}); widest: {describe_widths(widths, worst[:3])}.",
-                  highlight=False, soft_wrap=True)
-    else:
-        behind = [k for k in worst if not widths[k] < record["target"]]
-        out.print(f"Target precision \u00b1{record['target']:.2%} not met by the cap of {record['max_runs']:,} "
-                  f"replications; still wider: {describe_widths(widths, behind)}. Raise --max-runs, or "
-                  "watch fewer means with --precision-for.", highlight=False, soft_wrap=True)
+    _say(precision_note(record))
 
 
 @app.command()
@@ -219,13 +300,24 @@ def params(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     overrides: SetOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or markdown.")] = "table",
+    grep: Annotated[str | None, typer.Option(metavar="TEXT", help="Only the parameters whose path, value or source contains TEXT (case-insensitive).")] = None,
 ) -> None:
-    """List every parameter after extends and --set: value, unit, range, source or assumption."""
+    """List every parameter after extends and --set: value, unit, range, source or assumption.
+
+    The table groups the parameters by section (commodities.copper, projects.reko_diq, ...);
+    csv and markdown give one row per parameter, by its full dotted path.
+    """
     if fmt not in ("table", "csv", "markdown"):
         typer.echo(f"--format: must be table, csv or markdown (got {fmt!r})", err=True)
         raise typer.Exit(2)
     _load(scenario, overrides)  # reports problems and exits 2 on a bad scenario
-    rows = parameter_table(scenario, overrides or [])
+    every = parameter_table(scenario, overrides or [])
+    rows = every if grep is None else [r for r in every if any(
+        grep.casefold() in str(r[c]).casefold() for c in ("path", "value", "source"))]
+    if not rows:
+        typer.echo(f"no parameter of {scenario} has {grep!r} in its path, value or source "
+                   f"({len(every)} parameters)", err=True)
+        raise typer.Exit(1)
     columns = ("path", "value", "unit", "range", "source")
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
@@ -237,12 +329,62 @@ def params(
         for r in rows:
             typer.echo("| " + " | ".join(str(r[c]).replace("|", "\\|") for c in columns) + " |")
     else:
-        table = Table(title=f"Parameters of {scenario}", title_justify="left", box=box.SIMPLE_HEAD)
-        for c in columns:
-            table.add_column(c, overflow="fold")
-        for r in rows:
-            table.add_row(*(str(r[c]) for c in columns))
+        counted = f"{len(rows)} of {len(every)} match {grep!r}" if grep is not None else f"{len(rows)}"
+        _print_parameters(f"Parameters of {scenario} ({counted})", rows)
+
+
+def _print_parameters(title: str, rows: list[dict[str, str]]) -> None:
+    """Parameters grouped by section, the section's path above its rows, so that each row
+    names only its last part: four columns (parameter, value with its unit, range, source)
+    where they fit side by side, else two (parameter; value, range and source below it)."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        section, _, leaf = r["path"].rpartition(".")
+        groups.setdefault(section, []).append({**r, "leaf": leaf})
+
+    def value(r: dict[str, str]) -> str:
+        return r["value"] + (f" {r['unit']}" if r["unit"] not in ("", "-") else "")
+
+    wide = [[r["leaf"], value(r), r["range"], r["source"]] for g in groups.values() for r in g]
+    heads = [("parameter", "left"), ("value", "left"), ("range", "left"), ("source", "left")]
+    fitted = _table(None, heads, wide, show_edge=False)
+    if fitted is not None:
+        widths = [c.width for c in fitted.columns]
+
+        def cells(r: dict[str, str]) -> list[str]:
+            return [r["leaf"], value(r), r["range"], r["source"]]
+    else:
+        heads = [("parameter", "left"), ("value, range and source", "left")]
+
+        def cells(r: dict[str, str]) -> list[str]:
+            limits = f" (range {r['range']})" if r["range"] else ""
+            return [r["leaf"], f"{value(r)}{limits}\n{r['source']}"]
+
+        fitted = _table(None, heads, [cells(r) for g in groups.values() for r in g], show_edge=False)
+        widths = [c.width for c in fitted.columns] if fitted is not None else [None] * len(heads)
+    _say(title)
+    for i, (section, members) in enumerate(groups.items()):
+        if i:
+            out.print()
+        table = Table(title=section or "scenario", title_justify="left", title_style="bold",
+                      box=box.SIMPLE_HEAD, show_header=i == 0, show_edge=False, pad_edge=False,
+                      collapse_padding=True)
+        for (heading, justify), width in zip(heads, widths, strict=True):
+            table.add_column(heading, justify=justify, width=width, overflow="fold")  # type: ignore[arg-type]
+        for r in members:
+            table.add_row(*cells(r))
         out.print(table)
+
+
+def _announcer(bar: _LazyProgress) -> Callable[[str, int, int, list[str]], None]:
+    """What ``sim compare`` and ``sim report`` say before running a scenario file: its name,
+    size and seed, and the first run's --set overrides it is run with; the bar restarts."""
+    def running(label: str, n: int, s: int, given: list[str]) -> None:
+        bar.close()
+        also = f", with the first run's {' '.join('--set ' + t for t in given)}" if given else ""
+        err.print(f"running {label} ({n:,} replications, seed {s}{also}) ...", highlight=False, soft_wrap=True)
+        bar.restart(n)
+    return running
 
 
 @app.command()
@@ -253,52 +395,58 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed for scenario files (default: that of the first results folder, else 1).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes for scenario files (default: all cores).")] = None,
     out_csv: Annotated[Path | None, typer.Option("--out", help="Also write the comparison table to this CSV file.")] = None,
-    plots_dir: Annotated[Path | None, typer.Option("--plots", help="Write overlaid distributions and survival curves (distributions.png, phase_survival.png) to this folder.")] = None,
+    plots_dir: Annotated[Path | None, typer.Option("--plots", help="Write the paired differences, the distributions and the survival curves (differences.png, distributions.png, phase_survival.png) to this folder.")] = None,
 ) -> None:
     """Compare runs replication by replication against the first (common random numbers).
 
-    For each outcome: the mean of B - A with its 95% interval, and the share of replications
-    in which B does better. Runs must share their seed and replications; scenario files are
-    run with the seed, replication count and --set overrides of the first results folder
-    given (or --seed and
-    --runs).
+    For each outcome: the mean of B - A with its 95% interval, and the shares of replications
+    in which B does better, the same (a tie) and worse. Runs must share their seed and
+    replications; scenario files are run with the seed, replication count and --set
+    overrides of the first results folder given (or --seed and --runs).
     """
-    def running(label: str, n: int, s: int, given: list[str]) -> None:
-        also = f", with the first run's {' '.join('--set ' + t for t in given)}" if given else ""
-        err.print(f"running {label} ({n} replications, seed {s}{also}) ...", highlight=False, soft_wrap=True)
+    bar = _LazyProgress(None, quiet=False)
+
+    running = _announcer(bar)
 
     labels = [p.name if p.is_dir() else p.stem for p in runs_or_scenarios]
     try:
-        result = api.compare(*runs_or_scenarios, labels=labels, runs=runs, seed=seed, workers=workers,
-                             on_run=running)
+        with bar:
+            result = api.compare(*runs_or_scenarios, labels=labels, runs=runs, seed=seed, workers=workers,
+                                 on_run=running, progress=bar.advance)
     except (*REFUSED, ScenarioError, KeyError) as exc:
         raise _fail(exc) from None
     table = result.table
     if out_csv:
         table.to_csv(out_csv, index=False)
-    for name, rows in table.groupby("b", sort=False):
-        shown = Table(title=f"B = {name} against A = {table['a'].iloc[0]}: {int(rows['pairs'].max())} "
-                            "paired replications", title_justify="left", box=box.SIMPLE_HEAD,
-                      pad_edge=False, collapse_padding=True)
-        for col in ("outcome", "unit", "mean A", "mean B", "B - A (95% interval)", "P(B better)"):
-            shown.add_column(col, justify="left" if col in ("outcome", "unit") else "right")
-        for r in rows.itertuples():
-            o = r.outcome
-            shown.add_row(o, _unit(o), _number(o, r.mean_a), _number(o, r.mean_b),
-                          f"{_number(o, r.difference)} ({_number(o, r.ci95_low)}, {_number(o, r.ci95_high)})",
-                          f"{r.p_b_better:.2f}")
-        out.print(shown)
-    out.print("B - A: mean paired difference over the replications where both have a value. "
-              "P(B better): share of replications in which B does better (earlier phases, fewer "
-              "incidents and costs, more exports, value added and NPV).", highlight=False)
+    _print_comparison(result)
     if out_csv:
-        out.print(f"Comparison written to {out_csv}", highlight=False)
+        out.print(f"Comparison written to {out_csv}", highlight=False, soft_wrap=True)
     if plots_dir:
         from .plots import save
 
+        save(result.plot.differences(HEADLINE), plots_dir / "differences.png")
         save(result.plot.distributions(HEADLINE), plots_dir / "distributions.png")
         save(result.plot.survival(), plots_dir / "phase_survival.png")
-        out.print(f"Plots written to {plots_dir}/", highlight=False)
+        out.print(f"Plots written to {plots_dir}/", highlight=False, soft_wrap=True)
+
+
+def _print_comparison(result: Any) -> None:
+    """Per compared run: one sentence saying what it found, then its table (outcomes in
+    words, B - A with its 95% interval, better / tie / worse); the shares explained once."""
+    from .pairing import SHARES_EXPLAINED, labelled_table
+
+    findings = result.findings()
+    table = labelled_table(result.table, sep="/")  # "62/30/8%": one word, so it never wraps
+    raw = result.table
+    columns = [(c, "left" if c in ("outcome", "unit") else "right") for c in table.columns if c != "compared"]
+    for (pair, rows), b in zip(table.groupby("compared", sort=False), dict.fromkeys(raw["b"]), strict=True):
+        pairs = int(raw.loc[raw["b"] == b, "pairs"].max())
+        out.print()
+        _say(findings[b])
+        _print_table(f"B = {pair.replace(' against ', ' against A = ')}: {pairs:,} paired replications",
+                     columns, rows.drop(columns="compared").to_numpy().tolist())
+    _say("B - A: the mean paired difference over the replications where both have a value, with its 95% "
+         f"interval. {SHARES_EXPLAINED}")
 
 
 WorkersOption = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")]
@@ -365,25 +513,21 @@ _SWEEP_SHOWN = ("P(phase3 by year 15)", "P(stalled)", "cumulative_export_value_u
 
 
 def _print_sweep(result: Sweep, limit: int = 30) -> None:
+    """The mean of a few headline quantities at each point, factors and quantities in words."""
     summary = result.summary()
     shown = [q for q in _SWEEP_SHOWN if q in set(summary["quantity"])]
     means = summary.pivot_table(index="point", columns="quantity", values="mean", sort=True)
-    table = Table(title=f"{result.name}: mean per point ({len(result.points)} points, "
-                        f"{result.manifest['runs']} replications each, seed {result.manifest['seed']})",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    table.add_column("point", justify="right")
-    for f in result.factors:
-        table.add_column(f.rsplit(".", 1)[-1], justify="right", overflow="fold")
-    for q in shown:
-        table.add_column(f"{q} ({_unit(q).strip()})" if not q.startswith("P(") else q, justify="right")
+    columns = [("point", "right")]
+    columns += [(display(f).label, "right") for f in result.factors]
+    columns += [(f"{display(q).label} ({unit(q)})", "right") for q in shown]
+    rows = []
     for row in result.points.head(limit).itertuples(index=False):
         cells = [str(row[0]), *(f"{v:.4g}" if isinstance(v, float) else str(v).lower() for v in row[1:])]
-        cells += [f"{means.at[row[0], q]:.3f}" if q.startswith("P(") else _number(q, means.at[row[0], q])
-                  for q in shown]
-        table.add_row(*cells)
-    out.print(table)
+        rows.append(cells + [number(q, means.at[row[0], q]) for q in shown])
+    _print_table(f"{result.name}: mean per point ({len(result.points)} points, {result.manifest['runs']} "
+                 f"replications each, seed {result.manifest['seed']})", columns, rows)
     if len(result.points) > limit:
-        out.print(f"... {len(result.points) - limit} more points in summary.csv", highlight=False)
+        _say(f"... {len(result.points) - limit} more points in summary.csv")
 
 
 @app.command()
@@ -425,23 +569,21 @@ def sensitivity(
 
 
 def _print_indices(result: Sensitivity) -> None:
+    """One table per quantity: each varied input (in words, with its path) and its indices."""
     sobol = result.method == "sobol"
     for quantity, rows in result.indices.groupby("quantity", sort=False):
         rows = rows.sort_values("ST" if sobol else "mu_star", ascending=False)
-        unit = "" if sobol else f", in {display(str(quantity)).unit}"
-        table = Table(title=f"{quantity}: {'Sobol indices' if sobol else 'Morris elementary effects'}{unit} "
-                            f"({len(result.points)} points)", title_justify="left", box=box.SIMPLE_HEAD,
-                      pad_edge=False, collapse_padding=True)
-        table.add_column("input", overflow="fold")
-        heads = ("S1", "S1 ±95%", "ST", "ST ±95%") if sobol else ("mu*", "mu* ±95%", "sigma")
-        for h in heads:
-            table.add_column(h, justify="right")
+        shown = display(str(quantity))
+        in_unit = "" if sobol else f", in {shown.unit}"
+        heads = ("S1", "S1 \u00b195%", "ST", "ST \u00b195%") if sobol else ("mu*", "mu* \u00b195%", "sigma")
+        cells = []
         for r in rows.itertuples(index=False):
-            cells = ((r.S1, r.S1_conf, r.ST, r.ST_conf) if sobol else
-                     (r.mu_star, r.mu_star_conf, r.sigma))
-            shown = [f"{v:.3f}" for v in cells] if sobol else [_number(str(quantity), float(v)) for v in cells]
-            table.add_row(r.factor, *shown)
-        out.print(table)
+            values = (r.S1, r.S1_conf, r.ST, r.ST_conf) if sobol else (r.mu_star, r.mu_star_conf, r.sigma)
+            text = [f"{v:.3f}" for v in values] if sobol else [number(str(quantity), float(v)) for v in values]
+            cells.append([f"{display(r.factor).label}\n{r.factor}", *text])
+        out.print()
+        _print_table(f"{shown.label}: {'Sobol indices' if sobol else 'Morris elementary effects'}{in_unit} "
+                     f"({len(result.points)} points)", [("input", "left"), *((h, "right") for h in heads)], cells)
 
 
 @app.command()
@@ -471,25 +613,26 @@ def discover(
     except REFUSED as exc:
         raise _fail(exc) from None
     n, hits = len(found.interest), int(found.interest.sum())
-    out.print(f"{found.name}: {hits:,} of {n:,} cases meet {found.condition} (base rate {found.base_rate:.1%}); "
-              f"searched {len(found.inputs.columns)} inputs.", highlight=False, soft_wrap=True)
+    _say(f"{found.name}: {hits:,} of {n:,} cases meet {found.condition} (base rate {found.base_rate:.1%}); "
+         f"searched {len(found.inputs.columns)} inputs.")
     if found.boxes:
         for i, b in enumerate(found.boxes, 1):
-            out.print(f"\nBox {i}: coverage {b.coverage:.0%}, density {b.density:.0%}, support {b.support:.0%} "
-                      f"({b.of_interest:,} of {b.cases:,} cases inside meet it)", highlight=False)
+            out.print()
+            _say(f"Box {i}: coverage {b.coverage:.0%}, density {b.density:.0%}, support {b.support:.0%} "
+                 f"({b.of_interest:,} of {b.cases:,} cases inside meet it)")
             for name_, limit in b.limits.items():
-                out.print(f"  {limit.describe(name_)}", highlight=False, soft_wrap=True)
+                out.print(f"  {limit.describe(name_)}", highlight=False, soft_wrap=True)  # one name: not wrapped
         out.print()
         coverage, density = found.union()
         if len(found.boxes) > 1:
-            out.print(f"All boxes together: coverage {coverage:.0%}, density {density:.0%}.", highlight=False)
+            _say(f"All boxes together: coverage {coverage:.0%}, density {density:.0%}.")
     else:
-        out.print("No box holds the condition more often than the base rate: these inputs do not explain it "
-                  "(try --min-support lower, or a sweep over the levers you suspect).", highlight=False)
+        _say("No box holds the condition more often than the base rate: these inputs do not explain it "
+             "(try --min-support lower, or a sweep over the levers you suspect).")
     top = found.importance[found.importance >= 0.005].head(5)
     if len(top):
-        out.print("Inputs the tree split on, by importance: "
-                  + ", ".join(f"{k} ({v:.2f})" for k, v in top.items()), highlight=False, soft_wrap=True)
+        _print_table("Inputs the tree split on, by importance", [("input", "left"), ("importance", "right")],
+                     [[f"{display(str(k)).label}\n{k}", f"{v:.2f}"] for k, v in top.items()])
     out.print(f"Discovery written to {folder}/", highlight=False, soft_wrap=True)
 
 
@@ -508,11 +651,65 @@ def report(
     """
     target = out_file or results / ("report.md" if fmt == "md" else "report.html")
     labels = [p.name if p.is_dir() else p.stem for p in (results, *(compare_with or []))]
+    bar = _LazyProgress(None, quiet=False)
+
+    running = _announcer(bar)
+
+    def step(text: str) -> None:
+        bar.close()
+        err.print(f"report: {text}", highlight=False)
+
     try:
-        written = api.report(results, list(compare_with or []), out=target, format=fmt, labels=labels)
+        with bar:
+            written = api.report(results, list(compare_with or []), out=target, format=fmt, labels=labels,
+                                 on_run=running, progress=bar.advance, step=step)
     except (*REFUSED, ScenarioError, KeyError) as exc:
         raise _fail(exc) from None
     out.print(f"Report written to {written}", highlight=False, soft_wrap=True)
+
+
+EVENT_KINDS: dict[str, str] = {
+    "milestones": "the programme enters Phase 2 or 3, or stalls",
+    "projects": "each project's stages, verification, financing, construction and commissioning",
+    "refinery": "the domestic refinery's financing, construction and commissioning",
+    "attacks": "security incidents that hit a site, a convoy or staff",
+    "security-regime": "a province's security regime changes (calm, elevated, crisis)",
+    "outages": "infrastructure outages at a site",
+    "refining": "China's export-control regime changes, the separation-technology ban",
+    "tariff": "the U.S. reciprocal rate and the critical-minerals exemption change",
+    "governance": "policy reversals that halt a site, and arbitration awards",
+}
+"""The kinds of event ``sim trace --only`` picks, with what each holds; a project's own key
+(e.g. ``reko_diq``) picks that project's events."""
+_SOURCE_KINDS = {"programme": "milestones", "refinery": "refinery", "security": "attacks",
+                 "infrastructure": "outages", "refining": "refining", "tariff": "tariff", "governance": "governance"}
+
+
+def event_kind(source: str, projects: Any) -> str:
+    """The kind (a key of :data:`EVENT_KINDS`) of an event logged by ``source``: a project's
+    key, or the name of the part of the world that logged it (``security:<province>`` for a
+    province's regime)."""
+    if source in projects:
+        return "projects"
+    if source.startswith("security:"):
+        return "security-regime"
+    return _SOURCE_KINDS.get(source, source)
+
+
+def _model_year(text: str | None, option: str, scn: Scenario) -> float | None:
+    """A --from/--to value as years since the start: a model year (``5``, ``2.5``) or a date."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        typer.echo(f"{option}: give a model year (e.g. 5) or a date YYYY-MM-DD (got {text!r})", err=True)
+        raise typer.Exit(2) from None
+    return (day - scn.start_date).days / DAYS_PER_YEAR
 
 
 @app.command()
@@ -521,56 +718,80 @@ def trace(
     replication: Annotated[int, typer.Option(min=0, help="Replication index to replay.")] = 0,
     seed: SeedOption = 1,
     overrides: SetOption = None,
+    only: Annotated[str | None, typer.Option(metavar="KIND,...", help="Show only these kinds of event, comma-separated: " + ", ".join(EVENT_KINDS) + ", or a project's key (e.g. reko_diq).")] = None,
+    start: Annotated[str | None, typer.Option("--from", metavar="YEAR|DATE", help="Show events from this model year (e.g. 5) or date (YYYY-MM-DD) on.")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="YEAR|DATE", help="Show events up to this model year or date (YYYY-MM-DD).")] = None,
 ) -> None:
-    """Print the event log of one replication (the same one a run with this seed produced)."""
+    """Print the event log of one replication (the same one a run with this seed produced),
+    its drawn inputs and its outcome.
+
+    The log holds every event: a project's stages, attacks, outages, regime changes, tariff
+    changes, policy reversals. --only picks kinds of event, --from and --to a time window.
+    """
     scn = _load(scenario, overrides)
+    kinds = [k.strip() for k in only.split(",") if k.strip()] if only is not None else None
+    unknown = [k for k in kinds or [] if k not in EVENT_KINDS and k not in scn.projects]
+    if kinds is not None and (unknown or not kinds):
+        known = ", ".join(EVENT_KINDS) + "; or a project: " + ", ".join(scn.projects)
+        typer.echo(f"--only: no kind of event {', '.join(map(repr, unknown)) or '(none given)'}; kinds: {known}",
+                   err=True)
+        raise typer.Exit(2)
+    low, high = _model_year(start, "--from", scn), _model_year(end, "--to", scn)
+    if low is not None and high is not None and low > high:
+        typer.echo(f"--from ({start}) is after --to ({end})", err=True)
+        raise typer.Exit(2)
     rep = run_replication(scn, seed, replication, trace=True)
-    table = Table(title=f"{scn.name}: replication {replication}, seed {seed}", title_justify="left")
-    for col in ("year", "date", "source", "event"):
-        table.add_column(col, no_wrap=col != "event")
-    for t, source, text in rep.log or []:
-        day = scn.start_date + timedelta(days=round(t * DAYS_PER_YEAR))
-        table.add_row(f"{t:7.3f}", day.isoformat(), source, text)
-    out.print(table)
+    log = rep.log or []
+    shown = [(t, source, text) for t, source, text in log
+             if (kinds is None or event_kind(source, scn.projects) in kinds or source in kinds)
+             and (low is None or t >= low) and (high is None or t <= high)]
+    picked = [f"only {', '.join(kinds)}"] if kinds else []
+    picked += [f"from {start}"] if start else []
+    picked += [f"to {end}"] if end else []
+    title = (f"{scn.name}: replication {replication}, seed {seed}: " + (
+        f"{len(shown):,} of {len(log):,} logged events ({'; '.join(picked)})" if picked else f"{len(log):,} logged events"))
+    rows = [[f"{t:.3f}", (scn.start_date + timedelta(days=round(t * DAYS_PER_YEAR))).isoformat(), source, text]
+            for t, source, text in shown]
+    _print_table(title, [("year", "right"), ("date", "left"), ("source", "left"), ("event", "left")], rows)
     if rep.inputs:
-        inputs = Table(title="Drawn inputs", title_justify="left")
-        inputs.add_column("parameter")
-        inputs.add_column("value", justify="right")
-        for name, value in rep.inputs.items():
-            inputs.add_row(name, f"{value:.4g}")
-        out.print(inputs)
-    outcome = Table(title="Outcome", title_justify="left")
-    outcome.add_column("outcome")
-    outcome.add_column("value", justify="right")
-    outcome.add_column("unit")
-    for name, value in rep.outcome.items():
-        outcome.add_row(name, _number(name, value), "" if isinstance(value, bool) else _unit(name))
-    out.print(outcome)
+        _print_table("Drawn inputs", [("parameter", "left"), ("value", "right")],
+                     [[name, f"{value:.4g}"] for name, value in rep.inputs.items()])
+    _print_table("Outcome", [("outcome", "left"), ("value", "right"), ("unit", "left")],
+                 [[display(name).label, number(name, value), "" if isinstance(value, bool) else unit(name)]
+                  for name, value in rep.outcome.items()])
 
 
 def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
-    summary = summary.set_index("quantity")
-    table = Table(title=f"{res.name}: {len(res.outcomes)} replications, seed {res.manifest['seed']}",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("unit", no_wrap=True)
-    for col in ("mean", "±MCSE", "P5", "median", "P95"):
-        table.add_column(col, justify="right", no_wrap=True)
-    for name in HEADLINE:
-        if name not in summary.index:
-            continue
-        row = summary.loc[name]
-        table.add_row(name, _unit(name), *(_number(name, row[c]) for c in ("mean", "mcse", "p5", "p50", "p95")))
+    """The headline outcomes (mean, its Monte Carlo standard error, percentiles) and the
+    probabilities (with their 95% intervals), in words and the units people read."""
+    from .reports import probability_table
+
+    summary_rows = summary.set_index("quantity")
+    rows = [[display(name).label, unit(name),
+             *(number(name, summary_rows.loc[name, c]) for c in ("mean", "mcse", "p5", "p50", "p95"))]
+            for name in HEADLINE if name in summary_rows.index]
+    columns = [("outcome", "left"), ("unit", "left"), ("mean", "right"), ("\u00b1MCSE", "right"), ("P5", "right"),
+               ("median", "right"), ("P95", "right")]
+    _print_table(f"{res.name}: {len(res.outcomes):,} replications, seed {res.manifest['seed']}", columns, rows)
+    probs = probability_table(summary)
+    _print_table("Probabilities, over all replications", [("event", "left"), ("probability", "right"),
+                                                          ("95% interval", "right")],
+                 probs.astype(str).to_numpy().tolist())
+
+
+def _print_table(title: str | None, columns: list[tuple[str, str]], rows: list[list[str]], **options: Any) -> None:
+    """A fitted table (:func:`_table`) under its title, which wraps at the terminal's width
+    rather than the table's."""
+    if title:
+        _say(title)
+    table = _table(None, columns, rows, **options)
+    if table is None:  # a terminal too narrow for the longest words: let them fold
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, **options)
+        for heading, justify in columns:
+            table.add_column(heading, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for row in rows:
+            table.add_row(*row)
     out.print(table)
-    probs = Table(title="Probabilities (phase years above describe the replications that reached the phase)",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    probs.add_column("event", no_wrap=True)
-    probs.add_column("probability", justify="right")
-    probs.add_column("95% interval", justify="right", no_wrap=True)
-    for name, row in summary.iterrows():
-        if str(name).startswith("P("):
-            probs.add_row(str(name), f"{row['mean']:.3f}", f"{row['ci95_low']:.3f} - {row['ci95_high']:.3f}")
-    out.print(probs)
 
 
 class _LazyProgress:
@@ -600,13 +821,23 @@ class _LazyProgress:
         """Learn the total once the work is planned."""
         self.total = total
 
+    def close(self) -> None:
+        """Take the bar off the screen (a later :meth:`advance` may bring a new one)."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar, self.task = None, None
+
+    def restart(self, total: int | None) -> None:
+        """Count a new piece of work of ``total`` replications from zero."""
+        self.close()
+        self.total, self.done, self.began = total, 0, time.monotonic()
+
     def __enter__(self) -> _LazyProgress:
         return self
 
     def __exit__(self, *_: object) -> None:
         """Take the bar off the screen, however the work ended."""
-        if self.bar is not None:
-            self.bar.stop()
+        self.close()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -11,25 +11,38 @@ the same replications; runs that differ in either are refused, with the reason.
 
 from __future__ import annotations
 
+import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .outputs import OUTCOMES
+from .outputs import OUTCOMES, display, in_sentence, number, unit
 from .results import ResultSet, describe_differences, scenario_differences
-from .stats import PHASE_COLUMNS, describe, paired_difference
+from .stats import PHASE_COLUMNS, describe, paired_difference, wilson_interval
 
 if TYPE_CHECKING:
     from .plots import ComparePlots
 
 COMPARE_COLUMNS: tuple[str, ...] = (
-    "outcome", "better", "a", "b", "mean_a", "mean_b", "n", "difference", "mcse", "ci95_low",
-    "ci95_high", "pairs", "p_b_better", "p_b_better_low", "p_b_better_high", "p_tie")
-"""Columns of the table :func:`compare` returns: one row per outcome and compared run."""
+    "outcome", "label", "unit", "better", "a", "b", "mean_a", "mean_b", "n", "difference", "mcse", "ci95_low",
+    "ci95_high", "pairs", "p_b_better", "p_b_better_low", "p_b_better_high", "p_tie", "p_tie_low", "p_tie_high",
+    "p_b_worse", "p_b_worse_low", "p_b_worse_high")
+"""Columns of the table :func:`compare` returns: one row per outcome and compared run.
+``label`` is the outcome in words and ``unit`` the unit of its stored values (the means,
+the difference and its interval); the ``p_`` columns are shares of the ``pairs`` paired
+replications in which B does better than A, the same (a tie) or worse, each with its 95%
+Wilson interval. The three shares add up to 1."""
+
+SHARES_EXPLAINED = (
+    "Better / tie / worse: the share of paired replications in which B does better than A, exactly the same, "
+    "or worse (better is earlier phases, fewer incidents and costs, more exports, value added and NPV). "
+    "Ties are common where both runs often end alike: neither stalls, neither pays an award.")
+"""What the better / tie / worse shares mean, said once for every table that shows them."""
 
 
 class PairingError(UsageError):
@@ -82,9 +95,9 @@ def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] |
             labels: Sequence[str] | None = None) -> pd.DataFrame:
     """The paired comparison of each run in ``others`` against ``a``: per outcome with a
     direction (see :data:`sim.outputs.OUTCOMES`), the mean difference B - A with its 95%
-    interval and the share of replications in which B does better (see
-    :func:`sim.stats.paired_difference`). ``labels`` name the runs (``a`` first; default
-    their scenario names)."""
+    interval and the shares of replications in which B does better, the same and worse
+    (see :func:`sim.stats.paired_difference`), in the columns :data:`COMPARE_COLUMNS`.
+    ``labels`` name the runs (``a`` first; default their scenario names)."""
     names = list(labels) if labels is not None else [r.name for r in (a, *others)]
     for b, b_name in zip(others, names[1:], strict=True):
         check_pairable(a, b, (names[0], b_name))
@@ -97,10 +110,100 @@ def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] |
             x, y = a.outcomes[column.name], b.outcomes[column.name]
             got = paired_difference(x, y, better=column.better,
                                     nan_is_never=column.name in PHASE_COLUMNS.values())
-            rows.append({"outcome": column.name, "better": column.better, "a": names[0], "b": b_name,
+            rows.append({"outcome": column.name, "label": column.display.label, "unit": column.unit,
+                         "better": column.better, "a": names[0], "b": b_name,
                          "mean_a": describe(x)["mean"], "mean_b": describe(y)["mean"],
-                         "difference": got.pop("mean"), **got})
+                         "difference": got.pop("mean"), **got, **_tie_and_worse(got)})
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+
+
+def _tie_and_worse(got: dict[str, float]) -> dict[str, float]:
+    """The tie share's interval and the worse share with its interval, from the counts
+    behind the better and tie shares of :func:`sim.stats.paired_difference`."""
+    pairs = int(got["pairs"])
+    if not pairs:
+        return dict.fromkeys(("p_tie_low", "p_tie_high", "p_b_worse", "p_b_worse_low", "p_b_worse_high"), math.nan)
+    ties, wins = round(got["p_tie"] * pairs), round(got["p_b_better"] * pairs)
+    losses = pairs - wins - ties
+    tie_low, tie_high = wilson_interval(ties, pairs)
+    worse_low, worse_high = wilson_interval(losses, pairs)
+    return {"p_tie_low": tie_low, "p_tie_high": tie_high, "p_b_worse": losses / pairs,
+            "p_b_worse_low": worse_low, "p_b_worse_high": worse_high}
+
+
+def shares_text(row: Any, sep: str = " / ") -> str:
+    """Better / tie / worse of one comparison row, in whole percent: "62 / 30 / 8%"."""
+    shares = (row.p_b_better, row.p_tie, row.p_b_worse)
+    if not all(math.isfinite(v) for v in shares):
+        return "-"
+    return sep.join(f"{v:.0%}".removesuffix("%") for v in shares) + "%"
+
+
+def difference_text(row: Any) -> str:
+    """B - A of one comparison row with its 95% interval, as shown: "0.11 (0.08 to 0.14)"."""
+    o = row.outcome
+    return f"{number(o, row.difference)} ({number(o, row.ci95_low)} to {number(o, row.ci95_high)})"
+
+
+def labelled_table(table: pd.DataFrame, sep: str = " / ") -> pd.DataFrame:
+    """A comparison table (:data:`COMPARE_COLUMNS`) as people read it: one row per compared
+    run and outcome, in words, scaled as shown (USD bn, %), the better / tie / worse shares
+    in whole percent, joined by ``sep`` (see :data:`SHARES_EXPLAINED`)."""
+    rows = [{"compared": f"{r.b} against {r.a}", "outcome": display(r.outcome).label, "unit": unit(r.outcome),
+             "mean A": number(r.outcome, r.mean_a), "mean B": number(r.outcome, r.mean_b),
+             "B - A (95% interval)": difference_text(r), "better / tie / worse": shares_text(r, sep)}
+            for r in table.itertuples()]
+    return pd.DataFrame(rows, columns=["compared", "outcome", "unit", "mean A", "mean B", "B - A (95% interval)",
+                                       "better / tie / worse"])
+
+
+def finding(table: pd.DataFrame, b: str, most: int = 2) -> str:
+    """One plain sentence saying what the comparison of run ``b`` against the reference
+    found: the outcomes whose mean changed by more than the 95% interval allows (at most
+    ``most``, largest relative change first), by how much, and in what share of paired
+    replications B did better, the same and worse."""
+    rows = table[table["b"] == b]
+    if rows.empty:
+        raise KeyError(f"no comparison of {b!r}; compared: {', '.join(dict.fromkeys(table['b']))}")
+    a, pairs = rows["a"].iloc[0], int(rows["pairs"].max())
+    clear = rows[(rows["ci95_low"] > 0) | (rows["ci95_high"] < 0)]
+    if clear.empty:
+        return (f"{b} does not differ detectably from {a}: over {pairs:,} paired replications every 95% "
+                "interval of a mean difference includes zero.")
+    relative = clear["difference"].abs() / clear["mean_a"].abs().where(clear["mean_a"] != 0, math.nan)
+    order = relative.fillna(math.inf).sort_values(ascending=False, kind="stable").index[:most]
+    clauses = [_change(clear.loc[i]) for i in order]
+    first = clear.loc[order[0]]
+    said = (f"Against {a}, {b} {clauses[0]} and does better in {first.p_b_better:.0%} of paired replications, "
+            f"the same in {first.p_tie:.0%} and worse in {first.p_b_worse:.0%}")
+    if len(clauses) > 1:
+        said += f"; it also {clauses[1]}"
+    return said + "."
+
+
+def _change(row: pd.Series) -> str:
+    """ "raises net present value by USD 0.11bn (95% interval 0.08 to 0.14)"."""
+    o = row["outcome"]
+    verb = "raises" if row["difference"] > 0 else "lowers"
+    low, high = sorted((abs(row["ci95_low"]), abs(row["ci95_high"])))
+    label = in_sentence(row["label"])
+    subject = f"the share of replications {label}" if display(o).unit == "% of replications" else label
+    return (f"{verb} {subject} by {amount(o, abs(row['difference']))} "
+            f"(95% interval {number(o, low)} to {number(o, high)})")
+
+
+def amount(name: str, value: float) -> str:
+    """A difference of ``name`` written with its unit in words: "USD 0.4bn", "2.1 percentage
+    points", "0.7 years", "2,855 site-days"."""
+    shown = display(name)
+    text = number(name, value)
+    if shown.unit.startswith("USD bn"):
+        return f"USD {text}bn" + (" a year" if "per year" in shown.unit else "")
+    if shown.unit.startswith("%"):
+        return f"{text} percentage points"
+    if shown.unit.startswith("years"):
+        return f"{text} years"
+    return text if shown.unit in ("", "count", "value") else f"{text} {shown.unit}"
 
 
 @dataclass
@@ -122,10 +225,20 @@ class Comparison:
 
         return ComparePlots(self)
 
+    def summary(self, labels: bool = False) -> pd.DataFrame:
+        """The comparison table (:data:`COMPARE_COLUMNS`); with ``labels``, as people read it:
+        outcomes in words, values scaled as shown (USD bn, %), better / tie / worse in
+        percent (:func:`labelled_table`), for a notebook or a document."""
+        return labelled_table(self.table) if labels else self.table.copy()
+
+    def findings(self) -> dict[str, str]:
+        """One plain sentence per compared run saying what its comparison found (:func:`finding`)."""
+        return {b: finding(self.table, b) for b in dict.fromkeys(self.table["b"])}
+
     def __repr__(self) -> str:
         return f"<Comparison of {', '.join(list(self.runs)[1:])} against {self.reference}>"
 
     def _repr_html_(self) -> str:
-        from .reports import comparison_table
-
-        return comparison_table(self.table).to_html(index=False)
+        said = "".join(f"<p>{html.escape(text)}</p>" for text in self.findings().values())
+        return (said + labelled_table(self.table).to_html(index=False)
+                + f"<p><small>{html.escape(SHARES_EXPLAINED)}</small></p>")

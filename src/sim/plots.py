@@ -13,6 +13,7 @@ import io
 import itertools
 import math
 import os
+import textwrap
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,11 +23,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from sim import outputs, stats
-from sim.outputs import display, format_number
+from sim.outputs import display, format_number, in_sentence, series_display
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -389,20 +391,13 @@ def run_figures(
     for column in ("year", "export_value_usd", "domestic_value_added_usd"):
         if column not in timeseries.columns:
             raise KeyError(f"column {column!r} not in the time-series table")
-    per_year = "USD bn per year"
-    return {
-        "export_value_fan.png": fan_chart(
-            timeseries, "export_value_usd", scenario=scenario, label="Export value", unit=per_year
-        ),
-        "domestic_value_added_fan.png": fan_chart(
-            timeseries,
-            "domestic_value_added_usd",
-            scenario=scenario,
-            label="Domestic value added",
-            unit=per_year,
-        ),
-        **per_outcome,
-    }
+    fans = {}
+    for name, column in (("export_value_fan.png", "export_value_usd"),
+                         ("domestic_value_added_fan.png", "domestic_value_added_usd")):
+        shown = series_display(column)
+        fans[name] = fan_chart(timeseries, column, scenario=scenario, label=shown.label, unit=shown.unit,
+                               unit_scale=shown.scale)
+    return {**fans, **per_outcome}
 
 
 def write_plots(
@@ -475,8 +470,9 @@ def sweep_effect_chart(summary: pd.DataFrame, factors: Sequence[str], factor: st
         _style(ax)
         x, labels = _factor_axis(rows[factor])
         mean = rows["mean"].to_numpy(dtype=float) / shown.scale
-        low = rows["ci95_low"].to_numpy(dtype=float) / shown.scale
-        high = rows["ci95_high"].to_numpy(dtype=float) / shown.scale
+        # an interval cannot reach past what the quantity can be (no P(stalled) above 100%)
+        low = np.clip(rows["ci95_low"].to_numpy(dtype=float), *shown.bounds) / shown.scale
+        high = np.clip(rows["ci95_high"].to_numpy(dtype=float), *shown.bounds) / shown.scale
         if not few:
             ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", markersize=3,
                         color=OKABE_ITO["blue"], ecolor=_GRID, elinewidth=1, label="point mean, 95% interval")
@@ -487,7 +483,7 @@ def sweep_effect_chart(summary: pd.DataFrame, factors: Sequence[str], factor: st
                 pick = (rows[split] == level).to_numpy()
                 order = np.argsort(x[pick], kind="stable")
                 ax.plot(x[pick][order], mean[pick][order], marker=marker, linestyle=line, color=colour,
-                        markersize=3.5, linewidth=1.4, label=f"{_short(split)} = {_level(level)}")
+                        markersize=3.5, linewidth=1.4, label=f"{display(split).label} = {_level(level)}")
                 ax.fill_between(x[pick][order], low[pick][order], high[pick][order], color=colour, alpha=0.15,
                                 linewidth=0)
         else:
@@ -506,22 +502,21 @@ def sweep_effect_chart(summary: pd.DataFrame, factors: Sequence[str], factor: st
                             alpha=0.35, linewidth=0, label=band)
         if labels is not None:
             ax.set_xticks(range(len(labels)), [_level(v) for v in labels])
-        ax.set_title(shown.label, fontsize=10)
-        ax.set_xlabel(_short(factor), fontsize=9)
+        ax.set_title(_wrapped(shown.label, 40), fontsize=10)
+        ax.set_xlabel(_wrapped(display(factor).axis_label, 45), fontsize=9)
         ax.set_ylabel(shown.unit, fontsize=9)
     handles, names = axes[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4), fontsize=8,
+        fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 3), fontsize=8,
                    frameon=False)
-    fig.suptitle(f"Outcomes against {factor} ({points:,} sweep points)\nScenario: {scenario}",
+    fig.suptitle(f"Outcomes against {display(factor).label} ({points:,} sweep points)\nScenario: {scenario}",
                  fontsize=_TITLE_SIZE)
     return fig
 
 
-def _short(path: str) -> str:
-    """A factor's path without its leading sections when long: ``...security.rate_factor``."""
-    parts = path.split(".")
-    return path if len(parts) <= 2 else "\u2026" + ".".join(parts[-2:])
+def _wrapped(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` characters, broken between words only."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
 
 
 def _level(value: Any) -> str:
@@ -559,11 +554,12 @@ def sweep_heatmap(summary: pd.DataFrame, x: str, y: str, quantities: Sequence[st
             for (i, j), v in np.ndenumerate(values):
                 ax.text(j, i, format_number(v, small_digits=2), ha="center", va="center", fontsize=7.5,
                         color="black" if v >= middle else "white")
-        ax.set_xlabel(_short(x), fontsize=9)
-        ax.set_ylabel(_short(y), fontsize=9)
-        ax.set_title(shown.label, fontsize=10)
+        ax.set_xlabel(_wrapped(display(x).axis_label, 40), fontsize=9)
+        ax.set_ylabel(_wrapped(display(y).axis_label, 30), fontsize=9)
+        ax.set_title(_wrapped(shown.label, 40), fontsize=10)
         fig.colorbar(image, ax=ax, label=shown.unit, shrink=0.9)
-    fig.suptitle(f"Mean outcome over {x} and {y}\nScenario: {scenario}", fontsize=_TITLE_SIZE)
+    fig.suptitle(f"Mean outcome over {display(x).label} and {display(y).label}\nScenario: {scenario}",
+                 fontsize=_TITLE_SIZE)
     return fig
 
 
@@ -592,11 +588,12 @@ def write_sweep_plots(sweep: Any, summary: pd.DataFrame, out_dir: str | os.PathL
 
 def tornado_chart(indices: pd.DataFrame, method: str, *, scenario: str, ncols: int = 3) -> Figure:
     """Sensitivity indices as a tornado: one panel per quantity, factors sorted by effect,
-    largest on top. Sobol: total-order ST (light bar) with first-order S1 (dark bar) inside,
-    each with its 95% interval. Morris: mu* (bar, 95% interval) and sigma (diamond), in the
-    quantity's unit."""
+    largest on top, named in words. Sobol: total-order ST (light bar) with first-order S1
+    (dark bar) inside, each with its 95% interval, all kept within 0 to 1, the range a share
+    of variance can take (small samples give estimates outside it). Morris: mu* (bar, 95%
+    interval) and sigma (diamond), in the quantity's unit."""
     quantities = list(dict.fromkeys(indices["quantity"]))
-    fig, axes = _panels(len(quantities), ncols, 4.3, 0.45 * indices["factor"].nunique() + 1.6, 0.9)
+    fig, axes = _panels(len(quantities), ncols, 4.6, 0.5 * indices["factor"].nunique() + 1.7, 0.9)
     key = "ST" if method == "sobol" else "mu_star"
     for ax, quantity in zip(axes, quantities, strict=False):
         rows = indices[indices["quantity"] == quantity].sort_values(key, ascending=True)
@@ -604,14 +601,17 @@ def tornado_chart(indices: pd.DataFrame, method: str, *, scenario: str, ncols: i
         _style(ax)
         ax.grid(False, axis="y")
         if method == "sobol":
-            ax.barh(y, rows["ST"], xerr=rows["ST_conf"], height=0.7, color=OKABE_ITO["sky_blue"],
-                    error_kw={"ecolor": "#555555", "elinewidth": 0.9, "capsize": 2}, label="total order ST")
-            ax.barh(y, rows["S1"], xerr=rows["S1_conf"], height=0.35, color=OKABE_ITO["blue"],
-                    error_kw={"ecolor": "#222222", "elinewidth": 0.9, "capsize": 2}, label="first order S1")
-            ax.set_xlabel("share of variance", fontsize=9)
-            ax.set_xlim(min(0.0, float((rows["S1"] - rows["S1_conf"]).min())) - 0.02,
-                        max(1.0, float((rows["ST"] + rows["ST_conf"]).max())) + 0.02)
-            ax.axvline(0, color="#555555", linewidth=0.8)
+            for name, height, colour, ecolour, label in (("ST", 0.7, OKABE_ITO["sky_blue"], "#555555", "total order ST"),
+                                                         ("S1", 0.35, OKABE_ITO["blue"], "#222222", "first order S1")):
+                value = rows[name].to_numpy(dtype=float)
+                low = np.clip(value - rows[f"{name}_conf"].to_numpy(dtype=float), 0, 1)
+                high = np.clip(value + rows[f"{name}_conf"].to_numpy(dtype=float), 0, 1)
+                shown_value = np.clip(value, 0, 1)
+                ax.barh(y, shown_value, xerr=[shown_value - low, high - shown_value], height=height, color=colour,
+                        error_kw={"ecolor": ecolour, "elinewidth": 0.9, "capsize": 2}, label=label)
+            ax.set_xlabel("share of the outcome's variance", fontsize=9)
+            ax.set_xlim(0, 1.02)
+            ax.xaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
         else:
             shown = display(quantity)
             ax.barh(y, rows["mu_star"] / shown.scale, xerr=rows["mu_star_conf"] / shown.scale, height=0.6,
@@ -620,11 +620,12 @@ def tornado_chart(indices: pd.DataFrame, method: str, *, scenario: str, ncols: i
             ax.plot(rows["sigma"] / shown.scale, y, "D", color=OKABE_ITO["vermillion"], markersize=5,
                     label="sigma (interactions, non-linearity)")
             ax.set_xlabel(f"effect across the input's range ({shown.unit})", fontsize=9)
-        ax.set_yticks(y, [_short(f) for f in rows["factor"]], fontsize=8)
-        ax.set_title(display(quantity).label, fontsize=10)
+        ax.set_yticks(y, [_wrapped(display(f).label, 24) for f in rows["factor"]], fontsize=8)
+        ax.set_title(_wrapped(display(quantity).label, 40), fontsize=10)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
-    title = "Sobol indices (95% intervals)" if method == "sobol" else "Morris elementary effects (95% intervals)"
+    title = ("Sobol indices (95% intervals, within 0\u2013100%)" if method == "sobol"
+             else "Morris elementary effects (95% intervals)")
     fig.suptitle(f"{title}\nScenario: {scenario}", fontsize=_TITLE_SIZE)
     return fig
 
@@ -647,13 +648,13 @@ def discovery_chart(found: Any, *, name: str, boxes: int = 5) -> Figure:
         rest = ~found.interest
         scatter.scatter(x[rest], y[rest], s=6, color="#b0b0b0", alpha=0.5, linewidths=0, label="other cases")
         scatter.scatter(x[found.interest], y[found.interest], s=8, color=OKABE_ITO["vermillion"], alpha=0.7,
-                        linewidths=0, label=str(found.condition))
+                        linewidths=0, label=_condition_words(found.condition))
         if top is not None:
             (x0, x1), (y0, y1) = (_span(top.limits.get(c), v) for c, v in zip(axes_of, (x, y), strict=True))
             scatter.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linewidth=1.6,
                                         edgecolor=OKABE_ITO["blue"], label="box 1"))
-        scatter.set_xlabel(axes_of[0], fontsize=8)
-        scatter.set_ylabel(axes_of[1], fontsize=8)
+        scatter.set_xlabel(display(axes_of[0]).axis_label, fontsize=9)
+        scatter.set_ylabel(_wrapped(display(axes_of[1]).axis_label, 40), fontsize=9)
         scatter.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
     else:
         scatter.text(0.5, 0.5, "fewer than two numeric inputs to plot", ha="center", va="center",
@@ -677,13 +678,21 @@ def discovery_chart(found: Any, *, name: str, boxes: int = 5) -> Figure:
         bars.set_ylim(-0.7, max(len(shown), 4) - 0.3)  # thin bars even for one box
         bars.grid(False, axis="y")
         bars.set_xlim(0, 1)
-        bars.set_xlabel("share", fontsize=9)
+        bars.set_xlabel("share of cases", fontsize=9)
+        bars.xaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
         bars.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
     else:
         bars.text(0.5, 0.5, "no box", ha="center", va="center", transform=bars.transAxes)
     bars.set_title("Coverage and density of each box", fontsize=10)
-    fig.suptitle(f"Where {found.condition}\nResults: {name}", fontsize=_TITLE_SIZE)
+    fig.suptitle(f"Where {_condition_words(found.condition)}\nResults: {name}", fontsize=_TITLE_SIZE)
     return fig
+
+
+def _condition_words(condition: Any) -> str:
+    """A discovery condition with its outcome in words: "Time to reach Phase 3 > 15"."""
+    text = str(condition)
+    column = getattr(condition, "column", "")
+    return text.replace(column, in_sentence(display(column).label), 1) if column else text
 
 
 def _span(limit: Any, values: np.ndarray) -> tuple[float, float]:
@@ -697,6 +706,9 @@ def _span(limit: Any, values: np.ndarray) -> tuple[float, float]:
 COMPARE_COLOURS = (OKABE_ITO["black"], OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"],
                    OKABE_ITO["orange"], OKABE_ITO["reddish_purple"], OKABE_ITO["sky_blue"])
 """Run colours of a comparison, the reference (A) first."""
+COMPARE_LINESTYLES: tuple[Any, ...] = ("-", (0, (6, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)),
+                                       (0, (10, 3)), (0, (2, 3)))
+"""Run line styles, the reference solid: runs stay apart where their colours are hard to tell."""
 
 
 def _versus(runs: dict[str, Any]) -> str:
@@ -704,31 +716,109 @@ def _versus(runs: dict[str, Any]) -> str:
     return f"{', '.join(names[1:])} against {names[0]}" if len(names) > 1 else names[0]
 
 
-def compare_distributions(runs: dict[str, pd.DataFrame], columns: Sequence[str], *, ncols: int = 3) -> Figure:
-    """The distribution of each outcome in every compared run, overlaid: one outline
-    histogram per run on shared bins, with its median dashed in the same colour."""
-    columns = [c for c in columns if all(c in o.columns for o in runs.values())]
-    fig, axes = _panels(len(columns), ncols, 3.9, 3.0, 0.9)
-    for ax, column in zip(axes, columns, strict=False):
-        shown = display(column)
-        values = {name: _finite(o[column]) / shown.scale for name, o in runs.items()}
-        pooled = np.concatenate(list(values.values()))
-        _style(ax)
-        ax.set_title(shown.label, fontsize=10)
-        ax.set_xlabel(shown.axis_label, fontsize=9)
-        if pooled.size == 0:
-            ax.text(0.5, 0.5, "no values", transform=ax.transAxes, ha="center", va="center", color="#555555")
+def _spread(ax: Axes, rows: dict[str, np.ndarray], colours: Sequence[str],
+            means: dict[str, tuple[float, float, float]] | None = None) -> None:
+    """One horizontal row per entry of ``rows``, top to bottom: its values' P5-P95 as a line,
+    P25-P75 as a box, the median as a bar across it and the mean as a white dot (with its
+    95% interval, if ``means`` gives (mean, low, high))."""
+    for i, ((name, x), colour) in enumerate(zip(rows.items(), colours, strict=False)):
+        y = -i
+        if x.size == 0:
+            ax.text(0.5, y, "no values", transform=ax.get_yaxis_transform(), ha="center", va="center",
+                    color="#555555", fontsize=8)
             continue
-        bins = _bins(pooled)
-        for (name, x), colour in zip(values.items(), COMPARE_COLOURS, strict=False):
-            if x.size:
-                ax.hist(x, bins=bins, histtype="step", linewidth=1.5, color=colour, label=name)
-                ax.axvline(float(np.median(x)), color=colour, linestyle="--", linewidth=1)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
-        ax.set_ylabel("replications", fontsize=9)
-    handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4),
-               fontsize=9, frameon=False, title="run (dashed: its median)", title_fontsize=8)
+        p5, p25, p50, p75, p95 = np.percentile(x, [5, 25, 50, 75, 95])
+        ax.plot([p5, p95], [y, y], color=colour, linewidth=1.4, solid_capstyle="butt")
+        ax.add_patch(Rectangle((p25, y - 0.22), p75 - p25, 0.44, facecolor=colour, alpha=0.35, edgecolor=colour,
+                               linewidth=1.2))
+        ax.plot([p50, p50], [y - 0.22, y + 0.22], color=colour, linewidth=2.2)
+        mean, low, high = means[name] if means is not None else (float(np.mean(x)), math.nan, math.nan)
+        if math.isfinite(low) and math.isfinite(high):
+            ax.errorbar([mean], [y], xerr=[[mean - low], [high - mean]], fmt="none", ecolor="black",
+                        elinewidth=1.4, capsize=4, zorder=4)
+        ax.plot([mean], [y], "o", markersize=5.5, markerfacecolor="white", markeredgecolor="black", zorder=5)
+    ax.set_ylim(-len(rows) + 0.4, 0.6)
+    ax.set_yticks([-i for i in range(len(rows))], list(rows), fontsize=8)
+    ax.grid(False, axis="y")
+
+
+def _spread_legend(fig: Figure, with_interval: bool) -> None:
+    colour = "#777777"
+    handles = [Line2D([], [], color=colour, linewidth=1.4),
+               Patch(facecolor=colour, alpha=0.35, edgecolor=colour),
+               Line2D([], [], color=colour, linewidth=2.2, marker="|", markersize=9, linestyle="none"),
+               Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor="black", linestyle="none")]
+    names = ["90% of replications (P5\u2013P95)", "middle 50% (P25\u2013P75)", "median",
+             "mean" + (" with its 95% interval" if with_interval else "")]
+    if with_interval:
+        handles.append(Line2D([], [], color="#555555", linewidth=1, linestyle=(0, (4, 2))))
+        names.append("no difference")
+    fig.legend(handles, names, loc="outside lower center", ncol=len(names), fontsize=8, frameon=False)
+
+
+def compare_differences(runs: dict[str, pd.DataFrame], table: pd.DataFrame,
+                        columns: Sequence[str] | None = None, *, ncols: int = 3) -> Figure:
+    """The paired differences B - A, the point of a paired comparison: one panel per outcome
+    and in it one row per compared run, showing the spread of its replication-by-replication
+    differences (P5-P95, P25-P75, median), their mean with its 95% interval, and the shares of
+    pairs in which B did better, the same or worse. ``table`` is the comparison
+    (:data:`sim.pairing.COMPARE_COLUMNS`); the first run in ``runs`` is A."""
+    names = list(runs)
+    reference, others = names[0], names[1:]
+    compared = list(dict.fromkeys(table["outcome"]))
+    columns = [c for c in (columns or compared) if c in compared]
+    rows = table.set_index(["b", "outcome"])
+    fig, axes = _panels(len(columns), ncols, 4.1, 0.55 * len(others) + 1.75, 1.0)
+    for k, (ax, column) in enumerate(zip(axes, columns, strict=False)):
+        shown = display(column)
+        a = stats.as_float_array(runs[reference][column])
+        spread, means = {}, {}
+        for b in others:
+            d = stats.as_float_array(runs[b][column]) - a
+            spread[b] = d[np.isfinite(d)] / shown.scale
+            r = rows.loc[(b, column)]
+            span = shown.bounds[1] - shown.bounds[0]  # a difference lies within +-(high - low)
+            means[b] = tuple(float(np.clip(v, -span, span)) / shown.scale
+                             for v in (r["difference"], r["ci95_low"], r["ci95_high"]))
+        _style(ax)
+        ax.axvline(0, color="#555555", linewidth=1, linestyle=(0, (4, 2)), zorder=1)
+        _spread(ax, spread, COMPARE_COLOURS[1:], means)
+        if k % ncols:
+            ax.set_yticklabels([])
+        for i, b in enumerate(others):  # under each row's box, where no data is drawn
+            r = rows.loc[(b, column)]
+            ax.text(0.01, -i - 0.27, f"better {r['p_b_better']:.0%} \u00b7 tie {r['p_tie']:.0%} \u00b7 "
+                    f"worse {r['p_b_worse']:.0%}", transform=ax.get_yaxis_transform(), ha="left", va="top",
+                    fontsize=7, color="#333333",
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.3})
+        ax.set_ylim(-len(others) + 0.3, 0.45)
+        better = outputs.better_direction(column)
+        ax.set_title(f"{shown.label}\n({better} is better)" if better else shown.label, fontsize=10)
+        ax.set_xlabel(f"B \u2212 A ({shown.difference_unit})", fontsize=9)
+    _spread_legend(fig, with_interval=True)
+    pairs = int(table["pairs"].max()) if len(table) else 0
+    fig.suptitle(f"Paired differences B \u2212 A over {pairs:,} replications, A = {reference}\n"
+                 "(the same replication in both runs: the differences are the effect of the change)",
+                 fontsize=_TITLE_SIZE)
+    return fig
+
+
+def compare_distributions(runs: dict[str, pd.DataFrame], columns: Sequence[str], *, ncols: int = 3) -> Figure:
+    """The distribution of each outcome in every compared run, one row per run in each panel
+    (P5-P95, P25-P75, median and mean), the reference first: legible for many runs, where
+    overlaid histograms are not."""
+    columns = [c for c in columns if all(c in o.columns for o in runs.values())]
+    fig, axes = _panels(len(columns), ncols, 4.0, 0.45 * len(runs) + 1.5, 0.9)
+    for k, (ax, column) in enumerate(zip(axes, columns, strict=False)):
+        shown = display(column)
+        _style(ax)
+        _spread(ax, {name: _finite(o[column]) / shown.scale for name, o in runs.items()}, COMPARE_COLOURS)
+        if k % ncols:
+            ax.set_yticklabels([])
+        is_phase = column in stats.PHASE_COLUMNS.values()
+        ax.set_title(f"{shown.label}" + ("\n(replications that reached it)" if is_phase else ""), fontsize=10)
+        ax.set_xlabel(shown.axis_label, fontsize=9)
+    _spread_legend(fig, with_interval=False)
     total = {len(o) for o in runs.values()}
     fig.suptitle(f"Outcome distributions, {' / '.join(f'{n:,}' for n in sorted(total))} replications per run\n"
                  f"Scenarios: {_versus(runs)}", fontsize=_TITLE_SIZE)
@@ -737,31 +827,39 @@ def compare_distributions(runs: dict[str, pd.DataFrame], columns: Sequence[str],
 
 def compare_survival(runs: dict[str, pd.DataFrame], horizon_years: float) -> Figure:
     """Kaplan-Meier curves of the time to Phase 2 and to Phase 3, one panel per phase and one
-    curve per compared run, each with its 95% band."""
+    curve per compared run (its own colour and line style), each with its 95% band; one
+    legend below the panels, clear of the curves, gives each run's two medians."""
     horizon = float(horizon_years)
-    fig = _figure(11.5, 4.9)
+    fig = _figure(11.5, 5.0 + 0.2 * math.ceil(len(runs) / 2))
     axes = fig.subplots(1, len(stats.PHASE_COLUMNS), squeeze=False).ravel()
+    medians: dict[str, list[str]] = {name: [] for name in runs}
+    handles: dict[str, Any] = {}
     for ax, (phase, column) in zip(axes, stats.PHASE_COLUMNS.items(), strict=True):
         start, end, wording = NOMINAL_WINDOWS[phase]
-        ax.axvspan(start, end, facecolor="#888888", alpha=0.12, linewidth=0, label=f"nominal start ({wording})")
-        for (name, outcomes), colour in zip(runs.items(), COMPARE_COLOURS, strict=False):
+        handles["window"] = ax.axvspan(start, end, facecolor="#888888", alpha=0.12, linewidth=0)
+        ax.text((start + end) / 2, 1.005, f"nominal start\n{wording}", ha="center", va="bottom", fontsize=7,
+                color="#555555", transform=ax.get_xaxis_transform())
+        styles = zip(COMPARE_COLOURS, COMPARE_LINESTYLES, strict=False)
+        for (name, outcomes), (colour, line) in zip(runs.items(), styles, strict=False):
             if column not in outcomes.columns:
                 continue
             curve = stats.survival(stats.as_float_array(outcomes[column]), horizon)
             if curve.empty:
                 continue
             median = stats.median_time(curve)
-            text = f"median {median:.1f} yr" if math.isfinite(median) else f"median > {horizon:g} yr"
-            ax.fill_between(curve["time"], curve["ci_low"], curve["ci_high"], step="post", color=colour,
-                            alpha=0.15, linewidth=0)
-            ax.step(curve["time"], curve["survival"], where="post", color=colour, linewidth=1.8,
-                    label=f"{name}: {text}")
+            medians[name].append(f"Phase {phase} {median:.1f} yr" if math.isfinite(median)
+                                 else f"Phase {phase} > {horizon:g} yr")
+            ax.fill_between(curve["time"], np.clip(curve["ci_low"], 0, 1), np.clip(curve["ci_high"], 0, 1),
+                            step="post", color=colour, alpha=0.10 if len(runs) > 3 else 0.15, linewidth=0)
+            (handles[name],) = ax.step(curve["time"], curve["survival"], where="post", color=colour, linewidth=1.8,
+                                       linestyle=line)
         _survival_axes(ax, horizon)
-        ax.set_title(f"Phase {phase} not yet reached", fontsize=11)
-        # Phase 2 curves fall early (the upper right is empty), Phase 3 curves late (the lower left is).
-        ax.legend(fontsize=8, frameon=True, framealpha=0.9, edgecolor="none",
-                  loc="upper right" if phase == 2 else "lower left")
-    axes[0].set_ylabel("Probability (Kaplan\u2013Meier, 95% band)", fontsize=_LABEL_SIZE)
+        ax.set_title(f"Phase {phase} not yet reached", fontsize=11, pad=22)
+    axes[0].set_ylabel("Probability phase not yet reached (Kaplan\u2013Meier)", fontsize=_LABEL_SIZE)
+    shown = [name for name in runs if name in handles]
+    fig.legend([handles[n] for n in shown] + [Patch(facecolor="#808080", alpha=0.3, linewidth=0)],
+               [f"{n}: median {', '.join(medians[n])}" for n in shown] + ["95% confidence band (pointwise)"],
+               loc="outside lower center", ncol=2, fontsize=8.5, frameon=False)
     fig.suptitle(f"Time to reach Phase 2 and Phase 3, compared\nScenarios: {_versus(runs)}", fontsize=_TITLE_SIZE)
     return fig
 
@@ -783,7 +881,7 @@ class RunPlots:
             raise ValueError(f"{self._res.name} kept no time series (run without --no-timeseries)")
         if column not in series.columns:
             raise KeyError(f"no time-series column {column!r}; columns: {', '.join(series.columns)}")
-        shown = display(column)
+        shown = series_display(column)
         return fan_chart(series, column, scenario=self._res.name, label=shown.label, unit=shown.unit,
                          unit_scale=shown.scale)
 
@@ -836,8 +934,13 @@ class ComparePlots:
     def _outcomes(self) -> dict[str, pd.DataFrame]:
         return {label: res.outcomes for label, res in self._cmp.runs.items()}
 
+    def differences(self, columns: Sequence[str] = outputs.HEADLINE) -> Figure:
+        """The paired differences B - A of each outcome, per compared run (the point of a
+        paired comparison), with their means, 95% intervals and better / tie / worse shares."""
+        return compare_differences(self._outcomes(), self._cmp.table, columns)
+
     def distributions(self, columns: Sequence[str] = outputs.HEADLINE) -> Figure:
-        """Each outcome's distribution in every run, overlaid."""
+        """Each outcome's distribution in every run, one row per run."""
         return compare_distributions(self._outcomes(), columns)
 
     def survival(self) -> Figure:

@@ -8,8 +8,9 @@ replications, versions, the scenario's hash and the command). The HTML file embe
 images and styles, so it opens anywhere without a network; the Markdown variant writes its
 figures into a folder beside it, for pasting into documents.
 
-The number formatting here (money in USD bn, shares in percent, phase years that were
-never reached said so) is the one the command line prints too.
+The labels and the number formatting (money in USD bn, shares in percent, phase years
+that were never reached said so) are those of :mod:`sim.outputs`, which the command line
+prints too.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import base64
 import html
 import io
 import math
+import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .outputs import HEADLINE, display, format_number
+from .outputs import HEADLINE, display, number, probability_label, unit
+from .pairing import SHARES_EXPLAINED, labelled_table
 from .results import atomic_write
 
 if TYPE_CHECKING:
@@ -38,71 +41,82 @@ if TYPE_CHECKING:
     from .schema import Scenario
 
 
-# --- numbers as people read them ----------------------------------------------------------
-
-def number(name: str, value: object) -> str:
-    """A value scaled as in the plots (USD in bn, shares in %), without its unit."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and math.isnan(value):
-        return "not reached" if name.startswith(("phase", "stall")) else "-"
-    if isinstance(value, int) and display(name).scale == 1:
-        return f"{value:,}"
-    if isinstance(value, int | float):
-        return format_number(float(value) / display(name).scale, small_digits=3)
-    return str(value)
-
-
-def unit(name: str) -> str:
-    """The unit written after a number of ``name`` ("yr", "USD bn", "%", or "count")."""
-    return display(name).short_unit.strip() or "count"
-
+# --- tables as people read them ----------------------------------------------------------
 
 def headline_table(summary: pd.DataFrame, names: Sequence[str] = HEADLINE) -> pd.DataFrame:
-    """The headline outcomes of a summary as text: mean with its 95% interval, and the
-    5th, 50th and 95th percentiles across replications."""
+    """The headline outcomes of a summary as text: mean with its 95% interval (kept inside
+    what the quantity can be), and the 5th, 50th and 95th percentiles across replications."""
     rows = summary.set_index("quantity")
     out = []
     for name in names:
         if name not in rows.index:
             continue
-        r = rows.loc[name]
-        out.append({"outcome": display(name).label, "unit": unit(name),
-                    "mean (95% interval)": f"{number(name, r['mean'])} ({number(name, r['ci95_low'])} to "
-                                           f"{number(name, r['ci95_high'])})",
+        r, shown = rows.loc[name], display(name)
+        out.append({"outcome": shown.label, "unit": unit(name),
+                    "mean (95% interval)": f"{number(name, r['mean'])} ({number(name, shown.clip(r['ci95_low']))} "
+                                           f"to {number(name, shown.clip(r['ci95_high']))})",
                     "P5": number(name, r["p5"]), "median": number(name, r["p50"]), "P95": number(name, r["p95"])})
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=["outcome", "unit", "mean (95% interval)", "P5", "median", "P95"])
 
 
 def probability_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The probability rows of a summary (phase reached by a year, stalled) as percentages."""
     rows = summary[summary["quantity"].str.startswith("P(")]
-    return pd.DataFrame({"event": rows["quantity"].map(_event_words),
-                         "probability": rows["mean"].map(lambda v: f"{v:.0%}"),
-                         "95% interval": [f"{a:.0%} to {b:.0%}" for a, b in zip(rows["ci95_low"], rows["ci95_high"],
-                                                                                  strict=True)]})
+    return pd.DataFrame({"event": rows["quantity"].map(probability_label),
+                         "probability": rows["mean"].map(_percent),
+                         "95% interval": [f"{_percent(a)} to {_percent(b)}" for a, b in
+                                          zip(rows["ci95_low"], rows["ci95_high"], strict=True)]})
 
 
-def _event_words(quantity: str) -> str:
-    inner = quantity[2:-1]
-    if inner == "stalled":
-        return "The programme stalls within the horizon"
-    phase, _, year = inner.partition(" by year ")
-    return f"Phase {phase.removeprefix('phase')} reached within {year} years"
+def _percent(share: float) -> str:
+    """A probability in percent: whole percent, one decimal below 10% (0.4%, not 0%)."""
+    if not math.isfinite(share):
+        return "-"
+    return f"{share:.0%}" if share == 0 or share >= 0.1 else f"{share:.1%}"
 
 
-def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
-    """A paired comparison (:data:`sim.pairing.COMPARE_COLUMNS`) as text; the ``compared``
-    column names the pair (B against A)."""
+def labelled_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """A run's summary (:func:`sim.stats.summarize`) for people: one row per quantity, the
+    raw name kept in ``quantity`` (to join on), then the label and the shown unit, and the
+    numbers scaled to it (USD bn, %), rounded to four significant figures, the interval kept
+    inside what the quantity can be. Written beside ``summary.csv`` as ``summary_labelled.csv``."""
     rows = []
-    for r in table.itertuples():
-        o = r.outcome
-        rows.append({"compared": f"{r.b} against {r.a}", "outcome": display(o).label, "unit": unit(o),
-                     "mean A": number(o, r.mean_a), "mean B": number(o, r.mean_b),
-                     "B - A (95% interval)": f"{number(o, r.difference)} ({number(o, r.ci95_low)} to "
-                                             f"{number(o, r.ci95_high)})",
-                     "P(B better)": f"{r.p_b_better:.0%}"})
+    for r in summary.itertuples(index=False):
+        shown = display(r.quantity)
+        scaled = {head: _round(value / shown.scale) for head, value in (
+            ("mean", r.mean), ("MCSE", r.mcse), ("95% interval from", shown.clip(r.ci95_low)),
+            ("95% interval to", shown.clip(r.ci95_high)), ("P5", r.p5), ("P25", r.p25), ("median", r.p50),
+            ("P75", r.p75), ("P95", r.p95))}
+        rows.append({"quantity": r.quantity, "outcome": shown.label, "unit": shown.unit,
+                     "replications with a value": r.n, **scaled})
     return pd.DataFrame(rows)
+
+
+def _round(value: float, figures: int = 4) -> float:
+    if not math.isfinite(value) or value == 0:
+        return value
+    return round(value, figures - 1 - math.floor(math.log10(abs(value))))
+
+
+def precision_note(record: dict[str, Any]) -> str:
+    """What a precision run (``sim run --target-precision``) achieved, in one sentence or two:
+    the target met and where, or missed at the cap, with the means still too wide."""
+    widths = record.get("relative_half_widths") or {}
+    worst = sorted(widths, key=lambda k: -widths[k] if math.isfinite(widths[k]) else -math.inf)
+
+    def described(names: Sequence[str]) -> str:
+        return ", ".join(f"{display(k).label} \u00b1{widths[k]:.2%}" if math.isfinite(widths[k])
+                         else f"{display(k).label} (no estimate)" for k in names)
+
+    target = f"\u00b1{record['target']:.2%}"
+    if record.get("met"):
+        return (f"Target precision {target} met at {record['runs']:,} replications (checked every "
+                f"{record['check_every']:,}); widest: {described(worst[:3])}.")
+    behind = [k for k in worst if not widths[k] < record["target"]]
+    return (f"Target precision {target} NOT met: the run stopped at its cap of {record['max_runs']:,} "
+            f"replications with these means still wider than the target: {described(behind)}. Their "
+            "intervals are wider than asked for; raise --max-runs, or watch fewer means with "
+            "--precision-for.")
 
 
 # --- the scenario in words ------------------------------------------------------------------
@@ -174,14 +188,22 @@ def reproduce_command(manifest: dict[str, Any]) -> str:
 
 @dataclass
 class _Figure:
+    """A figure of the report, drawn only when the report is written (``draw``), so that
+    drawing can be reported as it goes."""
+
     key: str
     caption: str
-    figure: Figure
+    draw: Callable[[], Figure]
+
+
+Step = Callable[[str], None]
+"""Told what the report is doing, as it does it ("drawing 3 of 8: ...")."""
 
 
 def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[Any]]]:
     """The report as sections of blocks: str (a paragraph), list[str] (bullets),
-    pd.DataFrame (a table) or _Figure."""
+    pd.DataFrame (a table), ("heading" | "note" | "code", text), ("details", summary,
+    pd.DataFrame) (a table shown when opened) or _Figure."""
     m = res.manifest
     summary = res.summary()
     question = m.get("question") or res.scenario.description or (
@@ -205,7 +227,8 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
                           "changes drawn at random. A mean is given with its 95% interval (how precisely "
                           f"{res.runs:,} replications pin it down); P5 to P95 is the spread of futures."]),
         ("The scenario in plain words", [scenario_in_words(res.scenario)]),
-        ("Headline numbers", [" ".join(findings), headline_table(summary),
+        ("Headline numbers", [*([("note", precision_note(m["precision"]))] if "precision" in m else []),
+                              " ".join(findings), headline_table(summary),
                               "Phase years above describe the replications that reached the phase; the "
                               "probabilities below count every replication.", probability_table(summary)]),
         ("Phase timing", [
@@ -213,40 +236,40 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
             "entered when their gates are met. Each curve is the probability that a phase has not yet been "
             "reached, year by year; the shaded windows are when the sources expect each phase to begin.",
             _Figure("phase_survival", "Time to reach Phase 2 and Phase 3 (Kaplan-Meier, 95% bands).",
-                    res.plot.survival())]),
+                    res.plot.survival)]),
     ]
     if not res.timeseries.empty:
         sections.append(("Yearly flows", [
             "Export value and domestic value added by year: the median, and the bands holding 50% and 90% "
             "of replications.",
-            _Figure("export_value_fan", "Export value by year.", res.plot.fan("export_value_usd")),
+            _Figure("export_value_fan", "Export value by year.", lambda: res.plot.fan("export_value_usd")),
             _Figure("domestic_value_added_fan", "Domestic value added by year.",
-                    res.plot.fan("domestic_value_added_usd"))]))
+                    lambda: res.plot.fan("domestic_value_added_usd"))]))
     sections.append(("Distributions", [_Figure("outcome_histograms", "Headline outcomes across replications.",
-                                               res.plot.hist())]))
+                                               res.plot.hist)]))
     if cmp is not None:
-        sections.append(("Comparison", [
+        findings = cmp.findings()
+        blocks: list[Any] = [
             f"Each run against {cmp.reference}, replication by replication: the runs share their seed and "
             "random numbers, so replication i of each faces the same attacks, prices and delays except where "
-            "the scenario changes them. B - A is the mean paired difference; P(B better) is the share of "
-            "replications in which B does better (earlier phases, fewer incidents and costs, more exports, "
-            "value added and NPV).",
-            *_per_pair(comparison_table(cmp.table)),
-            _Figure("compare_survival", "Time to reach each phase, compared.", cmp.plot.survival()),
-            _Figure("compare_distributions", "Outcome distributions, compared.", cmp.plot.distributions())]))
+            "the scenario changes them. B - A is the mean paired difference, with its 95% interval. "
+            + SHARES_EXPLAINED]
+        for pair, rows in labelled_table(cmp.table).groupby("compared", sort=False):
+            b = str(pair).split(" against ")[0]
+            blocks += [("heading", f"{pair} (B = {b})"), ("finding", findings[b]), rows.drop(columns="compared")]
+        blocks += [_Figure("compare_differences", "Paired differences B - A, per outcome: the spread across "
+                           "replications, the mean with its 95% interval, and the better / tie / worse shares.",
+                           cmp.plot.differences),
+                   _Figure("compare_survival", "Time to reach each phase, compared.", cmp.plot.survival),
+                   _Figure("compare_distributions", "Outcome distributions, compared.", cmp.plot.distributions)]
+        sections.append(("Comparison", blocks))
+    parameters = _parameters(res)
     sections.append(("Parameters and sources", [
         "Every parameter of the scenario after its parent files and overrides, with the source or "
-        "assumption written beside it in the scenario file.", _parameters(res)]))
+        "assumption written beside it in the scenario file.",
+        ("details", f"Show all {len(parameters):,} parameters", parameters)]))
     sections.append(("Provenance", [_provenance(res), "To make this run again:", ("code", reproduce_command(m))]))
     return sections
-
-
-def _per_pair(table: pd.DataFrame) -> list[Any]:
-    """One heading line and one table per compared run."""
-    blocks: list[Any] = []
-    for pair, rows in table.groupby("compared", sort=False):
-        blocks += [("heading", f"{pair} (B = {str(pair).split(' against ')[0]})"), rows.drop(columns="compared")]
-    return blocks
 
 
 def parameter_sources(res: ResultSet) -> list[dict[str, Any]]:
@@ -296,20 +319,39 @@ def _png(fig: Figure, dpi: int = 110) -> bytes:
     return buffer.getvalue()
 
 
+def _drawn(sections: list[tuple[str, list[Any]]], step: Step | None) -> dict[str, bytes]:
+    """Every figure of the report as PNG, by key, saying which it is drawing as it goes."""
+    figures = [b for _, blocks in sections for b in blocks if isinstance(b, _Figure)]
+    drawn = {}
+    for i, figure in enumerate(figures, 1):
+        if step:
+            step(f"drawing figure {i} of {len(figures)}: {figure.caption.split(':')[0].rstrip('.')}")
+        drawn[figure.key] = _png(figure.draw())
+    return drawn
+
+
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
        max-width: 62rem; margin: 2rem auto; padding: 0 1.2rem; color: #1a1a1a; line-height: 1.5; }
 h1 { font-size: 1.7rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 .subtitle { color: #555; margin-top: 0; }
+.note { background: #fff4e5; border-left: 4px solid #e69f00; padding: 0.5rem 0.8rem; }
+.finding { font-weight: 600; }
 table { border-collapse: collapse; margin: 0.8rem 0 1.2rem; font-size: 0.9rem; }
 th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #e3e3e3; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } tr:nth-child(even) td { background: #fafafa; }
-table.params { font-size: 0.78rem; } table.params td:first-child { font-family: ui-monospace, monospace; }
+table.params { font-size: 0.78rem; width: 100%; table-layout: fixed; }
+table.params td { overflow-wrap: break-word; }
+table.params td:first-child { font-family: ui-monospace, monospace; }
+table.params th:nth-child(1) { width: 28%; } table.params th:nth-child(2) { width: 20%; }
+table.params th:nth-child(3) { width: 8%; } table.params th:nth-child(4) { width: 10%; }
+details { margin: 0.8rem 0 1.2rem; } summary { cursor: pointer; color: #0072b2; }
 figure { margin: 1rem 0 1.6rem; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; }
-pre { background: #f5f5f5; padding: 0.6rem 0.8rem; overflow-x: auto; font-size: 0.85rem; }
+pre { background: #f5f5f5; padding: 0.6rem 0.8rem; overflow-x: auto; font-size: 0.85rem; white-space: pre-wrap; }
 nav { font-size: 0.9rem; } nav a { margin-right: 0.8rem; }
-@media print { body { max-width: none; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
+@media print { body { max-width: none; } h2 { break-after: avoid; } figure { break-inside: avoid; }
+               details > table { display: table; } }
 """
 
 
@@ -317,17 +359,24 @@ def _anchor(title: str) -> str:
     return title.lower().replace(" ", "-")
 
 
+def _cell(value: object) -> str:
+    """A table cell's text; a dotted path may break after its dots (and only there)."""
+    text = html.escape(str(value))
+    return text.replace(".", ".<wbr>") if re.fullmatch(r"[\w<>-]+(\.[\w<>-]+)+", str(value)) else text
+
+
 def _html_table(frame: pd.DataFrame, css: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def render_html(res: ResultSet, cmp: Comparison | None = None) -> str:
+def render_html(res: ResultSet, cmp: Comparison | None = None, step: Step | None = None) -> str:
     """The report as one self-contained HTML document."""
     parts = []
     sections = _sections(res, cmp)
+    pictures = _drawn(sections, step)
     for title, blocks in sections:
         parts.append(f'<h2 id="{_anchor(title)}">{html.escape(title)}</h2>')
         for block in blocks:
@@ -335,14 +384,19 @@ def render_html(res: ResultSet, cmp: Comparison | None = None) -> str:
                 parts.append(f"<p>{html.escape(block)}</p>")
             elif isinstance(block, tuple) and block[0] == "heading":
                 parts.append(f"<h3>{html.escape(block[1])}</h3>")
+            elif isinstance(block, tuple) and block[0] in ("note", "finding"):
+                parts.append(f'<p class="{block[0]}">{html.escape(block[1])}</p>')
+            elif isinstance(block, tuple) and block[0] == "details":
+                parts.append(f"<details><summary>{html.escape(block[1])}</summary>"
+                             f"{_html_table(block[2], 'params')}</details>")
             elif isinstance(block, tuple):
                 parts.append(f"<pre><code>{html.escape(block[1])}</code></pre>")
             elif isinstance(block, list):
                 parts.append("<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in block) + "</ul>")
             elif isinstance(block, pd.DataFrame):
-                parts.append(_html_table(block, "params" if title.startswith("Parameters") else ""))
+                parts.append(_html_table(block))
             else:
-                data = base64.b64encode(_png(block.figure)).decode("ascii")
+                data = base64.b64encode(pictures[block.key]).decode("ascii")
                 parts.append(f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{data}">'
                              f"<figcaption>{html.escape(block.caption)}</figcaption></figure>")
     nav = " ".join(f'<a href="#{_anchor(t)}">{html.escape(t)}</a>' for t, _ in sections)
@@ -364,19 +418,27 @@ def _md_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(res: ResultSet, cmp: Comparison | None, images: Path) -> str:
+def render_markdown(res: ResultSet, cmp: Comparison | None, images: Path, step: Step | None = None) -> str:
     """The report as Markdown; its figures are written as PNG files into ``images`` and
     linked by their path relative to the Markdown file's folder (``images``' parent)."""
     parts = [f"# {res.name}: scenario report", "",
              f"Pakistan's critical-minerals and rare-earth ramp-up: a Monte Carlo simulation, {res.runs:,} "
              f"replications, seed {res.manifest.get('seed')}.", ""]
-    for title, blocks in _sections(res, cmp):
+    sections = _sections(res, cmp)
+    pictures = _drawn(sections, step)
+    for title, blocks in sections:
         parts += [f"## {title}", ""]
         for block in blocks:
             if isinstance(block, str):
                 parts += [block, ""]
             elif isinstance(block, tuple) and block[0] == "heading":
                 parts += [f"### {block[1]}", ""]
+            elif isinstance(block, tuple) and block[0] == "note":
+                parts += [f"> **Note:** {block[1]}", ""]
+            elif isinstance(block, tuple) and block[0] == "finding":
+                parts += [f"**{block[1]}**", ""]
+            elif isinstance(block, tuple) and block[0] == "details":
+                parts += [f"<details><summary>{block[1]}</summary>", "", _md_table(block[2]), "", "</details>", ""]
             elif isinstance(block, tuple):
                 parts += ["```", block[1], "```", ""]
             elif isinstance(block, list):
@@ -384,22 +446,22 @@ def render_markdown(res: ResultSet, cmp: Comparison | None, images: Path) -> str
             elif isinstance(block, pd.DataFrame):
                 parts += [_md_table(block), ""]
             else:
-                png = _png(block.figure)
                 target = images / f"{block.key}.png"
-                atomic_write(target, lambda p, data=png: p.write_bytes(data))
+                atomic_write(target, lambda p, data=pictures[block.key]: p.write_bytes(data))
                 parts += [f"![{block.caption}]({images.name}/{target.name})", ""]
     return "\n".join(parts)
 
 
-def write_report(res: ResultSet, cmp: Comparison | None, out: Path, fmt: str = "html") -> Path:
+def write_report(res: ResultSet, cmp: Comparison | None, out: Path, fmt: str = "html",
+                 step: Step | None = None) -> Path:
     """Write the report to ``out``: HTML (self-contained) or Markdown (figures in
-    ``<stem>_files/`` beside it). Returns ``out``."""
+    ``<stem>_files/`` beside it); ``step`` is told what it is doing as it goes. Returns ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "md":
         images = out.with_name(f"{out.stem}_files")
         images.mkdir(exist_ok=True)
-        text = render_markdown(res, cmp, images)
+        text = render_markdown(res, cmp, images, step)
     else:
-        text = render_html(res, cmp)
+        text = render_html(res, cmp, step)
     atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
     return out

@@ -7,10 +7,11 @@ runs, workers, versions, wall time, mean events per replication), so that any re
 can be replayed.
 
 On disk a run is a folder: ``outcomes.parquet``, ``timeseries.parquet`` (unless the run
-kept outcomes only), ``summary.csv``, ``manifest.json`` and ``plots/``. Every file is
-written under a temporary name and renamed into place. The command line writes the
-tables shard by shard as the run goes (see :mod:`sim.store`); :meth:`ResultSet.write`
-writes a run held in memory.
+kept outcomes only), ``summary.csv`` (raw names and units, for scripts) with
+``summary_labelled.csv`` beside it (the same rows in words and shown units, for people),
+``manifest.json`` and ``plots/``. Every file is written under a temporary name and renamed
+into place. The command line writes the tables shard by shard as the run goes (see
+:mod:`sim.store`); :meth:`ResultSet.write` writes a run held in memory.
 """
 
 from __future__ import annotations
@@ -157,6 +158,10 @@ def retire_manifest(folder: Path) -> None:
             path.unlink()
 
 
+LABELLED_SUMMARY = "summary_labelled.csv"
+"""The run summary for people, beside ``summary.csv`` (see :func:`sim.reports.labelled_summary`)."""
+
+
 @dataclass
 class ResultSet:
     scenario: Scenario
@@ -189,11 +194,17 @@ class ResultSet:
 
         return RunPlots(self)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, labels: bool = False) -> pd.DataFrame:
         """One row per outcome (mean, its Monte Carlo standard error and 95% interval,
-        spread, percentiles) and per phase-timing probability; computed once, then kept."""
+        spread, percentiles) and per phase-timing probability; computed once, then kept.
+        With ``labels``, the same for people: each quantity in words with the unit shown,
+        the numbers scaled to it (USD bn, %), as in ``summary_labelled.csv``."""
         if self._summary is None:
             self._summary = stats.summarize(self.outcomes, self.horizon_years)
+        if labels:
+            from .reports import labelled_summary
+
+            return labelled_summary(self._summary)
         return self._summary.copy()
 
     def __repr__(self) -> str:
@@ -227,13 +238,18 @@ class ResultSet:
     def write_reports(self, out_dir: str | os.PathLike[str], *, plots: bool = True,
                       summary: pd.DataFrame | None = None) -> list[Path]:
         """Write what is derived from the tables: ``summary.csv`` (``summary`` if already
-        computed) and, if asked, ``plots/`` (the fan charts need the time series, and are
-        left out without it)."""
+        computed; raw names and stored units, for scripts), ``summary_labelled.csv`` (the
+        same rows for people: labels, shown units, scaled numbers) and, if asked, ``plots/``
+        (the fan charts need the time series, and are left out without it)."""
+        from .reports import labelled_summary
+
         out = Path(out_dir)
         table = self.summary() if summary is None else summary
         self._summary = table
+        labelled = labelled_summary(table)
         atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
-        written = [out / "summary.csv"]
+        atomic_write(out / LABELLED_SUMMARY, lambda p: labelled.to_csv(p, index=False))
+        written = [out / "summary.csv", out / LABELLED_SUMMARY]
         if plots:
             from .plots import write_plots
 

@@ -94,7 +94,7 @@ _SHARD_FILE = re.compile(r"^\.?(outcomes|timeseries)(-p\d{6})?-\d{9}-\d{9}\.parq
 """A shard's name (or the temporary name it is written under): the only files a run removes
 from ``shards/``."""
 
-OWN_FILES = (MANIFEST, *(f"{t}.parquet" for t in (*TABLES, "points")), "summary.csv")
+OWN_FILES = (MANIFEST, *(f"{t}.parquet" for t in (*TABLES, "points")), "summary.csv", "summary_labelled.csv")
 """The files a run or sweep writes at the top of its folder (with ``plots/`` and ``shards/``)."""
 
 
