@@ -328,14 +328,20 @@ def histograms(
             edgecolor="white",
             linewidth=0.5,
         )
-        median = float(np.median(values))
         whole = bool(np.all(values == np.round(values)))
+        if is_phase:  # the one median time to a phase: over all replications (stats.time_percentiles)
+            median = stats.time_percentiles(outcomes[column], math.inf)["p50"] / shown.scale
+            said = (f"median {format_number(median)}{shown.short_unit}, over all runs" if math.isfinite(median)
+                    else "median: not reached\n(fewer than half did)")
+        else:
+            median = float(np.median(values))
+            said = f"median {format_number(median, whole=whole)}{shown.short_unit}"
         ax.axvline(
-            median,
-            color=OKABE_ITO["black"],
+            median if math.isfinite(median) else values.max(),
+            color=OKABE_ITO["black"] if math.isfinite(median) else "none",
             linestyle="--",
             linewidth=1.3,
-            label=f"median {format_number(median, whole=whole)}{shown.short_unit}",
+            label=said,
         )
         ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.85, handlelength=1.6)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))

@@ -229,8 +229,10 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
         ("The scenario in plain words", [scenario_in_words(res.scenario)]),
         ("Headline numbers", [*([("note", precision_note(m["precision"]))] if "precision" in m else []),
                               " ".join(findings), headline_table(summary),
-                              "Phase years above describe the replications that reached the phase; the "
-                              "probabilities below count every replication.", probability_table(summary)]),
+                              "A phase year's mean is over the replications that reached the phase; its "
+                              "percentiles, and the probabilities below, count every replication (a phase not "
+                              "reached within the horizon counts as later than any year).",
+                              probability_table(summary)]),
         ("Phase timing", [
             "The programme's three phases (demonstration, commercial scaling, significant impact) are "
             "entered when their gates are met. Each curve is the probability that a phase has not yet been "
