@@ -115,10 +115,18 @@ def test_compare_pairs_runs_and_runs_scenarios_with_the_first_runs_seed(res, oth
         sim.compare(res, as_written)
     calm = sim.run(BASELINE, set={"horizon_years": 20, "shocks.security.enabled": False}, runs=RUNS, seed=3,
                    workers=1)
-    with pytest.raises(PairingError, match=r"differ in shocks\.security\.enabled \(false in a, true in b\)"):
-        sim.compare(calm, other, labels=["a", "b"])
-    # What the second run sets of its own is what it is: the reference with security off.
+    # A run that lacks a --set value of the reference is compared, with a note saying so.
+    lacking = sim.compare(calm, other, labels=["a", "b"])
+    assert lacking.notes == ["b does not share the --set values a was run with: shocks.security.enabled "
+                             "(false in a, true in b); its differences include that change."]
+    # What the second run sets of its own is what it is (the reference with security off, or
+    # security switched back on against a reference that has it off): no note.
+    assert sim.compare(other, calm).notes == []
     assert sim.compare(other, calm).table.set_index("outcome").loc["security_incidents", "difference"] < 0
+    back_on = sim.run(BASELINE, set={"horizon_years": 20, "shocks.security.enabled": True}, runs=RUNS, seed=3,
+                      workers=1)
+    assert sim.compare(calm, back_on).notes == []
+    assert sim.compare(calm, back_on).table.set_index("outcome").loc["security_incidents", "difference"] > 0
 
 
 def test_open_tells_a_sweep_from_a_run(tmp_path):

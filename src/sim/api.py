@@ -231,11 +231,12 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     (default: the scenario names, or the folder and file names). ``on_run(label, runs, seed,
     overrides)`` is told before each scenario is run, and ``progress(n)`` as each batch of
     its n replications finishes. Raises :class:`sim.pairing.PairingError` for runs that
-    cannot be paired: other seeds or replications, or a run that does not share the
-    reference's horizon, start date or a value the reference set with ``--set``.
+    cannot be paired: other seeds or replications, or another horizon or start date. A run
+    that does not share a value the reference set with ``--set`` is compared, with a line in
+    the result's ``notes`` saying so.
     The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
     """
-    from .pairing import Comparison
+    from .pairing import Comparison, unshared_overrides
     from .pairing import compare as paired_table
 
     items = [reference, *others]
@@ -260,7 +261,9 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
         results.append(run(item, runs=runs, seed=seed, workers=workers, set=given,  # type: ignore[arg-type]
                            progress=progress))
     table = paired_table(results[0], results[1:], outcomes=outcomes, labels=names)
-    return Comparison(dict(zip(names, results, strict=True)), table)
+    notes = [n for b, name in zip(results[1:], names[1:], strict=True)
+             if (n := unshared_overrides(results[0], b, (names[0], name)))]
+    return Comparison(dict(zip(names, results, strict=True)), table, notes)
 
 
 def _overrides_of(item: ResultSet | ScenarioLike) -> list[str]:

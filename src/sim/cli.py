@@ -447,6 +447,8 @@ def _print_comparison(result: Any) -> None:
                      columns, rows.drop(columns="compared").to_numpy().tolist())
     _say("B - A: the mean paired difference over the replications where both have a value, with its 95% "
          f"interval. {SHARES_EXPLAINED}")
+    for note in result.notes:
+        _say(f"Note: {note}")
 
 
 WorkersOption = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")]

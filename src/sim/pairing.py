@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,27 +59,40 @@ def override_paths(run: ResultSet) -> list[str]:
     return [str(text).split("=", 1)[0].strip() for text in run.manifest.get("overrides") or []]
 
 
-def unshared_settings(a: ResultSet, b: ResultSet) -> list[tuple[str, object, object]]:
-    """Where the scenario of ``b`` does not share the setting ``a``, the reference, was run
-    in: the horizon, the start date, or a value ``a`` changed with ``--set`` (a reference run
-    with security switched off, compared with a run that has it on, would measure the
-    switch, not the scenario). What ``b`` changes with ``--set`` of its own is what ``b`` is
-    (the baseline with one lever set, against the baseline)."""
-    watched = (*ALWAYS_THE_SAME, *override_paths(a))
+def _differences(a: ResultSet, b: ResultSet, paths: Sequence[str]) -> list[tuple[str, object, object]]:
     found = scenario_differences(a.scenario.model_dump(mode="json"), b.scenario.model_dump(mode="json"))
-    return [d for d in found if any(d[0] == w or d[0].startswith(w + ".") for w in watched)]
+    return [d for d in found if _under(d[0], paths)]
+
+
+def _under(path: str, prefixes: Sequence[str]) -> bool:
+    """Whether the dotted ``path`` is one of ``prefixes`` or lies inside one of them."""
+    return any(path == p or path.startswith(p + ".") for p in prefixes)
+
+
+def unshared_overrides(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = None) -> str | None:
+    """A note when ``b`` does not share a value ``a``, the reference, changed with ``--set``
+    (and ``b`` did not set itself): the differences then include that change, not only
+    what ``b``'s scenario is. Deliberate comparisons do this (a world with every shock
+    switched off against the baseline), so it is said, not refused; a scenario file given
+    to :func:`sim.compare` is run with the reference's overrides and never needs it."""
+    own = override_paths(b)
+    found = _differences(a, b, [p for p in override_paths(a) if not _under(p, own)])
+    if not found:
+        return None
+    first, second = names or (a.name, b.name)
+    return (f"{second} does not share the --set values {first} was run with: "
+            f"{describe_differences(found, first, second)}; its differences include that change.")
 
 
 def check_pairable(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = None) -> None:
-    """Refuse runs whose seeds, replication counts or replication indices differ, or whose
-    scenarios differ in what is not their files' own (see :func:`unshared_settings`)."""
+    """Refuse runs whose seeds, replication counts or replication indices differ, or that do
+    not share the horizon and start date (:data:`ALWAYS_THE_SAME`)."""
     first, second = names or (a.name, b.name)
     problems = []
-    unshared = unshared_settings(a, b)
+    unshared = _differences(a, b, ALWAYS_THE_SAME)
     if unshared:
         problems.append(f"their scenarios differ in {describe_differences(unshared, first, second)} "
-                        "(paired runs need the same horizon and start date, and the value the first "
-                        "run set with --set)")
+                        "(paired runs need the same horizon and start date)")
     if a.manifest.get("seed") != b.manifest.get("seed"):
         problems.append(f"seeds differ ({a.manifest.get('seed')} and {b.manifest.get('seed')})")
     if len(a.outcomes) != len(b.outcomes):
@@ -87,8 +100,10 @@ def check_pairable(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = N
     elif not np.array_equal(np.asarray(a.outcomes["replication"]), np.asarray(b.outcomes["replication"])):
         problems.append("the runs hold different replications")
     if problems:
+        same = [*(["horizon and start date"] if unshared else []),
+                *(["--seed and --runs"] if len(problems) > bool(unshared) else [])]
         raise PairingError(f"cannot pair {first} with {second}: {'; '.join(problems)}. "
-                           "Run both with the same --seed and --runs" + (", and the second with the first's --set." if unshared else "."))
+                           f"Run both with the same {' and the same '.join(same)}.")
 
 
 def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] | None = None,
@@ -213,6 +228,8 @@ class Comparison:
 
     runs: dict[str, ResultSet]
     table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    """What the table does not show: a compared run that lacks a --set value of the reference."""
 
     @property
     def reference(self) -> str:

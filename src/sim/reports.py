@@ -255,7 +255,7 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
             f"Each run against {cmp.reference}, replication by replication: the runs share their seed and "
             "random numbers, so replication i of each faces the same attacks, prices and delays except where "
             "the scenario changes them. B - A is the mean paired difference, with its 95% interval. "
-            + SHARES_EXPLAINED]
+            + SHARES_EXPLAINED, *(("note", note) for note in cmp.notes)]
         for pair, rows in labelled_table(cmp.table).groupby("compared", sort=False):
             b = str(pair).split(" against ")[0]
             blocks += [("heading", f"{pair} (B = {b})"), ("finding", findings[b]), rows.drop(columns="compared")]
