@@ -21,6 +21,7 @@ analyses any function of the points, such as the Ishigami test function.
 
 from __future__ import annotations
 
+import html
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -111,8 +112,14 @@ class Sensitivity:
                 f"{', '.join(dict.fromkeys(self.indices.get('quantity', [])))}>")
 
     def _repr_html_(self) -> str:
-        notes = "".join(f"<p>Note: {n}</p>" for n in self.notes)
-        return self.indices.to_html(index=False, float_format="{:.3f}".format) + notes
+        """The indices with outcomes and inputs in words (``indices`` keeps the raw names)."""
+        from .outputs import display
+
+        notes = "".join(f"<p>Note: {html.escape(n)}</p>" for n in self.notes)
+        shown = self.indices.assign(quantity=self.indices["quantity"].map(lambda q: display(str(q)).label),
+                                    factor=self.indices["factor"].map(lambda f: display(str(f)).label))
+        return shown.rename(columns={"quantity": "outcome", "factor": "input"}).to_html(
+            index=False, float_format="{:.3f}".format) + notes
 
     def plot(self) -> Any:
         """The tornado chart: factors by effect, one panel per quantity."""
