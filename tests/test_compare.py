@@ -121,7 +121,7 @@ def test_ties_are_shown_beside_better_and_worse(tmp_path):
     assert shown.loc[0, "better / tie / worse"] == "2 / 98 / 0%"
     assert shown.loc[0, "outcome"] == "Stalled within the horizon"
     said = finding(compare(a, [b], labels=["A", "B"]), "B")
-    assert said.startswith("Against A, B lowers the share of replications stalled within the horizon by 1.50 "
+    assert said.startswith("Against A, B lowers the share of replications stalled within the horizon by 1.5 "
                            "percentage points")
     assert "the same in 98%" in said
 

@@ -284,7 +284,10 @@ def number(name: str, value: object) -> str:
     if isinstance(value, int) and display(name).scale == 1:
         return f"{value:,}"
     if isinstance(value, int | float):
-        return format_number(float(value) / display(name).scale, small_digits=3)
+        shown = display(name)
+        if shown.unit == "% of replications":  # a probability: 83.0%, 1.0%, 0.0%, one decimal throughout
+            return f"{float(value) / shown.scale:.1f}"
+        return format_number(float(value) / shown.scale, small_digits=3)
     return str(value)
 
 
