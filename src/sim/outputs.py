@@ -1,13 +1,13 @@
 """What a run reports: the columns of the outcome and time-series tables, and how people read them.
 
-This is the contract between the engine (which fills the columns), the result writer
-(which stores them as Parquet), the statistics and plots (which read them) and the
-documentation (whose output-columns page is generated from it). Each column is declared
-once, here: its stored unit, one sentence saying what it measures, whether more of it is better, and how a person reads it: a label
-in words ("Cumulative export value"), the unit shown ("USD bn") and the divisor from the
-stored unit to the shown one. :func:`display` gives that reading for any column, summary
-row or drawn input; :func:`number` and :func:`unit` write a value as every table, figure
-and report shows it. The Parquet files keep the raw names and units.
+This is the contract between the engine (which fills the columns), the result writer (which
+stores them as Parquet), the statistics and plots (which read them) and the documentation
+(whose output-columns page is generated from it). Each column is declared once, here: its
+stored unit, one sentence saying what it measures, whether more of it is better, and how a
+person reads it: a label in words ("Cumulative export value"), the unit shown ("USD bn") and
+the divisor from the stored unit to the shown one. :func:`display` gives that reading for
+any column, summary row or drawn input; :func:`number` and :func:`unit` write a value as
+every table, figure and report shows it. The Parquet files keep the raw names and units.
 Production columns are one per commodity in the scenario (``production_<commodity>``).
 """
 
