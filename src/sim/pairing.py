@@ -237,7 +237,8 @@ class Comparison:
 
     @property
     def plot(self) -> ComparePlots:
-        """``comparison.plot.distributions()`` and ``comparison.plot.survival()``."""
+        """``comparison.plot.differences()``, ``comparison.plot.distributions()`` and
+        ``comparison.plot.survival()``."""
         from .plots import ComparePlots
 
         return ComparePlots(self)
