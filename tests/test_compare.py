@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import BASELINE, baseline
 from sim.cli import app
-from sim.pairing import COMPARE_COLUMNS, PairingError, compare, finding, labelled_table
+from sim.pairing import COMPARE_COLUMNS, PairingError, compare, finding, labelled_table, shares_text
 from sim.results import ResultSet
 from sim.runner import simulate
 
@@ -160,3 +162,13 @@ def test_the_compare_command_shows_better_tie_and_worse_at_80_columns(tmp_path, 
     assert " ".join(said.split()) in " ".join(r.output.split())
     assert "Ties are common" in " ".join(r.output.split())
     assert "P(B better)" not in r.output
+
+
+def test_shares_are_never_rounded_to_a_certainty_they_are_not():
+    """999 of 1,000 paired replications better is not "100%", and 1 in 1,000 worse is not "0%"."""
+    from sim.pairing import percent
+
+    assert [percent(x) for x in (0.0, 0.001, 0.009, 0.01, 0.62, 0.99, 0.995, 0.999, 1.0)] == \
+        ["0%", "<1%", "<1%", "1%", "62%", "99%", ">99%", ">99%", "100%"]
+    row = SimpleNamespace(p_b_better=0.999, p_tie=0.0, p_b_worse=0.001)
+    assert shares_text(row, "/") == ">99/0/<1%"

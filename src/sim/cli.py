@@ -264,7 +264,7 @@ def run(
         chunks = len(Plan(**m["plan"]).chunks()) if "plan" in m else 0
         resumed = (f" ({m['chunks_resumed']} of {chunks} chunks were already done)"
                    if resume and m.get("chunks_resumed") else "")
-        out.print(f"{m['runs']} replications in {m['wall_seconds']:.1f} s on {m['workers']} worker(s), "
+        out.print(f"{m['runs']:,} replications in {m['wall_seconds']:.1f} s on {m['workers']} worker(s), "
                   f"{m['events_per_replication']:.0f} events per replication{resumed}.", soft_wrap=True)
     if "precision" in res.manifest:
         _print_precision(res.manifest["precision"])
@@ -506,7 +506,7 @@ def sweep(
         _print_sweep(result)
         m = result.manifest
         resumed = f" ({m['chunks_resumed']} chunks were already done)" if m.get("chunks_resumed") else ""
-        out.print(f"{len(result.points)} points x {m['runs']} replications in {m['wall_seconds']:.1f} s on "
+        out.print(f"{len(result.points):,} points x {m['runs']:,} replications in {m['wall_seconds']:.1f} s on "
                   f"{m['workers']} worker(s){resumed}.", highlight=False)
     out.print(f"Sweep written to {folder}/", highlight=False, soft_wrap=True)
 

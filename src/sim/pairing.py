@@ -146,12 +146,22 @@ def _tie_and_worse(got: dict[str, float]) -> dict[str, float]:
             "p_b_worse_low": worse_low, "p_b_worse_high": worse_high}
 
 
+def percent(share: float) -> str:
+    """A share of paired replications in whole percent, never rounded to a certainty it is
+    not: "62%", but "<1%" for 1 in 1,000 and ">99%" for 999 in 1,000 (0% and 100% are exact)."""
+    if 0 < share < 0.01:
+        return "<1%"
+    if 0.99 < share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
 def shares_text(row: Any, sep: str = " / ") -> str:
     """Better / tie / worse of one comparison row, in whole percent: "62 / 30 / 8%"."""
     shares = (row.p_b_better, row.p_tie, row.p_b_worse)
     if not all(math.isfinite(v) for v in shares):
         return "-"
-    return sep.join(f"{v:.0%}".removesuffix("%") for v in shares) + "%"
+    return sep.join(percent(v).removesuffix("%") for v in shares) + "%"
 
 
 def difference_text(row: Any) -> str:
@@ -189,8 +199,8 @@ def finding(table: pd.DataFrame, b: str, most: int = 2) -> str:
     order = relative.fillna(math.inf).sort_values(ascending=False, kind="stable").index[:most]
     clauses = [_change(clear.loc[i]) for i in order]
     first = clear.loc[order[0]]
-    said = (f"Against {a}, {b} {clauses[0]} and does better in {first.p_b_better:.0%} of paired replications, "
-            f"the same in {first.p_tie:.0%} and worse in {first.p_b_worse:.0%}")
+    said = (f"Against {a}, {b} {clauses[0]} and does better in {percent(first.p_b_better)} of paired "
+            f"replications, the same in {percent(first.p_tie)} and worse in {percent(first.p_b_worse)}")
     if len(clauses) > 1:
         said += f"; it also {clauses[1]}"
     return said + "."
@@ -202,7 +212,9 @@ def _change(row: pd.Series) -> str:
     verb = "raises" if row["difference"] > 0 else "lowers"
     low, high = sorted((abs(row["ci95_low"]), abs(row["ci95_high"])))
     label = in_sentence(row["label"])
-    subject = f"the share of replications {label}" if display(o).unit == "% of replications" else label
+    shown = display(o).unit
+    subject = (f"the share of replications {label}" if shown == "% of replications"
+               else f"the {label}" if shown.startswith("%") else label)  # "the share processed via China"
     return (f"{verb} {subject} by {amount(o, abs(row['difference']))} "
             f"(95% interval {number(o, low)} to {number(o, high)})")
 
