@@ -12,7 +12,6 @@ import re
 import shlex
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,7 +31,7 @@ from .reports import unit as _unit
 from .results import ResultSet
 from .runner import ExecutorError
 from .sampling import uncertain_inputs
-from .schema import DAYS_PER_YEAR, Scenario
+from .schema import Scenario
 from .store import Plan, RunFolder, RunFolderError, planned_runs, saved_runs
 
 if TYPE_CHECKING:
@@ -107,6 +106,12 @@ def _interrupted(kind: str, folder: Path, again: str) -> typer.Exit:
     return typer.Exit(130)
 
 
+def _notice(quiet: bool) -> Any:
+    """What the API tells of a long job before it starts (its size and time), printed to
+    standard error unless ``quiet``."""
+    return None if quiet else (lambda text: err.print(text, highlight=False, soft_wrap=True))
+
+
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
     try:
         return api.load_scenario(path, overrides or [])
@@ -149,7 +154,7 @@ def run(
             res = api.run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, out=target,
                           resume=resume, overwrite=overwrite, timeseries=timeseries, executor=executor, scheduler=scheduler,
                           target_precision=target_precision, max_runs=max_runs, precision_for=precision_for,
-                          plots=plots, lazy=True, progress=bar.advance)
+                          plots=plots, lazy=True, progress=bar.advance, notice=_notice(quiet))
     except REFUSED as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
@@ -332,7 +337,7 @@ def sweep(
             result = api.sweep(target, vary, design=design, samples=samples, levels=levels, runs=runs, seed=seed,
                                set=overrides, workers=workers, executor=executor, scheduler=scheduler,
                                out=folder, resume=resume, overwrite=overwrite, plots=plots,
-                               progress=bar.advance, expect=bar.expect)
+                               progress=bar.advance, expect=bar.expect, notice=_notice(quiet))
     except (*REFUSED, ScenarioError) as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
@@ -403,7 +408,8 @@ def sensitivity(
         with _LazyProgress(None, quiet) as bar:
             result = api.sensitivity(scenario, vary, method=method, samples=samples, runs=runs, seed=seed,
                                      outcomes=outcome, set=overrides, workers=workers, executor=executor,
-                                     scheduler=scheduler, progress=bar.advance, expect=bar.expect)
+                                     scheduler=scheduler, progress=bar.advance, expect=bar.expect,
+                                     notice=_notice(quiet))
         folder = out_dir or Path("results") / f"{result.scenario_name}-{method}"
         result.write(folder, plots=plots)
     except (*REFUSED, ScenarioError) as exc:
@@ -519,7 +525,7 @@ def trace(
     for col in ("year", "date", "source", "event"):
         table.add_column(col, no_wrap=col != "event")
     for t, source, text in rep.log or []:
-        day = scn.start_date + timedelta(days=round(t * DAYS_PER_YEAR))
+        day = scn.date_at(t)
         table.add_row(f"{t:7.3f}", day.isoformat(), source, text)
     out.print(table)
     if rep.inputs:
