@@ -204,7 +204,8 @@ def _check_run_size(scn: Scenario, *, runs: int, cap: int, workers: int | None, 
     chunks = math.ceil(cap / size) + (math.ceil(cap / runs) if target_precision else 0)
     folder = out if out is not None else (tempfile.gettempdir() if target_precision else None)
     sizes.check(sizes.run_size(scn, runs=cap, chunks=chunks, workers=n, timeseries=timeseries or out is None,
-                               out=folder, in_memory=out is None or not lazy, seed=seed), notice)
+                               out=folder, in_memory=out is None or not lazy, seed=seed,
+                               capped=target_precision is not None), notice)
 
 
 def check_executor(executor: str) -> None:

@@ -133,9 +133,9 @@ StartDate = Annotated[date, PlainValidator(_parse_start), PlainSerializer(date.i
 """The start date: a calendar date from :data:`FIRST_START` to :data:`LAST_START`."""
 
 EVENT_BUDGET = 100_000
-"""The most simulation events one replication may take. The baseline takes about 730; over
-a 100-year horizon with weekly price steps, about 9,000; the security-escalation scenario
-with every attack rate 20 times higher over 100 years, about 50,000.
+"""The most simulation events one replication may take. The baseline takes about 700; over
+a 100-year horizon with weekly price steps, about 7,500; the security-escalation scenario
+with every attack rate 20 times higher over 100 years, 50,000 to 75,000.
 
 The bounds keep a replication's events finite: prices step at least every
 ``market.step_years`` >= 0.02 years (5,000 steps in a 100-year horizon), the rates of every
@@ -202,8 +202,9 @@ def _check_range(x: Any, bounds: dict[str, float], unit: str) -> None:
         except OverflowError:
             value = math.inf if x > 0 else -math.inf
         if math.isnan(value) or _outside(value, bounds):
+            top = bounds.get("le", bounds.get("lt", math.inf))
             hint = ("; a share is written as a fraction: 30% is 0.3"
-                    if unit == "0-1" and 1 < value <= 100 else "")
+                    if top <= 1 and 1 < value <= 100 else "")
             raise ValueError(f"must be {range_text(bounds)} ({unit}){hint}")
 
 

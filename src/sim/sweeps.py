@@ -24,6 +24,7 @@ import itertools
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -118,8 +119,9 @@ def make_factor(path: str, spec: Any) -> Factor:
         if set(spec) != {"low", "high"}:
             raise SweepError(f"{path}: a range is written {{low: L, high: H}} (got {dict(spec)})")
         low, high = spec["low"], spec["high"]
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
-            raise SweepError(f"{path}: a range needs two numbers (got {low!r} and {high!r})")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= sys.float_info.max
+                   for v in (low, high)):  # finite: no NaN, no infinity, no integer past float range
+            raise SweepError(f"{path}: a range needs two finite numbers (got {low!r} and {high!r})")
         if not low < high:
             raise SweepError(f"{path}: a range needs LOW < HIGH (got {low} and {high})")
         return Factor(path, low=float(low), high=float(high))
