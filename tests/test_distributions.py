@@ -96,3 +96,61 @@ def test_unsampled_distribution_refuses_to_be_a_number():
     with pytest.raises(TypeError, match="not been sampled"):
         float(dist)
     assert math.isfinite(dist.mean())
+
+
+@pytest.mark.parametrize(("spec", "reference"), [
+    pytest.param(spec, ref, id=",".join(f"{k}={v}" for k, v in spec.items())) for spec, ref in CASES])
+def test_means_are_exact(spec, reference):
+    """Means in closed form (the truncated lognormal's too), as the routing rule needs: shares
+    drawn from distributions must have means summing to 1 within 1e-6."""
+    assert parse_number(spec).mean() == pytest.approx(float(reference.mean()), rel=1e-9)
+
+
+BIG = int("9" * 400)
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"dist": "uniform", "low": 0, "high": math.inf}, "'high' must be a finite number"),
+        ({"dist": "uniform", "low": math.nan, "high": 1}, "'low' must be a finite number"),
+        ({"dist": "uniform", "low": 0, "high": BIG}, "'high' must be a finite number"),
+        ({"dist": "choice", "values": [0, 1], "weights": [math.inf, 1]}, "'weights' must be a finite number"),
+        ({"dist": "choice", "values": [0, 1], "weights": [1e308, 1e308]}, "positive, finite sum"),
+        ({"dist": "normal", "mean": 1e308, "sd": 1, "low": 0, "high": 1}, "holds almost none"),
+        ({"dist": "normal", "mean": 0.5, "sd": 1e308, "low": 0, "high": 1}, "holds almost none"),
+        ({"dist": "lognormal", "median": 0.5, "sigma": 1e308, "low": 0.1, "high": 1}, "holds almost none"),
+        ({"dist": "lognormal", "median": 5e-324, "sigma": 1, "low": 0.1, "high": 1}, "holds almost none"),
+        ({"dist": "lognormal", "median": 1e300, "sigma": 100}, "cannot be sampled"),
+        (math.nan, "finite number"),
+        (-math.inf, "finite number"),
+        (BIG, "too large"),
+    ],
+)
+def test_parameters_that_defeat_the_arithmetic_are_refused(spec, words):
+    """Each parameter finite is not enough: a truncation that holds none of the distribution,
+    or a sigma so large that its mean overflows, is refused where the file names it."""
+    with pytest.raises(ValueError, match=words):
+        parse_number(spec)
+
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "beta", "a": 1e308, "b": 1},
+    {"dist": "beta", "a": 5e-324, "b": 5e-324},
+    {"dist": "pert", "low": 0, "mode": 0.5, "high": 1, "lamb": 1e308},
+    {"dist": "lognormal", "median": 1, "sigma": 30, "low": 0.5, "high": 2},
+    {"dist": "lognormal", "median": 1e-200, "sigma": 300, "low": 0.5, "high": 2},
+    {"dist": "choice", "values": [0, 1], "weights": [5e-324, 5e-324]},
+])
+def test_extreme_but_usable_parameters_give_finite_draws_within_the_support(spec):
+    dist = parse_number(spec)
+    lo, hi = dist.support()
+    draws = [dist.ppf(u) for u in (0.0, *U, 1.0)]
+    assert all(math.isfinite(x) and lo <= x <= hi for x in draws)
+    assert math.isfinite(dist.mean())
+
+
+def test_a_bad_parameter_names_its_value_once():
+    with pytest.raises(ValueError) as caught:
+        parse_number({"dist": "uniform", "low": "a", "high": 2})
+    assert "(got" not in str(caught.value) and "not 'a'" in str(caught.value)

@@ -490,6 +490,30 @@ def test_yaml_syntax_error_has_its_line(tmp_path, text, line):
     assert "YAML syntax error" in problem.message
 
 
+@pytest.mark.parametrize("text", ["horizon_years: 1\n\tname: x\n", "settings:\n  runs: 5\n\tseed: 1\n",
+                                  "horizon_years:\t1\nname:\n\t- x\n"])
+def test_a_tab_says_indent_with_spaces(tmp_path, text):
+    problem = only_problem(write(tmp_path, "s.yaml", text))
+    assert "indent with spaces" in problem.message and "tab" in problem.message
+
+
+def test_an_impossible_date_says_how_dates_are_written(tmp_path):
+    problem = only_problem(write(tmp_path, "s.yaml", "horizon_years: 1\nsettings:\n  start: 2025-02-30\n"))
+    assert problem.line == 3 and "not a date in the calendar" in problem.message
+    assert "YYYY-MM-DD" in problem.message
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "9" * 400])
+def test_numbers_no_field_could_use_are_refused_wherever_they_are(tmp_path, value):
+    """Even where the model would accept any float (here ``capex_usd``, which has no upper
+    bound): NaN, an infinity and an integer past float range are refused by the loader."""
+    text = f"horizon_years: 1\nprojects:\n  p:\n    mineral: copper\n    share: 0.5\n    phases:\n" \
+           f"      - {{year: 2030, capex_usd: {value}}}\n"
+    problem = only_problem(write(tmp_path, "s.yaml", text))
+    assert (problem.line, problem.path) == (7, "projects.p.phases.0.capex_usd")
+    assert "finite" in problem.message or "far too large" in problem.message
+
+
 def test_not_utf8(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_bytes(b"horizon_years: 1\nname: caf\xe9\n")

@@ -20,14 +20,17 @@ source of every parameter, which the report shows.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import scenario as scenario_files
+from . import sizes
 from .errors import UsageError
 from .outputs import HEADLINE
 from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
@@ -44,6 +47,7 @@ PathLike = str | os.PathLike[str]
 Overrides = Mapping[str, Any] | Sequence[str] | None
 ScenarioLike = Scenario | PathLike
 Progress = Callable[[int], None]
+Notice = Callable[[str], Any]
 
 _ORIGINS: dict[int, tuple[str, list[str]]] = {}
 """Where each live scenario loaded by :func:`load_scenario` came from, by ``id``."""
@@ -129,7 +133,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
         scheduler: str | None = None, out: PathLike | None = None, resume: bool = False,
         overwrite: bool = False, timeseries: bool = True, target_precision: float | None = None, max_runs: int | None = None,
         precision_for: Sequence[str] | None = None, plots: bool = True, lazy: bool = False,
-        progress: Progress | None = None) -> ResultSet:
+        progress: Progress | None = None, notice: Notice | None = None) -> ResultSet:
     """Run a scenario ``runs`` times (replication i uses ``SeedSequence(seed, spawn_key=(i,))``)
     and return its :class:`~sim.results.ResultSet`.
 
@@ -142,6 +146,10 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     ``precision_for`` (default: the headline outcomes) is under that share of the mean, up
     to ``max_runs`` (default 100 x ``runs``). ``executor`` is ``"local"`` (a process pool of
     ``workers``) or ``"dask"`` (``scheduler`` an address, or a LocalCluster).
+
+    A run that cannot fit (its plan, or its tables in memory or on ``out``'s disk) is refused
+    with :class:`sim.sizes.SizeError` before anything starts, saying what it would take;
+    ``notice(text)`` is told the same of a long run before it starts (see :mod:`sim.sizes`).
 
     >>> res = run("scenarios/baseline.yaml", runs=20, seed=1, workers=1)
     >>> len(res.outcomes), res.manifest["seed"]
@@ -162,6 +170,8 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     if cap < runs:
         raise UsageError(f"max_runs ({cap}) must be at least runs ({runs}), the first check point")
     scn = _scenario(scenario, set)
+    _check_run_size(scn, runs=runs, cap=cap, workers=workers, chunk_size=chunk_size, seed=seed,
+                    timeseries=timeseries, out=out, target_precision=target_precision, lazy=lazy, notice=notice)
     if out is None and target_precision is None and not resume:
         return simulate(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, progress=progress,
                         executor=executor, scheduler=scheduler, provenance=provenance(scn))
@@ -180,6 +190,22 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
                       provenance=provenance(scn, parameters=True))
         res, _ = report_folder(out, plots=plots)
         return res if lazy else ResultSet.open(out)
+
+
+def _check_run_size(scn: Scenario, *, runs: int, cap: int, workers: int | None, chunk_size: int | None,
+                    seed: int, timeseries: bool, out: PathLike | None, target_precision: float | None,
+                    lazy: bool, notice: Notice | None) -> None:
+    """Refuse a run that cannot fit, before its folder is touched; tell ``notice`` of a long one."""
+    from .runner import chunk_size_for, default_workers
+
+    n = max(1, workers or default_workers())
+    first = min(cap, runs) if target_precision else cap  # a precision run's chunks fit its check step
+    size = min(chunk_size_for(first, n, chunk_size), first)
+    chunks = math.ceil(cap / size) + (math.ceil(cap / runs) if target_precision else 0)
+    folder = out if out is not None else (tempfile.gettempdir() if target_precision else None)
+    sizes.check(sizes.run_size(scn, runs=cap, chunks=chunks, workers=n, timeseries=timeseries or out is None,
+                               out=folder, in_memory=out is None or not lazy, seed=seed,
+                               capped=target_precision is not None), notice)
 
 
 def check_executor(executor: str) -> None:
@@ -313,7 +339,8 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
           levels: int | None = None, runs: int | None = None, seed: int | None = None, set: Overrides = None,  # noqa: A002
           workers: int | None = None, executor: str = "local", scheduler: str | None = None,
           name: str | None = None, out: PathLike | None = None, resume: bool = False, overwrite: bool = False,
-          plots: bool = True, progress: Progress | None = None, expect: Progress | None = None) -> Sweep:
+          plots: bool = True, progress: Progress | None = None, expect: Progress | None = None,
+          notice: Notice | None = None) -> Sweep:
     """Run a scenario at every point of a design over ``vary``, with common random numbers.
 
     ``scenario`` is a scenario (file or loaded) or a sweep file (a YAML file with
@@ -325,7 +352,8 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     figures; an interrupted sweep there is finished with ``resume=True`` (the same
     arguments), or replaced only with ``overwrite=True``. ``expect(total)`` is told the
     number of replications once the design is made; ``progress(n)`` as each batch of n
-    finishes.
+    finishes. A sweep that cannot fit is refused before it starts, and ``notice(text)`` is
+    told what a long one will take (see :mod:`sim.sizes`).
 
     >>> sw = sweep("scenarios/baseline.yaml", {"shocks.security.rate_factor": [1, 2]}, runs=10, workers=1)
     >>> list(sw.points.columns)
@@ -334,7 +362,7 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     check_executor(executor)
     if resume and out is None:
         raise UsageError("resume needs out: the folder of the interrupted sweep")
-    from .sweeps import make_design, run_sweep
+    from .sweeps import design_size, make_design, run_sweep
 
     spec = _sweep_file(scenario)
     found = {f.path: f for f in factors_of(spec.vary if spec else None)}
@@ -344,15 +372,40 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     levels = levels or (spec.levels if spec else 5)
     seed = seed if seed is not None else (spec.seed if spec else 1)
     runs = runs or (spec.runs if spec else 1000)
+    file, base = (spec.scenario, override_texts(spec.set)) if spec else _file_and_overrides(scenario)
+    _check_sweep_size(file, base + override_texts(set), runs=runs, workers=workers, out=out, seed=seed,
+                      notice=notice, points=design_size(list(found.values()), design, samples=samples, levels=levels))
     points = make_design(list(found.values()), design, samples=samples, levels=levels, seed=seed)
     if expect:
         expect(len(points) * runs)
-    file, base = (spec.scenario, override_texts(spec.set)) if spec else _file_and_overrides(scenario)
     return run_sweep(file, points, runs=runs, seed=seed, overrides=base + override_texts(set), workers=workers,
                      executor=executor, scheduler=scheduler, progress=progress, name=sweep_name(scenario, name),
                      design={"design": design, "samples": samples, "levels": levels,
                              "vary": {f.path: list(f.values) or [f.low, f.high] for f in found.values()}},
                      out=out, resume=resume, overwrite=overwrite, plots=plots)
+
+
+def _check_sweep_size(file: PathLike, overrides: list[str], *, points: int, runs: int, workers: int | None,
+                      out: PathLike | None, seed: int, notice: Notice | None, what: str = "sweep",
+                      loaded: tuple[Scenario, float] | None = None) -> None:
+    """Refuse a sweep (or a sensitivity design) that cannot fit; tell ``notice`` of a long one.
+    ``loaded`` is its scenario and the seconds loading it took, if already loaded. Small
+    sweeps are not sized: they always fit."""
+    if points * runs < sizes.PROBE_FROM:
+        return
+    from .runner import chunk_size_for, default_workers
+
+    scn, loading = loaded or _timed_load(file, overrides)
+    n = max(1, workers or default_workers())
+    size = min(chunk_size_for(points * runs, n, None), runs)
+    sizes.check(sizes.sweep_size(scn, points=points, runs=runs, chunks=points * math.ceil(runs / size), workers=n,
+                                 out=out, seed=seed, seconds_per_point=loading, what=what), notice)
+
+
+def _timed_load(file: PathLike, overrides: list[str]) -> tuple[Scenario, float]:
+    began = time.perf_counter()
+    scn = load_scenario(file, overrides)
+    return scn, time.perf_counter() - began
 
 
 def sweep_name(scenario: ScenarioLike, name: str | None = None) -> str:
@@ -383,7 +436,7 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
                 seed: int = 1, outcomes: Sequence[str] | None = None, set: Overrides = None,  # noqa: A002
                 workers: int | None = None, executor: str = "local", scheduler: str | None = None,
                 out: PathLike | None = None, plots: bool = True, progress: Progress | None = None,
-                expect: Progress | None = None) -> Sensitivity:
+                expect: Progress | None = None, notice: Notice | None = None) -> Sensitivity:
     """Global sensitivity (SALib) of the outcomes to the ranges in ``vary``.
 
     ``method`` ``"sobol"``: first- and total-order indices with 95% bootstrap intervals, from
@@ -391,18 +444,22 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
     mu* and sigma from N(D+1) points. Each point is a sweep point of ``runs`` replications;
     ``outcomes`` are outcome columns or summary rows such as ``"P(stalled)"``. The result's
     ``indices`` table, ``notes`` on reliability, ``sweep`` (the design's runs) and
-    ``plot()`` (the tornado chart); with ``out``, all of it is written there.
+    ``plot()`` (the tornado chart); with ``out``, all of it is written there. A design that
+    cannot fit is refused before it starts, and ``notice(text)`` is told what a long one
+    will take (see :mod:`sim.sizes`).
     """
-    from .gsa import METHODS, SENSITIVITY_QUANTITIES, run_sensitivity
+    from .gsa import METHODS, SENSITIVITY_QUANTITIES, design_size, run_sensitivity
     from .gsa import design as sensitivity_design
 
     check_executor(executor)
     if method not in METHODS:
         raise UsageError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
     found = factors_of(vary)
-    points = sensitivity_design(found, method, samples, seed)  # refuses a bad design before anything runs
     file, base = _file_and_overrides(scenario)
-    scn = load_scenario(file, base + override_texts(set))
+    scn, loading = _timed_load(file, base + override_texts(set))
+    _check_sweep_size(file, [], points=design_size(found, method, samples), runs=runs, workers=workers, out=None,
+                      seed=seed, notice=notice, what="sensitivity analysis", loaded=(scn, loading))
+    points = sensitivity_design(found, method, samples, seed)  # refuses a bad design before anything runs
     if expect:
         expect(len(points) * runs)
     result = run_sensitivity(file, found, method=method, samples=samples, runs=runs, seed=seed,

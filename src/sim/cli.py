@@ -14,7 +14,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,7 +34,7 @@ from .reference import parameter_table
 from .results import ResultSet
 from .runner import ExecutorError
 from .sampling import uncertain_inputs
-from .schema import DAYS_PER_YEAR, Scenario
+from .schema import Scenario
 from .store import Plan, RunFolder, RunFolderError, planned_runs, saved_runs
 
 if TYPE_CHECKING:
@@ -206,6 +206,12 @@ def default_folder(name: str, overrides: list[str] | None) -> Path:
     return Path("results") / (f"{name}+{n}-override{'s' if n > 1 else ''}" if n else name)
 
 
+def _notice(quiet: bool) -> Any:
+    """What the API tells of a long job before it starts (its size and time), printed to
+    standard error unless ``quiet``."""
+    return None if quiet else (lambda text: err.print(text, highlight=False, soft_wrap=True))
+
+
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
     try:
         return api.load_scenario(path, overrides or [])
@@ -248,7 +254,7 @@ def run(
             res = api.run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, out=target,
                           resume=resume, overwrite=overwrite, timeseries=timeseries, executor=executor, scheduler=scheduler,
                           target_precision=target_precision, max_runs=max_runs, precision_for=precision_for,
-                          plots=plots, lazy=True, progress=bar.advance)
+                          plots=plots, lazy=True, progress=bar.advance, notice=_notice(quiet))
     except REFUSED as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
@@ -492,7 +498,7 @@ def sweep(
             result = api.sweep(target, vary, design=design, samples=samples, levels=levels, runs=runs, seed=seed,
                                set=overrides, workers=workers, executor=executor, scheduler=scheduler,
                                out=folder, resume=resume, overwrite=overwrite, plots=plots,
-                               progress=bar.advance, expect=bar.expect)
+                               progress=bar.advance, expect=bar.expect, notice=_notice(quiet))
     except (*REFUSED, ScenarioError) as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
@@ -559,7 +565,8 @@ def sensitivity(
         with _LazyProgress(None, quiet) as bar:
             result = api.sensitivity(scenario, vary, method=method, samples=samples, runs=runs, seed=seed,
                                      outcomes=outcome, set=overrides, workers=workers, executor=executor,
-                                     scheduler=scheduler, progress=bar.advance, expect=bar.expect)
+                                     scheduler=scheduler, progress=bar.advance, expect=bar.expect,
+                                     notice=_notice(quiet))
         folder = out_dir or Path("results") / f"{result.scenario_name}-{method}"
         result.write(folder, plots=plots)
     except (*REFUSED, ScenarioError) as exc:
@@ -711,7 +718,7 @@ def _model_year(text: str | None, option: str, scn: Scenario) -> float | None:
     except ValueError:
         typer.echo(f"{option}: give a model year (e.g. 5) or a date YYYY-MM-DD (got {text!r})", err=True)
         raise typer.Exit(2) from None
-    return (day - scn.start_date).days / DAYS_PER_YEAR
+    return scn.years(day)
 
 
 @app.command()
@@ -752,7 +759,7 @@ def trace(
     picked += [f"to {end}"] if end else []
     title = (f"{scn.name}: replication {replication}, seed {seed}: " + (
         f"{len(shown):,} of {len(log):,} logged events ({'; '.join(picked)})" if picked else f"{len(log):,} logged events"))
-    rows = [[f"{t:.3f}", (scn.start_date + timedelta(days=round(t * DAYS_PER_YEAR))).isoformat(), source, text]
+    rows = [[f"{t:.3f}", scn.date_at(t).isoformat(), source, text]
             for t, source, text in shown]
     _print_table(title, [("year", "right"), ("date", "left"), ("source", "left"), ("event", "left")], rows)
     if rep.inputs:

@@ -126,6 +126,14 @@ def _truncated_u(u: float, cdf_low: float, cdf_high: float) -> float:
     return cdf_low + u * (cdf_high - cdf_low)
 
 
+def _log_mass(a: float, b: float) -> float:
+    """log(Phi(b) - Phi(a)) for a < b, from the tail nearer to both (no cancellation)."""
+    if a > 0:  # both in the upper tail: Phi(b) - Phi(a) = Phi(-a) - Phi(-b)
+        a, b = -b, -a
+    high, low = float(special.log_ndtr(b)), float(special.log_ndtr(a))
+    return high + math.log1p(-math.exp(low - high)) if low < high else -math.inf
+
+
 @dataclass(frozen=True)
 class Normal(Dist):
     mean_: float
@@ -152,9 +160,9 @@ class Normal(Dist):
         if self.low is None and self.high is None:
             return self.mean_
         a, b = self._z(self.low, -math.inf), self._z(self.high, math.inf)
-        mass = float(special.ndtr(b) - special.ndtr(a))
-        pdf = lambda z: 0.0 if math.isinf(z) else math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)  # noqa: E731
-        return self.mean_ + self.sd * (pdf(a) - pdf(b)) / mass
+        log_mass = _log_mass(a, b)
+        pdf = lambda z: 0.0 if math.isinf(z) else math.exp(-0.5 * z * z - log_mass) / math.sqrt(2 * math.pi)  # noqa: E731
+        return self.mean_ + self.sd * (pdf(a) - pdf(b))
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -183,7 +191,10 @@ class LogNormal(Dist):
         lo = float(special.ndtr(self._z(self.low, -math.inf)))
         hi = float(special.ndtr(self._z(self.high, math.inf)))
         z = float(special.ndtri(_truncated_u(u, lo, hi)))
-        x = self.median * math.exp(self.sigma * z)
+        try:
+            x = self.median * math.exp(self.sigma * z)
+        except OverflowError:  # far beyond the upper truncation, which clips it below
+            x = math.inf
         return min(max(x, self.support()[0]), self.support()[1])
 
     def support(self) -> tuple[float, float]:
@@ -191,11 +202,14 @@ class LogNormal(Dist):
                 math.inf if self.high is None else self.high)
 
     def mean(self) -> float:
+        """The mean, in closed form: exp(mu + s^2/2) times the share of a normal shifted by
+        s^2 between the truncation points, over the share of the unshifted one (computed
+        from log tail areas, so that far truncations keep their digits)."""
+        mu, s = math.log(self.median), self.sigma
         if self.low is None and self.high is None:
-            return self.median * math.exp(0.5 * self.sigma**2)
-        # Truncated: integrate numerically on a fine quantile grid (documentation use only).
-        n = 2000
-        return sum(self.ppf((k + 0.5) / n) for k in range(n)) / n
+            return math.exp(mu + 0.5 * s * s)
+        a, b = self._z(self.low, -math.inf), self._z(self.high, math.inf)
+        return math.exp(mu + 0.5 * s * s + _log_mass(a - s, b - s) - _log_mass(a, b))
 
 
 @dataclass(frozen=True)
@@ -266,11 +280,19 @@ KINDS = ("fixed", *_FIELDS)
 
 def _number(kind: str, key: str, raw: object) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise ValueError(f"{kind}: '{key}' must be a number (got {raw!r})")
-    value = float(raw)
+        raise ValueError(f"{kind}: '{key}' must be a number, not {_shown(raw)}")
+    try:
+        value = float(raw)
+    except OverflowError:
+        value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"{kind}: '{key}' must be a finite number")
+        raise ValueError(f"{kind}: '{key}' must be a finite number, not {_shown(raw)}")
     return value
+
+
+def _shown(raw: object) -> str:
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_number(raw: object) -> float | Dist:
@@ -278,9 +300,13 @@ def parse_number(raw: object) -> float | Dist:
     if isinstance(raw, bool):
         raise ValueError("expected a number or a distribution, not true/false")
     if isinstance(raw, int | float):
-        if not math.isfinite(raw):
-            raise ValueError("must be a finite number")
-        return float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:
+            raise ValueError("too large a number: far beyond any admissible value") from None
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number (.nan and .inf are not allowed)")
+        return value
     if isinstance(raw, Dist):
         return raw
     if not isinstance(raw, dict):
@@ -292,7 +318,7 @@ def parse_number(raw: object) -> float | Dist:
 def _parse_dist(raw: dict[str, Any]) -> float | Dist:
     kind = raw.get("dist")
     if kind not in KINDS:
-        raise ValueError(f"'dist' must be one of {', '.join(KINDS)} (got {kind!r})")
+        raise ValueError(f"'dist' must be one of {', '.join(KINDS)}, not {_shown(kind)}")
     if kind == "fixed":
         extra = set(raw) - {"dist", "value"}
         if extra or "value" not in raw:
@@ -312,7 +338,34 @@ def _parse_dist(raw: dict[str, Any]) -> float | Dist:
     _check_shape(kind, args)
     if kind == "normal":
         args["mean_"] = args.pop("mean")
-    return cls(**args)
+    return _usable(cls(**args))
+
+
+_PROBES = (0.0, 1e-12, 0.5, 1.0 - 1e-12, 1.0)
+"""Quantiles at which a distribution is tried before it is accepted."""
+
+
+def _usable(dist: Dist) -> Dist:
+    """``dist`` if its quantiles and mean can be computed as finite numbers, else ValueError.
+
+    Parameters that are each finite can still defeat the arithmetic (a truncation that holds
+    none of a normal, a lognormal with sigma 1e308): such a distribution is refused here,
+    where the file names it, instead of giving NaN in a replication."""
+    lo, hi = dist.support()
+    if isinstance(dist, Normal | LogNormal) and (dist.low is not None or dist.high is not None):
+        a, b = dist._z(dist.low, -math.inf), dist._z(dist.high, math.inf)
+        if _log_mass(a, b) < math.log(1e-9):
+            raise ValueError(f"{dist.kind}: the range [{lo:g}, {hi:g}] holds almost none of the "
+                             "distribution (less than 1e-9 of it): move it, or its mean or median")
+    try:
+        ends = math.isfinite(lo) and math.isfinite(hi)  # else a bounded field refuses it anyway
+        values = [dist.ppf(u) for u in _PROBES if ends or 0 < u < 1] + [dist.mean()]
+    except (ArithmeticError, ValueError):
+        values = [math.nan]
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{dist.kind}: these parameters cannot be sampled (its quantiles or "
+                         "mean are not finite numbers); use less extreme ones")
+    return dist
 
 
 def _check_shape(kind: str, a: dict[str, float]) -> None:
@@ -345,9 +398,9 @@ def _parse_choice(raw: dict[str, Any]) -> Choice:
     if not isinstance(weights, list) or len(weights) != len(vals):
         raise ValueError("choice weights must be a list as long as values")
     w = tuple(_number("choice", "weights", x) for x in weights)
-    if any(x < 0 for x in w) or sum(w) <= 0:
-        raise ValueError("choice weights must be non-negative with a positive sum")
-    return Choice(vals, w)
+    if any(x < 0 for x in w) or not 0 < sum(w) < math.inf:
+        raise ValueError("choice weights must be non-negative with a positive, finite sum")
+    return _usable(Choice(vals, w))
 
 
 def draw(value: float | Dist, rng: Any) -> float:

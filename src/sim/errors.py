@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 _NOTHING = object()
 
 
 def _show(value: object) -> str:
-    text = repr(value)
+    text = value.isoformat() if isinstance(value, date) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -51,3 +52,9 @@ class UsageError(ValueError):
     """A call that cannot be honoured as asked: an option out of range, options that do not
     go together, a name that does not exist. The message says what to give instead; the
     command line prints it on one line and exits with status 2."""
+
+
+class EventBudgetError(UsageError):
+    """A replication took more simulation events than :data:`sim.schema.EVENT_BUDGET`: the
+    scenario's rates are too high to simulate in reasonable time. The message says how far
+    the replication got."""

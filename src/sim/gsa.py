@@ -39,6 +39,7 @@ from SALib.sample import sobol as sobol_sample
 from . import stats
 from .outputs import OUTCOMES
 from .results import atomic_write
+from .sizes import refuse_design
 from .sweeps import Factor, Sweep, SweepError, run_sweep
 
 METHODS = ("sobol", "morris")
@@ -73,9 +74,15 @@ def _problem(factors: Sequence[Factor]) -> dict:
             "bounds": [[f.low, f.high] for f in factors]}
 
 
+def design_size(factors: Sequence[Factor], method: str, samples: int) -> int:
+    """The number of points the method asks for: N (D + 2) for sobol, N (D + 1) for morris."""
+    return samples * (len(factors) + (2 if method == "sobol" else 1))
+
+
 def design(factors: Sequence[Factor], method: str, samples: int, seed: int) -> pd.DataFrame:
     """The points the method asks for: ``point`` and one column per factor."""
     problem = _problem(factors)
+    refuse_design(design_size(factors, method, samples), f"{method} design")
     if method == "sobol":
         if samples < 2 or samples & (samples - 1):
             up = 1 << max(1, math.ceil(math.log2(max(samples, 2))))

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .sizes import refuse_plan
+
 Z95 = 1.959963984540054
 """The standard normal's 97.5% quantile: a 95% interval is the mean plus or minus Z95 s/sqrt(n)."""
 
@@ -79,6 +81,7 @@ def check_points(check_every: int, max_runs: int) -> list[int]:
     the cap."""
     if check_every < 1 or max_runs < 1:
         raise ValueError("check_every and max_runs must be at least 1")
+    refuse_plan(math.ceil(max_runs / check_every))  # each check point ends a chunk
     points = list(range(check_every, max_runs, check_every))
     return [*points, max_runs]
 

@@ -140,9 +140,9 @@ def scenario_in_words(scn: Scenario) -> list[str]:
     families, and the policy levers set away from their defaults."""
     from .schema import Levers
 
-    end = scn.start_date.replace(year=scn.start_date.year + scn.horizon_years)
+    end = scn.start_date.year + scn.horizon_years
     said = [f"Model time starts on {scn.start_date:%d %B %Y} and each replication runs {scn.horizon_years} "
-            f"years, to {end:%Y}, at a real discount rate of {_plain(scn.discount_rate)} per year."]
+            f"years, to {end}, at a real discount rate of {_plain(scn.discount_rate)} per year."]
     projects = [f"{p.label} ({p.stage}, {_place(p.province)})" for p in scn.projects.values()]
     said.append(f"{len(projects)} projects: {'; '.join(projects)}.")
     sec = scn.shocks.security

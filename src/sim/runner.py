@@ -15,10 +15,12 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
 import sys
+import threading
 import time
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import context as mp_context
@@ -32,6 +34,7 @@ from .engine import Chunk, quiet_worker, run_chunk
 from .outputs import CHINA_REGIMES
 from .results import ResultSet, make_manifest
 from .schema import Scenario
+from .sizes import refuse_plan
 
 Progress = Callable[[int], None]
 
@@ -66,6 +69,7 @@ def plan_chunks(runs: int, workers: int, chunk_size: int | None = None,
     plan depends only on ``runs`` and the chunk size, never on the executor or workers
     that run it."""
     size = chunk_size_for(runs, workers, chunk_size)
+    refuse_plan(math.ceil(runs / size))
     tail: list[int] = []
     body, piece = runs, size // 2
     while taper and piece >= TAPER_SMALLEST and body >= 2 * piece + size:
@@ -150,13 +154,20 @@ def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int,
         for i, t in enumerate(tasks):
             on_chunk(i, run_chunk(t.scenario, t.seed, t.start, t.stop, timeseries))
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=worker_context(),
+    starting = min(workers, len(tasks))
+    with ProcessPoolExecutor(max_workers=starting, mp_context=worker_context(),
                              initializer=quiet_worker, initargs=(os.getpid(),)) as pool:
+
+        def submit(t: Task) -> Any:
+            return pool.submit(run_chunk, t.scenario, t.seed, t.start, t.stop, timeseries)
+
         # Only unfinished futures are kept: a finished chunk is handed over and let go, so
-        # memory does not grow with the number of chunks.
-        pending = {pool.submit(run_chunk, t.scenario, t.seed, t.start, t.stop, timeseries): i
-                   for i, t in enumerate(tasks)}
+        # memory does not grow with the number of chunks. Each of the first tasks starts a
+        # worker, deaf to Ctrl-C (see _ctrl_c_ignored).
+        with _ctrl_c_ignored():
+            pending = {submit(t): i for i, t in enumerate(tasks[:starting])}
         try:
+            pending.update({submit(t): i for i, t in enumerate(tasks[starting:], start=starting)})
             for fut in as_completed(list(pending)):
                 i = pending.pop(fut)
                 on_chunk(i, fut.result())
@@ -175,6 +186,23 @@ def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int,
                         continue
                     on_chunk(i, chunk)
             raise
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C (SIGINT) while worker processes are started. A process started while a
+    signal is ignored keeps ignoring it, so a worker cannot be interrupted while it imports
+    (a Ctrl-C there printed a traceback from each worker and broke the pool); once started,
+    workers leave Ctrl-C to the parent anyway (:func:`~sim.engine.quiet_worker`). A Ctrl-C
+    pressed in these milliseconds is lost; pressed again, it stops the run."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _execute_dask(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None],

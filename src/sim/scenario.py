@@ -12,7 +12,9 @@ Files are read defensively: at most 1 MiB, UTF-8, one YAML document whose top is
 mapping, no duplicate keys (plain YAML silently keeps the last one), and no anchors,
 aliases or merge keys (``&a``, ``*a``, ``<<``). Those are refused before anything is
 expanded, so a "billion laughs" file fails at once instead of filling memory. Only
-standard YAML values are understood (numbers, text, true/false, null, dates).
+standard YAML values are understood (numbers, text, true/false, null, dates), and numbers
+must be usable: ``.nan``, ``.inf`` and integers too large for a float are refused wherever
+they appear.
 Mapping keys are always kept as the text written in the file, so ``on:`` stays ``"on"``.
 
 While reading, the loader remembers the file and line where every key and list item was
@@ -28,11 +30,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import math
 import os
 import re
 import stat
+import sys
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -82,18 +86,38 @@ def load_scenario(
 
     Raises ScenarioError listing every problem.
     """
+    data, locations = resolve_document(path, overrides)
+    return validate_document(data, locations, os.fspath(path), model=model)
+
+
+def validate_document(
+    data: dict,
+    locations: Locations,
+    top_file: str,
+    *,
+    model: type[BaseModel] | None = None,
+) -> BaseModel:
+    """Validate plain data that :func:`resolve_document` returned (``locations`` says where
+    each part was set; ``top_file`` is the file that was read): the second half of
+    :func:`load_scenario`. ``data`` may be changed (a missing ``name`` is filled in).
+
+    Raises ScenarioError listing every problem.
+    """
     if model is None:
         model = _default_model()
-    top_file = os.fspath(path)
-    data, locations = resolve_document(path, overrides)
     if "name" in model.model_fields and "name" not in data:
         data["name"] = Path(top_file).stem
 
+    unusable = list(_unusable_numbers(data, (), locations, top_file))
     try:
         scenario = model.model_validate(data)
     except ValidationError as exc:
         problems = _validation_problems(exc, data, locations, top_file, model)
+        seen = {p.path for p in unusable}
+        problems = unusable + [p for p in problems if p.path not in seen]
         raise ScenarioError(_in_file_order(problems)) from None
+    if unusable:
+        raise ScenarioError(_in_file_order(unusable))
 
     problems = _cross_check_problems(scenario, locations, top_file)
     if problems:
@@ -380,7 +404,11 @@ def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
         return Problem(file, line, "", message)
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
-    message = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
+    problem = str(getattr(exc, "problem", None) or exc)
+    if "\\t" in problem or "tab" in problem:
+        message = "YAML syntax error: a tab character; YAML is indented with spaces, not tabs: indent with spaces"
+        return Problem(file, line, "", message)
+    message = f"YAML syntax error: {problem}"
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     if context and context_mark is not None:
@@ -456,6 +484,8 @@ def _build_scalar(
     except (ValueError, TypeError, OverflowError) as exc:
         reason = str(exc)
     message = f"cannot read this value: {reason}"
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        message = f"not a date in the calendar ({reason}); dates are written YYYY-MM-DD"
     problems.append(Problem(file, _line_of(node), _dotted(path), message, node.value))
     return None
 
@@ -623,6 +653,26 @@ def _validation_problems(
     return problems
 
 
+def _unusable_numbers(node: Any, path: Path_, locations: Locations, top_file: str) -> Iterator[Problem]:
+    """A problem for every number that no field could use, wherever it is: NaN, an infinity,
+    or an integer too large for a float. (YAML reads ``.nan`` and ``.inf`` as numbers, and a
+    NaN compares false with every bound, so a range check alone would let it through.)"""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _unusable_numbers(value, (*path, key), locations, top_file)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _unusable_numbers(value, (*path, index), locations, top_file)
+    elif isinstance(node, float) and not math.isfinite(node):
+        file, line = _locate(path, locations, top_file)
+        yield Problem(file, line, _dotted(path), "not a finite number: .nan and .inf are not allowed "
+                      "in scenario files", node)
+    elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > sys.float_info.max:
+        file, line = _locate(path, locations, top_file)
+        yield Problem(file, line, _dotted(path), f"a number of {len(str(abs(node)))} digits is far too "
+                      "large for any value in a scenario")
+
+
 def _cross_check_problems(
     scenario: BaseModel, locations: Locations, top_file: str
 ) -> list[Problem]:
@@ -633,7 +683,8 @@ def _cross_check_problems(
     for loc, message, value in cross_check():
         path = tuple(loc)
         file, line = _locate(path, locations, top_file)
-        problems.append(Problem(file, line, _dotted(path), message, value))
+        problems.append(Problem(file, line, _dotted(path), message) if value is None
+                        else Problem(file, line, _dotted(path), message, value))
     return problems
 
 

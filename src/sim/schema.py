@@ -19,8 +19,9 @@ its source or marked as an assumption, and every other scenario extends that fil
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -66,8 +67,89 @@ PerEvent = Annotated[
 DAYS_PER_YEAR = 365.25
 """Days in a model year (a Julian year), for dates and for durations given in days."""
 
-When = date | float
-"""A calendar date, or model years since the scenario's start date."""
+DATE_FORMAT = "write a date as YYYY-MM-DD, e.g. 2025-10-02"
+
+WHEN_YEARS = 1000.0
+"""A time given as a number of model years lies within this many years of the start date."""
+
+FIRST_START, LAST_START = date(1900, 1, 1), date(2200, 12, 31)
+"""The range of start dates: every date of a 100-year horizon then exists in the calendar."""
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _calendar_date(raw: Any) -> date:
+    """A date from YAML (which reads ``2025-10-02`` as a date), or ValueError saying how
+    to write one."""
+    if isinstance(raw, datetime):
+        if raw.time() != datetime.min.time() or raw.tzinfo is not None:
+            raise ValueError(f"a date has no time of day: {DATE_FORMAT}")
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str) and _ISO_DATE.fullmatch(raw.strip()):  # as JSON holds it (a manifest)
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError as exc:
+            raise ValueError(f"not a date in the calendar ({exc})") from None
+    raise ValueError(f"not a date: {DATE_FORMAT}")
+
+
+def _parse_when(raw: Any) -> date | float:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        try:
+            years = float(raw)
+        except OverflowError:
+            years = math.inf
+        if not -WHEN_YEARS <= years <= WHEN_YEARS:  # NaN fails too
+            raise ValueError(f"a number here is model years since start_date, from {-WHEN_YEARS:g} "
+                             f"to {WHEN_YEARS:g}; or {DATE_FORMAT}")
+        return years
+    if isinstance(raw, date | str):
+        return _calendar_date(raw)
+    raise ValueError(f"expected a date or a number of model years since start_date: {DATE_FORMAT}")
+
+
+def _parse_start(raw: Any) -> date:
+    day = _calendar_date(raw)
+    if not FIRST_START <= day <= LAST_START:
+        raise ValueError(f"must be from {FIRST_START} to {LAST_START}, so that every date of the "
+                         "horizon exists in the calendar")
+    return day
+
+
+def _dump_when(value: date | float) -> str | float:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+When = Annotated[date | float, PlainValidator(_parse_when), PlainSerializer(_dump_when, when_used="json"),
+                 WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "number"}]})]
+"""A calendar date, or model years since the scenario's start date (finite, at most
+:data:`WHEN_YEARS` either way)."""
+
+StartDate = Annotated[date, PlainValidator(_parse_start), PlainSerializer(date.isoformat, when_used="json"),
+                      WithJsonSchema({"type": "string", "format": "date"})]
+"""The start date: a calendar date from :data:`FIRST_START` to :data:`LAST_START`."""
+
+EVENT_BUDGET = 100_000
+"""The most simulation events one replication may take. The baseline takes about 700; over
+a 100-year horizon with weekly price steps, about 7,500; the security-escalation scenario
+with every attack rate 20 times higher over 100 years, 50,000 to 75,000.
+
+The bounds keep a replication's events finite: prices step at least every
+``market.step_years`` >= 0.02 years (5,000 steps in a 100-year horizon), the rates of every
+Poisson process are capped, and attack rates may not grow more than 100-fold over the
+horizon. The caps still multiply (10,000 attacks a year, times a rate factor of 20, times
+a hit on every site), and such a scenario cannot be refused by any one bound, so a
+replication that passes this budget stops with an :class:`~sim.errors.EventBudgetError`
+instead of running for hours (a scenario that far past every real one gets there within
+a minute; attacks on that scale also slow each event down). Runs into a folder, and
+large runs, try two replications before they start, so they are refused before anything
+is written."""
+
+MAX_ATTACK_GROWTH = 100.0
+"""How many times over the horizon a province's attack trend may multiply its rates."""
 
 Stage = Literal["exploration", "feasibility", "permitting", "construction", "operating"]
 STAGES: tuple[str, ...] = ("exploration", "feasibility", "permitting", "construction", "operating")
@@ -84,16 +166,20 @@ def param(default: Any = ..., *, unit: str, doc: str, ge: float | None = None,
     return Field(default, description=doc, json_schema_extra={"unit": unit, **bounds})
 
 
+def _bound_text(x: float) -> str:
+    return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
 def range_text(b: dict[str, float]) -> str:
     parts = []
     if "ge" in b:
-        parts.append(f">= {b['ge']:g}")
+        parts.append(f">= {_bound_text(b['ge'])}")
     if "gt" in b:
-        parts.append(f"> {b['gt']:g}")
+        parts.append(f"> {_bound_text(b['gt'])}")
     if "le" in b:
-        parts.append(f"<= {b['le']:g}")
+        parts.append(f"<= {_bound_text(b['le'])}")
     if "lt" in b:
-        parts.append(f"< {b['lt']:g}")
+        parts.append(f"< {_bound_text(b['lt'])}")
     return " and ".join(parts)
 
 
@@ -110,9 +196,16 @@ def _check_range(x: Any, bounds: dict[str, float], unit: str) -> None:
             hint = "; truncate it with low/high" if x.kind in ("normal", "lognormal") else ""
             raise ValueError(f"the distribution's support [{lo:g}, {hi:g}] must lie within "
                              f"{range_text(bounds)}{hint}")
-    elif isinstance(x, int | float) and not isinstance(x, bool) and (
-            math.isnan(x) or _outside(float(x), bounds)):
-        raise ValueError(f"must be {range_text(bounds)} ({unit})")
+    elif isinstance(x, int | float) and not isinstance(x, bool):
+        try:
+            value = float(x)
+        except OverflowError:
+            value = math.inf if x > 0 else -math.inf
+        if math.isnan(value) or _outside(value, bounds):
+            top = bounds.get("le", bounds.get("lt", math.inf))
+            hint = ("; a share is written as a fraction: 30% is 0.3"
+                    if top <= 1 and 1 < value <= 100 else "")
+            raise ValueError(f"must be {range_text(bounds)} ({unit}){hint}")
 
 
 def bounded(unit: str, **bounds: float) -> Any:
@@ -129,7 +222,7 @@ def bounded(unit: str, **bounds: float) -> Any:
 class Model(BaseModel):
     """Base of every scenario section: frozen, unknown keys forbidden, ranges enforced."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -144,40 +237,58 @@ class Model(BaseModel):
         return value
 
 
-PerYear = bounded("unit/yr", ge=0)
+# Upper bounds on magnitudes: far beyond anything real (Pakistan's GDP is about USD 4e11 a
+# year, the world's copper output about 2e7 t), close enough that no product of them in the
+# model's arithmetic (prices times volumes times a century of years) leaves float range.
+MAX_PRICE = 1e9
+"""USD per unit of product (per t or per oz); the lower bound is MIN_PRICE."""
+MIN_PRICE = 0.01
+"""USD per unit: log-prices are taken of prices and of their ratios, so none may be ~0."""
+MAX_QUANTITY = 1e12
+"""Units of product (t or oz) per year: output, capacities."""
+MAX_USD = 1e13
+"""USD: capital costs, thresholds on cumulative exports."""
+MAX_USD_PER_YEAR = 1e12
+"""USD per year: operating and security costs, export run-rates."""
+MIN_GDP, MAX_GDP = 1e9, 1e15
+"""USD per year: a country's GDP (mining's share of it is divided by it)."""
+MAX_WEIGHT = 1e6
+"""Relative weights (severity mix, tariff-rate chances): only their ratios matter."""
+
+PerYear = bounded("unit/yr", ge=0, le=MAX_QUANTITY)
 Rate = Annotated[float, Field(ge=0, le=2)]
-Weight = Annotated[float, Field(ge=0)]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
 
 
 # --- markets and commodities --------------------------------------------------------------
 
 class Market(Model):
-    step_years: float = param(0.25, unit="yr", gt=0.0, le=1.0,
+    step_years: float = param(0.25, unit="yr", ge=0.02, le=1.0,
                               doc="Interval between commodity-price updates (an exact OU step).")
 
 
 class Commodity(Model):
     label: str = Field(description="Descriptive name (documentation only).")
     unit: Literal["t", "oz"] = Field(description="Unit of output and of the price.")
-    price_usd: Num = param(unit="USD/unit", gt=0, doc="Price of the refined product at the start date.")
-    long_run_price_usd: Num = param(unit="USD/unit", gt=0, doc="Level the log-price reverts to.")
+    price_usd: Num = param(unit="USD/unit", ge=MIN_PRICE, le=MAX_PRICE, doc="Price of the refined product at the start date.")
+    long_run_price_usd: Num = param(unit="USD/unit", ge=MIN_PRICE, le=MAX_PRICE, doc="Level the log-price reverts to.")
     mean_reversion_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Speed of reversion of the log-price (OU kappa).")
     volatility: Num = param(unit="1/sqrt(yr)", ge=0, le=3, doc="Volatility of the log-price (OU sigma).")
     concentrate_payable: Num = param(unit="0-1", gt=0, le=1, doc="Value of mine-gate concentrate as a share of the refined product's value (the first rung of the value ladder).")
     us_tariff_exempt: bool = Field(description="Exempt from the U.S. reciprocal tariff while the critical-minerals exemption holds.")
     section232_duty: Num = param(0.0, unit="0-1", ge=0, le=2, doc="Product-specific U.S. duty (Section 232) on this commodity as exported.")
     china_sensitivity: Num = param(0.0, unit="x", ge=0, le=3, doc="How strongly China's export-control regime moves this commodity's price (multiple of the jump per step) and its premium.")
-    non_china_premium_usd: Num = param(0.0, unit="USD/unit", ge=0, doc="Premium for separated non-Chinese product under a full embargo; scales with the regime level.")
-    us_price_floor_usd: Num = param(0.0, unit="USD/unit", ge=0, doc="Floor under the refined price of U.S.-bound product (a price-floor offtake); 0 for none.")
+    non_china_premium_usd: Num = param(0.0, unit="USD/unit", ge=0, le=MAX_PRICE, doc="Premium for separated non-Chinese product under a full embargo; scales with the regime level.")
+    us_price_floor_usd: Num = param(0.0, unit="USD/unit", ge=0, le=MAX_PRICE, doc="Floor under the refined price of U.S.-bound product (a price-floor offtake); 0 for none.")
 
 
 # --- projects ----------------------------------------------------------------------------
 
 class ProjectPhase(Model):
     label: str
-    output: dict[str, PerYear] = param(unit="unit/yr", ge=0, doc="Nameplate output this phase adds, per commodity.")
-    capex_usd: Num = param(unit="USD", ge=0, doc="Capital cost at plan (before overrun).")
-    opex_usd_per_year: Num = param(unit="USD/yr", ge=0, doc="Operating cost at design throughput; scales with the ramp-up, not with the resource factor (leaner ore costs as much to mine and mill).")
+    output: dict[str, PerYear] = param(unit="unit/yr", ge=0, le=MAX_QUANTITY, doc="Nameplate output this phase adds, per commodity.")
+    capex_usd: Num = param(unit="USD", ge=0, le=MAX_USD, doc="Capital cost at plan (before overrun).")
+    opex_usd_per_year: Num = param(unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Operating cost at design throughput; scales with the ramp-up, not with the resource factor (leaner ore costs as much to mine and mill).")
     lead_years: Num = param(0.0, unit="yr", ge=0, le=40, doc="From eligibility to financing close (FID) at reference confidence; low confidence stretches it.")
     build_years: Num | None = param(None, unit="yr", gt=0, le=30, doc="Planned construction time; for a project already in construction, the time left. Not needed for a phase already operating.")
     schedule_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on build time (construction delay).")
@@ -216,12 +327,12 @@ class RampClass(Model):
 class Refinery(Model):
     enabled: bool = True
     label: str
-    capacity: dict[str, PerYear] = param(unit="unit/yr", ge=0, doc="Feed it can process per commodity at design.")
+    capacity: dict[str, PerYear] = param(unit="unit/yr", ge=0, le=MAX_QUANTITY, doc="Feed it can process per commodity at design.")
     lead_years: Num = param(unit="yr", ge=0, le=40, doc="From the start date to financing close at reference confidence.")
     build_years: Num = param(unit="yr", gt=0, le=30, doc="Planned construction time.")
     schedule_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on build time.")
     cost_overrun: Num = param(1.0, unit="x", ge=0.5, le=5, doc="Multiplier on capex.")
-    capex_usd: Num = param(unit="USD", ge=0, doc="Capital cost at plan.")
+    capex_usd: Num = param(unit="USD", ge=0, le=MAX_USD, doc="Capital cost at plan.")
     processing_cost_share: Num = param(unit="0-1", ge=0, le=1, doc="Operating cost as a share of the value it adds.")
     ramp_up_class: int = param(4, unit="class", ge=1, le=4, doc="McNulty ramp-up class.")
     technology_partner: Literal["us", "china", "none"] = Field(description="Who supplies separation technology.")
@@ -229,18 +340,42 @@ class Refinery(Model):
     running_threshold: Num = param(0.5, unit="0-1", gt=0, le=1, doc="Output share of design at which the refinery counts as running for the phase gate.")
 
 
+ROUTING_TOLERANCE = 1e-6
+"""How far from 1 the shares of a commodity may sum (by their means, if drawn)."""
+_SUM_RULE = " The four shares sum to 1 (a drawn share by its mean; each replication's draws are scaled to sum to 1)."
+
+
 class RouteShares(Model):
-    domestic: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share routed to the domestic refinery once it runs.")
-    china: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to Chinese toll processing or buyers.")
-    us: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to U.S. processing (e.g. USSM).")
-    other: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to other refiners and buyers.")
+    """Where one commodity's output goes. One rule for fixed and drawn shares: the shares'
+    means sum to 1 (a fixed share is its own mean), and no draw may leave them all at 0.
+    Each replication's draws are then scaled to sum to 1, so a drawn share moves the
+    others: with ``china: {dist: uniform, low: 0.2, high: 0.4}`` beside fixed shares
+    summing to 0.7, a replication drawing 0.4 sends 0.4 / 1.1 to China."""
+
+    domestic: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share routed to the domestic refinery once it runs." + _SUM_RULE)
+    china: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to Chinese toll processing or buyers." + _SUM_RULE)
+    us: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to U.S. processing (e.g. USSM)." + _SUM_RULE)
+    other: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share sent to other refiners and buyers." + _SUM_RULE)
+
+    def problems(self, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+        """The rule above, as (path, message, value) problems."""
+        shares = [getattr(self, r) for r in ROUTES]
+        means = [s.mean() if isinstance(s, Dist) else float(s) for s in shares]
+        total = sum(means)
+        if abs(total - 1.0) > ROUTING_TOLERANCE:
+            drawn = any(isinstance(s, Dist) for s in shares)
+            how = "the means of the shares" if drawn else "the shares"
+            yield path, f"{how} must sum to 1", round(total, 6)
+        elif sum(s.support()[0] if isinstance(s, Dist) else float(s) for s in shares) <= 0:
+            yield path, ("every share could be 0 in the same draw: give one share a positive "
+                         "lowest value"), None
 
 
 class Processing(Model):
     refinery: Refinery
     foreign_capacity: dict[Literal["china", "us", "other"], dict[str, PerYear]] = param(
-        unit="unit/yr", ge=0, doc="Feed from Pakistan each foreign route can take per year, per commodity.")
-    routing: dict[str, RouteShares] = Field(description="Intended split of each commodity's output across routes.")
+        unit="unit/yr", ge=0, le=MAX_QUANTITY, doc="Feed from Pakistan each foreign route can take per year, per commodity.")
+    routing: dict[str, RouteShares] = Field(description="Intended split of each commodity's output across routes: the shares sum to 1, a drawn share by its mean, and each replication's draws are scaled to sum to 1.")
     domestic_sales_us_share: Num = param(unit="0-1", ge=0, le=1, doc="Share of domestically refined product sold to the United States.")
     other_discount: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold to other markets, relative to the reference price.")
 
@@ -249,7 +384,7 @@ class Processing(Model):
 
 class Phase2Gate(Model):
     min_years: Num = param(unit="yr", ge=0, le=30, doc="Minimum time in Phase 1 (demonstration).")
-    min_cumulative_exports_usd: Num = param(unit="USD", ge=0, doc="Pilot exports needed.")
+    min_cumulative_exports_usd: Num = param(unit="USD", ge=0, le=MAX_USD, doc="Pilot exports needed.")
     require_verified_resource: bool = Field(True, description="At least one project not verified at the start has been verified to JORC / NI 43-101, and not found too small to build on.")
     require_refinery_financing: bool = Field(True, description="The domestic refinery has closed financing.")
     min_confidence: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence needed.")
@@ -258,7 +393,7 @@ class Phase2Gate(Model):
 class Phase3Gate(Model):
     min_years_in_phase: Num = param(unit="yr", ge=0, le=30, doc="Minimum time in Phase 2 (commercial scaling).")
     require_refinery_running: bool = Field(True, description="The domestic refinery runs at its running threshold.")
-    min_export_rate_usd: Num = param(unit="USD/yr", ge=0, doc="Export run-rate needed, averaged over the sustain period.")
+    min_export_rate_usd: Num = param(unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Export run-rate needed, averaged over the sustain period.")
     sustain_years: Num = param(unit="yr", ge=0, le=10, doc="Trailing period over which exports must average the run-rate (at least one price step).")
     min_confidence: Num = param(unit="0-1", ge=0, le=1, doc="Investor confidence needed.")
 
@@ -305,9 +440,9 @@ class Construction(Model):
 
 
 class Economy(Model):
-    gdp_usd: Num = param(unit="USD/yr", gt=0, doc="GDP in the start year.")
+    gdp_usd: Num = param(unit="USD/yr", ge=MIN_GDP, le=MAX_GDP, doc="GDP in the start year.")
     gdp_growth_per_year: Num = param(unit="1/yr", ge=-0.2, le=0.3, doc="Real GDP growth.")
-    mining_value_added_usd: Num = param(unit="USD/yr", ge=0, doc="Mining value added before the programme.")
+    mining_value_added_usd: Num = param(unit="USD/yr", ge=0, le=MAX_GDP, doc="Mining value added before the programme.")
 
 
 class Governance(Model):
@@ -380,13 +515,13 @@ class Consequence(Model):
     confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Immediate drop in investor confidence.")
     staff_withdrawal_years: Num = param(0.0, unit="yr", ge=0, le=10, doc="How long foreign staff stay withdrawn.")
     output_loss: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost while staff are withdrawn.")
-    cost_rise_usd_per_year: Num = param(0.0, unit="USD/yr", ge=0, doc="Lasting rise in the site's security cost.")
+    cost_rise_usd_per_year: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Lasting rise in the site's security cost.")
 
 
 class SeverityMix(Model):
-    minor: Num = param(unit="weight", ge=0, doc="Relative frequency of minor incidents.")
-    major: Num = param(unit="weight", ge=0, doc="Relative frequency of major incidents.")
-    severe: Num = param(unit="weight", ge=0, doc="Relative frequency of severe incidents.")
+    minor: Num = param(unit="weight", ge=0, le=MAX_WEIGHT, doc="Relative frequency of minor incidents.")
+    major: Num = param(unit="weight", ge=0, le=MAX_WEIGHT, doc="Relative frequency of major incidents.")
+    severe: Num = param(unit="weight", ge=0, le=MAX_WEIGHT, doc="Relative frequency of severe incidents.")
 
 
 class Security(Model):
@@ -398,7 +533,7 @@ class Security(Model):
     mitigation: Num = param(0.0, unit="0-1", ge=0, lt=1, doc="Share of would-be hits prevented by security measures.")
     severity: SeverityMix
     consequences: dict[Severity, Consequence]
-    cost_usd_per_site_year: Num = param(unit="USD/yr", ge=0, doc="Security cost of one active site.")
+    cost_usd_per_site_year: Num = param(unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Security cost of one active site.")
 
 
 class RegimeValues(Model):
@@ -443,7 +578,7 @@ class Tariff(Model):
     changes_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate of random policy changes.")
     withdraw_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance a policy change withdraws the exemption (if in force).")
     new_rates: list[Rate] = param(unit="0-1", ge=0, le=2, doc="Reciprocal rates a policy change may set; one is drawn at each change.")
-    new_rate_weights: list[Weight] | None = param(None, unit="weight", ge=0, doc="Relative chances of new_rates (equal if empty).")
+    new_rate_weights: list[Weight] | None = param(None, unit="weight", ge=0, le=MAX_WEIGHT, doc="Relative chances of new_rates (equal if empty).")
     restore_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate at which a withdrawn exemption is restored.")
     exporter_incidence: Num = param(unit="0-1", ge=0, le=1, doc="Share of the duty borne by the Pakistani exporter.")
     diversion_per_unit_rate: Num = param(unit="share per unit rate", ge=0, le=5, doc="Share of U.S.-bound product diverted to other markets per unit of tariff it faces.")
@@ -462,7 +597,7 @@ class Scenario(Model):
 
     name: str | None = None
     description: str = ""
-    start_date: date = Field(description="Date of model time 0.")
+    start_date: StartDate = Field(description=f"Date of model time 0, from {FIRST_START} to {LAST_START}.")
     horizon_years: int = param(unit="yr", ge=1, le=100, doc="Length of each replication.")
     discount_rate: Num = param(unit="1/yr", ge=0, le=0.5, doc="Base real discount rate for NPV.")
     market: Market = Market()
@@ -486,6 +621,10 @@ class Scenario(Model):
             return (when - self.start_date).days / DAYS_PER_YEAR
         return float(when)
 
+    def date_at(self, years: float) -> date:
+        """The calendar date of model time ``years`` (to the nearest day)."""
+        return self.start_date + timedelta(days=round(years * DAYS_PER_YEAR))
+
     def cross_check(self) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         """Checks across fields; yields (path, message, value) for each problem."""
         goods = set(self.commodities)
@@ -506,9 +645,7 @@ class Scenario(Model):
             if good not in self.processing.routing:
                 yield ("processing", "routing"), f"no routing shares for commodity '{good}'", None
         for good, shares in self.processing.routing.items():
-            vals = [getattr(shares, r) for r in ROUTES]
-            if all(isinstance(v, float) for v in vals) and abs(sum(vals) - 1.0) > 1e-6:
-                yield ("processing", "routing", good), "shares must sum to 1", round(sum(vals), 6)
+            yield from shares.problems(("processing", "routing", good))
         for key, p in self.projects.items():
             for i, ph in enumerate(p.phases):
                 built = p.stage == "operating" and i == 0
@@ -520,6 +657,14 @@ class Scenario(Model):
             yield (("processing", "refinery", "ramp_up_class"), "no such ramp_up_classes entry",
                    self.processing.refinery.ramp_up_class)
         security = self.shocks.security
+        for province, spec in security.provinces.items():
+            trend = spec.trend_per_year
+            steepest = trend.support()[1] if isinstance(trend, Dist) else float(trend)
+            if steepest * self.horizon_years > math.log(MAX_ATTACK_GROWTH):
+                yield (("shocks", "security", "provinces", province, "trend_per_year"),
+                       f"would multiply attack rates {math.exp(steepest * self.horizon_years):,.0f}-fold "
+                       f"over the {self.horizon_years}-year horizon; at most {MAX_ATTACK_GROWTH:g}-fold "
+                       f"(trend_per_year x horizon_years at most {math.log(MAX_ATTACK_GROWTH):.2f})", trend)
         if security.enabled:
             for key, p in self.projects.items():
                 if p.province not in security.provinces:

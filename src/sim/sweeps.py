@@ -24,6 +24,7 @@ import itertools
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,7 @@ from .results import (
 from .runner import Chunk, Progress, Task, assemble, chunk_size_for, default_workers, execute_tasks
 from .scenario import load_scenario, parse_override, resolve_document
 from .schema import Scenario
+from .sizes import refuse_design
 from .store import Held, RunFolder, RunFolderError, saved_runs
 
 if TYPE_CHECKING:
@@ -117,8 +119,9 @@ def make_factor(path: str, spec: Any) -> Factor:
         if set(spec) != {"low", "high"}:
             raise SweepError(f"{path}: a range is written {{low: L, high: H}} (got {dict(spec)})")
         low, high = spec["low"], spec["high"]
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
-            raise SweepError(f"{path}: a range needs two numbers (got {low!r} and {high!r})")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= sys.float_info.max
+                   for v in (low, high)):  # finite: no NaN, no infinity, no integer past float range
+            raise SweepError(f"{path}: a range needs two finite numbers (got {low!r} and {high!r})")
         if not low < high:
             raise SweepError(f"{path}: a range needs LOW < HIGH (got {low} and {high})")
         return Factor(path, low=float(low), high=float(high))
@@ -149,10 +152,12 @@ def make_design(factors: Sequence[Factor], design: str = "grid", *, samples: int
     if design == "grid":
         if levels < 2:
             raise SweepError("--levels must be at least 2")
+        refuse_design(design_size(factors, design, levels=levels), "grid")
         rows = list(itertools.product(*(f.levels(levels) for f in factors)))
     elif design in ("lhs", "sobol"):
         if not samples or samples < 1:
             raise SweepError(f"the {design} design needs --samples N")
+        refuse_design(design_size(factors, design, samples=samples), f"{design} design")
         rng = np.random.default_rng(seed)
         engine = (qmc.LatinHypercube(d=len(factors), rng=rng) if design == "lhs"
                   else qmc.Sobol(d=len(factors), scramble=True, rng=rng))
@@ -165,6 +170,14 @@ def make_design(factors: Sequence[Factor], design: str = "grid", *, samples: int
     points = pd.DataFrame(rows, columns=paths)
     points.insert(0, "point", np.arange(len(points), dtype=np.int64))
     return points
+
+
+def design_size(factors: Sequence[Factor], design: str = "grid", *, samples: int | None = None,
+                levels: int = 5) -> int:
+    """The number of points :func:`make_design` would make, without making them."""
+    if design == "grid":
+        return math.prod(len(f.values) or levels for f in factors)
+    return samples or 0
 
 
 # --- sweep files ---------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from typing import Any
 
 import simpy
 
-from ..schema import Scenario
+from ..errors import EventBudgetError
+from ..schema import EVENT_BUDGET, Scenario
 from ..streams import Streams
 from .accounting import Ledger
 from .confidence import Confidence
@@ -160,11 +161,18 @@ class World:
     # --- running ---------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Run to the horizon; returns the number of events processed."""
+        """Run to the horizon; returns the number of events processed. Raises
+        EventBudgetError past :data:`~sim.schema.EVENT_BUDGET` events."""
         env, horizon, n = self.env, float(self.horizon), 0
         while env.peek() <= horizon:
             env.step()
             n += 1
+            if n > EVENT_BUDGET:
+                raise EventBudgetError(
+                    f"a replication passed {EVENT_BUDGET:,} simulation events by model year {env.now:.2f} "
+                    f"of {self.horizon} ({self.security.incidents:,} security incidents so far): the "
+                    "scenario's rates are too high to simulate; lower the attack rates, hit "
+                    "probability, outage or switching rates, or the horizon")
         return n
 
     def outcomes(self, events: int) -> dict[str, Any]:
