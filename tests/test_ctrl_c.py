@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -26,8 +27,8 @@ def _start(tmp_path: Path) -> subprocess.Popen:
 
 def _interrupt(p: subprocess.Popen) -> tuple[int, str]:
     """Ctrl-C, as the terminal sends it (to the command and its workers), pressed again
-    after a while if the command has not stopped (one pressed in the milliseconds while
-    workers start is not heard). Chunks are small, so a run that heard stops at once."""
+    after a while if the command has not stopped. Chunks are small, so a run that heard
+    stops at once."""
     err: list[str] = []
     reader = threading.Thread(target=lambda: err.extend(p.stderr), daemon=True)  # type: ignore[arg-type]
     reader.start()
@@ -58,12 +59,46 @@ def _workers_starting(pid: int) -> bool:
     return False
 
 
-def test_ctrl_c_while_the_command_line_loads(tmp_path):
+@pytest.mark.parametrize("after", [0.3, 0.6, 0.9])
+def test_ctrl_c_while_the_command_line_loads(tmp_path, after):
+    """Whenever it lands in the imports (some pass through numpy's and scipy's ``exec``
+    calls, after which ``python -m`` ended killed by the signal, status -2), the command
+    ends with the status for Ctrl-C and one line."""
     p = _start(tmp_path)
-    time.sleep(0.3)
+    time.sleep(after)
     code, err = _interrupt(p)
     assert code == 130 and "Traceback" not in err, err
     assert err.strip() in ("Interrupted.", "") or err.startswith("Interrupted"), err
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="needs signal masks")
+def test_ctrl_c_while_workers_are_started_is_held_not_lost(tmp_path):
+    """In the milliseconds while worker processes are started, Ctrl-C is held back (a
+    worker must not hear it while it imports) and arrives when they end; a process
+    started meanwhile starts with it held."""
+    script = tmp_path / "held.py"
+    script.write_text(textwrap.dedent("""
+        import os, signal, subprocess, sys
+        from sim.runner import _ctrl_c_held
+        try:
+            with _ctrl_c_held():
+                child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                         stdin=subprocess.PIPE)
+                os.kill(os.getpid(), signal.SIGINT)
+                print("held", flush=True)
+        except KeyboardInterrupt:
+            print("arrived", flush=True)
+        status = open(f"/proc/{child.pid}/status").read() if os.path.exists("/proc") else ""
+        blocked = [int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigBlk:")]
+        print("child holds it" if blocked and blocked[0] & (1 << (signal.SIGINT - 1)) else "child does not", flush=True)
+        child.communicate(b"")
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split()
+    assert lines[:2] == ["held", "arrived"], out.stdout
+    if Path("/proc/self/status").exists():
+        assert "child holds it" in out.stdout, out.stdout
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to see the workers start")

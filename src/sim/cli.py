@@ -847,12 +847,3 @@ class _LazyProgress:
     def __exit__(self, *_: object) -> None:
         """Take the bar off the screen, however the work ended."""
         self.close()
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
-

@@ -79,6 +79,8 @@ def quiet_worker(parent: int) -> None:
     pid is passed in, not read here: a worker still starting up when its parent is killed
     has already been adopted by another process by the time this runs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started with Ctrl-C held back (runner._ctrl_c_held)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def watch() -> None:
         while os.getppid() == parent:

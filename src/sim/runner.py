@@ -163,10 +163,11 @@ def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int,
 
         # Only unfinished futures are kept: a finished chunk is handed over and let go, so
         # memory does not grow with the number of chunks. Each of the first tasks starts a
-        # worker, deaf to Ctrl-C (see _ctrl_c_ignored).
-        with _ctrl_c_ignored():
-            pending = {submit(t): i for i, t in enumerate(tasks[:starting])}
+        # worker, with Ctrl-C held back until it is deaf to it (see _ctrl_c_held).
+        pending: dict[Any, int] = {}
         try:
+            with _ctrl_c_held():
+                pending.update({submit(t): i for i, t in enumerate(tasks[:starting])})
             pending.update({submit(t): i for i, t in enumerate(tasks[starting:], start=starting)})
             for fut in as_completed(list(pending)):
                 i = pending.pop(fut)
@@ -189,20 +190,32 @@ def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int,
 
 
 @contextlib.contextmanager
-def _ctrl_c_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C (SIGINT) while worker processes are started. A process started while a
-    signal is ignored keeps ignoring it, so a worker cannot be interrupted while it imports
-    (a Ctrl-C there printed a traceback from each worker and broke the pool); once started,
-    workers leave Ctrl-C to the parent anyway (:func:`~sim.engine.quiet_worker`). A Ctrl-C
-    pressed in these milliseconds is lost; pressed again, it stops the run."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back while worker processes are started, and deliver it after.
+
+    A worker interrupted while it imports printed a traceback and broke the pool, so workers
+    must not hear Ctrl-C until they have set themselves deaf to it
+    (:func:`~sim.engine.quiet_worker`). A blocked signal stays blocked in a process started
+    meanwhile, across fork and exec, so each worker starts with Ctrl-C held and discards
+    what it held once it ignores the signal. In this process a Ctrl-C pressed in these
+    milliseconds is not lost: it arrives, as KeyboardInterrupt, when they end. Where signals
+    cannot be blocked (not POSIX), it is ignored in these milliseconds instead.
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread hears signals
         yield
         return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, before)
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _execute_dask(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None],
