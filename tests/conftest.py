@@ -21,6 +21,12 @@ SHOCKS_OFF = {
     "construction.enabled": False,
 }
 
+PRICE_TAKER = {f"commodities.{c}.market.export_cut": {"open": 0.0, "licensing": 0.0, "restricted": 0.0, "embargo": 0.0}
+               for c in ("rare_earths", "antimony")}
+"""Overrides under which China's controls withhold nothing from the ex-China markets, so they
+never clear above China's price: Pakistan sells rare earths and antimony at given prices,
+a price-taker as it is for copper and gold."""
+
 
 def baseline(**overrides: object) -> Scenario:
     """The baseline scenario with dotted-path overrides (keys use __ for dots)."""

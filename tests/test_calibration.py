@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -59,38 +60,45 @@ def test_novel_process_class_leaves_a_quarter_short_of_design(figure):
     assert (plateaus < 1.0).mean() == pytest.approx(0.25, abs=0.04)
 
 
-@pytest.mark.check("calibration", source="Argus (Rotterdam): antimony USD 11.7-12.1k/t early 2024 to 59.5-61k June 2025, about 5x",
-                   tolerance="5x within a factor of 1.4")
+@pytest.mark.check("calibration", source="Argus (Rotterdam): antimony USD 59.5-61k/t in June 2025, under China's controls of 15 Sep and 3 Dec 2024",
+                   tolerance="within 15% of USD 60k/t (fitted: the short-run demand elasticity)")
 def test_antimony_spike_under_chinese_controls(figure):
-    """Argus (Rotterdam): USD 11.7-12.1k/t in early 2024, 59.5-61k in June 2025: about 5x in
-    18 months, under China's antimony controls of 15 Sep 2024 and its U.S.-specific ban of
-    3 Dec 2024 (two steps). Start at the long-run level in January 2024, apply the two steps,
-    read the median price in June 2025. Tolerance: 5x within a factor of 1.4 (log +/- 0.34).
-    Instantaneous jumps overshoot at the end of 2024 (about 6x against 3.3x observed): the
-    fit is to the 18-month figure the sources give."""
-    import math
-
-    from sim.model.market import Market
+    """The ex-China antimony market from January 2024, China's price held at the baseline's
+    USD 10.8k/t: licences from 15 Sep 2024 (licensing), the U.S.-specific ban from 3 Dec
+    2024 (restricted), read in June 2025. The short-run demand elasticity is fitted to this
+    one figure. Not fitted, and not matched: the end of 2024 (USD 39.5-40k/t observed), which
+    the model overshoots, because its price clears at once where the real market drew on
+    inventories and contracts for months."""
+    from sim.model.market import Clearing
 
     scn = baseline()
-    antimony = scn.commodities["antimony"].model_copy(update={"price_usd": 12000.0,
-                                                               "long_run_price_usd": 12000.0})
-    jump = float(scn.shocks.refining.price_jump_per_step)
-    ratios = []
-    week = 1 / 52
-    for seed in range(1500):
-        market = Market({"antimony": antimony}, np.random.default_rng(seed))
-        t = 0.0
-        for step_at in (0.70, 0.92, 1.45):  # 15 Sep 2024, 3 Dec 2024, June 2025
-            while t + week <= step_at:
-                market.step(week)
-                t += week
-            if step_at < 1.45:
-                market.jump(jump)
-        ratios.append(market.price["antimony"] / 12000.0)
-    median = float(np.median(ratios))
-    figure(f"median price in June 2025 {median:.1f}x the early-2024 level (1,500 paths)")
-    assert abs(math.log(median / 5.0)) < 0.34, median
+    china_price = float(scn.commodities["antimony"].price_usd)
+    market = Clearing(scn.commodities["antimony"].market)
+    t, week = 0.0, 1 / 52
+    at_end_2024 = math.nan
+    while t < 1.45:
+        market.step(t, week, 0 if t < 0.70 else 1 if t < 0.92 else 2, 0.0)
+        if abs(t - 1.0) < week / 2:
+            at_end_2024 = market.ratio * china_price
+        t += week
+    june_2025 = market.ratio * china_price
+    figure(f"ex-China price USD {june_2025 / 1e3:.1f}k/t in June 2025 (observed 59.5-61k); "
+           f"USD {at_end_2024 / 1e3:.1f}k/t at the end of 2024 (observed 39.5-40k, not fitted)")
+    assert abs(june_2025 / 60000 - 1) < 0.15, june_2025
+
+
+@pytest.mark.check("calibration", source="seed 002: non-Chinese rare-earth premiums of up to USD 30/kg; NdPr USD 88/kg (Aug 2025)",
+                   tolerance="premium within USD 25-35/kg at the start, under licensing (fitted: the licensing cut)")
+def test_rare_earth_premium_under_licensing(figure):
+    from sim.model.market import Clearing
+
+    scn = baseline()
+    spec = scn.commodities["rare_earths"]
+    market = Clearing(spec.market)
+    market.step(0.0, 0.0, 1, 0.0)
+    premium = (market.ratio - 1) * float(spec.price_usd) / 1000
+    figure(f"non-Chinese premium USD {premium:.1f}/kg under licensing")
+    assert 25 <= premium <= 35
 
 
 # --- construction delays and cost overruns ----------------------------------------------

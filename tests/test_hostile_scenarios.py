@@ -329,7 +329,7 @@ def _problems(overrides: dict) -> list[str]:
 @pytest.mark.parametrize("path", ["shocks.tariff.schedule", "shocks.refining.scheduled"])
 @pytest.mark.parametrize("value", [NAN, INF, -INF])
 def test_a_non_finite_date_in_a_schedule_is_refused(path, value):
-    entry = {"date": value, "rate": 0.3} if "tariff" in path else {"date": value, "regime": "restricted"}
+    entry = {"date": value, "rate": 0.3} if "tariff" in path else {"date": value, "regime": "restricted", "scope": ["rare_earths"]}
     lines = _problems({path: [entry]})
     assert len(lines) == 1 and f"{path}.0.date: not a finite number" in lines[0]
 

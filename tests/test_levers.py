@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SCENARIOS, baseline, deterministic
+from conftest import PRICE_TAKER, SCENARIOS, baseline, deterministic
 from sim.engine import run_replication
 from sim.runner import run_many
 from sim.scenario import load_scenario
@@ -128,23 +128,27 @@ def test_a_treaty_makes_the_exemption_safer_and_leaves_the_rate_path_alone(figur
     a, b = _pair(levers__deal_basis="treaty")
     figure(f"duties USD {a.tariff_cost_usd.mean() / 1e6:.0f}m -> {b.tariff_cost_usd.mean() / 1e6:.0f}m")
     assert b.tariff_cost_usd.mean() < a.tariff_cost_usd.mean()
-    ta = run_many(baseline(), runs=20, seed=5, workers=1).timeseries
-    tb = run_many(baseline(levers__deal_basis="treaty"), runs=20, seed=5, workers=1).timeseries
+    # Without the deal's goodwill (which shipments build, and which a withdrawn exemption
+    # slows by diverting them), the treaty touches only the exemption, never the rate path.
+    unlinked = {"shocks__tariff__deal_goodwill_usd": 0.0}
+    ta = run_many(baseline(**unlinked), runs=20, seed=5, workers=1).timeseries
+    tb = run_many(baseline(**unlinked, levers__deal_basis="treaty"), runs=20, seed=5, workers=1).timeseries
     assert (ta.us_tariff_rate.to_numpy() == tb.us_tariff_rate.to_numpy()).all()
 
 
 @pytest.mark.check("metamorphic", source="seed 004: strategic stockpiles of critical minerals for supply-chain resilience",
-                   tolerance="value lost without room > USD 10m on average, in over 80% of runs")
+                   tolerance="value lost without room > USD 5m on average, in over 80% of runs")
 def test_stockpiles_absorb_an_export_cut_off(figure):
     """A one-year Chinese embargo with no other outlet for rare earths and antimony: with room
     to hold two years of output the stock waits and sells at full value afterwards; with half
-    a month of room it is dumped at a distress discount. At given prices: the embargo's own
-    price spike would otherwise make dumping during it pay."""
+    a month of room it is dumped at a distress discount. At given prices (controls that
+    withhold nothing from the ex-China markets): the embargo's own price spike outside China
+    would otherwise make selling during it pay."""
     cut_off = {
         "shocks.refining.escalate_per_year": 0.0, "shocks.refining.relax_per_year": 0.0,
-        "shocks.refining.price_jump_per_step": 0.0,
-        "shocks.refining.scheduled": [{"date": "2035-01-01", "regime": "embargo"},
-                                      {"date": "2036-01-01", "regime": "licensing"}],
+        "shocks.refining.price_jump_per_step": 0.0, **PRICE_TAKER,
+        "shocks.refining.scheduled": [{"date": "2035-01-01", "regime": "embargo", "scope": ["rare_earths", "antimony"]},
+                                      {"date": "2036-01-01", "regime": "licensing", "scope": ["rare_earths", "antimony"]}],
         "processing.routing.rare_earths": {"china": 1.0}, "processing.routing.antimony": {"china": 1.0},
         "processing.foreign_capacity.us": {}, "processing.foreign_capacity.other": {"copper": 1e7, "gold": 1e8},
         "processing.refinery.enabled": False, "program.phase2.require_refinery_financing": False,
@@ -156,7 +160,7 @@ def test_stockpiles_absorb_an_export_cut_off(figure):
                      runs=RUNS, seed=5, workers=1).outcomes
     lost = roomy.cumulative_export_value_usd - tight.cumulative_export_value_usd
     figure(f"24 months of room keeps USD {lost.mean() / 1e6:.0f}m more than half a month")
-    assert lost.mean() > 1e7
+    assert lost.mean() > 5e6  # antimony at China's own price (about USD 11k/t) is worth less than at Rotterdam's
     assert (lost > 0).mean() > 0.8  # prices still move between dumping and selling later
 
 

@@ -224,9 +224,9 @@ def test_every_baseline_parameter_has_a_source_or_an_assumption():
     descriptive = {"label", "unit", "name", "description", "port", "province"}
     missing = [r["path"] for r in rows
                if r["path"].rsplit(".", 1)[-1] not in descriptive
-               and not r["source"].lower().startswith(("source", "assumption"))
+               and not r["source"].lower().startswith(("source", "assumption", "fitted"))
                and r["source"] != "schema default"]
-    assert missing == [], f"give these a '# source:' or '# assumption:' note: {missing}"
+    assert missing == [], f"give these a '# source:', '# fitted:' or '# assumption:' note: {missing}"
 
 
 def test_params_command_lists_values_units_and_sources():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -66,12 +67,18 @@ def test_tables_have_the_documented_columns(base):
     assert list(tables.outcomes.columns[len(documented):]) == inputs
     ts = tables.timeseries
     assert len(ts) == 6 * base.horizon_years
+    keys = {"commodity": list(base.commodities), "group": list(base.shocks.refining.groups),
+            "province": list(base.shocks.security.provinces)}
+    expected = set()
     for col in outputs.TIMESERIES:
-        if col.name == "production_<commodity>":
-            assert all(f"production_{c}" in ts.columns for c in base.commodities)
-        else:
-            assert col.name in ts.columns
-    assert set(ts.china_regime.cat.categories) == set(outputs.CHINA_REGIMES)
+        family = re.search(r"<([a-z]+)>", col.name)
+        if family is None:
+            expected.add(col.name)
+        elif col.name != "price_china_<commodity>_usd":  # only where China's price differs
+            expected.update(col.name.replace(family[0], k) for k in keys[family[1]])
+    expected.update(f"price_china_{c}_usd" for c, spec in base.commodities.items() if spec.market is not None)
+    assert set(ts.columns) == expected
+    assert set(ts.china_regime_rare_earths.cat.categories) == set(outputs.CHINA_REGIMES)
     assert ts.year.min() == 1 and ts.year.max() == base.horizon_years
 
 

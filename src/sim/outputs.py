@@ -68,6 +68,7 @@ OUTCOMES: tuple[Column, ...] = (
     Column("security_incidents", "count", "Attacks that hit the mineral sector (a site, a convoy, foreign staff) over the horizon.", better="lower", label="Security incidents"),
     Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages.", better="lower", label="Downtime"),
     Column("tariff_cost_usd", "USD", "U.S. duties on Pakistani mineral exports over the horizon (reciprocal tariff on non-exempt product plus product duties).", better="lower", label="U.S. tariff cost"),
+    Column("us_duties_all_exports_usd", "USD", "U.S. duties on all of Pakistan's exports to the United States over the horizon: the reciprocal tariff on its other goods (textiles above all) plus the duties on minerals (tariff_cost_usd).", better="lower", label="U.S. duties on all exports"),
     Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon (sized like Reko Diq's award, relative to the project's capex).", better="lower", label="Arbitration awards"),
     Column("capex_usd", "USD", "Capital spent on the mines and the domestic refinery within the horizon, overruns included (undiscounted).", label="Capital spent"),
     Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows (revenue less capex, opex, security cost, tariff incidence), discounted at the base rate plus a confidence-driven risk premium.", better="higher", label="Net present value", signed=True),
@@ -83,6 +84,7 @@ TIMESERIES: tuple[Column, ...] = (
     Column("phase", "1-3", "Programme phase at the end of the year.", label="Programme phase", shown="phase"),
     Column("production_<commodity>", "commodity unit", "Output mined in the year, per commodity (t of contained product; gold in oz).", label="Production"),
     Column("export_value_usd", "USD", "Export value earned in the year.", label="Export value", shown="USD bn per year", scale=1e+09),
+    Column("export_value_<commodity>_usd", "USD", "Part of the year's export value earned by one commodity.", label="Export value", shown="USD bn per year", scale=1e+09),
     Column("export_value_us_usd", "USD", "Part of the year's export value sold to the United States.", label="Export value to the U.S.", shown="USD bn per year", scale=1e+09),
     Column("export_value_china_usd", "USD", "Part of the year's export value sold to or through China.", label="Export value to China", shown="USD bn per year", scale=1e+09),
     Column("export_value_other_usd", "USD", "Part of the year's export value sold to other markets.", label="Export value to other markets", shown="USD bn per year", scale=1e+09),
@@ -92,7 +94,11 @@ TIMESERIES: tuple[Column, ...] = (
     Column("downtime_days", "site-days", "Site-days lost in the year.", label="Downtime"),
     Column("confidence", "0-1", "Investor confidence at the end of the year.", label="Investor confidence", shown="0–1 index", scale=1),
     Column("us_tariff_rate", "0-1", "U.S. reciprocal tariff rate on Pakistani goods at the end of the year.", label="U.S. reciprocal tariff rate", shown="%", scale=0.01),
-    Column("china_regime", "category", "China's export-control regime at the end of the year: open, licensing, restricted or embargo.", label="China's export-control regime"),
+    Column("us_duties_all_exports_usd", "USD", "U.S. duties paid in the year on all of Pakistan's exports to the United States, minerals included.", label="U.S. duties on all exports", shown="USD bn per year", scale=1e+09),
+    Column("price_<commodity>_usd", "USD/unit", "Price of the refined product outside China at the end of the year (with the non-Chinese premium the controls support), per unit of the commodity (t; gold oz).", label="Price ex-China", shown="USD per unit", scale=1),
+    Column("price_china_<commodity>_usd", "USD/unit", "China's domestic price of the refined product at the end of the year, for a controlled commodity with a non-Chinese premium.", label="Price in China", shown="USD per unit", scale=1),
+    Column("attacks_<province>", "count", "Attacks in the province in the year, on any target (those on the mineral sector are the incidents).", label="Attacks in the region"),
+    Column("china_regime_<group>", "category", "China's export-control regime on a controlled group at the end of the year: open, licensing, restricted or embargo.", label="China's export-control regime"),
 )
 
 CHINA_REGIMES: tuple[str, ...] = ("open", "licensing", "restricted", "embargo")
@@ -170,9 +176,9 @@ def display(column: str) -> Display:
     column, a time-series column (:func:`series_display` for those whose name is in both),
     a probability row of the summary (``P(phase3 by year 15)``, ``P(stalled)``) or a drawn
     input or sweep factor, named by its dotted path."""
-    declared = _OUTCOME_COLUMNS.get(column) or _SERIES_COLUMNS.get(column)
+    declared = _declared(column, _OUTCOME_COLUMNS) or _declared(column, _SERIES_COLUMNS)
     if declared is not None:
-        return declared.display
+        return declared
     if column.startswith("P("):  # a probability row of the summary
         return Display(probability_label(column), "% of replications", 0.01, (0.0, 1.0))
     if "." in column:
@@ -184,8 +190,29 @@ def display(column: str) -> Display:
 
 def series_display(column: str) -> Display:
     """How a time-series column is shown (its flows are per year)."""
-    declared = _SERIES_COLUMNS.get(column)
-    return declared.display if declared is not None else display(column)
+    return _declared(column, _SERIES_COLUMNS) or display(column)
+
+
+def _declared(column: str, declared: dict[str, Column]) -> Display | None:
+    """How a declared column is shown; one of a family (``production_<commodity>``) has
+    the family's label followed by its key in words: "Production: rare earths"."""
+    found = declared.get(column)
+    if found is not None:
+        return found.display
+    for pattern, family in _families(tuple(declared.values())):
+        key = pattern.fullmatch(column)
+        if key is not None:
+            shown = family.display
+            return Display(f"{shown.label}: {key[1].replace('_', ' ')}", shown.unit, shown.scale, shown.bounds)
+    return None
+
+
+@functools.cache
+def _families(columns: tuple[Column, ...]) -> tuple[tuple[re.Pattern[str], Column], ...]:
+    """The declared families of columns (a name with a ``<key>`` part), as patterns, the
+    most specific first (``price_china_<commodity>_usd`` before ``price_<commodity>_usd``)."""
+    families = sorted((c for c in columns if "<" in c.name), key=lambda c: -len(re.sub(r"<[a-z]+>", "", c.name)))
+    return tuple((re.compile(re.sub(r"<[a-z]+>", "([a-z0-9_]+?)", re.escape(c.name))), c) for c in families)
 
 
 def probability_label(quantity: str) -> str:

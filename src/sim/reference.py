@@ -83,7 +83,6 @@ EXTRA_MEANINGS: dict[str, str] = {
     "ProvinceSecurity.initial_regime": "Security regime of the province at the start date.",
     "Infrastructure.enabled": "Switch for power, water and logistics outages.",
     "Security.enabled": "Switch for the security shock family (attacks on the sector).",
-    "Refining.initial_regime": "China's export-control regime at the start date.",
     "Refining.enabled": "Switch for China's export-control regime; when off the regime stays "
                         "open and the technology ban is lifted.",
     "ScheduledRegime.date": "When China's regime changes (a date, or model years).",
@@ -321,7 +320,7 @@ def _value_text(value: Any) -> str:
 
 # --- sources of the baseline values ------------------------------------------------------
 
-_NOTE = re.compile(r"^(source|assumption)\b", re.IGNORECASE)
+_NOTE = re.compile(r"^(source|assumption|fitted)\b", re.IGNORECASE)
 
 
 def _comment(line: str) -> str | None:

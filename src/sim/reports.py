@@ -155,7 +155,8 @@ def scenario_in_words(scn: Scenario) -> list[str]:
     ref = scn.shocks.refining
     if ref.enabled:
         ban = "in force" if ref.technology_ban else "not in force"
-        said.append(f"China's refining and export controls start at '{ref.initial_regime}', with the ban on "
+        start = ", ".join(f"{g.replace('_', ' ')} at '{grp.initial_regime}'" for g, grp in ref.groups.items())
+        said.append(f"China's refining and export controls start with {start}, with the ban on "
                     f"separation technology {ban}; {len(ref.scheduled)} scheduled change(s), and random "
                     f"escalation and relaxation.")
     else:

@@ -333,8 +333,8 @@ def assemble(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not chunks[0].series:
         return outcomes, pd.DataFrame()
     series = pd.DataFrame(_stack([c.series for c in chunks]))
-    series["china_regime"] = pd.Categorical.from_codes(series["china_regime"].astype(int),
-                                                       categories=list(CHINA_REGIMES))
+    for name in [n for n in series if n.startswith("china_regime_")]:
+        series[name] = pd.Categorical.from_codes(series[name].astype(int), categories=list(CHINA_REGIMES))
     return outcomes, series
 
 

@@ -267,6 +267,35 @@ class Market(Model):
                               doc="Interval between commodity-price updates (an exact OU step).")
 
 
+class RegimeValues(Model):
+    open: Num = param(unit="-", ge=0, le=1, doc="Value while China's controls are open.")
+    licensing: Num = param(unit="-", ge=0, le=1, doc="Value under licensing.")
+    restricted: Num = param(unit="-", ge=0, le=1, doc="Value under restrictions.")
+    embargo: Num = param(unit="-", ge=0, le=1, doc="Value under an embargo on foreign feed.")
+
+    def of(self, level: int) -> float:
+        return float(getattr(self, CHINA_REGIMES[level]))
+
+
+class ClearedMarket(Model):
+    """A world market for one commodity that clears outside China each price step (see
+    :mod:`sim.model.market`). Quantities are shares of the ex-China market's reference
+    demand, which grows at ``demand_growth_per_year``; only Pakistan's own output is in
+    tonnes, converted with ``ex_china_demand``."""
+
+    ex_china_demand: Num = param(unit="unit/yr", gt=0, le=MAX_QUANTITY, doc="Demand outside China at the start date at China's price (t of contained product a year).")
+    demand_growth_per_year: Num = param(0.0, unit="1/yr", ge=-0.2, le=0.3, doc="Growth of that reference demand.")
+    china_export_share: Num = param(unit="share of demand", ge=0, le=5, doc="What China's exports would supply of the ex-China market under open controls, as a share of its reference demand.")
+    other_supply_share: Num = param(unit="share of demand", ge=0, le=5, doc="Capacity outside China (Pakistan apart) at China's price, as a share of reference demand; it grows with demand, and with the supply response.")
+    export_cut: RegimeValues = Field(description="Share of China's exports its controls withhold from the rest of the world, per regime of the commodity's control group.")
+    demand_elasticity: Num = param(unit="-", ge=0, le=10, doc="Short-run price elasticity of ex-China demand (a magnitude: demand falls as the price ratio rises); linear demand, zero at a price ratio of 1 + 1 / elasticity.")
+    supply_elasticity: Num = param(unit="-", ge=0, le=10, doc="Short-run price elasticity of supply outside China (utilisation of existing capacity).")
+    long_run_demand_elasticity: Num = param(unit="-", ge=0, le=5, doc="Elasticity of demand once users have substituted and thrifted: demand moves towards price ratio ** -elasticity.")
+    substitution_per_year: Num = param(unit="1/yr", ge=0, le=10, doc="Speed at which demand moves towards its long-run level (partial adjustment).")
+    supply_response_per_year: Num = param(unit="share of demand per yr", ge=0, le=1, doc="New capacity outside China committed per year while the ex-China price is above China's, per unit of premium (price ratio - 1, counted up to 1).")
+    capacity_lead_years: Num = param(unit="yr", ge=0, le=40, doc="From committing new capacity outside China to its first output.")
+
+
 class Commodity(Model):
     label: str = Field(description="Descriptive name (documentation only).")
     unit: Literal["t", "oz"] = Field(description="Unit of output and of the price.")
@@ -280,6 +309,7 @@ class Commodity(Model):
     china_sensitivity: Num = param(0.0, unit="x", ge=0, le=3, doc="How strongly China's export-control regime moves this commodity's price (multiple of the jump per step) and its premium.")
     non_china_premium_usd: Num = param(0.0, unit="USD/unit", ge=0, le=MAX_PRICE, doc="Premium for separated non-Chinese product under a full embargo; scales with the regime level.")
     us_price_floor_usd: Num = param(0.0, unit="USD/unit", ge=0, le=MAX_PRICE, doc="Floor under the refined price of U.S.-bound product (a price-floor offtake); 0 for none.")
+    market: ClearedMarket | None = Field(None, description="A market that clears outside China (the price process above is then China's own price, and the ex-China price and its premium emerge); none for a commodity whose price Pakistan takes (copper, gold).")
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -536,33 +566,33 @@ class Security(Model):
     cost_usd_per_site_year: Num = param(unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Security cost of one active site.")
 
 
-class RegimeValues(Model):
-    open: Num = param(unit="-", ge=0, le=1, doc="Value while China's controls are open.")
-    licensing: Num = param(unit="-", ge=0, le=1, doc="Value under licensing.")
-    restricted: Num = param(unit="-", ge=0, le=1, doc="Value under restrictions.")
-    embargo: Num = param(unit="-", ge=0, le=1, doc="Value under an embargo on foreign feed.")
+class ControlGroup(Model):
+    """A group of commodities China controls together (rare earths, antimony; gallium,
+    germanium, graphite or tungsten where a scenario has them), with a regime of its own."""
 
-    def of(self, level: int) -> float:
-        return float(getattr(self, CHINA_REGIMES[level]))
+    commodities: list[str] = Field(min_length=1, description="Commodities of the scenario these controls cover; a commodity belongs to at most one group, and one in no group (copper, gold) is never touched by China's controls.")
+    initial_regime: Regime = Field(description="China's export-control regime on this group at the start date.")
 
 
 class ScheduledRegime(Model):
     date: When
     regime: Regime
+    scope: list[str] = Field(min_length=1, description="The control groups (keys of shocks.refining.groups) this change covers.")
     probability: Num = param(1.0, unit="0-1", ge=0, le=1, doc="Chance the scheduled change happens.")
 
 
 class Refining(Model):
     enabled: bool = True
-    initial_regime: Regime
+    groups: dict[str, ControlGroup] = Field(min_length=1, description="China's controlled groups, each with its own regime.")
     technology_ban: bool = Field(description="China's ban on exporting separation technology is in force at the start.")
     technology_ban_lift_per_year: Num = param(unit="1/yr", ge=0, le=10, doc="Rate at which the technology ban is lifted.")
     escalate_per_year: Num = param(unit="1/yr", ge=0, le=10, doc="Rate of random escalation by one step.")
     relax_per_year: Num = param(unit="1/yr", ge=0, le=10, doc="Rate of random relaxation by one step.")
+    random_scope: list[str] = Field(min_length=1, description="The control groups each random escalation or relaxation moves, together, by one step each (a group already at the end of the scale stays).")
     scheduled: list[ScheduledRegime] = Field(default_factory=list)
-    china_capacity: RegimeValues = Field(description="Share of Chinese processing capacity open to Pakistani feed.")
-    china_discount: RegimeValues = Field(description="Discount on product sold through China.")
-    price_jump_per_step: Num = param(unit="log", ge=0, le=3, doc="Jump in the log-price of sensitive commodities per step of escalation.")
+    china_capacity: RegimeValues = Field(description="Share of Chinese processing capacity open to Pakistani feed of a controlled commodity.")
+    china_discount: RegimeValues = Field(description="Discount on controlled product sold through China.")
+    price_jump_per_step: Num = param(unit="log", ge=0, le=3, doc="Jump in the log-price of a controlled commodity per step of escalation of its group (times the commodity's China sensitivity).")
 
 
 class TariffStep(Model):
@@ -582,6 +612,13 @@ class Tariff(Model):
     restore_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate at which a withdrawn exemption is restored.")
     exporter_incidence: Num = param(unit="0-1", ge=0, le=1, doc="Share of the duty borne by the Pakistani exporter.")
     diversion_per_unit_rate: Num = param(unit="share per unit rate", ge=0, le=5, doc="Share of U.S.-bound product diverted to other markets per unit of tariff it faces.")
+    goods_exports_usd: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Pakistan's goods exports to the United States at the start date, all goods (textiles above all), before the reciprocal tariff's effect on them; they pay the reciprocal rate, none of them being exempt.")
+    goods_exports_growth_per_year: Num = param(0.0, unit="1/yr", ge=-0.2, le=0.3, doc="Growth of those exports, before the tariff's effect.")
+    goods_trade_elasticity: Num = param(0.0, unit="-", ge=0, le=10, doc="Fall in those exports with the tariff: they scale with (1 + rate) to the power -elasticity.")
+    deal_goodwill_usd: Num = param(0.0, unit="USD", ge=0, le=MAX_USD, doc="Mineral exports to the U.S. (cumulative, with the refinery's financing close and commissioning under a U.S. technology partner counting a quarter each) that build the deal's full goodwill; 0 for no link between the mineral partnership and the tariff.")
+    goodwill_deal_rate: Num = param(0.1, unit="0-1", ge=0, le=2, doc="The rate a policy change sets instead of a drawn one, with a chance equal to the goodwill (a deal rewarding the partnership).")
+    goodwill_withdraw_cut: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Fall in the chance a policy change withdraws the critical-minerals exemption at full goodwill.")
+    reversal_goodwill_loss: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Goodwill lost at each policy reversal in Pakistan (a government revisiting a deal).")
 
 
 class Shocks(Model):
@@ -684,6 +721,40 @@ class Scenario(Model):
             yield (("resources", "abandon_below"), "must not exceed resources.downgrade_below "
                    f"({rules.downgrade_below}): a resource too small to build on is a downgrade",
                    rules.abandon_below)
+        for good, spec in self.commodities.items():
+            m = spec.market
+            if m is None:
+                continue
+            path = ("commodities", good, "market")
+            fixed = [v for v in (m.china_export_share, m.other_supply_share) if not isinstance(v, Dist)]
+            if len(fixed) == 2 and sum(float(v) for v in fixed) <= 0:  # type: ignore[arg-type]
+                yield ((*path, "china_export_share"), "no supply can reach the ex-China market: give "
+                       "China's exports or other supply a positive share", m.china_export_share)
+            for name in ("china_sensitivity", "non_china_premium_usd"):
+                value = getattr(spec, name)
+                if isinstance(value, Dist) or float(value) != 0:
+                    yield (("commodities", good, name), "set by the cleared market (the premium and "
+                           "the spike emerge from it): remove it, or the market", value)
+        refining = self.shocks.refining
+        owner: dict[str, str] = {}
+        for group, spec in refining.groups.items():
+            path = ("shocks", "refining", "groups", group, "commodities")
+            yield from unknown(path, spec.commodities)
+            for good in spec.commodities:
+                if good in owner:
+                    yield (path, f"'{good}' is already controlled by group '{owner[good]}': a "
+                           "commodity belongs to at most one group", good)
+                owner.setdefault(good, group)
+        known = ", ".join(refining.groups)
+
+        def unknown_groups(path: tuple[str | int, ...], names: list[str]) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+            for i, name in enumerate(names):
+                if name not in refining.groups:
+                    yield (*path, i), f"unknown control group; known: {known}", name
+
+        yield from unknown_groups(("shocks", "refining", "random_scope"), refining.random_scope)
+        for i, event in enumerate(refining.scheduled):
+            yield from unknown_groups(("shocks", "refining", "scheduled", i, "scope"), event.scope)
         tariff = self.shocks.tariff
         if not tariff.new_rates:
             yield ("shocks", "tariff", "new_rates"), "needs at least one rate", tariff.new_rates

@@ -43,16 +43,29 @@ class Ledger:
         self.processed = dict.fromkeys(sc.commodities, 0.0)
         # Plain lists: scalar updates on them are several times cheaper than on numpy arrays.
         self.production = {c: [0.0] * h for c in sc.commodities}
+        self.exports_of = {c: [0.0] * h for c in sc.commodities}
+        # Volume of each commodity over the horizon by route (ROUTES order), distress sales
+        # counted with ``other``.
+        self.routed = {c: [0.0, 0.0, 0.0, 0.0] for c in sc.commodities}
         self.year = {name: [0.0] * h for name in (
             "export_value_usd", "export_value_us_usd", "export_value_china_usd",
             "export_value_other_usd", "domestic_value_added_usd", "china_weight",
             "processed_weight", "incidents", "downtime_days", "confidence", "us_tariff_rate",
-            "china_regime", "phase", "operating_cost_usd")}
+            "phase", "operating_cost_usd", "us_duties_all_exports_usd")}
+        self.regimes = {g: [0] * h for g in sc.shocks.refining.groups}
+        self.prices = {c: [0.0] * h for c in sc.commodities}
+        # China's domestic price beside the ex-China one, where they differ: for a commodity
+        # with a cleared market, or a controlled one with a set non-Chinese premium.
+        controlled = {c for grp in sc.shocks.refining.groups.values() for c in grp.commodities}
+        self.china_prices = {c: [0.0] * h for c, s in sc.commodities.items() if s.market is not None
+                             or (c in controlled and float(s.non_china_premium_usd) * float(s.china_sensitivity) > 0)}
         self.total_exports = 0.0
         self.total_added = 0.0
         self.china_weight = 0.0
         self.processed_weight = 0.0
         self.tariff_cost = 0.0
+        self.all_duties = 0.0
+        self.us_exports = 0.0
         self.capital = 0.0
         self.npv = 0.0
         self.downtime_days = 0.0
@@ -73,6 +86,9 @@ class Ledger:
         self._dom_us = float(p.domestic_sales_us_share)
         self._other_discount = float(p.other_discount)
         self._processing_cost = float(p.refinery.processing_cost_share)
+        # Output of each commodity with a cleared market that reached the ex-China market
+        # since the market last cleared (the market reads it as Pakistan's supply).
+        self._feed = {c: 0.0 for c, s in sc.commodities.items() if s.market is not None}
         self._goods = [
             (c, s, float(s.concentrate_payable),
              float(s.non_china_premium_usd) * float(s.china_sensitivity),
@@ -138,11 +154,10 @@ class Ledger:
         k = self._index(a)
         y = self.year
         regime = w.refining
-        china_open = regime.china_capacity()
-        china_discount = regime.china_discount()
-        premium_share = regime.premium_share()
+        china_open, china_discounts, premium_shares = regime.china_open, regime.china_discount, regime.premium_share
         refinery_runs = bool(refinery_capacity)
-        prices = w.market.price
+        prices, outside = w.market.price, w.market.ex_china
+        feed = self._feed
         rate_for = w.tariff.rate_for
         stocks, peak_rate = self.stock, self._peak_rate
         exports = added = duties = us_value = china_value = other_value = 0.0
@@ -153,10 +168,11 @@ class Ledger:
             if q <= 0.0 and stock <= 0.0:
                 continue
             self.production[c][k] += q
-            price = prices[c]
+            price = prices[c]  # China's price; the same outside China unless a market clears
+            ex_china = outside[c]
             duty = rate_for(spec)
             shares = self.shares(c, refinery_runs, duty)
-            capacity = (refinery_capacity.get(c, 0.0), china_cap * dt * china_open, us_cap * dt, other_cap * dt)
+            capacity = (refinery_capacity.get(c, 0.0), china_cap * dt * china_open[c], us_cap * dt, other_cap * dt)
             if refinery_running and self._mandate > shares[0] and q > 0.0:
                 shares = self._mandated(shares, min(self._mandate, capacity[0] / q))
             f_home, f_china, f_us, f_other, stock = route(q, stock, shares, capacity)
@@ -173,24 +189,33 @@ class Ledger:
             stocks[c] = stock
             processed = f_home + f_china + f_us + f_other
             self.processed[c] += processed
-            concentrate = price * payable
-            v_china = f_china * concentrate * (1.0 - china_discount)
+            routed = self.routed[c]
+            routed[0] += f_home
+            routed[1] += f_china
+            routed[2] += f_us
+            routed[3] += f_other
+            if c in feed:
+                feed[c] += f_home + f_us + f_other
+            concentrate = ex_china * payable
+            v_china = f_china * price * payable * (1.0 - china_discounts[c])
             v_us = f_us * concentrate
             v_other = ((f_other - distressed) * concentrate * (1.0 - self._other_discount)
                        + distressed * concentrate * (1.0 - self._distress))
-            refined = price + premium * premium_share
+            refined = ex_china + premium * premium_shares[c]
             v_home = f_home * refined
             home_us = v_home * self._dom_us * (1.0 - self.diverted(duty)) if v_home else 0.0
             # A price-floor offtake tops up U.S.-bound product to the floor: a price support,
             # not processing in Pakistan, and paid on top of the dutiable market value.
-            support = f_us * max(0.0, floor - price) * payable
+            support = f_us * max(0.0, floor - ex_china) * payable
             if refined > 0.0:
                 support += home_us / refined * max(0.0, floor - refined)
             us_value += v_us + home_us + support
             china_value += v_china
             other_value += v_other + v_home - home_us
             duties += (v_us + home_us) * duty
-            exports += v_china + v_us + v_other + v_home + support
+            exported = v_china + v_us + v_other + v_home + support
+            self.exports_of[c][k] += exported
+            exports += exported
             added += v_home - f_home * concentrate
             china_weight += f_china * price
             processed_weight += processed * price
@@ -208,6 +233,10 @@ class Ledger:
         self.total_exports += exports
         self.total_added += added
         self.tariff_cost += duties
+        all_duties = duties + w.tariff.goods_duties(a, b)
+        self.all_duties += all_duties
+        y["us_duties_all_exports_usd"][k] += all_duties
+        self.us_exports += us_value
         self.capital += capital_costs
         operating = operating_costs + self._incidence * duties + self._processing_cost * added
         y["operating_cost_usd"][k] += operating
@@ -217,6 +246,14 @@ class Ledger:
         cash = exports - operating - capital_costs
         self.npv += cash * math.exp(-(self._log_discount + 0.5 * discount_rate * dt))
         self._log_discount += discount_rate * dt
+
+    def take_feed(self, years: float) -> dict[str, float]:
+        """Pakistan's output that reached the ex-China market per year over the last
+        ``years``, per commodity with a cleared market; the count starts again."""
+        rates = {c: q / years for c, q in self._feed.items()} if years > 0 else dict.fromkeys(self._feed, 0.0)
+        for c in self._feed:
+            self._feed[c] = 0.0
+        return rates
 
     def exports_over(self, years: float) -> float:
         """Export value booked over the last ``years`` (up to the last booking)."""
@@ -235,7 +272,13 @@ class Ledger:
         w, i = self.world, k - 1
         self.year["confidence"][i] = w.confidence.level(w.env.now)
         self.year["us_tariff_rate"][i] = w.tariff.rate if w.tariff.enabled else 0.0
-        self.year["china_regime"][i] = w.refining.level
+        for g, level in w.refining.level.items():
+            self.regimes[g][i] = level
+        premium_shares = w.refining.premium_share
+        for c, _spec, _payable, premium, *_ in self._goods:
+            self.prices[c][i] = w.market.ex_china[c] + premium * premium_shares[c]
+            if c in self.china_prices:
+                self.china_prices[c][i] = w.market.price[c]
         self.year["phase"][i] = w.program.phase
 
     def series(self) -> dict[str, np.ndarray]:
@@ -244,6 +287,7 @@ class Ledger:
             china = np.where(y["processed_weight"] > 0, y["china_weight"] / y["processed_weight"], np.nan)
         out = {"phase": y["phase"].astype(np.int8)}
         out.update({f"production_{c}": np.asarray(v) for c, v in self.production.items()})
+        out.update({f"export_value_{c}_usd": np.asarray(v) for c, v in self.exports_of.items()})
         for name in ("export_value_usd", "export_value_us_usd", "export_value_china_usd",
                      "export_value_other_usd", "domestic_value_added_usd"):
             out[name] = y[name]
@@ -252,7 +296,12 @@ class Ledger:
         out["downtime_days"] = y["downtime_days"]
         out["confidence"] = y["confidence"]
         out["us_tariff_rate"] = y["us_tariff_rate"]
-        out["china_regime"] = y["china_regime"].astype(np.int8)
+        out["us_duties_all_exports_usd"] = y["us_duties_all_exports_usd"]
+        for g, levels in self.regimes.items():
+            out[f"china_regime_{g}"] = np.asarray(levels, dtype=np.int8)
+        out.update({f"price_{c}_usd": np.asarray(v) for c, v in self.prices.items()})
+        out.update({f"price_china_{c}_usd": np.asarray(v) for c, v in self.china_prices.items()})
+        out.update({f"attacks_{p}": np.asarray(v, dtype=np.int32) for p, v in self.world.security.attacks.items()})
         return out
 
     def stock_value(self) -> float:

@@ -67,6 +67,7 @@ class GovernanceRun:
             now = w.env.now
             site.suspend(now, halt * DAYS_PER_YEAR)
             w.confidence.gain(now, -float(self.spec.reversal_confidence_drop))
+            w.tariff.reversals += 1
             w.note("governance", f"policy reversal halts {site.key} for {halt:.2f} yr")
             if arbitrated:
                 capex = sum(float(ph.capex_usd) for ph in site.spec.phases)

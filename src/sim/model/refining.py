@@ -1,23 +1,28 @@
-"""Refining dependency: China's export-control regime over rare-earth and antimony supply chains.
+"""Refining dependency: China's export controls, group by group, over the commodities it controls.
 
-China's posture is one of four ordered regimes: ``open``, ``licensing``, ``restricted`` and
-``embargo`` (on processing foreign feed). It moves by scheduled events from the scenario
-(the 9 Oct 2025 expansion to 12 of 17 rare earths; the end of the suspension of the
-U.S.-specific ban on 27 Nov 2026, which happens only with a given probability) and by
-random one-step escalations and relaxations at configured rates. Separately, the ban on
-exporting rare-earth separation technology (in force since 21 Dec 2023) may be lifted at a
-configured rate.
+China's posture towards each controlled group of commodities (rare earths, antimony; any
+other group a scenario declares) is one of four ordered regimes: ``open``, ``licensing``,
+``restricted`` and ``embargo`` (on processing foreign feed). Each group moves by the
+scenario's dated controls, each naming the groups it covers (the 9 Oct 2025 expansion to
+12 of 17 rare earths; the end of the suspension on 27 Nov 2026, which happens only with a
+given probability), and by random one-step escalations and relaxations at configured
+rates, which move the groups the scenario names together. Separately, the ban on
+exporting rare-earth separation technology (in force since 21 Dec 2023) may be lifted at
+a configured rate.
 
-Effects: product routed through China meets less capacity (none under an embargo) and a
-discount; the non-Chinese premium on separated product widens with the regime; the
-log-price of sensitive commodities jumps with each step; each escalation knocks investor
-confidence; and a refinery relying on a Chinese technology partner is slowed while the
-technology ban holds. Switched off, the regime stays ``open`` and the ban is lifted.
+Effects, on the commodities of the group that moved and on no other: product routed
+through China meets less capacity (none under an embargo) and a discount; the non-Chinese
+premium on separated product widens with the regime; the log-price jumps with each step.
+A commodity in no group (copper and gold, in the shipped scenarios) is processed in China
+as if controls were open. Each escalation, of any group, knocks investor confidence (once
+per step, however many groups it covers); and a refinery relying on a Chinese technology
+partner is slowed while the technology ban holds. Switched off, every group stays
+``open`` and the ban is lifted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..outputs import CHINA_REGIMES
@@ -27,13 +32,26 @@ from .hazard import VaryingRatePoisson
 if TYPE_CHECKING:
     from .world import World
 
+TOP = len(CHINA_REGIMES) - 1
+
 
 class RefiningRun:
     def __init__(self, spec: Refining, world: World):
         self.spec = spec
         self.world = world
         self.enabled = spec.enabled
-        self.level = CHINA_REGIMES.index(spec.initial_regime) if self.enabled else 0
+        self.level = {g: CHINA_REGIMES.index(grp.initial_regime) if self.enabled else 0
+                      for g, grp in spec.groups.items()}
+        self.members = {g: tuple(grp.commodities) for g, grp in spec.groups.items()}
+        # What the ledger reads per commodity, kept current as regimes move: the share of
+        # China's capacity open to it, China's discount on it, and how much of its full
+        # non-Chinese premium the market pays. A commodity in no group sees open controls.
+        goods = world.scenario.commodities
+        self.china_open = dict.fromkeys(goods, 1.0)
+        self.china_discount = dict.fromkeys(goods, 0.0)
+        self.premium_share = dict.fromkeys(goods, 0.0)
+        for g in self.level:
+            self._apply(g)
         self.technology_ban = spec.technology_ban if self.enabled else False
         if not self.enabled:
             return
@@ -42,7 +60,8 @@ class RefiningRun:
         for event in spec.scheduled:
             happens = float(rng.random()) < float(event.probability)
             if happens:
-                env.process(self._scheduled(world.scenario.years(event.date), event.regime))
+                env.process(self._scheduled(world.scenario.years(event.date), event.regime, tuple(event.scope)))
+        self._scope = tuple(dict.fromkeys(spec.random_scope))
         self._esc, self._rel = float(spec.escalate_per_year), float(spec.relax_per_year)
         self._random_steps = VaryingRatePoisson(env, world.streams("refining:switches"),
                                                 self._switch_rate, self._random_step)
@@ -51,49 +70,63 @@ class RefiningRun:
             wait = float(world.streams("refining:technology").exponential(1.0 / lift))
             env.process(self._lift_ban(wait))
 
-    @property
-    def regime(self) -> str:
-        return CHINA_REGIMES[self.level]
+    def levels_by_commodity(self) -> dict[str, int]:
+        """The regime level (0 open .. 3 embargo) of each controlled commodity's group."""
+        return {c: self.level[g] for g, members in self.members.items() for c in members}
 
-    def china_capacity(self) -> float:
-        return self.spec.china_capacity.of(self.level) if self.enabled else 1.0
+    def regime(self, group: str) -> str:
+        return CHINA_REGIMES[self.level[group]]
 
-    def china_discount(self) -> float:
-        return self.spec.china_discount.of(self.level) if self.enabled else 0.0
+    def _apply(self, group: str) -> None:
+        level, spec = self.level[group], self.spec
+        open_, discount = (spec.china_capacity.of(level), spec.china_discount.of(level)) if self.enabled else (1.0, 0.0)
+        for c in self.members[group]:
+            self.china_open[c] = open_
+            self.china_discount[c] = discount
+            self.premium_share[c] = level / TOP
 
-    def premium_share(self) -> float:
-        """How much of the full (embargo) non-Chinese premium the market pays now."""
-        return self.level / (len(CHINA_REGIMES) - 1)
-
-    def set_regime(self, level: int, why: str) -> None:
+    def set_regimes(self, groups: Iterable[str], level: int | None, why: str, step: int = 0) -> None:
+        """Move ``groups`` to ``level`` (or, with ``level`` None, by ``step``, within the
+        scale). Prices of their commodities jump; an escalation knocks confidence once."""
         w = self.world
-        step = level - self.level
-        if step == 0:
+        moves = {}
+        for g in groups:
+            new = level if level is not None else min(TOP, max(0, self.level[g] + step))
+            if new != self.level[g]:
+                moves[g] = new
+        if not moves:
             return
         w.advance()
-        self.level = level
-        w.market.jump(step * float(self.spec.price_jump_per_step))
-        if step > 0:
-            w.confidence.drop(w.env.now, step * float(w.scenario.confidence.regime_step_drop))
-        w.note("refining", f"China's regime -> {self.regime} ({why})")
+        jump = float(self.spec.price_jump_per_step)
+        escalation = max(new - self.level[g] for g, new in moves.items())
+        for g, new in moves.items():
+            moved = new - self.level[g]
+            self.level[g] = new
+            self._apply(g)
+            w.market.jump(moved * jump, self.members[g])
+            w.market.reclear(w.env.now, self.levels_by_commodity(), self.members[g])
+        if escalation > 0:
+            w.confidence.drop(w.env.now, escalation * float(w.scenario.confidence.regime_step_drop))
+        w.note("refining", "China's controls: " + ", ".join(f"{g} -> {CHINA_REGIMES[n]}" for g, n in moves.items())
+               + f" ({why})")
         self._random_steps.rate_changed()
         w.changed()
 
     def _switch_rate(self) -> float:
-        top = len(CHINA_REGIMES) - 1
-        return (self._esc if self.level < top else 0.0) + (self._rel if self.level > 0 else 0.0)
+        up = self._esc if any(self.level[g] < TOP for g in self._scope) else 0.0
+        down = self._rel if any(self.level[g] > 0 for g in self._scope) else 0.0
+        return up + down
 
     def _random_step(self) -> None:
-        top = len(CHINA_REGIMES) - 1
-        up = self._esc if self.level < top else 0.0
-        down = self._rel if self.level > 0 else 0.0
+        up = self._esc if any(self.level[g] < TOP for g in self._scope) else 0.0
+        down = self._rel if any(self.level[g] > 0 for g in self._scope) else 0.0
         u = float(self.world.streams("refining:direction").random()) * (up + down)
-        self.set_regime(self.level + (1 if u < up else -1), "random policy change")
+        self.set_regimes(self._scope, None, "random policy change", step=1 if u < up else -1)
 
-    def _scheduled(self, at: float, regime: str) -> Generator[Any, Any, None]:
+    def _scheduled(self, at: float, regime: str, scope: tuple[str, ...]) -> Generator[Any, Any, None]:
         if at > 0:
             yield self.world.env.timeout(at)
-        self.set_regime(CHINA_REGIMES.index(regime), "scheduled")
+        self.set_regimes(scope, CHINA_REGIMES.index(regime), "scheduled")
 
     def _lift_ban(self, wait: float) -> Generator[Any, Any, None]:
         yield self.world.env.timeout(wait)

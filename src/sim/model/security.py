@@ -8,7 +8,8 @@ Balochistan's were around elections; the long-run mean is set to the 2023 level 
 170 attacks (PICSS). :func:`monthly_attack_counts` draws monthly counts from the same
 process, for calibration.
 
-Only attacks that touch the mineral sector are simulated as events: each attack hits a
+Only attacks that touch the mineral sector are simulated as events (the region's other
+attacks are counted, per province and year, from the rate that misses the sector): each attack hits a
 site with probability ``1 - exp(-p w)``, where ``p`` is ``hit_probability`` (less
 mitigation, local equity, community participation and security spending: the levers of
 seed 002) and ``w`` the site's exposure raised by its share of foreign staff (about ``p w``
@@ -123,8 +124,18 @@ class SecurityRun:
         self._chances: list[tuple[str, float]] = []
         self._chances_epoch = -1
         self.hits: VaryingRatePoisson | None = None
+        # The region's attacks, hits or not, counted per province and model year: the hits
+        # as they happen, the rest drawn at the year's end from the integrated rate of
+        # attacks that miss the sector (thinning a Poisson process leaves two independent
+        # ones, so this is exact).
+        horizon = world.scenario.horizon_years
+        self.attacks = {p: [0] * horizon for p in spec.provinces}
+        self._hits_this_year = dict.fromkeys(spec.provinces, 0)
+        self._missed = dict.fromkeys(spec.provinces, 0.0)
+        self._since = 0.0
         if not self.enabled:
             return
+        self._region_rng = world.streams("security:region")
         self._rng = world.streams("security:consequences")
         env = world.env
         for province in spec.provinces:
@@ -157,7 +168,25 @@ class SecurityRun:
             total += self._attack_rate(p) * chance
         return total
 
+    def _accrue(self) -> None:
+        """Add the attacks that missed the sector since the last call to this year's rate
+        integral, at the rates and exposure in force over that stretch."""
+        now = self.world.env.now
+        dt = now - self._since
+        if dt <= 0.0 or not self.enabled:
+            return
+        self._since = now
+        chances = dict(self._chances)
+        for p in self._missed:
+            self._missed[p] += self._attack_rate(p) * max(0.0, 1.0 - chances.get(p, 0.0)) * dt
+
     def new_year(self, year: int) -> None:
+        if self.enabled:
+            self._accrue()
+            for p, missed in self._missed.items():
+                self.attacks[p][year - 1] = self._hits_this_year[p] + int(self._region_rng.poisson(missed))
+                self._missed[p] = 0.0
+                self._hits_this_year[p] = 0
         changed = False
         for p, spec in self.spec.provinces.items():
             trend = float(spec.trend_per_year)
@@ -169,6 +198,7 @@ class SecurityRun:
 
     def exposure_changed(self) -> None:
         if self.hits is not None:
+            self._accrue()
             self.hits.rate_changed()
 
     def _regime(self, province: str) -> Generator[Any, Any, None]:
@@ -181,6 +211,7 @@ class SecurityRun:
             if total <= 0:
                 return
             yield env.timeout(float(rng.exponential(1.0 / total)))
+            self._accrue()
             self.level[province] = _next_level(exits, float(rng.random()))
             self.world.note(f"security:{province}", f"regime -> {self.level[province]}")
             self.exposure_changed()
@@ -199,6 +230,7 @@ class SecurityRun:
         site.withdraw_staff(now, float(c.staff_withdrawal_years), float(c.output_loss))
         site.raise_security_cost(now, float(c.cost_rise_usd_per_year))
         self.incidents += 1
+        self._hits_this_year[site.spec.province] += 1
         w.ledger.incident()
         w.confidence.drop(now, float(c.confidence_drop))
         w.note("security", f"{severity} incident at {site.key}: {days:.0f} days lost")

@@ -11,11 +11,25 @@ at a configured rate.
 
 Effects: duties on U.S.-bound product (a share of which the exporter bears), diversion of
 a share ``k d / (1 + k d)`` of U.S.-bound product to other markets at duty ``d`` (so duties
-paid still rise with the rate), and a drop in investor confidence on every hike. Switched off, there are no duties at all.
+paid still rise with the rate), and a drop in investor confidence on every hike.
+
+The same reciprocal rate falls on everything else Pakistan sells to the United States (its
+largest export market; textiles above all), and that is what the mineral deal is offered
+against (seeds 000, 001): those exports grow at a set rate and shrink with the tariff,
+``(1 + rate) ** -elasticity``, and pay the rate in full. The deal links the two through
+*goodwill*, between 0 and 1: mineral exports to the U.S. build it (full at
+``deal_goodwill_usd`` of cumulative shipments, the refinery's financing close and its
+commissioning with a U.S. partner counting a quarter of that each) and each policy reversal
+in Pakistan spends some of it. At a policy change, with a chance equal to the goodwill the
+new rate is the deal's rate instead of a drawn one, and the chance that the change
+withdraws the minerals exemption falls with goodwill; a personality-driven deal (the
+``deal_basis`` lever) leaves withdrawal more likely than a treaty. Switched off, there are
+no duties at all.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +49,11 @@ class TariffRun:
         self.rate = float(spec.initial_rate) if self.enabled else 0.0
         self.exemption_active = spec.exemption_active
         self._restoring = 0
+        self.reversals = 0
+        self._goods = float(spec.goods_exports_usd)
+        self._goods_growth = math.log1p(float(spec.goods_exports_growth_per_year))
+        self._elasticity = float(spec.goods_trade_elasticity)
+        self._goodwill_full = float(spec.deal_goodwill_usd)
         if not self.enabled:
             return
         env = world.env
@@ -60,6 +79,25 @@ class TariffRun:
         exempt = commodity.us_tariff_exempt and self.exemption_active
         return (0.0 if exempt else self.rate) + float(commodity.section232_duty)
 
+    def goods_duties(self, a: float, b: float) -> float:
+        """Reciprocal duties on Pakistan's other goods exports to the U.S. over (a, b), at
+        the rate in force (constant between events)."""
+        if not self.enabled or self.rate <= 0.0 or self._goods <= 0.0:
+            return 0.0
+        g = self._goods_growth
+        grown = (math.exp(g * b) - math.exp(g * a)) / g if abs(g) > 1e-12 else b - a
+        return self.rate * self._goods * grown * (1.0 + self.rate) ** -self._elasticity
+
+    def goodwill(self) -> float:
+        """How far the mineral partnership has earned the deal, 0 to 1 (see the module)."""
+        if self._goodwill_full <= 0.0:
+            return 0.0
+        w = self.world
+        earned = w.ledger.us_exports / self._goodwill_full
+        if w.refinery.spec.technology_partner == "us":
+            earned += 0.25 * w.refinery.financed + 0.25 * (w.refinery.curve is not None)
+        return min(1.0, max(0.0, min(1.0, earned) - self.reversals * float(self.spec.reversal_goodwill_loss)))
+
     def set_rate(self, rate: float, why: str) -> None:
         w = self.world
         if rate == self.rate:
@@ -82,11 +120,18 @@ class TariffRun:
         while True:
             yield env.timeout(float(rng.exponential(mean_wait)))
             # Fixed draws per change, so levers never shift the stream: is it an attempt on the
-            # exemption, does a treaty block it, and the new rate otherwise.
-            attempt = float(rng.random()) < float(self.spec.withdraw_probability)
+            # exemption, does a treaty block it, the new rate otherwise, and does the deal's
+            # goodwill set it.
+            self.world.advance()  # the ledger's shipments up to now
+            goodwill = self.goodwill()
+            withdraw = float(self.spec.withdraw_probability) * (1.0 - float(self.spec.goodwill_withdraw_cut) * goodwill)
+            attempt = float(rng.random()) < withdraw
             passes = float(rng.random()) < self._treaty_factor
             new_rate = self.spec.new_rates[int(np.searchsorted(self._rate_cdf, rng.random()))]
-            if not attempt:
+            rewarded = float(rng.random()) < goodwill
+            if not attempt and rewarded:
+                self.set_rate(float(self.spec.goodwill_deal_rate), f"policy change: the deal's rate, goodwill {goodwill:.2f}")
+            elif not attempt:
                 self.set_rate(float(new_rate), "policy change")
             elif passes and self.exemption_active:
                 self._withdraw()

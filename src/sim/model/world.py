@@ -68,6 +68,7 @@ class World:
         self._kept_by_project = {p.key: (self._kept if p.spec.illegal_extraction_exposed else 1.0)
                                  * p.output_factor for p in self.projects}
         self.refining = RefiningRun(scenario.shocks.refining, self)
+        self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
         self.tariff = TariffRun(scenario.shocks.tariff, self)
         self.refinery = RefineryRun(scenario.processing.refinery, self)
         self.security = SecurityRun(sec, self)
@@ -198,6 +199,7 @@ class World:
             "security_incidents": self.security.incidents,
             "downtime_days": L.downtime_days,
             "tariff_cost_usd": L.tariff_cost,
+            "us_duties_all_exports_usd": L.all_duties,
             "arbitration_awards_usd": self.governance.awards_usd,
             "capex_usd": L.capital,
             "npv_usd": L.npv,
@@ -223,6 +225,7 @@ class World:
             yield self.env.timeout(step)
             self.advance()
             self.market.step(step)
+            self.market.clear(self.env.now, step, self.refining.levels_by_commodity(), self.ledger.take_feed(step))
             self.changed()
 
     def _recorder(self) -> Generator[Any, Any, None]:
