@@ -122,7 +122,17 @@ def test_trace_prints_the_event_log_of_one_replication():
     assert "commissioned" in r.output and "enters Phase 2" in r.output
     assert "Drawn inputs" in r.output and "Time to reach Phase 2" in r.output
     log = run_replication(load_scenario(BASELINE), 1, 17, trace=True).log
-    assert_readable(r.output, [w for _, source, text in log for w in (source, *text.split())])
+    assert_readable(r.output, [w for _, source, text in log if source != "market" for w in (source, *text.split())])
+
+
+def test_trace_shows_the_market_steps_only_when_asked():
+    log = run_replication(load_scenario(BASELINE), 1, 0, trace=True).log
+    steps = [e for _, s, e in log if s == "market"]
+    plain = _sim80("trace", str(BASELINE))
+    assert f"{len(log) - len(steps)} of {len(log)} logged events" in plain.output
+    assert f"{len(steps)} market steps" in plain.output and "outside China," not in plain.output
+    asked = _sim80("trace", str(BASELINE), "--only", "market", "--to", "1")
+    assert asked.exit_code == 0 and "rare_earths: USD" in asked.output and "antimony: USD" in asked.output
 
 
 def test_trace_shows_only_the_kinds_and_the_window_asked_for():

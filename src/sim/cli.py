@@ -687,11 +687,16 @@ EVENT_KINDS: dict[str, str] = {
     "refining": "China's export-control regime changes, the separation-technology ban",
     "tariff": "the U.S. reciprocal rate and the critical-minerals exemption change",
     "governance": "policy reversals that halt a site, and arbitration awards",
+    "market": "every price step: China's price and the price outside China of each commodity whose market clears (shown only when asked for)",
 }
 """The kinds of event ``sim trace --only`` picks, with what each holds; a project's own key
 (e.g. ``reko_diq``) picks that project's events."""
 _SOURCE_KINDS = {"programme": "milestones", "refinery": "refinery", "security": "attacks",
-                 "infrastructure": "outages", "refining": "refining", "tariff": "tariff", "governance": "governance"}
+                 "infrastructure": "outages", "refining": "refining", "tariff": "tariff", "governance": "governance",
+                 "market": "market"}
+HIDDEN_KINDS = ("market",)
+"""Kinds of event ``sim trace`` shows only when ``--only`` names them (a quarterly price
+step would otherwise bury the rest of the log)."""
 
 
 def event_kind(source: str, projects: Any) -> str:
@@ -735,7 +740,8 @@ def trace(
     its drawn inputs and its outcome.
 
     The log holds every event: a project's stages, attacks, outages, regime changes, tariff
-    changes, policy reversals. --only picks kinds of event, --from and --to a time window.
+    changes, policy reversals. --only picks kinds of event, --from and --to a time window;
+    the market's price steps show only with --only market.
     """
     scn = _load(scenario, overrides)
     kinds = [k.strip() for k in only.split(",") if k.strip()] if only is not None else None
@@ -752,11 +758,15 @@ def trace(
     rep = run_replication(scn, seed, replication, trace=True)
     log = rep.log or []
     shown = [(t, source, text) for t, source, text in log
-             if (kinds is None or event_kind(source, scn.projects) in kinds or source in kinds)
+             if (event_kind(source, scn.projects) not in HIDDEN_KINDS if kinds is None
+                 else event_kind(source, scn.projects) in kinds or source in kinds)
              and (low is None or t >= low) and (high is None or t <= high)]
     picked = [f"only {', '.join(kinds)}"] if kinds else []
     picked += [f"from {start}"] if start else []
     picked += [f"to {end}"] if end else []
+    hidden = sum(event_kind(source, scn.projects) in HIDDEN_KINDS for _, source, _ in log) if kinds is None else 0
+    if hidden:
+        picked.append(f"{hidden:,} market steps hidden: --only market shows them")
     title = (f"{scn.name}: replication {replication}, seed {seed}: " + (
         f"{len(shown):,} of {len(log):,} logged events ({'; '.join(picked)})" if picked else f"{len(log):,} logged events"))
     rows = [[f"{t:.3f}", scn.date_at(t).isoformat(), source, text]

@@ -734,6 +734,9 @@ def _message(error: Mapping[str, Any], path: Path_, model: type[BaseModel]) -> s
     if kind == "extra_forbidden":
         suggestion = _closest_key(model, path)
         return "unknown key" + (f"; did you mean {suggestion!r}?" if suggestion else "")
+    if kind == "too_short":
+        least = (error.get("ctx") or {}).get("min_length", 1)
+        return "must not be empty" if least == 1 else f"needs at least {least} items"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

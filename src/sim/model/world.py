@@ -226,6 +226,10 @@ class World:
             self.advance()
             self.market.step(step)
             self.market.clear(self.env.now, step, self.refining.levels_by_commodity(), self.ledger.take_feed(step))
+            if self.log is not None:
+                for c, m in self.market.clearing.items():
+                    self.note("market", f"{c}: USD {self.market.ex_china[c]:,.0f} outside China, {m.ratio:.2f} x "
+                                        f"China's USD {self.market.price[c]:,.0f}")
             self.changed()
 
     def _recorder(self) -> Generator[Any, Any, None]:
