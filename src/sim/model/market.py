@@ -136,8 +136,7 @@ class Market:
         commodity's control group, ``pakistan`` its output reaching the ex-China market
         (per year) since the last clearing."""
         for c, m in self.clearing.items():
-            m.step(t, dt, levels.get(c, 0), pakistan.get(c, 0.0))
-            self.ex_china[c] = self.price[c] * m.ratio
+            self._clear(c, m, t, dt, levels, pakistan.get(c, 0.0))
 
     def reclear(self, t: float, levels: dict[str, int], commodities: Iterable[str]) -> None:
         """Clear the markets of ``commodities`` again at once (their controls moved), with
@@ -145,8 +144,11 @@ class Market:
         for c in commodities:
             m = self.clearing.get(c)
             if m is not None:
-                m.step(t, 0.0, levels.get(c, 0), m.pakistan_rate)
-                self.ex_china[c] = self.price[c] * m.ratio
+                self._clear(c, m, t, 0.0, levels, m.pakistan_rate)
+
+    def _clear(self, c: str, m: Clearing, t: float, dt: float, levels: dict[str, int], pakistan_rate: float) -> None:
+        m.step(t, dt, levels.get(c, 0), pakistan_rate)
+        self.ex_china[c] = self.price[c] * m.ratio
 
     def jump(self, size: float, commodities: Iterable[str]) -> None:
         """Shift the log-price of each of ``commodities`` by ``size`` times its China

@@ -112,14 +112,18 @@ class RefiningRun:
         self._random_steps.rate_changed()
         w.changed()
 
-    def _switch_rate(self) -> float:
+    def _step_rates(self) -> tuple[float, float]:
+        """Rates of a random escalation and relaxation now: each while a group in scope can
+        still move that way."""
         up = self._esc if any(self.level[g] < TOP for g in self._scope) else 0.0
         down = self._rel if any(self.level[g] > 0 for g in self._scope) else 0.0
-        return up + down
+        return up, down
+
+    def _switch_rate(self) -> float:
+        return sum(self._step_rates())
 
     def _random_step(self) -> None:
-        up = self._esc if any(self.level[g] < TOP for g in self._scope) else 0.0
-        down = self._rel if any(self.level[g] > 0 for g in self._scope) else 0.0
+        up, down = self._step_rates()
         u = float(self.world.streams("refining:direction").random()) * (up + down)
         self.set_regimes(self._scope, None, "random policy change", step=1 if u < up else -1)
 

@@ -96,7 +96,8 @@ class TariffRun:
         earned = w.ledger.us_exports / self._goodwill_full
         if w.refinery.spec.technology_partner == "us":
             earned += 0.25 * w.refinery.financed + 0.25 * (w.refinery.curve is not None)
-        return min(1.0, max(0.0, min(1.0, earned) - self.reversals * float(self.spec.reversal_goodwill_loss)))
+        spent = self.reversals * float(self.spec.reversal_goodwill_loss)
+        return max(0.0, min(1.0, earned) - spent)
 
     def set_rate(self, rate: float, why: str) -> None:
         w = self.world
