@@ -15,6 +15,7 @@ from sim.results import ResultSet, scenario_digest
 from sim.runner import assemble, plan_chunks, run_chunk, run_many, simulate
 from sim.sampling import dotted, uncertain_inputs
 from sim.scenario import load_scenario
+from sim.schema import CHINA_REGIMES
 
 
 def test_chunks_cover_every_replication_once():
@@ -78,7 +79,7 @@ def test_tables_have_the_documented_columns(base):
             expected.update(col.name.replace(family[0], k) for k in keys[family[1]])
     expected.update(f"price_china_{c}_usd" for c, spec in base.commodities.items() if spec.market is not None)
     assert set(ts.columns) == expected
-    assert set(ts.china_regime_rare_earths.cat.categories) == set(outputs.CHINA_REGIMES)
+    assert set(ts.china_regime_rare_earths.cat.categories) == set(CHINA_REGIMES)
     assert ts.year.min() == 1 and ts.year.max() == base.horizon_years
 
 

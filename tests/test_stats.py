@@ -158,8 +158,8 @@ def test_summarize_default_rows(outcomes: pd.DataFrame) -> None:
         "phase3_year",
         "stall_year",
         "cumulative_export_value_usd",
-        "security_incidents",
         "npv_usd",
+        "security_incidents",
     ]
     probability = [f"P(phase{k} by year {y})" for k in (2, 3) for y in (5, 10, 15, 20)]
     assert list(table["quantity"]) == described + probability + ["P(stalled)"]

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .model.world import TraceLog, World
+from .model.accounting import YEAR
+from .model.world import REPLICATION, TraceLog, World
 from .sampling import realize
 from .schema import Scenario
 from .streams import Streams
@@ -59,15 +60,15 @@ def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: 
     """Run replications ``start .. stop - 1``; without ``timeseries`` the yearly rows are
     not gathered or sent back (the outcomes are the same)."""
     reps = [run_replication(scenario, seed, i) for i in range(start, stop)]
-    outcomes = {"replication": np.arange(start, stop, dtype=np.int64)}
+    outcomes = {REPLICATION.name: np.arange(start, stop, dtype=np.int64)}
     for name in reps[0].outcome:
         outcomes[name] = np.array([r.outcome[name] for r in reps])
     inputs = {name: np.array([r.inputs[name] for r in reps], dtype=float) for name in reps[0].inputs}
     if not timeseries:
         return Chunk(start, stop, outcomes, inputs, {})
     years = len(next(iter(reps[0].series.values())))
-    series = {"replication": np.repeat(outcomes["replication"], years),
-              "year": np.tile(np.arange(1, years + 1, dtype=np.int16), len(reps))}
+    series = {REPLICATION.name: np.repeat(outcomes[REPLICATION.name], years),
+              YEAR.name: np.tile(np.arange(1, years + 1, dtype=np.int16), len(reps))}
     for name in reps[0].series:
         series[name] = np.concatenate([r.series[name] for r in reps])
     return Chunk(start, stop, outcomes, inputs, series)

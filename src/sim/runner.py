@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import Chunk, quiet_worker, run_chunk
-from .outputs import CHINA_REGIMES
+from .outputs import OUTCOMES, TIMESERIES, declaration
 from .results import ResultSet, make_manifest
 from .schema import Scenario
 from .sizes import refuse_plan
@@ -320,21 +320,28 @@ def run_many(scenario: Scenario, *, runs: int, seed: int, workers: int | None = 
                      time.perf_counter() - began, workers, chunks[0][1] - chunks[0][0])
 
 
+_FLAGS = frozenset(c.name for c in OUTCOMES if c.unit == "bool")
+
+
 def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
 def assemble(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
     outcomes = pd.DataFrame(_stack([c.outcomes for c in chunks]))
-    outcomes["stalled"] = outcomes["stalled"].astype(bool)
+    for name in outcomes:
+        if name in _FLAGS:
+            outcomes[name] = outcomes[name].astype(bool)
     inputs = _stack([c.inputs for c in chunks]) if chunks[0].inputs else {}
     if inputs:
         outcomes = pd.concat([outcomes, pd.DataFrame(inputs)], axis=1)
     if not chunks[0].series:
         return outcomes, pd.DataFrame()
     series = pd.DataFrame(_stack([c.series for c in chunks]))
-    for name in [n for n in series if n.startswith("china_regime_")]:
-        series[name] = pd.Categorical.from_codes(series[name].astype(int), categories=list(CHINA_REGIMES))
+    for name in series:
+        found = declaration(name, TIMESERIES)
+        if found is not None and found[0].levels:
+            series[name] = pd.Categorical.from_codes(series[name].astype(int), categories=list(found[0].levels))
     return outcomes, series
 
 

@@ -37,7 +37,6 @@ from pydantic import (
 )
 
 from .distributions import Dist, dump_number, parse_number
-from .outputs import CHINA_REGIMES
 
 Num = Annotated[
     float | Dist,
@@ -155,6 +154,9 @@ Stage = Literal["exploration", "feasibility", "permitting", "construction", "ope
 STAGES: tuple[str, ...] = ("exploration", "feasibility", "permitting", "construction", "operating")
 Regime = Literal["open", "licensing", "restricted", "embargo"]
 ROUTES: tuple[str, ...] = ("domestic", "china", "us", "other")
+
+CHINA_REGIMES: tuple[str, ...] = ("open", "licensing", "restricted", "embargo")
+"""China's export-control regimes on a controlled group, from the most open."""
 Severity = Literal["minor", "major", "severe"]
 SecurityLevel = Literal["calm", "elevated", "crisis"]
 

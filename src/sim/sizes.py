@@ -176,7 +176,10 @@ def row_bytes(scenario: Scenario) -> tuple[int, int]:
     from .sampling import uncertain_inputs
 
     outcome = (len(OUTCOMES) + len(uncertain_inputs(scenario))) * BYTES_PER_NUMBER
-    series = (len(TIMESERIES) - 1 + len(scenario.commodities)) * BYTES_PER_NUMBER * scenario.horizon_years
+    members = {"commodity": len(scenario.commodities), "province": len(scenario.shocks.security.provinces),
+               "group": len(scenario.shocks.refining.groups), None: 1}
+    columns = sum(members[c.family] for c in TIMESERIES)  # at most: China's price only where it differs
+    series = columns * BYTES_PER_NUMBER * scenario.horizon_years
     return outcome, series
 
 

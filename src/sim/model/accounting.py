@@ -25,8 +25,54 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..columns import Column
 from ..schema import DAYS_PER_YEAR, ROUTES
+from .confidence import CONFIDENCE
+from .market import PRICE, PRICE_CHINA
 from .processing import route
+from .program import PHASE
+from .refining import CHINA_REGIME
+from .security import ATTACKS, INCIDENTS
+from .tariffs import DUTIES_ALL_EXPORTS, TARIFF_COST, US_TARIFF_RATE
+
+# --- the columns the ledger fills ---------------------------------------------------------
+
+EXPORTS = Column("cumulative_export_value_usd", "USD", "Export value over the horizon, valued at the rung of the value ladder at which product left Pakistan.", better="higher", label="Cumulative export value")
+VALUE_ADDED = Column("domestic_value_added_usd", "USD", "Value of the processing rungs performed in Pakistan (above mine-gate concentrate) over the horizon.", better="higher", label="Domestic value added")
+VALUE_ADDED_SHARE = Column("domestic_value_added_share", "0-1", "domestic_value_added_usd / cumulative_export_value_usd; NaN if nothing was exported.", better="higher", label="Domestic value-added share", shown="% of export value", scale=0.01)
+CHINA_SHARE = Column("china_processed_share", "0-1", "Share of processed output (by refined-value equivalent) that went through Chinese processing; NaN if nothing was processed.", better="lower", label="Share processed via China", shown="% of processed output", scale=0.01)
+DOWNTIME = Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages.", better="lower", label="Downtime")
+CAPEX = Column("capex_usd", "USD", "Capital spent on the mines and the domestic refinery within the horizon, overruns included (undiscounted).", label="Capital spent")
+NPV = Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows (revenue less capex, opex, security cost, tariff incidence), discounted at the base rate plus a confidence-driven risk premium.", better="higher", label="Net present value", signed=True)
+PEAK_EXPORTS = Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year.", better="higher", label="Peak annual export value")
+MINING_GDP_SHARE = Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate.", better="higher", label="Mining share of GDP, final year", shown="% of GDP", scale=0.01)
+STOCKPILE = Column("stockpile_end_value_usd", "USD", "Concentrate held unprocessed at the horizon, valued at mine-gate prices.", label="Unprocessed stockpile at horizon")
+OUTCOMES: tuple[Column, ...] = (EXPORTS, VALUE_ADDED, VALUE_ADDED_SHARE, CHINA_SHARE, DOWNTIME, TARIFF_COST,
+                                DUTIES_ALL_EXPORTS, CAPEX, NPV, PEAK_EXPORTS, MINING_GDP_SHARE, STOCKPILE)
+
+YEAR = Column("year", "yr", "Model year k = 1..horizon; flows are totals over (k-1, k], states are read at k.", label="Model year", shown="years since start")
+PRODUCTION = Column("production_<commodity>", "commodity unit", "Output mined in the year, per commodity (t of contained product; gold in oz).", label="Production")
+YEAR_EXPORTS = Column("export_value_usd", "USD", "Export value earned in the year.", label="Export value", shown="USD bn per year", scale=1e+09)
+YEAR_EXPORTS_OF = Column("export_value_<commodity>_usd", "USD", "Part of the year's export value earned by one commodity.", label="Export value", shown="USD bn per year", scale=1e+09)
+YEAR_EXPORTS_US = Column("export_value_us_usd", "USD", "Part of the year's export value sold to the United States.", label="Export value to the U.S.", shown="USD bn per year", scale=1e+09)
+YEAR_EXPORTS_CHINA = Column("export_value_china_usd", "USD", "Part of the year's export value sold to or through China.", label="Export value to China", shown="USD bn per year", scale=1e+09)
+YEAR_EXPORTS_OTHER = Column("export_value_other_usd", "USD", "Part of the year's export value sold to other markets.", label="Export value to other markets", shown="USD bn per year", scale=1e+09)
+YEAR_VALUE_ADDED = VALUE_ADDED.yearly("Value added by processing in Pakistan in the year.")
+YEAR_CHINA_SHARE = CHINA_SHARE.yearly("Share of the year's processed output that went through China (NaN if nothing was processed).")
+YEAR_DOWNTIME = DOWNTIME.yearly("Site-days lost in the year.")
+YEAR_DUTIES_ALL_EXPORTS = DUTIES_ALL_EXPORTS.yearly("U.S. duties paid in the year on all of Pakistan's exports to the United States, minerals included.")
+SERIES: tuple[Column, ...] = (
+    YEAR, PHASE, PRODUCTION, YEAR_EXPORTS, YEAR_EXPORTS_OF, YEAR_EXPORTS_US, YEAR_EXPORTS_CHINA,
+    YEAR_EXPORTS_OTHER, YEAR_VALUE_ADDED, YEAR_CHINA_SHARE, INCIDENTS, YEAR_DOWNTIME, CONFIDENCE, US_TARIFF_RATE,
+    YEAR_DUTIES_ALL_EXPORTS, PRICE, PRICE_CHINA, ATTACKS, CHINA_REGIME)
+"""The yearly series, in table order: the ledger's flows and the states it reads at each
+year's end from the parts that keep them."""
+
+# The year's totals kept while booking, besides the series of the same name.
+_WEIGHTS = ("china_weight", "processed_weight", "operating_cost_usd")
+_FLOWS = (YEAR_EXPORTS, YEAR_EXPORTS_US, YEAR_EXPORTS_CHINA, YEAR_EXPORTS_OTHER, YEAR_VALUE_ADDED, YEAR_DOWNTIME,
+          YEAR_DUTIES_ALL_EXPORTS)
+_STATES = (INCIDENTS, CONFIDENCE, US_TARIFF_RATE, PHASE)
 
 if TYPE_CHECKING:
     from .world import World
@@ -47,11 +93,7 @@ class Ledger:
         # Volume of each commodity over the horizon by route (ROUTES order), distress sales
         # counted with ``other``.
         self.routed = {c: [0.0, 0.0, 0.0, 0.0] for c in sc.commodities}
-        self.year = {name: [0.0] * h for name in (
-            "export_value_usd", "export_value_us_usd", "export_value_china_usd",
-            "export_value_other_usd", "domestic_value_added_usd", "china_weight",
-            "processed_weight", "incidents", "downtime_days", "confidence", "us_tariff_rate",
-            "phase", "operating_cost_usd", "us_duties_all_exports_usd")}
+        self.year = {name: [0.0] * h for name in (*_WEIGHTS, *(c.name for c in (*_FLOWS, *_STATES)))}
         self.regimes = {g: [0] * h for g in sc.shocks.refining.groups}
         self.prices = {c: [0.0] * h for c in sc.commodities}
         # China's domestic price beside the ex-China one, where they differ: for a commodity
@@ -144,7 +186,7 @@ class Ledger:
         return x / (1.0 + x)
 
     def incident(self) -> None:
-        self.year["incidents"][self._index(self.world.env.now)] += 1
+        self.year[INCIDENTS.name][self._index(self.world.env.now)] += 1
 
     def book(self, a: float, b: float, produced: dict[str, float], refinery_capacity: dict[str, float],
              operating_costs: float, capital_costs: float, downtime_years: float,
@@ -219,14 +261,14 @@ class Ledger:
             added += v_home - f_home * concentrate
             china_weight += f_china * price
             processed_weight += processed * price
-        y["export_value_us_usd"][k] += us_value
-        y["export_value_china_usd"][k] += china_value
-        y["export_value_other_usd"][k] += other_value
-        y["export_value_usd"][k] += exports
-        y["domestic_value_added_usd"][k] += added
+        y[YEAR_EXPORTS_US.name][k] += us_value
+        y[YEAR_EXPORTS_CHINA.name][k] += china_value
+        y[YEAR_EXPORTS_OTHER.name][k] += other_value
+        y[YEAR_EXPORTS.name][k] += exports
+        y[YEAR_VALUE_ADDED.name][k] += added
         y["china_weight"][k] += china_weight
         y["processed_weight"][k] += processed_weight
-        y["downtime_days"][k] += downtime_years * DAYS_PER_YEAR
+        y[YEAR_DOWNTIME.name][k] += downtime_years * DAYS_PER_YEAR
         self.china_weight += china_weight
         self.processed_weight += processed_weight
         self.downtime_days += downtime_years * DAYS_PER_YEAR
@@ -235,7 +277,7 @@ class Ledger:
         self.tariff_cost += duties
         all_duties = duties + w.tariff.goods_duties(a, b)
         self.all_duties += all_duties
-        y["us_duties_all_exports_usd"][k] += all_duties
+        y[YEAR_DUTIES_ALL_EXPORTS.name][k] += all_duties
         self.us_exports += us_value
         self.capital += capital_costs
         operating = operating_costs + self._incidence * duties + self._processing_cost * added
@@ -269,9 +311,9 @@ class Ledger:
 
     def close_year(self, k: int) -> None:
         """Record the states read at the end of model year ``k`` (1-based)."""
-        w, i = self.world, k - 1
-        self.year["confidence"][i] = w.confidence.level(w.env.now)
-        self.year["us_tariff_rate"][i] = w.tariff.rate if w.tariff.enabled else 0.0
+        w, y, i = self.world, self.year, k - 1
+        y[CONFIDENCE.name][i] = w.confidence.level(w.env.now)
+        y[US_TARIFF_RATE.name][i] = w.tariff.rate if w.tariff.enabled else 0.0
         for g, level in w.refining.level.items():
             self.regimes[g][i] = level
         premium_shares = w.refining.premium_share
@@ -279,30 +321,58 @@ class Ledger:
             self.prices[c][i] = w.market.ex_china[c] + premium * premium_shares[c]
             if c in self.china_prices:
                 self.china_prices[c][i] = w.market.price[c]
-        self.year["phase"][i] = w.program.phase
+        y[PHASE.name][i] = w.program.phase
 
     def series(self) -> dict[str, np.ndarray]:
+        """The yearly series (:data:`SERIES`), one array of ``horizon`` values each."""
         y = {name: np.asarray(v) for name, v in self.year.items()}
         with np.errstate(invalid="ignore", divide="ignore"):
             china = np.where(y["processed_weight"] > 0, y["china_weight"] / y["processed_weight"], np.nan)
-        out = {"phase": y["phase"].astype(np.int8)}
-        out.update({f"production_{c}": np.asarray(v) for c, v in self.production.items()})
-        out.update({f"export_value_{c}_usd": np.asarray(v) for c, v in self.exports_of.items()})
-        for name in ("export_value_usd", "export_value_us_usd", "export_value_china_usd",
-                     "export_value_other_usd", "domestic_value_added_usd"):
-            out[name] = y[name]
-        out["china_processed_share"] = china
-        out["incidents"] = y["incidents"].astype(np.int32)
-        out["downtime_days"] = y["downtime_days"]
-        out["confidence"] = y["confidence"]
-        out["us_tariff_rate"] = y["us_tariff_rate"]
-        out["us_duties_all_exports_usd"] = y["us_duties_all_exports_usd"]
-        for g, levels in self.regimes.items():
-            out[f"china_regime_{g}"] = np.asarray(levels, dtype=np.int8)
-        out.update({f"price_{c}_usd": np.asarray(v) for c, v in self.prices.items()})
-        out.update({f"price_china_{c}_usd": np.asarray(v) for c, v in self.china_prices.items()})
-        out.update({f"attacks_{p}": np.asarray(v, dtype=np.int32) for p, v in self.world.security.attacks.items()})
+        families = {PRODUCTION: self.production, YEAR_EXPORTS_OF: self.exports_of, PRICE: self.prices,
+                    PRICE_CHINA: self.china_prices}
+        out: dict[str, np.ndarray] = {}
+        for column in SERIES:
+            if column is YEAR:
+                continue  # the table's writer numbers the years
+            if column is CHINA_REGIME:
+                out.update({column.of(g): np.asarray(v, dtype=np.int8) for g, v in self.regimes.items()})
+            elif column is ATTACKS:
+                out.update({column.of(p): np.asarray(v, dtype=np.int32) for p, v in self.world.security.attacks.items()})
+            elif column in families:
+                out.update({column.of(c): np.asarray(v) for c, v in families[column].items()})
+            elif column is YEAR_CHINA_SHARE:
+                out[column.name] = china
+            elif column is PHASE:
+                out[column.name] = y[column.name].astype(np.int8)
+            elif column is INCIDENTS:
+                out[column.name] = y[column.name].astype(np.int32)
+            else:
+                out[column.name] = y[column.name]
         return out
+
+    def outcomes(self) -> dict[str, float]:
+        """The ledger's outcomes over the horizon (:data:`OUTCOMES`)."""
+        exports, econ = self.total_exports, self.world.scenario.economy
+        yearly = self.year[YEAR_EXPORTS.name]
+        gdp_end = float(econ.gdp_usd) * (1.0 + float(econ.gdp_growth_per_year)) ** self.horizon
+        base_share = float(econ.mining_value_added_usd) / float(econ.gdp_usd)
+        # The programme's value added in the final year: its export value less its operating
+        # costs (a lower bound: wages count as costs); the rest of mining keeps its share.
+        programme = max(0.0, yearly[-1] - self.year["operating_cost_usd"][-1])
+        return {
+            EXPORTS.name: exports,
+            VALUE_ADDED.name: self.total_added,
+            VALUE_ADDED_SHARE.name: self.total_added / exports if exports > 0 else math.nan,
+            CHINA_SHARE.name: self.china_weight / self.processed_weight if self.processed_weight > 0 else math.nan,
+            DOWNTIME.name: self.downtime_days,
+            TARIFF_COST.name: self.tariff_cost,
+            DUTIES_ALL_EXPORTS.name: self.all_duties,
+            CAPEX.name: self.capital,
+            NPV.name: self.npv,
+            PEAK_EXPORTS.name: max(yearly, default=0.0),
+            MINING_GDP_SHARE.name: base_share + programme / gdp_end,
+            STOCKPILE.name: self.stock_value(),
+        }
 
     def stock_value(self) -> float:
         return sum(self.stock[c] * self.world.market.price[c] * float(s.concentrate_payable)

@@ -21,7 +21,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from ..columns import Column
 from ..schema import Confidence as Spec
+
+CONFIDENCE = Column("confidence", "0-1", "Investor confidence at the end of the year.", label="Investor confidence", shown="0–1 index", scale=1)
 
 
 class Confidence:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from ..columns import Column
 from ..distributions import draw
 from ..schema import DAYS_PER_YEAR, Governance
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from .projects import ProjectRun
     from .world import World
 
+
+ARBITRATION_AWARDS = Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon (sized like Reko Diq's award, relative to the project's capex).", better="lower", label="Arbitration awards")
+OUTCOMES: tuple[Column, ...] = (ARBITRATION_AWARDS,)
 
 
 def dispute_delay(world: World, project: ProjectRun, permitting_years: float) -> tuple[int, float]:
@@ -52,6 +56,9 @@ class GovernanceRun:
             float(lv.treaty_reversal_factor) if lv.deal_basis == "treaty" else 1.0)
         if spec.enabled and self._rate > 0:
             world.env.process(self._reversals())
+
+    def outcomes(self) -> dict[str, float]:
+        return {ARBITRATION_AWARDS.name: self.awards_usd}
 
     def _reversals(self) -> Generator[Any, Any, None]:
         w = self.world

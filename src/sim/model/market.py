@@ -43,11 +43,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..columns import Column
 from ..schema import ClearedMarket, Commodity
 
 MAX_PRICE_RATIO = 100.0
 """Cap on the ex-China price ratio where no demand elasticity bounds it (nothing reaches
 the market and demand does not respond): a choke price far beyond any episode."""
+
+PRICE = Column("price_<commodity>_usd", "USD/unit", "Price of the refined product outside China at the end of the year (with the non-Chinese premium the controls support), per unit of the commodity (t; gold oz).", label="Price ex-China", shown="USD per unit", scale=1)
+PRICE_CHINA = Column("price_china_<commodity>_usd", "USD/unit", "China's domestic price of the refined product at the end of the year, for a controlled commodity with a non-Chinese premium.", label="Price in China", shown="USD per unit", scale=1)
 
 
 class Clearing:

@@ -21,12 +21,20 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from ..columns import Column
 from ..schema import Program
 
 if TYPE_CHECKING:
     from .world import World
 
 EPS = 1e-9
+
+PHASE2_YEAR = Column("phase2_year", "yr", "Years from the start date until the programme enters Phase 2 (commercial scaling); NaN if not within the horizon.", better="lower", label="Time to reach Phase 2", shown="years since start")
+PHASE3_YEAR = Column("phase3_year", "yr", "Years from the start date until the programme enters Phase 3 (significant impact); NaN if not within the horizon.", better="lower", label="Time to reach Phase 3", shown="years since start")
+STALLED = Column("stalled", "bool", "True if investors exited: confidence stayed below the stall floor for the stall period.", better="lower", label="Stalled within the horizon", shown="% of replications", scale=0.01)
+STALL_YEAR = Column("stall_year", "yr", "When the programme stalled; NaN if it did not.", label="Time to stall", shown="years since start")
+OUTCOMES: tuple[Column, ...] = (PHASE2_YEAR, PHASE3_YEAR, STALLED, STALL_YEAR)
+PHASE = Column("phase", "1-3", "Programme phase at the end of the year.", label="Programme phase", shown="phase")
 
 
 class ProgramRun:
@@ -39,6 +47,10 @@ class ProgramRun:
         self.stalled = False
         self.stall_year = math.nan
         world.wake_at(float(spec.phase2.min_years))
+
+    def outcomes(self) -> dict[str, float | bool]:
+        return {PHASE2_YEAR.name: self.entered[2], PHASE3_YEAR.name: self.entered[3],
+                STALLED.name: self.stalled, STALL_YEAR.name: self.stall_year}
 
     def check(self) -> None:
         if self.stalled or self.phase == 3:

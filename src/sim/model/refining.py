@@ -25,14 +25,16 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..outputs import CHINA_REGIMES
-from ..schema import Refining
+from ..columns import Column
+from ..schema import CHINA_REGIMES, Refining
 from .hazard import VaryingRatePoisson
 
 if TYPE_CHECKING:
     from .world import World
 
 TOP = len(CHINA_REGIMES) - 1
+
+CHINA_REGIME = Column("china_regime_<group>", "category", "China's export-control regime on a controlled group at the end of the year: open, licensing, restricted or embargo.", label="China's export-control regime", levels=CHINA_REGIMES)
 
 
 class RefiningRun:

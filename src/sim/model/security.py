@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..columns import Column
 from ..distributions import draw
 from ..schema import ProvinceSecurity, Security
 from .hazard import VaryingRatePoisson
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 
 LEVELS = ("calm", "elevated", "crisis")
 SEVERITIES = ("minor", "major", "severe")
+
+SECURITY_INCIDENTS = Column("security_incidents", "count", "Attacks that hit the mineral sector (a site, a convoy, foreign staff) over the horizon.", better="lower", label="Security incidents")
+OUTCOMES: tuple[Column, ...] = (SECURITY_INCIDENTS,)
+INCIDENTS = Column("incidents", "count", "Security incidents on the mineral sector in the year.", label="Security incidents")
+ATTACKS = Column("attacks_<province>", "count", "Attacks in the province in the year, on any target (those on the mineral sector are the incidents).", label="Attacks in the region")
 
 
 def _exits(spec: ProvinceSecurity, level: str) -> list[tuple[str, float]]:
@@ -141,6 +147,9 @@ class SecurityRun:
         for province in spec.provinces:
             env.process(self._regime(province))
         self.hits = VaryingRatePoisson(env, world.streams("security:hits"), self.hit_rate, self._hit)
+
+    def outcomes(self) -> dict[str, int]:
+        return {SECURITY_INCIDENTS.name: self.incidents}
 
     def _site_hit_chance(self, site: ProjectRun) -> float:
         """Chance one attack in the site's province hits it: 1 - exp(-p w), about p w when small."""

@@ -35,10 +35,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..columns import Column
 from ..schema import Commodity, Tariff
 
 if TYPE_CHECKING:
     from .world import World
+
+TARIFF_COST = Column("tariff_cost_usd", "USD", "U.S. duties on Pakistani mineral exports over the horizon (reciprocal tariff on non-exempt product plus product duties).", better="lower", label="U.S. tariff cost")
+DUTIES_ALL_EXPORTS = Column("us_duties_all_exports_usd", "USD", "U.S. duties on all of Pakistan's exports to the United States over the horizon: the reciprocal tariff on its other goods (textiles above all) plus the duties on minerals (tariff_cost_usd).", better="lower", label="U.S. duties on all exports")
+US_TARIFF_RATE = Column("us_tariff_rate", "0-1", "U.S. reciprocal tariff rate on Pakistani goods at the end of the year.", label="U.S. reciprocal tariff rate", shown="%", scale=0.01)
 
 
 class TariffRun:

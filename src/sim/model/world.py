@@ -15,15 +15,16 @@ tariffs, infrastructure, governance). Each draws from its own named random strea
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
 
+from ..columns import Column
 from ..errors import EventBudgetError
 from ..schema import EVENT_BUDGET, Scenario
 from ..streams import Streams
+from . import accounting, governance, program, security
 from .accounting import Ledger
 from .confidence import Confidence
 from .governance import GovernanceRun
@@ -35,6 +36,14 @@ from .projects import ProjectRun
 from .refining import RefiningRun
 from .security import SecurityRun
 from .tariffs import TariffRun
+
+REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
+EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
+OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *security.OUTCOMES,
+                                *governance.OUTCOMES, EVENTS)
+"""The outcome table's columns, in table order: the replication, then each part's outcomes."""
+SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES)
+"""The time-series table's columns, in table order."""
 
 TraceLog = list[tuple[float, str, str]]
 
@@ -177,37 +186,10 @@ class World:
         return n
 
     def outcomes(self, events: int) -> dict[str, Any]:
-        L, sc = self.ledger, self.scenario
-        exports = L.total_exports
-        econ = sc.economy
-        yearly = L.year["export_value_usd"]
-        gdp_end = float(econ.gdp_usd) * (1.0 + float(econ.gdp_growth_per_year)) ** self.horizon
-        base_share = float(econ.mining_value_added_usd) / float(econ.gdp_usd)
-        # The programme's value added in the final year: its export value less its operating
-        # costs (a lower bound: wages count as costs); the rest of mining keeps its share.
-        programme = max(0.0, yearly[-1] - L.year["operating_cost_usd"][-1])
-        return {
-            "phase2_year": self.program.entered[2],
-            "phase3_year": self.program.entered[3],
-            "stalled": self.program.stalled,
-            "stall_year": self.program.stall_year,
-            "cumulative_export_value_usd": exports,
-            "domestic_value_added_usd": L.total_added,
-            "domestic_value_added_share": L.total_added / exports if exports > 0 else math.nan,
-            "china_processed_share": (L.china_weight / L.processed_weight
-                                      if L.processed_weight > 0 else math.nan),
-            "security_incidents": self.security.incidents,
-            "downtime_days": L.downtime_days,
-            "tariff_cost_usd": L.tariff_cost,
-            "us_duties_all_exports_usd": L.all_duties,
-            "arbitration_awards_usd": self.governance.awards_usd,
-            "capex_usd": L.capital,
-            "npv_usd": L.npv,
-            "peak_annual_export_usd": max(yearly, default=0.0),
-            "final_mining_gdp_share": base_share + programme / gdp_end,
-            "stockpile_end_value_usd": L.stock_value(),
-            "events": events,
-        }
+        """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
+        part's from the part."""
+        return {**self.program.outcomes(), **self.ledger.outcomes(), **self.security.outcomes(),
+                **self.governance.outcomes(), EVENTS.name: events}
 
     # --- processes ------------------------------------------------------------------------
 
