@@ -8,7 +8,9 @@ model gives (``figure(f"mean {m:.2f} yr")``); a check that records nothing fails
 - ``invariant``: a property every run must have (volume conserved, determinism);
 - ``metamorphic``: the direction in which an input must move an output (a shock switched
   off never lowers exports; a lever helps what it is meant to help);
-- ``calibration``: the model against a published statistic, with its source.
+- ``calibration``: the model against a published statistic, with its source;
+- ``holdout``: the model against a historical episode it was *not* fitted to, an
+  independent test of what the calibration fixed (the figure says where it misses).
 
 Pytest loads this module as a plugin (``-p validation_register`` in ``pyproject.toml``).
 ``make test`` runs the checks with the rest of the suite. ``make validate`` runs only them
@@ -31,6 +33,7 @@ KINDS = {
     "invariant": "Invariants",
     "metamorphic": "Metamorphic relations (monotone effects of shocks and levers)",
     "calibration": "Calibration against published statistics",
+    "holdout": "History held out of the calibration",
 }
 
 _ENTRY = pytest.StashKey["Entry"]()
@@ -163,8 +166,9 @@ def render(entries: list[Entry]) -> str:
         "# Validation",
         "",
         "Every check of the model against the world: closed-form results, invariants, "
-        "metamorphic relations (the direction in which a shock or lever must move an outcome) "
-        "and calibration against published statistics on mines, plants, security and prices. Each is a test "
+        "metamorphic relations (the direction in which a shock or lever must move an outcome), "
+        "calibration against published statistics on mines, plants, security and prices, and "
+        "history held out of the calibration. Each is a test "
         "in `tests/`, marked `check`, and runs in `make test`. This page is written by "
         "`make validate`, which runs only these tests; every figure below is what the current "
         "model gave in that run, with fixed seeds.",

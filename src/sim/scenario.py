@@ -2,8 +2,9 @@
 
 A scenario is one YAML file holding a mapping. It may start from another file with
 ``extends: base.yaml`` (a path relative to the extending file's folder): the two are deep
-merged, mappings key by key, while a list or a single value in the child replaces the
-parent's. Chains of ``extends`` are allowed; a cycle is an error. After that, overrides
+merged, mappings key by key, while a list, a single value or a distribution (a mapping
+with ``dist:``) in the child replaces the parent's. A project the child sets
+``enabled: false`` is left out of the run. Chains of ``extends`` are allowed; a cycle is an error. After that, overrides
 from the command line (``--set projects.reko_diq.phases.1.capex_usd=4e9``, the value read
 as YAML) or from Python code (a mapping of dotted paths to values) are applied in order.
 Whole numbers in a path index into lists.
@@ -303,13 +304,15 @@ def _merge_documents(
 
 
 def _deep_merge(parent: dict, child: dict, path: Path_, replaced: set[Path_]) -> dict:
-    """Mappings merge key by key; anything else in the child replaces the parent's value.
+    """Mappings merge key by key; anything else in the child replaces the parent's value,
+    and so does a distribution (a mapping with ``dist:``), whole: a child's ``uniform``
+    keeps nothing of the parent's ``triangular``.
 
     The paths where the child replaced a parent's value are added to ``replaced``.
     """
     merged = dict(parent)
     for key, value in child.items():
-        if isinstance(merged.get(key), dict) and isinstance(value, dict):
+        if isinstance(merged.get(key), dict) and isinstance(value, dict) and "dist" not in value:
             merged[key] = _deep_merge(merged[key], value, (*path, key), replaced)
         else:
             if key in merged:

@@ -329,6 +329,7 @@ class ProjectPhase(Model):
 
 
 class Project(Model):
+    enabled: bool = Field(True, description="False leaves the project out of the run: no event, no output, no money and no drawn input of its own (a child scenario switches off a parent's project this way).")
     label: str
     province: str = Field(description="Province; its security process applies (if configured).")
     port: str = Field(description="Port of export (Karachi, Port Qasim, Gwadar); descriptive: logistics routes are not yet modelled apart from outages.")
@@ -653,6 +654,12 @@ class Scenario(Model):
     governance: Governance
     levers: Levers = Levers()
     shocks: Shocks
+
+    @field_validator("projects", mode="after")
+    @classmethod
+    def _enabled_projects(cls, projects: dict[str, Project]) -> dict[str, Project]:
+        """A project switched off (``enabled: false``) is not part of the scenario."""
+        return {key: p for key, p in projects.items() if p.enabled}
 
     def years(self, when: When) -> float:
         """Model time of a date (years since the start date); a number is already model time."""
