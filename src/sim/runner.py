@@ -211,11 +211,22 @@ def _ctrl_c_held() -> Iterator[None]:
         finally:
             signal.signal(signal.SIGINT, before)
         return
+    # The mask holds the signal in this thread and in the processes it starts, but the kernel
+    # gives a signal sent to the process to any thread not blocking it, and the numerical
+    # libraries run threads of their own; a press one of them takes is noted here instead.
+    pressed: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, _frame: pressed.append(signum))
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, before)
+        if pressed:
+            if callable(before):
+                before(signal.SIGINT, None)
+            elif before == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
 
 
 def _execute_dask(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None],
