@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,13 @@ a price-taker as it is for copper and gold."""
 def baseline(**overrides: object) -> Scenario:
     """The baseline scenario with dotted-path overrides (keys use __ for dots)."""
     return load_scenario(BASELINE, {k.replace("__", "."): v for k, v in overrides.items()})
+
+
+def hears_ctrl_c() -> None:
+    """A child process's ``preexec_fn``: Ctrl-C (SIGINT) at its default, so the child turns
+    it into KeyboardInterrupt even when the suite runs as a background job, which a shell
+    starts with SIGINT ignored (and a child inherits that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def interrupt_after(n_chunks: int):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASELINE
+from conftest import BASELINE, hears_ctrl_c
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
 
@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="process group
 def _start(tmp_path: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", "400", "--workers", "2", "--chunk-size", "5",
                              "--out", str(tmp_path / "run")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=hears_ctrl_c)
 
 
 def _interrupt(p: subprocess.Popen) -> tuple[int, str]:
@@ -93,7 +94,8 @@ def test_ctrl_c_while_workers_are_started_is_held_not_lost(tmp_path):
         print("child holds it" if blocked and blocked[0] & (1 << (signal.SIGINT - 1)) else "child does not", flush=True)
         child.communicate(b"")
     """))
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                         preexec_fn=hears_ctrl_c)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.split()
     assert lines[:2] == ["held", "arrived"], out.stdout

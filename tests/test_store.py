@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import BASELINE, baseline, interrupt_after
+from conftest import BASELINE, baseline, hears_ctrl_c, interrupt_after
 from sim.results import ParquetColumns, ResultSet, model_digest, report_folder
 from sim.runner import run_many
 from sim.stats import summarize
@@ -299,7 +299,7 @@ def _start(out, *extra):
     cmd = [sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", str(RUNS), "--seed", str(SEED),
            "--chunk-size", "3", "--out", str(out), "--no-plots", "--quiet", *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=hears_ctrl_c)
 
 
 def _wait_for_chunks(out, n, proc, timeout=120.0):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import BASELINE, baseline, interrupt_after
+from conftest import BASELINE, baseline, hears_ctrl_c, interrupt_after
 from sim.cli import app
 from sim.errors import ScenarioError
 from sim.runner import run_many
@@ -250,7 +250,7 @@ def test_sweep_command_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(tmp_
     cmd = ["sweep", str(BASELINE), "--vary", f"{RATE}=1,2", "--runs", "30", "--seed", "5", "--out", str(out),
            "--workers", "2", "--no-plots"]
     proc = subprocess.Popen([sys.executable, "-m", "sim", *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=hears_ctrl_c)
     began = time.monotonic()
     while not (out / "shards").exists() or not any((out / "shards").iterdir()):
         assert proc.poll() is None and time.monotonic() - began < 120, proc.communicate()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from . import scenario as scenario_files
 from . import sizes
 from .errors import UsageError
-from .outputs import HEADLINE
+from .outputs import HEADLINE, is_outcome
 from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
 from .runner import EXECUTORS, simulate
 from .schema import Scenario
@@ -163,9 +163,10 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     if target_precision is not None and not 0 < target_precision <= 1:
         raise UsageError(f"target_precision is a share of the mean, above 0 and at most 1 (got {target_precision})")
     watched = list(precision_for or HEADLINE)
-    unknown = [c for c in watched if c not in REPORT_OUTCOMES]
+    unknown = [c for c in watched if not is_outcome(c)]
     if unknown:
-        raise UsageError(f"precision_for: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)}")
+        raise UsageError(f"precision_for: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)} "
+                         "(<commodity> a commodity of the scenario)")
     cap = (max_runs or 100 * runs) if target_precision else runs
     if cap < runs:
         raise UsageError(f"max_runs ({cap}) must be at least runs ({runs}), the first check point")
@@ -276,6 +277,10 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     seed = seed if seed is not None else (first.seed if first else 1)
     runs = runs if runs is not None else (first.runs if first else 1000)
     inherited = _overrides_of(first if first is not None else reference)
+    unknown = [c for c in outcomes or () if not is_outcome(c)]
+    if unknown:  # refused before anything runs
+        raise UsageError(f"outcome: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)} "
+                         "(<commodity> a commodity of the scenario)")
     results = []
     for i, (item, name) in enumerate(zip(items, names, strict=True)):
         if i in opened:
@@ -286,6 +291,10 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
             on_run(name, runs, seed, given)
         results.append(run(item, runs=runs, seed=seed, workers=workers, set=given,  # type: ignore[arg-type]
                            progress=progress))
+    absent = [c for c in outcomes or () if c not in results[0].outcomes.columns]
+    if absent:
+        raise UsageError(f"outcome: {', '.join(absent)} not among the results (their commodities: "
+                         f"{', '.join(results[0].scenario.commodities)})")
     table = paired_table(results[0], results[1:], outcomes=outcomes, labels=names)
     notes = [n for b, name in zip(results[1:], names[1:], strict=True)
              if (n := unshared_overrides(results[0], b, (names[0], name)))]

@@ -402,6 +402,7 @@ def compare(
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes for scenario files (default: all cores).")] = None,
     out_csv: Annotated[Path | None, typer.Option("--out", help="Also write the comparison table to this CSV file.")] = None,
     plots_dir: Annotated[Path | None, typer.Option("--plots", help="Write the paired differences, the distributions and the survival curves (differences.png, distributions.png, phase_survival.png) to this folder.")] = None,
+    outcome: Annotated[list[str] | None, typer.Option(help="Compare this outcome (repeatable; default: the programme's totals), e.g. rare_earths_domestic_value_added_share for one commodity's.")] = None,
 ) -> None:
     """Compare runs replication by replication against the first (common random numbers).
 
@@ -418,7 +419,7 @@ def compare(
     try:
         with bar:
             result = api.compare(*runs_or_scenarios, labels=labels, runs=runs, seed=seed, workers=workers,
-                                 on_run=running, progress=bar.advance)
+                                 outcomes=outcome or None, on_run=running, progress=bar.advance)
     except (*REFUSED, ScenarioError, KeyError) as exc:
         raise _fail(exc) from None
     table = result.table

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .outputs import OUTCOMES, Display, display
+from .outputs import Display, display, is_outcome
 from .results import atomic_write, read_columns
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
@@ -48,7 +48,7 @@ _CONDITION = re.compile(r"^\s*(?P<column>[A-Za-z_][\w.]*)?\s*(?P<op><=|>=|==|!=|
 UNITS = {"%": 0.01, "bn": 1e9}
 """Units a condition's value may be written in, as the summary prints the outcome: a share in
 percent (``> 40%``), money in billions of U.S. dollars (``> 5bn`` or ``> 5 USD bn``)."""
-NOT_INPUTS = frozenset({"point", "replication", "events", *(c.name for c in OUTCOMES)})
+_BOOKKEEPING = frozenset({"point", "replication", "events"})
 """Columns of an outcome table that are not inputs (everything else is a drawn input or a
 sweep factor, named by its scenario path)."""
 
@@ -102,7 +102,7 @@ class Condition:
         """Which rows meet the condition; a year never reached counts as later than any year."""
         if self.column not in outcomes.columns:
             raise DiscoveryError(f"no outcome {self.column!r} in the table; outcomes: "
-                                 f"{', '.join(c for c in outcomes.columns if c in NOT_INPUTS)}")
+                                 f"{', '.join(c for c in outcomes.columns if not is_input(c))}")
         values = outcomes[self.column]
         if pd.api.types.is_bool_dtype(values):
             if not isinstance(self.value, bool) or self.op not in ("==", "!="):
@@ -265,7 +265,13 @@ class Discovery:
 
 def input_columns(outcomes: pd.DataFrame) -> list[str]:
     """The drawn inputs and sweep factors of an outcome table that vary."""
-    return [c for c in outcomes.columns if c not in NOT_INPUTS and outcomes[c].nunique(dropna=False) > 1]
+    return [c for c in outcomes.columns if is_input(c) and outcomes[c].nunique(dropna=False) > 1]
+
+
+def is_input(column: str) -> bool:
+    """Whether a column of an outcome table is a drawn input or a sweep's varied value (not
+    an outcome, not the replication or point number)."""
+    return column not in _BOOKKEEPING and not is_outcome(column)
 
 
 def _encode(inputs: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, object]]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterable
 
 from .columns import Column, Display, words
 from .model import accounting, program, security, tariffs, world
@@ -79,6 +80,24 @@ def declaration(column: str, table: tuple[Column, ...] = OUTCOMES) -> tuple[Colu
         if key is not None:
             return family, key[1]
     return None
+
+
+def members(table: tuple[Column, ...], columns: Iterable[str]) -> list[str]:
+    """The names among ``columns`` that ``table`` declares, in the table's order; the
+    members of a family (``rare_earths_exports_usd``, ...) in the order ``columns`` gives."""
+    given = list(columns)
+    found: dict[str, list[str]] = {c.name: [] for c in table}
+    for name in given:
+        hit = declaration(name, table)
+        if hit is not None:
+            found[hit[0].name].append(name)
+    return [name for c in table for name in found[c.name]]
+
+
+def is_outcome(column: str) -> bool:
+    """Whether ``column`` of an outcome table is an outcome (declared, or a member of a
+    declared family), rather than a drawn input or a sweep's varied value."""
+    return declaration(column, OUTCOMES) is not None
 
 
 def _declared(column: str, table: tuple[Column, ...]) -> Display | None:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .outputs import OUTCOMES, display, in_sentence, number, unit
+from .outputs import OUTCOMES, declaration, display, in_sentence, members, number, unit
 from .results import ResultSet, describe_differences, scenario_differences
 from .stats import PHASE_COLUMNS, describe, paired_difference, wilson_interval
 
@@ -116,16 +116,19 @@ def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] |
     names = list(labels) if labels is not None else [r.name for r in (a, *others)]
     for b, b_name in zip(others, names[1:], strict=True):
         check_pairable(a, b, (names[0], b_name))
-    chosen = [c for c in OUTCOMES if c.better and (outcomes is None or c.name in outcomes)]
+    # By default the programme's totals; a family's members (one commodity's exports, ...)
+    # when asked for by name.
+    asked = [c.name for c in OUTCOMES if "<" not in c.name] if outcomes is None else list(outcomes)
+    chosen = [(name, declaration(name)[0]) for name in members(OUTCOMES, asked)]  # type: ignore[index]
     rows = []
     for b, b_name in zip(others, names[1:], strict=True):
-        for column in chosen:
-            if column.name not in a.outcomes.columns or column.name not in b.outcomes.columns:
+        for name, column in chosen:
+            if not column.better or name not in a.outcomes.columns or name not in b.outcomes.columns:
                 continue
-            x, y = a.outcomes[column.name], b.outcomes[column.name]
+            x, y = a.outcomes[name], b.outcomes[name]
             got = paired_difference(x, y, better=column.better,
-                                    nan_is_never=column.name in PHASE_COLUMNS.values())
-            rows.append({"outcome": column.name, "label": column.display.label, "unit": column.unit,
+                                    nan_is_never=name in PHASE_COLUMNS.values())
+            rows.append({"outcome": name, "label": display(name).label, "unit": column.unit,
                          "better": column.better, "a": names[0], "b": b_name,
                          "mean_a": describe(x)["mean"], "mean_b": describe(y)["mean"],
                          "difference": got.pop("mean"), **got, **_tie_and_worse(got)})

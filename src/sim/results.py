@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import stats
-from .outputs import OUTCOMES
+from .outputs import OUTCOMES, TIMESERIES, declaration
 from .schema import Scenario
 
 if TYPE_CHECKING:
@@ -279,7 +279,8 @@ class ResultSet:
 
 
 REPORT_OUTCOMES = tuple(c.name for c in OUTCOMES)
-"""The outcome columns the summary, the printed table and the plots read."""
+"""The outcome columns the summary, the printed table and the plots read (a family's name
+reads each of its members)."""
 REPORT_SERIES = ("replication", "year", "export_value_usd", "domestic_value_added_usd")
 """The time-series columns the fan charts read."""
 
@@ -326,9 +327,19 @@ class ParquetColumns:
 
 
 def _present(source: pq.ParquetFile, columns: Sequence[str] | None) -> list[str]:
-    """The file's columns among ``columns`` (all of them if None), in the order asked for."""
+    """The file's columns among ``columns`` (all of them if None), in the order asked for; a
+    family's name (``<commodity>_exports_usd``) stands for each of its members the file has."""
     names = source.schema_arrow.names
-    return list(names) if columns is None else [c for c in columns if c in names]
+    if columns is None:
+        return list(names)
+    found = []
+    for wanted in columns:
+        if "<" in wanted:
+            found += [n for n in names if any((hit := declaration(n, table)) is not None and hit[0].name == wanted
+                                              for table in (OUTCOMES, TIMESERIES))]
+        elif wanted in names:
+            found.append(wanted)
+    return found
 
 
 def _pandas_dtype(kind: pa.DataType) -> Any:

@@ -175,9 +175,9 @@ def row_bytes(scenario: Scenario) -> tuple[int, int]:
     """Bytes of one replication's outcome row (with its drawn inputs) and of its yearly rows."""
     from .sampling import uncertain_inputs
 
-    outcome = (len(OUTCOMES) + len(uncertain_inputs(scenario))) * BYTES_PER_NUMBER
     members = {"commodity": len(scenario.commodities), "province": len(scenario.shocks.security.provinces),
                "group": len(scenario.shocks.refining.groups), None: 1}
+    outcome = (sum(members[c.family] for c in OUTCOMES) + len(uncertain_inputs(scenario))) * BYTES_PER_NUMBER
     columns = sum(members[c.family] for c in TIMESERIES)  # at most: China's price only where it differs
     series = columns * BYTES_PER_NUMBER * scenario.horizon_years
     return outcome, series

@@ -201,9 +201,9 @@ def default_summary_columns(outcomes: pd.DataFrame) -> list[str]:
     ``stalled`` (reported as the ``P(stalled)`` row instead).
     """
     chosen = []
-    for column in outputs.OUTCOMES:
-        name = column.name
-        if name in _NOT_SUMMARISED or column.unit == "bool" or name not in outcomes.columns:
+    for name in outputs.members(outputs.OUTCOMES, outcomes.columns):
+        column = outputs.declaration(name)[0]  # type: ignore[index]
+        if name in _NOT_SUMMARISED or column.unit == "bool":
             continue
         dtype = outcomes.dtypes[name]
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):

@@ -47,8 +47,16 @@ NPV = Column("npv_usd", "USD", "Net present value at the scenario's start of the
 PEAK_EXPORTS = Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year.", better="higher", label="Peak annual export value")
 MINING_GDP_SHARE = Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate.", better="higher", label="Mining share of GDP, final year", shown="% of GDP", scale=0.01)
 STOCKPILE = Column("stockpile_end_value_usd", "USD", "Concentrate held unprocessed at the horizon, valued at mine-gate prices.", label="Unprocessed stockpile at horizon")
+OUTPUT_OF = Column("<commodity>_output", "commodity unit", "Output of one commodity mined over the horizon (t of contained product; gold in oz).", better="higher", label="Output")
+EXPORTS_OF = Column("<commodity>_exports_usd", "USD", "Export value one commodity earned over the horizon (its part of cumulative_export_value_usd).", better="higher", label="Export value")
+VALUE_ADDED_OF = Column("<commodity>_domestic_value_added_usd", "USD", "Value of the processing rungs performed in Pakistan on one commodity over the horizon.", better="higher", label="Domestic value added")
+VALUE_ADDED_SHARE_OF = Column("<commodity>_domestic_value_added_share", "0-1", "One commodity's domestic value added over its export value; NaN if none was exported. The rare-earth or antimony answer to the question domestic_value_added_share answers mostly for copper.", better="higher", label="Domestic value-added share", shown="% of export value", scale=0.01)
+CHINA_SHARE_OF = Column("<commodity>_china_processed_share", "0-1", "Share of one commodity's processed output (by refined-value equivalent) that went through Chinese processing; NaN if none was processed.", better="lower", label="Share processed via China", shown="% of processed output", scale=0.01)
 OUTCOMES: tuple[Column, ...] = (EXPORTS, VALUE_ADDED, VALUE_ADDED_SHARE, CHINA_SHARE, DOWNTIME, TARIFF_COST,
-                                DUTIES_ALL_EXPORTS, CAPEX, NPV, PEAK_EXPORTS, MINING_GDP_SHARE, STOCKPILE)
+                                DUTIES_ALL_EXPORTS, CAPEX, NPV, PEAK_EXPORTS, MINING_GDP_SHARE, STOCKPILE,
+                                OUTPUT_OF, EXPORTS_OF, VALUE_ADDED_OF, VALUE_ADDED_SHARE_OF, CHINA_SHARE_OF)
+"""The ledger's outcomes, in table order: the programme's totals, then one column per
+commodity of each family."""
 
 YEAR = Column("year", "yr", "Model year k = 1..horizon; flows are totals over (k-1, k], states are read at k.", label="Model year", shown="years since start")
 PRODUCTION = Column("production_<commodity>", "commodity unit", "Output mined in the year, per commodity (t of contained product; gold in oz).", label="Production")
@@ -93,6 +101,11 @@ class Ledger:
         # Volume of each commodity over the horizon by route (ROUTES order), distress sales
         # counted with ``other``.
         self.routed = {c: [0.0, 0.0, 0.0, 0.0] for c in sc.commodities}
+        # Per commodity over the horizon: value added at home, and the refined-value weights
+        # of what went through China and of all that was processed.
+        self.added_of = dict.fromkeys(sc.commodities, 0.0)
+        self.china_weight_of = dict.fromkeys(sc.commodities, 0.0)
+        self.processed_weight_of = dict.fromkeys(sc.commodities, 0.0)
         self.year = {name: [0.0] * h for name in (*_WEIGHTS, *(c.name for c in (*_FLOWS, *_STATES)))}
         self.regimes = {g: [0] * h for g in sc.shocks.refining.groups}
         self.prices = {c: [0.0] * h for c in sc.commodities}
@@ -202,6 +215,7 @@ class Ledger:
         feed = self._feed
         rate_for = w.tariff.rate_for
         stocks, peak_rate = self.stock, self._peak_rate
+        added_of, china_weight_of, processed_weight_of = self.added_of, self.china_weight_of, self.processed_weight_of
         exports = added = duties = us_value = china_value = other_value = 0.0
         china_weight = processed_weight = 0.0
         for c, spec, payable, premium, floor, china_cap, us_cap, other_cap in self._goods:
@@ -258,9 +272,13 @@ class Ledger:
             exported = v_china + v_us + v_other + v_home + support
             self.exports_of[c][k] += exported
             exports += exported
-            added += v_home - f_home * concentrate
+            home_added = v_home - f_home * concentrate
+            added += home_added
+            added_of[c] += home_added
             china_weight += f_china * price
+            china_weight_of[c] += f_china * price
             processed_weight += processed * price
+            processed_weight_of[c] += processed * price
         y[YEAR_EXPORTS_US.name][k] += us_value
         y[YEAR_EXPORTS_CHINA.name][k] += china_value
         y[YEAR_EXPORTS_OTHER.name][k] += other_value
@@ -362,8 +380,8 @@ class Ledger:
         return {
             EXPORTS.name: exports,
             VALUE_ADDED.name: self.total_added,
-            VALUE_ADDED_SHARE.name: self.total_added / exports if exports > 0 else math.nan,
-            CHINA_SHARE.name: self.china_weight / self.processed_weight if self.processed_weight > 0 else math.nan,
+            VALUE_ADDED_SHARE.name: _share(self.total_added, exports),
+            CHINA_SHARE.name: _share(self.china_weight, self.processed_weight),
             DOWNTIME.name: self.downtime_days,
             TARIFF_COST.name: self.tariff_cost,
             DUTIES_ALL_EXPORTS.name: self.all_duties,
@@ -372,9 +390,17 @@ class Ledger:
             PEAK_EXPORTS.name: max(yearly, default=0.0),
             MINING_GDP_SHARE.name: base_share + programme / gdp_end,
             STOCKPILE.name: self.stock_value(),
+            **{OUTPUT_OF.of(c): sum(v) for c, v in self.production.items()},
+            **{EXPORTS_OF.of(c): sum(v) for c, v in self.exports_of.items()},
+            **{VALUE_ADDED_OF.of(c): v for c, v in self.added_of.items()},
+            **{VALUE_ADDED_SHARE_OF.of(c): _share(self.added_of[c], sum(v)) for c, v in self.exports_of.items()},
+            **{CHINA_SHARE_OF.of(c): _share(self.china_weight_of[c], w) for c, w in self.processed_weight_of.items()},
         }
 
     def stock_value(self) -> float:
         return sum(self.stock[c] * self.world.market.price[c] * float(s.concentrate_payable)
                    for c, s in self.commodities.items())
 
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else math.nan

@@ -1,0 +1,51 @@
+"""Results per commodity: each commodity's output, exports, value added and China share,
+adding up to the programme's totals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.runner import run_many
+
+
+@pytest.mark.check("invariant", source="conservation: the programme's totals are the sums of its commodities'",
+                   tolerance="1e-9 relative, every replication")
+def test_the_commodities_add_up_to_the_totals(base, figure):
+    tables = run_many(base, runs=12, seed=5, workers=1)
+    o, ts = tables.outcomes, tables.timeseries
+    goods = list(base.commodities)
+    for total, family in (("cumulative_export_value_usd", "{}_exports_usd"),
+                          ("domestic_value_added_usd", "{}_domestic_value_added_usd")):
+        parts = sum(o[family.format(c)] for c in goods)
+        np.testing.assert_allclose(parts, o[total], rtol=1e-9, err_msg=total)
+    for c in goods:
+        yearly = ts.groupby("replication")[f"production_{c}"].sum()
+        np.testing.assert_allclose(o[f"{c}_output"].to_numpy(), yearly.to_numpy(), rtol=1e-9, err_msg=c)
+        exports = o[f"{c}_exports_usd"]
+        share = o[f"{c}_domestic_value_added_share"]
+        np.testing.assert_allclose(share[exports > 0] * exports[exports > 0],
+                                   o[f"{c}_domestic_value_added_usd"][exports > 0], rtol=1e-9)
+        assert share[exports == 0].isna().all()
+        assert o[f"{c}_china_processed_share"].dropna().between(0, 1).all()
+    re_share = float(o["rare_earths_domestic_value_added_share"].mean())
+    total_share = float(o["domestic_value_added_share"].mean())
+    figure(f"rare earths' value-added share {re_share:.1%} against the programme's {total_share:.1%} "
+           f"(copper {float(o['copper_exports_usd'].sum() / o['cumulative_export_value_usd'].sum()):.0%} of exports)")
+    assert math.isfinite(re_share) and re_share > total_share
+
+
+def test_a_comparison_answers_for_one_commodity_when_asked(base):
+    from sim import api
+    from sim.errors import UsageError
+
+    cmp = api.compare(base, base.model_copy(update={"name": "same"}), runs=6, seed=2, workers=1,
+                      outcomes=["rare_earths_domestic_value_added_share", "npv_usd"])
+    assert list(cmp.table["outcome"]) == ["npv_usd", "rare_earths_domestic_value_added_share"]
+    assert list(cmp.table["label"])[1] == "Domestic value-added share: rare earths"
+    with pytest.raises(UsageError, match="lithium_exports_usd not among the results"):
+        api.compare(base, base, runs=2, seed=2, workers=1, outcomes=["lithium_exports_usd"])
+    with pytest.raises(UsageError, match="no outcome nonsense"):
+        api.compare(base, base, runs=2, seed=2, workers=1, outcomes=["nonsense"])
