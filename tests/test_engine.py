@@ -168,6 +168,7 @@ def test_switching_security_off_never_lowers_exports(figure):
     assert off.security_incidents.sum() == 0
 
 
+@pytest.mark.slow  # about 12 s; make validate runs it
 @pytest.mark.check("metamorphic", source="monotone: removing attacks cannot raise stalling (security-escalation scenario)",
                    tolerance="stalled count off <= on")
 def test_switching_security_off_never_raises_stalling(figure):

@@ -245,6 +245,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_tables(tmp_path):
     assert len(Sweep.open(out).outcomes) == 2
 
 
+@pytest.mark.slow  # the same resume as the test above, through the command line; about 17 s
 def test_sweep_command_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(tmp_path):
     out = tmp_path / "sweep"
     cmd = ["sweep", str(BASELINE), "--vary", f"{RATE}=1,2", "--runs", "30", "--seed", "5", "--out", str(out),
