@@ -1,5 +1,6 @@
-"""Results per commodity: each commodity's output, exports, value added and China share,
-adding up to the programme's totals."""
+"""Results per commodity and per project: each commodity's output, exports, value added and
+China share, and each project's capital and first production, adding up to the programme's
+totals."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import baseline
 from sim.runner import run_many
 
 
@@ -49,3 +51,22 @@ def test_a_comparison_answers_for_one_commodity_when_asked(base):
         api.compare(base, base, runs=2, seed=2, workers=1, outcomes=["lithium_exports_usd"])
     with pytest.raises(UsageError, match="no outcome nonsense"):
         api.compare(base, base, runs=2, seed=2, workers=1, outcomes=["nonsense"])
+
+
+@pytest.mark.check("invariant", source="conservation: the programme's capital is the sum of its projects' "
+                   "(no refinery)", tolerance="1e-9 relative, every replication")
+def test_the_projects_capital_adds_up_and_first_production_is_when_output_starts(figure):
+    """With no refinery (its gates off), the projects' capital is the programme's; a project
+    producing at the start produced first at year 0; a switched-off project has no columns."""
+    sc = baseline(processing__refinery__enabled=False, program__phase2__require_refinery_financing=False,
+                  program__phase3__require_refinery_running=False, projects__antimony__enabled=False)
+    o = run_many(sc, runs=12, seed=4, workers=1).outcomes
+    keys = list(sc.projects)
+    assert "antimony" not in keys and not any(c.startswith("antimony_first") for c in o.columns)
+    np.testing.assert_allclose(sum(o[f"{k}_capex_usd"] for k in keys), o["capex_usd"], rtol=1e-9)
+    assert (o["pilot_first_production_year"] == 0).all()
+    reko = o["reko_diq_first_production_year"]
+    figure(f"Reko Diq's first production at year {reko.median():.2f} at the median (plan 3.25, end-2028); "
+           f"its capital USD {o['reko_diq_capex_usd'].mean() / 1e9:.1f}bn on average (plan 9.0bn for two phases)")
+    assert reko.dropna().between(0, sc.horizon_years).all()
+    assert reko.notna().all()  # in construction at the start: it comes within 25 years in every one here

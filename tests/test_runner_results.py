@@ -62,8 +62,8 @@ def test_outcomes_only_chunks_carry_the_same_outcomes(base):
 
 def test_tables_have_the_documented_columns(base):
     tables = run_many(base, runs=6, seed=1, workers=1)
-    documented = [name for c in outputs.OUTCOMES
-                  for name in ([c.of(k) for k in base.commodities] if c.family == "commodity" else [c.name])]
+    keyed = {"commodity": list(base.commodities), "project": list(base.projects), None: [None]}
+    documented = [c.of(k) if k else c.name for c in outputs.OUTCOMES for k in keyed[c.family]]
     assert list(tables.outcomes.columns[: len(documented)]) == documented
     inputs = [dotted(p) for p, _ in uncertain_inputs(base)]
     assert list(tables.outcomes.columns[len(documented):]) == inputs

@@ -176,7 +176,7 @@ def row_bytes(scenario: Scenario) -> tuple[int, int]:
     from .sampling import uncertain_inputs
 
     members = {"commodity": len(scenario.commodities), "province": len(scenario.shocks.security.provinces),
-               "group": len(scenario.shocks.refining.groups), None: 1}
+               "group": len(scenario.shocks.refining.groups), "project": len(scenario.projects), None: 1}
     outcome = (sum(members[c.family] for c in OUTCOMES) + len(uncertain_inputs(scenario))) * BYTES_PER_NUMBER
     columns = sum(members[c.family] for c in TIMESERIES)  # at most: China's price only where it differs
     series = columns * BYTES_PER_NUMBER * scenario.horizon_years

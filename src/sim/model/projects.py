@@ -27,12 +27,24 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..columns import Column
 from ..schema import DAYS_PER_YEAR, STAGES, Project, ProjectPhase
 from .governance import dispute_delay
 from .ramp import RampCurve, integrate
 
 if TYPE_CHECKING:
     from .world import World
+
+FIRST_PRODUCTION = Column("<project>_first_production_year", "yr", "Years from the start date until the project's first phase is commissioned (0 if it produces at the start); NaN if not within the horizon.", better="lower", label="First production", shown="years since start")
+CAPEX_OF = Column("<project>_capex_usd", "USD", "Capital the project spent within the horizon, overruns included (undiscounted; its part of capex_usd).", label="Capital spent")
+OUTCOMES: tuple[Column, ...] = (FIRST_PRODUCTION, CAPEX_OF)
+"""Each project's outcomes, one column per project of the scenario."""
+
+
+def outcomes(runs: list[ProjectRun]) -> dict[str, float]:
+    """The projects' outcomes (:data:`OUTCOMES`), family by family as the table holds them."""
+    return {**{FIRST_PRODUCTION.of(p.key): p.first_production for p in runs},
+            **{CAPEX_OF.of(p.key): p.spent for p in runs}}
 
 
 
@@ -76,6 +88,8 @@ class ProjectRun:
         self.building = False
         self.active = spec.stage == "operating"  # a site on the ground: being built or producing
         self.complete_at = math.inf
+        self.first_production = 0.0 if spec.stage == "operating" else math.nan
+        self.spent = 0.0  # capital spent so far, booked by the world as it advances
         # Stretches of lost output, kept exactly so output can be integrated after the fact:
         # merged suspensions [start, end] and staff withdrawals (start, end, loss); and the
         # lasting security-cost rises (from, USD/yr), folded into one rate once in force.
@@ -243,6 +257,8 @@ class ProjectRun:
             self.stage = "operating"
             self._moved()
             run.curve = self._ramp_curve(env.now)
+            if math.isnan(self.first_production):
+                self.first_production = env.now
             self.producing.append(run)
             w.note(self.key, f"{ph.label}: commissioned, design output in "
                              f"{run.curve.years_to_design:.2f} yr")

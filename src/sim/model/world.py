@@ -24,7 +24,7 @@ from ..columns import Column
 from ..errors import EventBudgetError
 from ..schema import EVENT_BUDGET, Scenario
 from ..streams import Streams
-from . import accounting, governance, program, security
+from . import accounting, governance, program, projects, security
 from .accounting import Ledger
 from .confidence import Confidence
 from .governance import GovernanceRun
@@ -39,8 +39,8 @@ from .tariffs import TariffRun
 
 REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
 EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
-OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *security.OUTCOMES,
-                                *governance.OUTCOMES, EVENTS)
+OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *projects.OUTCOMES,
+                                *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
 """The outcome table's columns, in table order: the replication, then each part's outcomes."""
 SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES)
 """The time-series table's columns, in table order."""
@@ -159,7 +159,9 @@ class World:
                     for c, q in run.outputs:
                         produced[c] = produced.get(c, 0.0) + share * q * kept
                     costs += share * run.opex
-            capital += p.capex_between(a, b)
+            spent = p.capex_between(a, b)
+            p.spent += spent
+            capital += spent
             downtime += p.downtime_years(a, b)
             if self._security_on:
                 costs += p.security_cost_between(a, b, self._site_security_cost)
@@ -188,8 +190,8 @@ class World:
     def outcomes(self, events: int) -> dict[str, Any]:
         """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
         part's from the part."""
-        return {**self.program.outcomes(), **self.ledger.outcomes(), **self.security.outcomes(),
-                **self.governance.outcomes(), EVENTS.name: events}
+        return {**self.program.outcomes(), **self.ledger.outcomes(), **projects.outcomes(self.projects),
+                **self.security.outcomes(), **self.governance.outcomes(), EVENTS.name: events}
 
     # --- processes ------------------------------------------------------------------------
 
