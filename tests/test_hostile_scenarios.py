@@ -41,7 +41,7 @@ from sim.cli import app
 from sim.distributions import Dist, parse_number
 from sim.engine import run_replication
 from sim.errors import ScenarioError
-from sim.outputs import OUTCOMES, TIMESERIES
+from sim.outputs import OUTCOMES, TIMESERIES, declaration
 from sim.scenario import resolve_document, validate_document
 from sim.schema import EVENT_BUDGET, Scenario
 
@@ -87,9 +87,11 @@ HOSTILE: dict[str, Any] = {
 }
 """Every hostile value, by the name a failure report gives it."""
 
-NAN_DOCUMENTED = frozenset(c.name for c in OUTCOMES if "NaN" in c.meaning)
-"""Outcomes whose documentation says when they are NaN (a phase not reached, say)."""
-SERIES_NAN_DOCUMENTED = frozenset(c.name for c in TIMESERIES if "NaN" in c.meaning)
+def nan_documented(name: str, table: tuple) -> bool:
+    """Whether the column's declaration (or its family's) says when it is NaN (a phase not
+    reached, say)."""
+    found = declaration(name, table)
+    return found is not None and "NaN" in found[0].meaning
 
 SECONDS_PER_MUTANT = 30
 """A mutated scenario whose two replications take longer than this has run away."""
@@ -213,11 +215,11 @@ def judge(mutant: Mutant) -> tuple[str, Scenario | None]:
     for rep in reps:
         for name, value in rep.outcome.items():
             if isinstance(value, float) and not math.isfinite(value) and not (
-                    math.isnan(value) and name in NAN_DOCUMENTED):
+                    math.isnan(value) and nan_documented(name, OUTCOMES)):
                 return f"failed: outcome {name} is {value}", scn
         for name, values in rep.series.items():
             bad = [v for v in values if not math.isfinite(v)
-                   and not (math.isnan(v) and name in SERIES_NAN_DOCUMENTED)]
+                   and not (math.isnan(v) and nan_documented(name, TIMESERIES))]
             if bad:
                 return f"failed: series {name} holds {bad[0]}", scn
         if rep.outcome["events"] > EVENT_BUDGET:
