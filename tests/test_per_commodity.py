@@ -70,3 +70,15 @@ def test_the_projects_capital_adds_up_and_first_production_is_when_output_starts
            f"its capital USD {o['reko_diq_capex_usd'].mean() / 1e9:.1f}bn on average (plan 9.0bn for two phases)")
     assert reko.dropna().between(0, sc.horizon_years).all()
     assert reko.notna().all()  # in construction at the start: it comes within 25 years in every one here
+
+
+def test_the_printed_summary_adds_the_controlled_commodities_shares(base):
+    from sim.outputs import HEADLINE, headline
+
+    rows = headline(base)
+    assert rows[: len(HEADLINE)] == HEADLINE
+    assert rows[len(HEADLINE):] == ("rare_earths_domestic_value_added_share", "rare_earths_china_processed_share",
+                                    "antimony_domestic_value_added_share", "antimony_china_processed_share")
+    no_controls = base.model_copy(update={"shocks": base.shocks.model_copy(update={
+        "refining": base.shocks.refining.model_copy(update={"groups": {}})})})
+    assert headline(no_controls) == HEADLINE

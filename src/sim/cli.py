@@ -29,7 +29,7 @@ from rich.table import Table
 from . import api
 from .engine import run_replication
 from .errors import ScenarioError, UsageError
-from .outputs import HEADLINE, display, number, unit
+from .outputs import HEADLINE, display, headline, number, unit
 from .reference import parameter_table
 from .results import ResultSet
 from .runner import ExecutorError
@@ -789,7 +789,7 @@ def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
     summary_rows = summary.set_index("quantity")
     rows = [[display(name).label, unit(name),
              *(number(name, summary_rows.loc[name, c]) for c in ("mean", "mcse", "p5", "p50", "p95"))]
-            for name in HEADLINE if name in summary_rows.index]
+            for name in headline(res.scenario) if name in summary_rows.index]
     columns = [("outcome", "left"), ("unit", "left"), ("mean", "right"), ("\u00b1MCSE", "right"), ("P5", "right"),
                ("median", "right"), ("P95", "right")]
     _print_table(f"{res.name}: {len(res.outcomes):,} replications, seed {res.manifest['seed']}", columns, rows)

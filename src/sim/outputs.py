@@ -18,9 +18,13 @@ import functools
 import math
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from .columns import Column, Display, words
 from .model import accounting, program, security, tariffs, world
+
+if TYPE_CHECKING:
+    from .schema import Scenario
 
 OUTCOMES: tuple[Column, ...] = world.OUTCOMES
 """The outcome table's columns, one row per replication, as the model's parts declare them."""
@@ -38,6 +42,17 @@ HEADLINE: tuple[str, ...] = tuple(c.name for c in (
     program.PHASE2_YEAR, program.PHASE3_YEAR, accounting.EXPORTS, accounting.VALUE_ADDED_SHARE,
     accounting.CHINA_SHARE, security.SECURITY_INCIDENTS, accounting.DOWNTIME, tariffs.TARIFF_COST, accounting.NPV))
 """The outcomes summarised, histogrammed and printed at the end of a run."""
+
+
+def headline(scenario: Scenario) -> tuple[str, ...]:
+    """The outcomes printed for a run of ``scenario``: :data:`HEADLINE`, then, for each
+    commodity under China's export controls (rare earths and antimony in the shipped
+    scenarios), its own domestic value-added share and China-processed share, since the
+    programme's are mostly copper's."""
+    controlled = [c for c in scenario.commodities
+                  if any(c in group.commodities for group in scenario.shocks.refining.groups.values())]
+    per_commodity = (accounting.VALUE_ADDED_SHARE_OF, accounting.CHINA_SHARE_OF)
+    return HEADLINE + tuple(column.of(c) for c in controlled for column in per_commodity)
 
 
 # --- how columns are shown: labels, units and scales for tables, figures and reports ---

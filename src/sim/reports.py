@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .outputs import HEADLINE, display, number, probability_label, unit
+from .outputs import HEADLINE, display, headline, number, probability_label, unit
 from .pairing import SHARES_EXPLAINED, labelled_table
 from .results import atomic_write
 
@@ -229,7 +229,7 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
                           f"{res.runs:,} replications pin it down); P5 to P95 is the spread of futures."]),
         ("The scenario in plain words", [scenario_in_words(res.scenario)]),
         ("Headline numbers", [*([("note", precision_note(m["precision"]))] if "precision" in m else []),
-                              " ".join(findings), headline_table(summary),
+                              " ".join(findings), headline_table(summary, headline(res.scenario)),
                               "A phase year's mean is over the replications that reached the phase; its "
                               "percentiles, and the probabilities below, count every replication (a phase not "
                               "reached within the horizon counts as later than any year).",

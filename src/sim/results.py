@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import stats
-from .outputs import OUTCOMES, TIMESERIES, declaration
+from .outputs import OUTCOMES, TIMESERIES, declaration, headline
 from .schema import Scenario
 
 if TYPE_CHECKING:
@@ -216,7 +216,7 @@ class ResultSet:
 
         return (f"<p><b>{html.escape(self.name)}</b>: {self.runs:,} replications, seed "
                 f"{self.manifest.get('seed')}. <code>.outcomes</code>, <code>.timeseries</code>, "
-                f"<code>.summary()</code>, <code>.plot</code></p>" + headline_table(self.summary()).to_html(index=False))
+                f"<code>.summary()</code>, <code>.plot</code></p>" + headline_table(self.summary(), headline(self.scenario)).to_html(index=False))
 
     def write(self, out_dir: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
         """Write the run into ``out_dir`` (created if needed); returns the files written."""
