@@ -163,10 +163,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     if target_precision is not None and not 0 < target_precision <= 1:
         raise UsageError(f"target_precision is a share of the mean, above 0 and at most 1 (got {target_precision})")
     watched = list(precision_for or HEADLINE)
-    unknown = [c for c in watched if not is_outcome(c)]
-    if unknown:
-        raise UsageError(f"precision_for: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)} "
-                         "(<commodity> a commodity of the scenario)")
+    _refuse_unknown_outcomes("precision_for", watched)
     cap = (max_runs or 100 * runs) if target_precision else runs
     if cap < runs:
         raise UsageError(f"max_runs ({cap}) must be at least runs ({runs}), the first check point")
@@ -277,10 +274,7 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     seed = seed if seed is not None else (first.seed if first else 1)
     runs = runs if runs is not None else (first.runs if first else 1000)
     inherited = _overrides_of(first if first is not None else reference)
-    unknown = [c for c in outcomes or () if not is_outcome(c)]
-    if unknown:  # refused before anything runs
-        raise UsageError(f"outcome: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)} "
-                         "(<commodity> a commodity of the scenario)")
+    _refuse_unknown_outcomes("outcome", outcomes or ())  # before anything runs
     results = []
     for i, (item, name) in enumerate(zip(items, names, strict=True)):
         if i in opened:
@@ -299,6 +293,13 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     notes = [n for b, name in zip(results[1:], names[1:], strict=True)
              if (n := unshared_overrides(results[0], b, (names[0], name)))]
     return Comparison(dict(zip(names, results, strict=True)), table, notes)
+
+
+def _refuse_unknown_outcomes(option: str, names: Sequence[str]) -> None:
+    unknown = [c for c in names if not is_outcome(c)]
+    if unknown:
+        raise UsageError(f"{option}: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)} "
+                         "(<commodity> a commodity, <project> a project of the scenario)")
 
 
 def _overrides_of(item: ResultSet | ScenarioLike) -> list[str]:

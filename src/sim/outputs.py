@@ -97,16 +97,16 @@ def declaration(column: str, table: tuple[Column, ...] = OUTCOMES) -> tuple[Colu
     return None
 
 
-def members(table: tuple[Column, ...], columns: Iterable[str]) -> list[str]:
-    """The names among ``columns`` that ``table`` declares, in the table's order; the
-    members of a family (``rare_earths_exports_usd``, ...) in the order ``columns`` gives."""
-    given = list(columns)
+def members(table: tuple[Column, ...], columns: Iterable[str]) -> list[tuple[str, Column]]:
+    """The names among ``columns`` that ``table`` declares, each with its declaration, in the
+    table's order; the members of a family (``rare_earths_exports_usd``, ...) in the order
+    ``columns`` gives."""
     found: dict[str, list[str]] = {c.name: [] for c in table}
-    for name in given:
+    for name in columns:
         hit = declaration(name, table)
         if hit is not None:
             found[hit[0].name].append(name)
-    return [name for c in table for name in found[c.name]]
+    return [(name, c) for c in table for name in found[c.name]]
 
 
 def is_outcome(column: str) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .outputs import OUTCOMES, declaration, display, in_sentence, members, number, unit
+from .outputs import OUTCOMES, display, in_sentence, members, number, unit
 from .results import ResultSet, describe_differences, scenario_differences
 from .stats import PHASE_COLUMNS, describe, paired_difference, wilson_interval
 
@@ -118,8 +118,8 @@ def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] |
         check_pairable(a, b, (names[0], b_name))
     # By default the programme's totals; a family's members (one commodity's exports, ...)
     # when asked for by name.
-    asked = [c.name for c in OUTCOMES if "<" not in c.name] if outcomes is None else list(outcomes)
-    chosen = [(name, declaration(name)[0]) for name in members(OUTCOMES, asked)]  # type: ignore[index]
+    asked = [c.name for c in OUTCOMES if c.family is None] if outcomes is None else list(outcomes)
+    chosen = members(OUTCOMES, asked)
     rows = []
     for b, b_name in zip(others, names[1:], strict=True):
         for name, column in chosen:

@@ -201,8 +201,7 @@ def default_summary_columns(outcomes: pd.DataFrame) -> list[str]:
     ``stalled`` (reported as the ``P(stalled)`` row instead).
     """
     chosen = []
-    for name in outputs.members(outputs.OUTCOMES, outcomes.columns):
-        column = outputs.declaration(name)[0]  # type: ignore[index]
+    for name, column in outputs.members(outputs.OUTCOMES, outcomes.columns):
         if name in _NOT_SUMMARISED or column.unit == "bool":
             continue
         dtype = outcomes.dtypes[name]
