@@ -107,14 +107,14 @@ LARGE_USD = 1e9  # McKinsey's size class
 
 
 def _built_things(scn):
-    """(label, planned capex, schedule overrun, cost overrun) of every phase still to be built
-    and of the refinery."""
+    """(label, planned capex, stage at the start, schedule overrun, cost overrun) of every
+    phase still to be built and of the refinery."""
     for key, p in scn.projects.items():
         for i, ph in enumerate(p.phases):
             if not (p.stage == "operating" and i == 0):
-                yield f"{key} {ph.label}", float(ph.capex_usd), ph.schedule_overrun, ph.cost_overrun
+                yield f"{key} {ph.label}", float(ph.capex_usd), p.stage, ph.schedule_overrun, ph.cost_overrun
     r = scn.processing.refinery
-    yield "refinery", float(r.capex_usd), r.schedule_overrun, r.cost_overrun
+    yield "refinery", float(r.capex_usd), "study", r.schedule_overrun, r.cost_overrun
 
 
 @pytest.fixture(scope="module")
@@ -123,23 +123,26 @@ def overrun_draws():
     mean: about 0.003 for the smaller class, 0.006 for the large one)."""
     scn = baseline()
     u = np.random.default_rng(2024).random(20000)
-    return [(label, capex, np.array([s.ppf(x) for x in u]),
+    return [(label, capex, stage, np.array([s.ppf(x) for x in u]),
              np.array([c.ppf(x) for x in np.random.default_rng(2011).random(20000)]))
-            for label, capex, s, c in _built_things(scn)]
+            for label, capex, stage, s, c in _built_things(scn)]
 
 
-@pytest.mark.check("calibration", source="McKinsey 2024: projects of USD 1bn or more run +52% on time and +79% on cost on average",
-                   tolerance="mean time +52% +/- 5 points, cost +79% +/- 6 points")
-def test_large_projects_overrun_like_mckinsey(overrun_draws, figure):
-    """Every phase with a planned capex of USD 1bn or more (Reko Diq's two phases) draws its
-    overruns from distributions whose means are McKinsey's averages for that size class."""
-    large = [d for d in overrun_draws if d[1] >= LARGE_USD]
-    assert large
-    for label, _, time, cost in large:
-        figure(f"{label}: time +{time.mean() - 1:.0%}, cost +{cost.mean() - 1:.0%}")
-    for label, _, time, cost in large:
-        assert time.mean() == pytest.approx(1.52, abs=0.05), label
-        assert cost.mean() == pytest.approx(1.79, abs=0.06), label
+@pytest.mark.check("calibration", source="Bertisen & Davis 2008 (as reported): capital estimates of a bankable feasibility study overran by 14% on average",
+                   tolerance="mean cost +14% +/- 2 points; mean time within +10% to +25%")
+def test_a_project_past_its_feasibility_study_overruns_like_its_estimate(overrun_draws, figure):
+    """Every phase of a project in construction under a completed feasibility study (Reko
+    Diq's two phases) draws the uncertainty left in the study's estimate, not the average of
+    all large projects from first study to completion (McKinsey 2024: +79% on cost, +52% on
+    time from the initial budget). Its schedule (+15% at the median) is an assumption, set by
+    the reported slip of first production into 2029."""
+    built = [d for d in overrun_draws if d[2] == "construction"]
+    assert built
+    for label, _, _, time, cost in built:
+        figure(f"{label}: time +{time.mean() - 1:.0%}, cost +{cost.mean() - 1:.0%}, {(cost < 1).mean():.0%} under budget")
+    for label, _, _, time, cost in built:
+        assert cost.mean() == pytest.approx(1.14, abs=0.02), label
+        assert 1.10 <= time.mean() <= 1.25, label
 
 
 @pytest.mark.check("calibration", source="AMC / Bullock 2011: average capital overrun 26%, 20% of projects beat plan; "
@@ -150,10 +153,10 @@ def test_smaller_projects_overrun_like_amc_and_typical_delays(overrun_draws, fig
     under budget, and delays of 20-30%."""
     small = [d for d in overrun_draws if d[1] < LARGE_USD]
     assert small
-    for label, _, time, cost in small:
+    for label, _, _, time, cost in small:
         figure(f"{label}: time +{time.mean() - 1:.0%}, cost +{cost.mean() - 1:.0%}, "
                f"{(cost < 1).mean():.0%} under budget")
-    for label, _, time, cost in small:
+    for label, _, _, time, cost in small:
         assert cost.mean() == pytest.approx(1.26, abs=0.03), label
         assert (cost < 1).mean() == pytest.approx(0.20, abs=0.05), label
         assert 1.20 <= time.mean() <= 1.30, label
@@ -164,13 +167,13 @@ def test_smaller_projects_overrun_like_amc_and_typical_delays(overrun_draws, fig
 def test_most_large_projects_are_late_or_over_budget(overrun_draws, figure):
     """Among the phases of USD 1bn or more, most run late or over budget. The model's overruns
     are drawn independently, so the share is above McKinsey's 83%; it is reported, not fitted."""
-    shares = [((time > 1) | (cost > 1)).mean() for _, capex, time, cost in overrun_draws if capex >= LARGE_USD]
+    shares = [((time > 1) | (cost > 1)).mean() for _, capex, _, time, cost in overrun_draws if capex >= LARGE_USD]
     figure(f"{min(shares):.0%} late or over budget" if f"{min(shares):.0%}" == f"{max(shares):.0%}"
            else f"{min(shares):.0%} to {max(shares):.0%} late or over budget")
     assert min(shares) > 0.5
 
 
-@pytest.mark.check("analytic", source="closed form: build 3.25 yr x median schedule overrun 1.4 (lognormal)",
+@pytest.mark.check("analytic", source="closed form: build 3.25 yr x median schedule overrun 1.15 (lognormal)",
                    tolerance="+/- 0.6 yr (about 2.5 standard errors of a median of 100 runs)")
 def test_overruns_reach_reko_diq_first_production(figure):
     """With only overruns on, Reko Diq Phase 1's first production has the median of 3.25 yr

@@ -86,7 +86,7 @@ def test_paths_use_placeholders_for_keys_and_list_items() -> None:
 def test_rows_for_a_scenario_follow_its_keys_and_show_its_values() -> None:
     scenario = load_scenario(BASELINE)
     rows = {r["path"]: r for r in reference.parameter_rows(scenario)}  # type: ignore[arg-type]
-    assert rows["projects.reko_diq.phases.0.capex_usd"]["value"] == "5,500,000,000"
+    assert rows["projects.reko_diq.phases.0.capex_usd"]["value"] == "5,600,000,000"
     assert rows["projects.reko_diq.phases.0.capex_usd"]["pattern"] == (
         "projects.<project>.phases.<i>.capex_usd")
     assert rows["start_date"]["value"] == "2025-10-02"

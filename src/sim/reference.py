@@ -458,6 +458,7 @@ _SECTION_TITLES: dict[str, str] = {
     "construction": "Construction overruns",
     "resources": "Resource estimates and verification",
     "economy": "Economy",
+    "fiscal": "Fiscal regime",
     "shocks.security": "Security shock",
     "shocks.refining": "Refining-dependency shock (China's export controls)",
     "shocks.tariff": "Tariff shock",

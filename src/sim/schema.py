@@ -78,6 +78,11 @@ FIRST_START, LAST_START = date(1900, 1, 1), date(2200, 12, 31)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _mean(x: float | Dist) -> float:
+    """A number's value, or a distribution's mean."""
+    return x.mean() if isinstance(x, Dist) else float(x)
+
+
 def _calendar_date(raw: Any) -> date:
     """A date from YAML (which reads ``2025-10-02`` as a date), or ValueError saying how
     to write one."""
@@ -328,6 +333,13 @@ class ProjectPhase(Model):
     earliest_start: When | None = Field(None, description="No financing close before this date (or model year).")
 
 
+class Equity(Model):
+    """Who holds a project's equity besides its private investors."""
+
+    federal: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share held by the federal government and its state-owned enterprises.")
+    provincial: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share held by the province, directly or through its companies.")
+
+
 class Project(Model):
     enabled: bool = Field(True, description="False leaves the project out of the run: no event, no output, no money and no drawn input of its own (a child scenario switches off a parent's project this way).")
     label: str
@@ -345,6 +357,11 @@ class Project(Model):
     ramp_up_class: int = param(2, unit="class", ge=1, le=4, doc="McNulty ramp-up class: 1 proven .. 4 novel process.")
     illegal_extraction_exposed: bool = Field(True, description="Whether the site loses output to illegal extraction and leakage (small, dispersed workings do; a large fenced operation does not).")
     phases: list[ProjectPhase] = Field(min_length=1, description="Phase 1 first; each later phase becomes eligible when the previous one produces.")
+    life_years: Num | None = param(None, unit="yr", gt=0, le=200, doc="Producing life from first production. The life left beyond the horizon enters the project's NPV as a continuing value (the last year's cash flow for the years left); empty for none.")
+    royalty_rate: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Royalties and surcharges, as a share of the project's sales (provincial royalty, federal levies).")
+    income_tax_rate: Num | None = param(None, unit="0-1", ge=0, le=1, doc="Income tax on the project's profit, if it differs from the scenario's fiscal rate (a negotiated regime).")
+    tax_holiday_years: Num = param(0.0, unit="yr", ge=0, le=100, doc="Years from first production in which no income tax is due.")
+    equity: Equity = Field(default_factory=Equity, description="The state's and the province's holdings; the rest is held by private investors.")
 
 
 class RampClass(Model):
@@ -393,7 +410,7 @@ class RouteShares(Model):
     def problems(self, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
         """The rule above, as (path, message, value) problems."""
         shares = [getattr(self, r) for r in ROUTES]
-        means = [s.mean() if isinstance(s, Dist) else float(s) for s in shares]
+        means = [_mean(s) for s in shares]
         total = sum(means)
         if abs(total - 1.0) > ROUTING_TOLERANCE:
             drawn = any(isinstance(s, Dist) for s in shares)
@@ -444,7 +461,7 @@ class Confidence(Model):
     recovery_per_year: Num = param(unit="1/yr", ge=0, le=20, doc="Rate at which a shock's drop in confidence fades.")
     reference: Num = param(unit="0-1", gt=0, le=1, doc="Confidence at which lead times are as planned.")
     financing_delay_per_unit: Num = param(unit="x per unit", ge=0, le=20, doc="Lead-time stretch per unit of confidence below the reference.")
-    risk_premium: Num = param(unit="1/yr", ge=0, le=1, doc="Discount-rate premium at zero confidence (linear in 1 - confidence).")
+    risk_premium: Num = param(unit="1/yr", ge=0, le=1, doc="Premium on the investors' cost of capital at zero confidence (linear in 1 - confidence); it discounts the investors' NPV, not the programme's.")
     stall_floor: Num = param(unit="0-1", ge=0, le=1, doc="Below this, investors start to exit.")
     stall_after_years: Num = param(unit="yr", gt=0, le=30, doc="Time below the floor after which the programme stalls.")
     tariff_hike_drop_per_unit: Num = param(unit="0-1 per unit rate", ge=0, le=5, doc="Drop per unit rise in the U.S. tariff rate.")
@@ -470,6 +487,13 @@ class Construction(Model):
     """Construction delays and cost overruns beyond the plan (McKinsey 2024; AMC / Bullock 2011)."""
 
     enabled: bool = Field(True, description="Switch overruns on or off; off builds every phase and plant in its planned time for its planned capex (the nominal timeline).")
+
+
+class Fiscal(Model):
+    """The tax regime a project pays under unless it negotiated its own."""
+
+    income_tax_rate: Num = param(0.29, unit="0-1", ge=0, le=1, doc="Corporate income tax on profit after royalties and depreciation.")
+    depreciation_years: int = param(10, unit="yr", ge=1, le=50, doc="Capital is written off straight-line over this many years, from the year after it is spent; losses carry forward without limit.")
 
 
 class Economy(Model):
@@ -566,7 +590,7 @@ class Security(Model):
     mitigation: Num = param(0.0, unit="0-1", ge=0, lt=1, doc="Share of would-be hits prevented by security measures.")
     severity: SeverityMix
     consequences: dict[Severity, Consequence]
-    cost_usd_per_site_year: Num = param(unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Security cost of one active site.")
+    cost_usd_per_site_year: Num = param(unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Security cost of an active site of exposure 1; a site pays it times its exposure.")
 
 
 class ControlGroup(Model):
@@ -651,6 +675,7 @@ class Scenario(Model):
     construction: Construction = Construction()
     resources: Resources = Resources()
     economy: Economy
+    fiscal: Fiscal = Fiscal()
     governance: Governance
     levers: Levers = Levers()
     shocks: Shocks
@@ -697,6 +722,9 @@ class Scenario(Model):
                 built = p.stage == "operating" and i == 0
                 if ph.build_years is None and not built:
                     yield ("projects", key, "phases", i, "build_years"), "required for a phase not yet operating", None
+            held = _mean(p.equity.federal) + _mean(p.equity.provincial)
+            if held > 1.0 + ROUTING_TOLERANCE:
+                yield ("projects", key, "equity"), f"the federal and provincial shares sum to {held:g}, more than the whole", None
             if p.ramp_up_class not in self.ramp_up_classes:
                 yield ("projects", key, "ramp_up_class"), "no such ramp_up_classes entry", p.ramp_up_class
         if self.processing.refinery.ramp_up_class not in self.ramp_up_classes:

@@ -11,10 +11,13 @@ offtake is worth at least the floor. The difference between the two is *domestic
 added*: the value of the processing rungs performed in Pakistan.
 
 U.S.-bound product pays the duty the tariff regime sets for it (the exporter bears a
-share), and part of it is diverted to other markets, more the higher the duty. Cash flow
-(revenue less capex, opex, processing and security costs, and the exporter's share of
-duties) is discounted at the base rate plus the risk premium investor confidence implies.
-Flows are also added to the current model year's row of the time series.
+share), and part of it is diverted to other markets, more the higher the duty. Each
+project's books (:mod:`sim.model.finance`) get its part of the mine-gate value of what its
+commodities fetched, by its share of their output, and its costs; the refinery keeps the
+value it adds. The programme's cash flow (export value less capital, operating, processing
+and security costs, and the exporter's share of duties) is discounted at the scenario's
+rate, with the mines' life beyond the horizon as a continuing value. Flows are also added
+to the current model year's row of the time series.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import numpy as np
 from ..columns import Column
 from ..schema import DAYS_PER_YEAR, ROUTES
 from .confidence import CONFIDENCE
+from .finance import Books, extended, life_left, present_value
 from .market import PRICE, PRICE_CHINA
 from .processing import route
 from .program import PHASE
@@ -43,7 +47,7 @@ VALUE_ADDED_SHARE = Column("domestic_value_added_share", "0-1", "domestic_value_
 CHINA_SHARE = Column("china_processed_share", "0-1", "Share of processed output (by refined-value equivalent) that went through Chinese processing; NaN if nothing was processed.", better="lower", label="Share processed via China", shown="% of processed output", scale=0.01)
 DOWNTIME = Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages.", better="lower", label="Downtime")
 CAPEX = Column("capex_usd", "USD", "Capital spent on the mines and the domestic refinery within the horizon, overruns included (undiscounted).", label="Capital spent")
-NPV = Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows (revenue less capex, opex, security cost, tariff incidence), discounted at the base rate plus a confidence-driven risk premium.", better="higher", label="Net present value", signed=True)
+NPV = Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows before royalties and tax (export value less capital, operating, processing and security costs and the exporter's share of U.S. duties), at the scenario's discount rate (no risk premium), annual with mid-year cash flows; each mine's life beyond the horizon enters as a continuing value (its last year's cash flow before capital, for the years left).", better="higher", label="Net present value", signed=True)
 PEAK_EXPORTS = Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year.", better="higher", label="Peak annual export value")
 MINING_GDP_SHARE = Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate.", better="higher", label="Mining share of GDP, final year", shown="% of GDP", scale=0.01)
 STOCKPILE = Column("stockpile_end_value_usd", "USD", "Concentrate held unprocessed at the horizon, valued at mine-gate prices.", label="Unprocessed stockpile at horizon")
@@ -77,7 +81,7 @@ SERIES: tuple[Column, ...] = (
 year's end from the parts that keep them."""
 
 # The year's totals kept while booking, besides the series of the same name.
-_WEIGHTS = ("china_weight", "processed_weight", "operating_cost_usd")
+_WEIGHTS = ("china_weight", "processed_weight", "operating_cost_usd", "capital_usd", "premium_years")
 _FLOWS = (YEAR_EXPORTS, YEAR_EXPORTS_US, YEAR_EXPORTS_CHINA, YEAR_EXPORTS_OTHER, YEAR_VALUE_ADDED, YEAR_DOWNTIME,
           YEAR_DUTIES_ALL_EXPORTS)
 _STATES = (INCIDENTS, CONFIDENCE, US_TARIFF_RATE, PHASE)
@@ -122,12 +126,12 @@ class Ledger:
         self.all_duties = 0.0
         self.us_exports = 0.0
         self.capital = 0.0
-        self.npv = 0.0
+        self.refinery_revenue = 0.0  # the value the refinery adds, price support on refined product included
+        self.books = {key: Books(h, sc.commodities) for key in sc.projects}
         self.downtime_days = 0.0
         # Recent bookings (start, end, export value), for the sustained export run-rate.
         self._window: deque[tuple[float, float, float]] = deque()
         self._window_years = max(1.0, float(sc.program.phase3.sustain_years))
-        self._log_discount = 0.0
         p = sc.processing
         self._routing = {c: {r: float(getattr(s, r)) for r in ROUTES} for c, s in p.routing.items()}
         self._foreign = {r: {c: float(q) for c, q in caps.items()} for r, caps in p.foreign_capacity.items()}
@@ -140,6 +144,7 @@ class Ledger:
         self._peak_rate = dict.fromkeys(sc.commodities, 0.0)
         self._dom_us = float(p.domestic_sales_us_share)
         self._other_discount = float(p.other_discount)
+        self.rate = float(sc.discount_rate)
         self._processing_cost = float(p.refinery.processing_cost_share)
         # Output of each commodity with a cleared market that reached the ex-China market
         # since the market last cleared (the market reads it as Pakistan's supply).
@@ -201,13 +206,23 @@ class Ledger:
     def incident(self) -> None:
         self.year[INCIDENTS.name][self._index(self.world.env.now)] += 1
 
-    def book(self, a: float, b: float, produced: dict[str, float], refinery_capacity: dict[str, float],
-             operating_costs: float, capital_costs: float, downtime_years: float,
-             discount_rate: float, refinery_running: bool = False) -> None:
+    def book(self, a: float, b: float, sites: list[tuple[Books, dict[str, float], float, float]],
+             refinery_capacity: dict[str, float], refinery_capital: float, downtime_years: float,
+             premium: float, refinery_running: bool = False) -> None:
+        """Book the stretch [a, b]: ``sites`` holds each active project's books, what it
+        produced per commodity, its operating and security costs, and its capital spent."""
         w = self.world
         dt = b - a
         k = self._index(a)
         y = self.year
+        produced: dict[str, float] = {}
+        operating_costs, capital_costs = 0.0, refinery_capital
+        for _books, made, costs, spent in sites:
+            for c, q in made.items():
+                produced[c] = produced.get(c, 0.0) + q
+            operating_costs += costs
+            capital_costs += spent
+        sold: dict[str, tuple[float, float]] = {}  # per commodity: mine-gate value, duties on it
         regime = w.refining
         china_open, china_discounts, premium_shares = regime.china_open, regime.china_discount, regime.premium_share
         refinery_runs = bool(refinery_capacity)
@@ -216,7 +231,7 @@ class Ledger:
         rate_for = w.tariff.rate_for
         stocks, peak_rate = self.stock, self._peak_rate
         added_of, china_weight_of, processed_weight_of = self.added_of, self.china_weight_of, self.processed_weight_of
-        exports = added = duties = us_value = china_value = other_value = 0.0
+        exports = added = duties = us_value = china_value = other_value = refined_revenue = 0.0
         china_weight = processed_weight = 0.0
         for c, spec, payable, premium, floor, china_cap, us_cap, other_cap in self._goods:
             q = produced.get(c, 0.0)
@@ -263,16 +278,19 @@ class Ledger:
             # A price-floor offtake tops up U.S.-bound product to the floor: a price support,
             # not processing in Pakistan, and paid on top of the dutiable market value.
             support = f_us * max(0.0, floor - ex_china) * payable
-            if refined > 0.0:
-                support += home_us / refined * max(0.0, floor - refined)
-            us_value += v_us + home_us + support
+            refined_support = home_us / refined * max(0.0, floor - refined) if refined > 0.0 else 0.0
+            us_value += v_us + home_us + support + refined_support
             china_value += v_china
             other_value += v_other + v_home - home_us
             duties += (v_us + home_us) * duty
-            exported = v_china + v_us + v_other + v_home + support
+            exported = v_china + v_us + v_other + v_home + support + refined_support
             self.exports_of[c][k] += exported
             exports += exported
             home_added = v_home - f_home * concentrate
+            # The mines sell concentrate (to the refinery at its mine-gate value); the
+            # refinery keeps the value it adds.
+            sold[c] = (v_china + v_us + v_other + f_home * concentrate + support, v_us * duty)
+            refined_revenue += home_added + refined_support
             added += home_added
             added_of[c] += home_added
             china_weight += f_china * price
@@ -298,14 +316,41 @@ class Ledger:
         y[YEAR_DUTIES_ALL_EXPORTS.name][k] += all_duties
         self.us_exports += us_value
         self.capital += capital_costs
+        self.refinery_revenue += refined_revenue
         operating = operating_costs + self._incidence * duties + self._processing_cost * added
         y["operating_cost_usd"][k] += operating
+        y["capital_usd"][k] += capital_costs
+        y["premium_years"][k] += premium * dt
         self._window.append((a, b, exports))
         while self._window and self._window[0][1] <= b - self._window_years:
             self._window.popleft()
-        cash = exports - operating - capital_costs
-        self.npv += cash * math.exp(-(self._log_discount + 0.5 * discount_rate * dt))
-        self._log_discount += discount_rate * dt
+        self._to_projects(k, sites, produced, sold)
+
+    def _to_projects(self, k: int, sites: list[tuple[Books, dict[str, float], float, float]],
+                     produced: dict[str, float], sold: dict[str, tuple[float, float]]) -> None:
+        """Each project's part of year ``k``'s rows: its costs and capital, and of each
+        commodity's mine-gate value and duties its share of the stretch's output (of all
+        output so far, when only stock was sold)."""
+        incidence = self._incidence
+        for books, made, costs, spent in sites:
+            books.costs[k] += costs
+            books.capital[k] += spent
+            for c, q in made.items():
+                if q <= 0.0:
+                    continue
+                books.made[c] += q
+                value, duty = sold.get(c, (0.0, 0.0))
+                share = q / produced[c]
+                books.revenue[k] += share * value
+                books.costs[k] += share * incidence * duty
+        for c, (value, duty) in sold.items():
+            if produced.get(c, 0.0) > 0.0 or value == 0.0:
+                continue
+            ever = sum(books.made[c] for books in self.books.values())
+            for books in self.books.values():
+                if books.made[c] > 0.0:
+                    books.revenue[k] += books.made[c] / ever * value
+                    books.costs[k] += books.made[c] / ever * incidence * duty
 
     def take_feed(self, years: float) -> dict[str, float]:
         """Pakistan's output that reached the ex-China market per year over the last
@@ -368,8 +413,27 @@ class Ledger:
                 out[column.name] = y[column.name]
         return out
 
-    def outcomes(self) -> dict[str, float]:
-        """The ledger's outcomes over the horizon (:data:`OUTCOMES`)."""
+    def premium(self) -> np.ndarray:
+        """The confidence risk premium integrated over each model year."""
+        return np.asarray(self.year["premium_years"])
+
+    def npv(self, first_production: dict[str, float]) -> float:
+        """The programme's NPV (:data:`NPV`): its yearly cash flow at the scenario's rate,
+        and each mine's last year before capital for the life it has left."""
+        y, h = self.year, self.horizon
+        flows = np.asarray(y[YEAR_EXPORTS.name]) - np.asarray(y["operating_cost_usd"]) - np.asarray(y["capital_usd"])
+        for key, spec in self.world.scenario.projects.items():
+            books = self.books[key]
+            tail = extended(np.zeros(0), books.revenue[-1] - books.costs[-1], life_left(spec, first_production[key], h))
+            if len(tail):
+                if len(flows) < h + len(tail):
+                    flows = np.concatenate((flows, np.zeros(h + len(tail) - len(flows))))
+                flows[h:h + len(tail)] += tail
+        return present_value(flows, self.rate)
+
+    def outcomes(self, first_production: dict[str, float]) -> dict[str, float]:
+        """The ledger's outcomes over the horizon (:data:`OUTCOMES`), given each project's
+        first production (for the life it has left)."""
         exports, econ = self.total_exports, self.world.scenario.economy
         yearly = self.year[YEAR_EXPORTS.name]
         gdp_end = float(econ.gdp_usd) * (1.0 + float(econ.gdp_growth_per_year)) ** self.horizon
@@ -386,7 +450,7 @@ class Ledger:
             TARIFF_COST.name: self.tariff_cost,
             DUTIES_ALL_EXPORTS.name: self.all_duties,
             CAPEX.name: self.capital,
-            NPV.name: self.npv,
+            NPV.name: self.npv(first_production),
             PEAK_EXPORTS.name: max(yearly, default=0.0),
             MINING_GDP_SHARE.name: base_share + programme / gdp_end,
             STOCKPILE.name: self.stock_value(),

@@ -9,9 +9,10 @@ export-control step) and fades back at ``recovery_per_year``:
     level(t) = clip(fundamental + transient * exp(-recovery * (t - t_shock)), 0, 1)
 
 so it is known in closed form between events. Before it changes, the world books what
-accrued at the old level (the discount rate of the stretch depends on it). Confidence stretches financing lead times
-(``1 + financing_delay_per_unit * max(0, reference - level)``) and adds a risk premium to
-the discount rate (``risk_premium * (1 - level)``). If it stays below ``stall_floor`` for
+accrued at the old level (the investors' cost of capital over the stretch depends on it).
+Confidence stretches financing lead times (``1 + financing_delay_per_unit * max(0,
+reference - level)``) and adds a risk premium to the investors' cost of capital
+(``risk_premium * (1 - level)``). If it stays below ``stall_floor`` for
 ``stall_after_years``, investors exit and the programme stalls; the time it would climb
 back over the floor is also known in closed form, so one scheduled check decides it.
 """

@@ -101,6 +101,7 @@ class ProjectRun:
         self.producing: list[PhaseRun] = []  # the phases commissioned, with their ramp-up curves
         self.rng = world.streams(f"project:{key}")
         foreign = float(spec.foreign_staff_share)
+        self.exposure = float(spec.exposure)
         self._target_weight = float(spec.exposure) * (1.0 + float(
             world.scenario.shocks.security.foreign_staff_factor) * foreign)
 

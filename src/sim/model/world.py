@@ -24,7 +24,7 @@ from ..columns import Column
 from ..errors import EventBudgetError
 from ..schema import EVENT_BUDGET, Scenario
 from ..streams import Streams
-from . import accounting, governance, program, projects, security
+from . import accounting, finance, governance, program, projects, security
 from .accounting import Ledger
 from .confidence import Confidence
 from .governance import GovernanceRun
@@ -39,8 +39,8 @@ from .tariffs import TariffRun
 
 REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
 EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
-OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *projects.OUTCOMES,
-                                *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
+OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *finance.OUTCOMES,
+                                *projects.OUTCOMES, *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
 """The outcome table's columns, in table order: the replication, then each part's outcomes."""
 SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES)
 """The time-series table's columns, in table order."""
@@ -58,7 +58,6 @@ class World:
         self.sites_epoch = 0  # bumped whenever a site comes onto or leaves the ground
         self._active: tuple[int, list[ProjectRun]] = (-1, [])
         self.horizon = scenario.horizon_years
-        self._discount = float(scenario.discount_rate)
         self._milestone_gain = float(scenario.confidence.milestone_gain)
         self._lead_step = float(scenario.market.step_years)
         self._lead_factor = float(scenario.levers.financing_lead_factor)
@@ -147,28 +146,28 @@ class World:
         if b <= a:
             return
         self.last = b
-        produced: dict[str, float] = {}
-        costs = capital = 0.0
+        sites: list[tuple[finance.Books, dict[str, float], float, float]] = []
         downtime = 0.0
+        books = self.ledger.books
         for p in self.projects:
             if not p.active:
                 continue
             kept = self._kept_by_project[p.key]
+            made: dict[str, float] = {}
+            costs = 0.0
             for run, share in zip(p.producing, p.full_output_years(a, b), strict=True):
                 if share:
                     for c, q in run.outputs:
-                        produced[c] = produced.get(c, 0.0) + share * q * kept
+                        made[c] = made.get(c, 0.0) + share * q * kept
                     costs += share * run.opex
             spent = p.capex_between(a, b)
             p.spent += spent
-            capital += spent
             downtime += p.downtime_years(a, b)
             if self._security_on:
-                costs += p.security_cost_between(a, b, self._site_security_cost)
-        capital += self.refinery.capex.between(a, b)
-        rate = self._discount + self.confidence.risk_premium(a)
-        self.ledger.book(a, b, produced, self.refinery.capacity(a, b), costs, capital, downtime, rate,
-                         self.refinery.running(a))
+                costs += p.security_cost_between(a, b, self._site_security_cost * p.exposure)
+            sites.append((books[p.key], made, costs, spent))
+        self.ledger.book(a, b, sites, self.refinery.capacity(a, b), self.refinery.capex.between(a, b), downtime,
+                         self.confidence.risk_premium(a), self.refinery.running(a))
 
     # --- running ---------------------------------------------------------------------------
 
@@ -190,7 +189,12 @@ class World:
     def outcomes(self, events: int) -> dict[str, Any]:
         """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
         part's from the part."""
-        return {**self.program.outcomes(), **self.ledger.outcomes(), **projects.outcomes(self.projects),
+        first = {p.key: p.first_production for p in self.projects}
+        sc, premium = self.scenario, self.ledger.premium()
+        accounts = {p.key: finance.Accounts(self.ledger.books[p.key], p.spec, sc.fiscal, p.first_production,
+                                            self.ledger.rate, premium) for p in self.projects}
+        return {**self.program.outcomes(), **self.ledger.outcomes(first), **finance.outcomes(accounts),
+                **projects.outcomes(self.projects),
                 **self.security.outcomes(), **self.governance.outcomes(), EVENTS.name: events}
 
     # --- processes ------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""Project finance: what each project earns, what it pays, and who keeps the rest.
+
+A mine sells concentrate at the mine gate. The ledger hands each project its part of what its
+commodities fetched (the value the processing rungs in Pakistan add belongs to the
+refinery), and books against it, year by year, the project's operating and security costs,
+the exporter's share of U.S. duties on what it shipped, and its capital spending. From those
+rows, at the end of a replication:
+
+- royalties are a share of sales (the province's royalty and federal levies);
+- income tax is due on sales less operating cost, royalties and depreciation (capital
+  written off straight-line from the year after it is spent, losses carried forward without
+  limit), at the project's negotiated rate or the scenario's, and not at all during a tax
+  holiday counted from first production;
+- the free cash flow (sales less costs, capital, royalties and tax) is shared between the
+  state's and the province's holdings and the private investors, pro rata to their equity.
+
+So, per project and year, sales = operating cost + capital + royalties + tax + the
+investors' cash flow + the state's dividends, exactly (a holder's "dividend" is negative in
+a year it puts capital in).
+
+A project whose producing life runs on past the horizon carries a continuing value: its
+last year's cash flow before capital, for the years of life left (Reko Diq's 37-year life
+from 2028 runs 15 years past a 25-year horizon). The project's NPV (100% basis, as a
+feasibility study states it) discounts at the scenario's rate; the investors' NPV discounts
+their share at that rate plus the risk premium investor confidence implies, the cost of
+capital they face. Discounting is annual, with each year's cash flow at mid-year.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ..columns import Column
+from ..schema import Fiscal, Project
+
+NPV_OF = Column("<project>_npv_usd", "USD", "After-tax NPV of the project's cash flow to all its holders (100% basis, as a feasibility study states it) at the scenario's discount rate, annual with mid-year cash flows; the life left beyond the horizon enters as a continuing value (the last year's cash flow before capital, for the years left).", better="higher", label="NPV after tax", signed=True)
+INVESTOR_NPV_OF = Column("<project>_investor_npv_usd", "USD", "The private investors' part of the project's after-tax cash flow (all but the state's and the province's holdings), discounted at the scenario's rate plus the risk premium investor confidence implies; continuing value as for <project>_npv_usd.", better="higher", label="Investors' NPV", signed=True)
+IRR_OF = Column("<project>_irr", "1/yr", "Internal rate of return of the project's after-tax cash flow (100% basis, the continuing life included); NaN if it never both spends and earns.", better="higher", label="IRR", shown="% a year", scale=0.01, signed=True)
+STATE_TAKE_OF = Column("<project>_state_take_usd", "USD", "What the project paid the state within the horizon (undiscounted): royalties, income tax, and the dividends on the state's and the province's holdings less their capital contributions.", better="higher", label="State take", signed=True)
+STATE_TAKE = Column("state_take_usd", "USD", "What the projects paid the state within the horizon (undiscounted): the sum of <project>_state_take_usd.", better="higher", label="State take", signed=True)
+INVESTOR_NPV = Column("investor_npv_usd", "USD", "The private investors' NPV summed over projects (<project>_investor_npv_usd): after tax, at the scenario's rate plus the confidence risk premium.", better="higher", label="Investors' NPV", signed=True)
+OUTCOMES: tuple[Column, ...] = (STATE_TAKE, INVESTOR_NPV, NPV_OF, INVESTOR_NPV_OF, IRR_OF, STATE_TAKE_OF)
+"""The finance outcomes, in table order: the totals, then one column per project of each family."""
+
+
+class Books:
+    """One project's yearly rows (USD), filled by the ledger as it books each stretch."""
+
+    __slots__ = ("revenue", "costs", "capital", "made")
+
+    def __init__(self, horizon: int, commodities: Iterable[str]):
+        self.revenue = [0.0] * horizon  # its output's value at the mine gate
+        self.costs = [0.0] * horizon    # operating and security costs, its share of U.S. duties
+        self.capital = [0.0] * horizon
+        self.made = dict.fromkeys(commodities, 0.0)  # output so far, for selling stock later
+
+
+class Accounts:
+    """One project's finance over the horizon, year by year, and its outcomes."""
+
+    def __init__(self, books: Books, spec: Project, fiscal: Fiscal, first_production: float,
+                 rate: float, premium: np.ndarray):
+        self.revenue = rev = np.asarray(books.revenue)
+        self.costs = np.asarray(books.costs)
+        self.capital = cap = np.asarray(books.capital)
+        h = len(rev)
+        self.royalties = rev * float(spec.royalty_rate)
+        operating = rev - self.costs - self.royalties  # cash before capital and tax
+        years = int(fiscal.depreciation_years)
+        written = np.convolve(cap, np.full(years, 1.0 / years))[:h]
+        depreciation = np.concatenate(([0.0], written[:-1]))
+        tax_rate = float(fiscal.income_tax_rate if spec.income_tax_rate is None else spec.income_tax_rate)
+        holiday_end = first_production + float(spec.tax_holiday_years) if not math.isnan(first_production) else math.inf
+        self.tax = np.zeros(h)
+        losses = 0.0
+        for k, profit in enumerate((operating - depreciation).tolist()):
+            profit -= losses
+            losses = max(0.0, -profit)
+            if profit > 0.0 and k + 0.5 >= holiday_end:
+                self.tax[k] = tax_rate * profit
+        self.free_cash = operating - cap - self.tax
+        held = min(1.0, float(spec.equity.federal) + float(spec.equity.provincial))
+        self.state_dividends = held * self.free_cash
+        self.investor_cash = self.free_cash - self.state_dividends
+        # The life left beyond the horizon, at the last year's cash flow before capital.
+        flows = extended(self.free_cash, float(operating[-1] - self.tax[-1]), life_left(spec, first_production, h))
+        self.npv = present_value(flows, rate)
+        self.irr = irr(flows)
+        last_premium = float(premium[-1]) if len(premium) else 0.0
+        premiums = np.concatenate((premium, np.full(len(flows) - h, last_premium)))
+        self.investor_npv = present_value((1.0 - held) * flows, rate, premiums)
+        self.state_take = float(self.royalties.sum() + self.tax.sum() + self.state_dividends.sum())
+
+
+def life_left(spec: Project, first_production: float, horizon: int) -> float:
+    """Years of the project's producing life left at the horizon (0 if it has no stated
+    life or never produced)."""
+    if spec.life_years is None or math.isnan(first_production):
+        return 0.0
+    return max(0.0, float(spec.life_years) - (horizon - first_production))
+
+
+def extended(cash: np.ndarray, per_year: float, years: float) -> np.ndarray:
+    """``cash`` followed by ``per_year`` for ``years`` more years (a part year pro rata)."""
+    whole, part = int(years), years - int(years)
+    tail = [per_year] * whole + ([per_year * part] if part > 1e-12 else [])
+    return np.concatenate((cash, tail)) if tail else cash
+
+
+def present_value(cash: np.ndarray, rate: float, premium: np.ndarray | None = None) -> float:
+    """Value at time 0 of yearly cash flows at mid-year, at an annual ``rate``; ``premium``
+    (integrated over each year) adds a continuously compounded spread on top."""
+    t = np.arange(len(cash)) + 0.5
+    factors = (1.0 + rate) ** -t
+    if premium is not None and len(premium):
+        factors = factors * np.exp(-(np.cumsum(premium) - 0.5 * premium))
+    return float(cash @ factors)
+
+
+def irr(cash: np.ndarray) -> float:
+    """The rate at which ``cash`` (yearly, mid-year) is worth nothing; NaN if it never
+    changes sign."""
+    if not (cash.min() < 0.0 < cash.max()):
+        return math.nan
+    t = np.arange(len(cash)) + 0.5
+
+    def value(r: float) -> float:
+        return float(cash @ (1.0 + r) ** -t)
+
+    low, high = -0.99, 10.0
+    if value(low) * value(high) > 0:
+        return math.nan
+    return float(brentq(value, low, high, xtol=1e-10))
+
+
+def outcomes(accounts: dict[str, Accounts]) -> dict[str, float]:
+    """The finance outcomes (:data:`OUTCOMES`), family by family as the table holds them."""
+    return {STATE_TAKE.name: sum(a.state_take for a in accounts.values()),
+            INVESTOR_NPV.name: sum(a.investor_npv for a in accounts.values()),
+            **{NPV_OF.of(k): a.npv for k, a in accounts.items()},
+            **{INVESTOR_NPV_OF.of(k): a.investor_npv for k, a in accounts.items()},
+            **{IRR_OF.of(k): a.irr for k, a in accounts.items()},
+            **{STATE_TAKE_OF.of(k): a.state_take for k, a in accounts.items()}}
