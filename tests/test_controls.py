@@ -79,7 +79,9 @@ def test_an_embargo_diverts_rare_earths_at_a_cost_and_adds_no_value_without_a_re
     refuses is stockpiled and, past the stockpile's room, sold at a distress discount.
     Where another route has room at no discount, diversion costs nothing in this model
     (and escapes China's discount): the cost of an embargo is set by the outlets assumed.
-    A pair can gain where the stock, held, sells later at a higher price."""
+    A pair can gain where the stock, held, sells later at a higher price. Distress and
+    governance are off: a mine on care and maintenance through the embargo, or taken by a
+    policy reversal before it, loses nothing to it."""
     from conftest import PRICE_TAKER
     from sim.runner import run_many
 
@@ -87,7 +89,8 @@ def test_an_embargo_diverts_rare_earths_at_a_cost_and_adds_no_value_without_a_re
                    "program.phase3.require_refinery_running": False, "confidence.regime_step_drop": 0.0,
                    "shocks.refining.escalate_per_year": 0.0, "shocks.refining.relax_per_year": 0.0,
                    "processing.routing.rare_earths": {"china": 0.6, "other": 0.4},
-                   "processing.foreign_capacity.us": {"antimony": 2000}, **PRICE_TAKER}
+                   "processing.foreign_capacity.us": {"antimony": 2000}, "distress.enabled": False,
+                   "governance.enabled": False, **PRICE_TAKER}
 
     def rare_earths(overrides: dict[str, object]) -> tuple:
         tables = run_many(load_scenario(BASELINE, overrides), runs=40, seed=3, workers=1)

@@ -36,7 +36,7 @@ def test_a_fixed_projects_accounts_match_a_hand_calculation(figure):
     books.costs[:] = [0.0, 0.0, 30.0, 30.0, 30.0]
     books.capital[:] = [150.0, 50.0, 0.0, 0.0, 0.0]
     rate, premium = 0.1, np.full(5, 0.02)
-    a = finance.Accounts(books, spec, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, rate, premium)
+    a = finance.Accounts(books, spec, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, rate, premium)
     # Royalties 5; cash before capital and tax 65 a year from year 3. Depreciation: 75 in
     # year 2, 75 + 25 in year 3, 25 in year 4. Taxable: -75 (year 2, a loss carried), then
     # 65 - 100 - 75 = -110 carried, 65 - 25 - 110 = -70 carried, 65 - 70 = -5: no tax at all.
@@ -44,10 +44,11 @@ def test_a_fixed_projects_accounts_match_a_hand_calculation(figure):
     np.testing.assert_allclose(a.tax, [0, 0, 0, 0, 0], atol=1e-12)
     spec_taxed = _project(royalty_rate=0.05, income_tax_rate=0.3, life_years=5.5, equity=Equity(federal=0.2, provincial=0.1))
     books.capital[:] = [20.0, 0.0, 0.0, 0.0, 0.0]
-    b = finance.Accounts(books, spec_taxed, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, rate, premium)
+    b = finance.Accounts(books, spec_taxed, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, rate, premium)
     # Depreciation 10 in years 2 and 3; taxable -10 (carried), 65 - 10 - 10 = 45, 65, 65;
     # the holiday is over (none): tax 13.5, 19.5, 19.5 in years 3 to 5.
     np.testing.assert_allclose(b.tax, [0, 0, 13.5, 19.5, 19.5], rtol=1e-12)
+    assert finance.life_left(spec_taxed, 2.0, 5) == 2.5 and finance.life_left(spec_taxed, 2.0, 5, ended=True) == 0.0
     free = [-20.0, 0.0, 65 - 13.5, 65 - 19.5, 65 - 19.5]
     np.testing.assert_allclose(b.free_cash, free, rtol=1e-12)
     flows = free + [45.5, 45.5, 0.5 * 45.5]  # 2.5 years left at the last year's 65 - 19.5
@@ -64,7 +65,7 @@ def test_a_fixed_projects_accounts_match_a_hand_calculation(figure):
     figure(f"NPV {b.npv:.4f}, IRR {b.irr:.4%}, state take {b.state_take:.2f}, investors' NPV {b.investor_npv:.4f}: "
            "as worked by hand; a loss-making first version pays no tax")
     # The stated regime: the scenario's rate applies when the project names none.
-    c = finance.Accounts(books, _project(life_years=5.5), Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, rate, premium)
+    c = finance.Accounts(books, _project(life_years=5.5), Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, rate, premium)
     np.testing.assert_allclose(c.tax, 0.29 * np.array([0.0, 0.0, 50.0, 70.0, 70.0]), rtol=1e-12)
 
 
@@ -90,9 +91,10 @@ def test_money_is_conserved_per_project_and_year(figure):
     for world, sc in _worlds(8):
         total = 0.0
         for p in world.projects:
-            a = finance.Accounts(world.ledger.books[p.key], p.spec, sc.fiscal, p.first_production, 0.08,
+            left = finance.life_left(p.spec, p.first_production, world.horizon, p.expropriated)
+            a = finance.Accounts(world.ledger.books[p.key], p.spec, sc.fiscal, p.first_production, left, 0.08,
                                  world.ledger.premium())
-            parts = a.costs + a.capital + a.royalties + a.tax + a.investor_cash + a.state_dividends
+            parts = a.costs + a.capital + a.royalties + a.tax + a.investor_cash + a.state_dividends + a.local_dividends
             np.testing.assert_allclose(parts, a.revenue, rtol=1e-9, atol=1e-3)
             worst = max(worst, float(np.max(np.abs(parts - a.revenue))))
             total += float(a.revenue.sum())
@@ -124,3 +126,48 @@ def test_reko_diq_matches_its_feasibility_study(figure):
     figure(f"NPV8 USD {npv / 1e9:.2f}bn (study 13.0bn), IRR {rate:.1%} (study 21%), mean of 100 ramp-ups")
     assert npv == pytest.approx(13.0e9, rel=0.15)
     assert rate == pytest.approx(0.21, abs=0.02)
+
+
+# --- distress: care and maintenance --------------------------------------------------------
+
+def _antimony_runs(**overrides: object):
+    """Paired runs of a world with prices set outside Pakistan (China's controls withhold
+    nothing) and no shocks, so a price or cost moves the antimony mine's margin alone."""
+    from conftest import PRICE_TAKER, SHOCKS_OFF
+    from sim.runner import run_many
+    fixed = {**{k.replace(".", "__"): v for k, v in {**PRICE_TAKER, **SHOCKS_OFF}.items()},
+             "construction__enabled": True, "infrastructure__enabled": False}
+    return run_many(baseline(**fixed, **overrides), runs=80, seed=13, workers=1).outcomes
+
+
+@pytest.mark.check("metamorphic", source="monotone: a lower price path never raises output or shortens care and maintenance (paired; prices scaled, shocks off)",
+                   tolerance="output no higher and care years no fewer in every run; more runs on care and maintenance")
+def test_a_lower_price_means_more_care_and_maintenance_and_less_output(figure):
+    price = baseline().commodities["antimony"]
+    high = _antimony_runs()
+    low = _antimony_runs(commodities__antimony__price_usd=0.7 * float(price.price_usd),
+                         commodities__antimony__long_run_price_usd=0.7 * float(price.long_run_price_usd))
+    assert (low.antimony_output <= high.antimony_output * (1 + 1e-9) + 1e-6).all()
+    assert (low.antimony_care_years >= high.antimony_care_years - 1e-9).all()
+    on_high, on_low = (high.antimony_care_years > 0).mean(), (low.antimony_care_years > 0).mean()
+    figure(f"antimony mine on care and maintenance in {on_high:.0%} of runs at the baseline's prices, {on_low:.0%} at "
+           f"70% of them; output {high.antimony_output.mean():,.0f} -> {low.antimony_output.mean():,.0f} t")
+    assert on_low > on_high
+
+
+@pytest.mark.check("metamorphic", source="monotone: a higher operating cost never shortens care and maintenance (paired)",
+                   tolerance="care years no fewer in every run; more runs on care and maintenance")
+def test_a_higher_cost_means_more_care_and_maintenance(figure):
+    opex = float(baseline().projects["antimony"].phases[0].opex_usd_per_year)
+    low = _antimony_runs()
+    high = _antimony_runs(**{"projects__antimony__phases__0__opex_usd_per_year": 1.3 * opex})
+    assert (high.antimony_care_years >= low.antimony_care_years - 1e-9).all()
+    on_low, on_high = (low.antimony_care_years > 0).mean(), (high.antimony_care_years > 0).mean()
+    figure(f"antimony mine on care and maintenance in {on_low:.0%} of runs, {on_high:.0%} at 1.3x its operating cost; "
+           f"mean years {low.antimony_care_years.mean():.2f} -> {high.antimony_care_years.mean():.2f}")
+    assert on_high > on_low
+
+
+def test_without_distress_no_project_stops():
+    o = _antimony_runs(distress__enabled=False)
+    assert not o.care_and_maintenance.any() and (o.antimony_care_years == 0).all()

@@ -209,3 +209,68 @@ def test_policy_reversals_cost_awards_and_treaties_make_them_rarer(figure):
     assert treaty.arbitration_awards_usd.mean() < personality.arbitration_awards_usd.mean()
     off = run_many(baseline(governance__enabled=False), runs=10, seed=5, workers=1).outcomes
     assert (off.arbitration_awards_usd == 0).all()
+
+
+@pytest.mark.check("analytic", source="Reko Diq's 2019 award (USD 5.976bn on USD 5.5bn of Phase 1 capex) for an expropriation; a halt's damage is the loss it causes",
+                   tolerance="an expropriation's award is 1.09 x the project's planned capex, to 1e-9; a halt's award, its margin lost and carrying cost, is smaller on average")
+def test_arbitration_awards_are_sized_on_the_loss(figure):
+    """Every reversal goes to arbitration. Taken for good, a site's award is the project's
+    value, sized like Reko Diq's; halted and resumed, it is the delay's damage: the margin
+    lost over the halt and the carrying cost of the capital sunk, smaller on average. (A
+    long halt of Reko Diq at full output still costs billions: USD 3-4bn of margin a year.)"""
+    from sim.engine import run_replication
+
+    def awards(taken: float) -> tuple[list[tuple[float, float]], int]:
+        scn = baseline(governance__reversals_per_year=0.3, governance__arbitration_probability=1.0,
+                       governance__expropriation_probability=taken)
+        capex = {k: sum(float(ph.capex_usd) for ph in p.phases) for k, p in scn.projects.items()}
+        found, events = [], 0
+        for i in range(30):
+            rep = run_replication(scn, seed=8, replication=i, trace=True)
+            notes = [text for _, src, text in rep.log if src == "governance"]
+            taken_keys = [text.split()[3] for text in notes if "for good" in text]
+            events += sum("arbitration award" in text for text in notes)
+            expected = sum(float(scn.governance.award_share_of_capex) * capex[k] for k in taken_keys)
+            found.append((rep.outcome["arbitration_awards_usd"], expected))
+        return found, events
+
+    seized, n_seized = awards(1.0)
+    for got, expected in seized:
+        assert got == pytest.approx(expected, rel=1e-9)
+    halted, n_halted = awards(0.0)
+    per_seizure = sum(g for g, _ in seized) / n_seized
+    per_halt = sum(g for g, _ in halted) / n_halted
+    figure(f"mean award USD {per_seizure / 1e9:.2f}bn for a site taken, USD {per_halt / 1e9:.2f}bn for one halted "
+           f"and resumed ({n_seized} and {n_halted} awards in 30 replications at 0.3 reversals a year)")
+    assert 0 < per_halt < per_seizure
+
+
+# --- what the levers cost ----------------------------------------------------------------------
+
+def _calm(**lever: object):
+    """Paired runs in which no attack can hit, so a security lever buys nothing and shows its
+    cost alone; distress off, so a cost cannot move a mine onto care and maintenance."""
+    calm = {"shocks__security__hit_probability": 0.0, "distress__enabled": False}
+    a = run_many(baseline(**calm), runs=20, seed=5, workers=1).outcomes
+    b = run_many(baseline(**calm, **lever), runs=20, seed=5, workers=1).outcomes
+    return a, b
+
+
+@pytest.mark.check("metamorphic", source="issue: each lever carries its cost, booked to whoever pays it",
+                   tolerance="with nothing to buy: lever cost up, NPV and investors' NPV down in every run; local equity moves money from investors to local holders and leaves the programme's NPV and the state take unchanged (1e-9)")
+def test_levers_cost_what_they_cost_whoever_pays(figure):
+    a, community = _calm(levers__community_participation=1.0)
+    assert (a.lever_cost_usd == 0).all()
+    assert (community.lever_cost_usd > 0).all() and (community.npv_usd < a.npv_usd).all()
+    assert (community.investor_npv_usd < a.investor_npv_usd).all()
+    _, equity = _calm(levers__local_equity_share=0.3)
+    assert (equity.investor_npv_usd < a.investor_npv_usd).all() and (equity.lever_cost_usd > 0).all()
+    np.testing.assert_allclose(equity.npv_usd, a.npv_usd, rtol=1e-9)
+    np.testing.assert_allclose(equity.state_take_usd, a.state_take_usd, rtol=1e-9)
+    _, verified = _calm(levers__verification_programme=True)
+    cost = float(baseline().levers.verification_programme_cost_usd)
+    np.testing.assert_allclose(verified.lever_cost_usd, cost, rtol=1e-9)
+    figure(f"community programmes USD {community.lever_cost_usd.mean() / 1e9:.2f}bn over 25 years (NPV "
+           f"-USD {(a.npv_usd - community.npv_usd).mean() / 1e9:.2f}bn); 30% carried local equity costs the investors "
+           f"USD {(a.investor_npv_usd - equity.investor_npv_usd).mean() / 1e9:.2f}bn of NPV; the verification "
+           f"programme USD {cost / 1e6:.0f}m")

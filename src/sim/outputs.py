@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .columns import Column, Display, words
-from .model import accounting, program, security, tariffs, world
+from .model import accounting, finance, program, security, tariffs, world
 
 if TYPE_CHECKING:
     from .schema import Scenario
@@ -45,14 +45,15 @@ HEADLINE: tuple[str, ...] = tuple(c.name for c in (
 
 
 def headline(scenario: Scenario) -> tuple[str, ...]:
-    """The outcomes printed for a run of ``scenario``: :data:`HEADLINE`, then, for each
-    commodity under China's export controls (rare earths and antimony in the shipped
-    scenarios), its own domestic value-added share and China-processed share, since the
-    programme's are mostly copper's."""
+    """The outcomes printed for a run of ``scenario``: :data:`HEADLINE`, what the state takes
+    and what the investors' NPV is, then, for each commodity under China's export controls
+    (rare earths and antimony in the shipped scenarios), its own domestic value-added share
+    and China-processed share, since the programme's are mostly copper's."""
     controlled = [c for c in scenario.commodities
                   if any(c in group.commodities for group in scenario.shocks.refining.groups.values())]
     per_commodity = (accounting.VALUE_ADDED_SHARE_OF, accounting.CHINA_SHARE_OF)
-    return HEADLINE + tuple(column.of(c) for c in controlled for column in per_commodity)
+    money = (finance.STATE_TAKE.name, finance.INVESTOR_NPV.name)
+    return HEADLINE + money + tuple(column.of(c) for c in controlled for column in per_commodity)
 
 
 # --- how columns are shown: labels, units and scales for tables, figures and reports ---
@@ -143,12 +144,22 @@ def _families(columns: tuple[Column, ...]) -> tuple[tuple[re.Pattern[str], Colum
 
 def probability_label(quantity: str) -> str:
     """A probability row of the summary in words: "Phase 3 reached within 15 years"."""
-    if quantity == "P(stalled)":
-        return "Stalled within the horizon"
+    flag = _declared_flag(quantity)
+    if flag is not None:
+        return flag
     found = _PROBABILITY.fullmatch(quantity)
     if found is None:
         return quantity
     return f"Phase {found[1]} reached within {found[2]} years"
+
+
+def _declared_flag(quantity: str) -> str | None:
+    """The label of a flag's probability row ``P(<flag>)`` (``P(stalled)``), or None."""
+    if quantity.startswith("P(") and quantity.endswith(")"):
+        column = next((c for c in OUTCOMES if c.name == quantity[2:-1] and c.unit == "bool"), None)
+        if column is not None:
+            return column.display.label
+    return None
 
 
 def in_sentence(label: str) -> str:

@@ -459,6 +459,7 @@ _SECTION_TITLES: dict[str, str] = {
     "resources": "Resource estimates and verification",
     "economy": "Economy",
     "fiscal": "Fiscal regime",
+    "distress": "Distress: care and maintenance",
     "shocks.security": "Security shock",
     "shocks.refining": "Refining-dependency shock (China's export controls)",
     "shocks.tariff": "Tariff shock",

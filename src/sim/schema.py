@@ -483,6 +483,17 @@ class Resources(Model):
     abandon_below: Num = param(0.4, unit="x", ge=0, le=1, doc="Below this share, the project's phases not yet financed are cancelled.")
 
 
+class Distress(Model):
+    """What a project does when it loses money on every tonne: care and maintenance, and a
+    restart when prices recover."""
+
+    enabled: bool = Field(True, description="Switch distress on or off; off, a loss-making project produces on regardless.")
+    loss_years: int = param(2, unit="yr", ge=1, le=50, doc="Consecutive year-ends at which a producing project's cash margin is negative (a year's output at the day's prices and design output, as concentrate after royalties, less the operating cost stopping would save), after which it goes on care and maintenance.")
+    care_cost_share: Num = param(0.15, unit="0-1", ge=0, le=1, doc="Share of its operating cost a project on care and maintenance still pays (its security cost continues in full).")
+    restart_margin: Num = param(0.1, unit="0-1", ge=0, le=1, doc="A project on care and maintenance restarts at a year's end when its cash margin at that day's prices, at design output, would be at least this share of its sales.")
+    confidence_drop: Num = param(0.05, unit="0-1", ge=0, le=1, doc="Fading fall in investor confidence when a project goes on care and maintenance.")
+
+
 class Construction(Model):
     """Construction delays and cost overruns beyond the plan (McKinsey 2024; AMC / Bullock 2011)."""
 
@@ -511,8 +522,9 @@ class Governance(Model):
     reversals_per_year: Num = param(unit="1/yr", ge=0, le=5, doc="Policy reversals per year: a government revisits a deal and halts an active site.")
     reversal_halt_years: PerEvent = param(unit="yr", ge=0, le=20, doc="How long a reversal halts the site; drawn anew for each reversal.")
     reversal_confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Lasting fall in investor confidence after a reversal.")
-    arbitration_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance a reversal goes to international arbitration and ends in an award.")
-    award_share_of_capex: Num = param(unit="x", ge=0, le=5, doc="Arbitration award as a multiple of the affected project's planned capex.")
+    arbitration_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance a reversal goes to international arbitration and ends in an award: for a halt, the margin lost over it and the carrying cost of sunk capital; for an expropriation, the project's value.")
+    expropriation_probability: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Chance a reversal takes the site for good (it produces and builds no more) instead of halting it.")
+    award_share_of_capex: Num = param(unit="x", ge=0, le=5, doc="Arbitration award for an expropriation, as a multiple of the project's planned capex.")
     arbitration_confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Further lasting fall in confidence when an award is made.")
 
 
@@ -521,10 +533,11 @@ class Governance(Model):
 class Levers(Model):
     """The policy levers the source articles argue about, each with a mechanism in the model."""
 
-    local_equity_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of project equity held in Pakistan (provinces, communities); seed 002 asks for at least 30%. Fewer attacks on the sector.")
+    local_equity_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of each project's private equity held by local shareholders (communities, Pakistani investors); seed 002 asks for at least 30%. Fewer attacks on the sector. The share is carried: local holders take their part of the distributions and put in no capital, which dilutes the investors.")
     equity_hit_reduction: Num = param(0.5, unit="share per unit equity", ge=0, le=1, doc="Fall in the chance an attack hits a site, per unit of local equity share.")
     community_participation: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Community participation in security (0 none, 1 full); seed 002: 'through intelligence and community participation'.")
     community_hit_reduction: Num = param(0.4, unit="share at full", ge=0, le=1, doc="Fall in the chance an attack hits a site at full community participation.")
+    community_cost_usd_per_site_year: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Cost of community programmes at full participation, per unit of a site's exposure; each active site pays it times the participation.")
     security_spending: Num = param(1.0, unit="x baseline", ge=0.25, le=5, doc="Security spending relative to the scenario's per-site cost: lowers the hit chance, raises the cost.")
     spending_elasticity: Num = param(0.5, unit="-", ge=0, le=3, doc="The hit chance scales with spending to the power -elasticity.")
     processing_mandate: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of each commodity the refinery can process that must be refined in Pakistan once it runs.")
@@ -533,6 +546,7 @@ class Levers(Model):
     unified_framework: bool = Field(False, description="A unified national mineral framework with one-window approvals (seed 002, 004).")
     framework_permitting_factor: Num = param(0.6, unit="x", gt=0, le=1, doc="Multiplier on permitting time under the unified framework.")
     verification_programme: bool = Field(False, description="A reserve verification programme to JORC / NI 43-101 (seed 003).")
+    verification_programme_cost_usd: Num = param(0.0, unit="USD", ge=0, le=MAX_USD, doc="What the state spends on the verification programme, evenly over the first two years.")
     programme_verification_factor: Num = param(0.6, unit="x", gt=0, le=1, doc="Multiplier on time to a verified resource under the programme.")
     programme_verification_gain: Num = param(1.5, unit="x", ge=1, le=5, doc="Multiplier on the confidence a verification brings under the programme (credible, internationally reviewed numbers).")
     deal_basis: Literal["personality", "treaty"] = Field("personality", description="Whether deal terms rest on a treaty or on personal relations (seed 002).")
@@ -540,8 +554,10 @@ class Levers(Model):
     treaty_reversal_factor: Num = param(0.5, unit="x", ge=0, le=1, doc="Multiplier on the rate of policy reversals when deals are treaty-based.")
     stockpile_months: Num = param(6.0, unit="months of output", ge=0, le=120, doc="How much unprocessed concentrate can be held, in months of peak output so far; the rest is sold at a distress discount.")
     distress_discount: Num = param(0.3, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold because it cannot be held.")
+    stockpile_carrying_cost: Num = param(0.0, unit="1/yr", ge=0, le=1, doc="Cost of holding concentrate (financing and storage), a share of its mine-gate value a year; paid by the projects whose output it is.")
     illegal_extraction_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost to illegal extraction and leakage without tracking (seed 004).")
     output_tracking: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of that loss digital output tracking prevents.")
+    tracking_cost_usd_per_site_year: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Cost of digital output tracking at a site exposed to illegal extraction, at full tracking; paid times output_tracking.")
     financing_lead_factor: Num = param(1.0, unit="x", gt=0, le=3, doc="Multiplier on every financing lead time (below 1: development-finance backing such as U.S. EXIM or DFC).")
 
 
@@ -676,6 +692,7 @@ class Scenario(Model):
     resources: Resources = Resources()
     economy: Economy
     fiscal: Fiscal = Fiscal()
+    distress: Distress = Distress()
     governance: Governance
     levers: Levers = Levers()
     shocks: Shocks

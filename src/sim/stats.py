@@ -197,8 +197,8 @@ def default_summary_columns(outcomes: pd.DataFrame) -> list[str]:
     """The outcome columns :func:`summarize` describes when not told which.
 
     Every numeric column of :data:`sim.outputs.OUTCOMES` present in ``outcomes``, in contract
-    order, except the bookkeeping columns ``replication`` and ``events`` and the boolean
-    ``stalled`` (reported as the ``P(stalled)`` row instead).
+    order, except the bookkeeping columns ``replication`` and ``events`` and the flags
+    (``stalled`` is reported as the ``P(stalled)`` row instead).
     """
     chosen = []
     for name, column in outputs.members(outputs.OUTCOMES, outcomes.columns):
@@ -224,8 +224,9 @@ def summarize(
     of :func:`time_percentiles`, over all replications (the median is the Kaplan-Meier median
     of the survival curve). Then the probability rows, over all replications:
     ``P(phase2 by year Y)`` and ``P(phase3 by year Y)`` for each Y in ``by_years`` not beyond
-    ``horizon_years`` (a replication with NaN has not reached the phase), and ``P(stalled)``,
-    each present only if its outcome column is.
+    ``horizon_years`` (a replication with NaN has not reached the phase), and a row
+    ``P(<flag>)`` for each flag (``P(stalled)``, ``P(care_and_maintenance)``), each present
+    only if its outcome column is.
     """
     names = default_summary_columns(outcomes) if columns is None else list(columns)
     missing = [name for name in names if name not in outcomes.columns]
@@ -247,8 +248,9 @@ def summarize(
             # NaN (not reached within the horizon) compares False: counted as not reached.
             with np.errstate(invalid="ignore"):
                 rows.append(proportion(reached_at <= year, label))
-    if "stalled" in outcomes.columns:
-        rows.append(proportion(outcomes["stalled"], "P(stalled)"))
+    for name, column in outputs.members(outputs.OUTCOMES, outcomes.columns):
+        if column.unit == "bool":  # a flag: the share of replications in which it is true
+            rows.append(proportion(outcomes[name], f"P({name})"))
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     return table.astype({"n": "int64"}) if len(table) else table
 

@@ -31,7 +31,7 @@ import numpy as np
 from ..columns import Column
 from ..schema import DAYS_PER_YEAR, ROUTES
 from .confidence import CONFIDENCE
-from .finance import Books, extended, life_left, present_value
+from .finance import Books, extended, present_value
 from .market import PRICE, PRICE_CHINA
 from .processing import route
 from .program import PHASE
@@ -89,6 +89,11 @@ _STATES = (INCIDENTS, CONFIDENCE, US_TARIFF_RATE, PHASE)
 if TYPE_CHECKING:
     from .world import World
 
+Site = tuple[Books, dict[str, float], float, float, float]
+"""One active project's stretch, as the world hands it to the ledger: its books, what it
+produced per commodity, its operating cost, its fixed costs (security and the levers'
+programmes), and its capital spent."""
+
 
 
 class Ledger:
@@ -127,6 +132,7 @@ class Ledger:
         self.us_exports = 0.0
         self.capital = 0.0
         self.refinery_revenue = 0.0  # the value the refinery adds, price support on refined product included
+        self.lever_cost = 0.0  # what the levers cost, whoever pays (see finance.LEVER_COST)
         self.books = {key: Books(h, sc.commodities) for key in sc.projects}
         self.downtime_days = 0.0
         # Recent bookings (start, end, export value), for the sustained export run-rate.
@@ -141,6 +147,7 @@ class Ledger:
         self._refinable = {c: float(q) for c, q in p.refinery.capacity.items()}
         self._hold_years = float(lv.stockpile_months) / 12.0
         self._distress = float(lv.distress_discount)
+        self._carry = float(lv.stockpile_carrying_cost)
         self._peak_rate = dict.fromkeys(sc.commodities, 0.0)
         self._dom_us = float(p.domestic_sales_us_share)
         self._other_discount = float(p.other_discount)
@@ -206,23 +213,26 @@ class Ledger:
     def incident(self) -> None:
         self.year[INCIDENTS.name][self._index(self.world.env.now)] += 1
 
-    def book(self, a: float, b: float, sites: list[tuple[Books, dict[str, float], float, float]],
+    def book(self, a: float, b: float, sites: list[Site],
              refinery_capacity: dict[str, float], refinery_capital: float, downtime_years: float,
-             premium: float, refinery_running: bool = False) -> None:
+             premium: float, lever_costs: float = 0.0, refinery_running: bool = False) -> None:
         """Book the stretch [a, b]: ``sites`` holds each active project's books, what it
-        produced per commodity, its operating and security costs, and its capital spent."""
+        produced per commodity, its operating cost, its fixed costs (security, programmes)
+        and its capital spent; ``lever_costs`` what the levers cost over it, whoever pays
+        (the stockpile's carrying cost is added here)."""
         w = self.world
         dt = b - a
         k = self._index(a)
         y = self.year
         produced: dict[str, float] = {}
         operating_costs, capital_costs = 0.0, refinery_capital
-        for _books, made, costs, spent in sites:
+        for _books, made, opex, security, spent in sites:
             for c, q in made.items():
                 produced[c] = produced.get(c, 0.0) + q
-            operating_costs += costs
+            operating_costs += opex + security
             capital_costs += spent
-        sold: dict[str, tuple[float, float]] = {}  # per commodity: mine-gate value, duties on it
+        sold: dict[str, tuple[float, float]] = {}  # per commodity: mine-gate value; duties and carrying cost on it
+        carrying = 0.0
         regime = w.refining
         china_open, china_discounts, premium_shares = regime.china_open, regime.china_discount, regime.premium_share
         refinery_runs = bool(refinery_capacity)
@@ -289,7 +299,9 @@ class Ledger:
             home_added = v_home - f_home * concentrate
             # The mines sell concentrate (to the refinery at its mine-gate value); the
             # refinery keeps the value it adds.
-            sold[c] = (v_china + v_us + v_other + f_home * concentrate + support, v_us * duty)
+            held = stock * concentrate * self._carry * dt
+            carrying += held
+            sold[c] = (v_china + v_us + v_other + f_home * concentrate + support, self._incidence * v_us * duty + held)
             refined_revenue += home_added + refined_support
             added += home_added
             added_of[c] += home_added
@@ -317,7 +329,8 @@ class Ledger:
         self.us_exports += us_value
         self.capital += capital_costs
         self.refinery_revenue += refined_revenue
-        operating = operating_costs + self._incidence * duties + self._processing_cost * added
+        operating = operating_costs + self._incidence * duties + self._processing_cost * added + carrying
+        self.lever_cost += lever_costs + carrying
         y["operating_cost_usd"][k] += operating
         y["capital_usd"][k] += capital_costs
         y["premium_years"][k] += premium * dt
@@ -326,31 +339,31 @@ class Ledger:
             self._window.popleft()
         self._to_projects(k, sites, produced, sold)
 
-    def _to_projects(self, k: int, sites: list[tuple[Books, dict[str, float], float, float]],
+    def _to_projects(self, k: int, sites: list[Site],
                      produced: dict[str, float], sold: dict[str, tuple[float, float]]) -> None:
         """Each project's part of year ``k``'s rows: its costs and capital, and of each
-        commodity's mine-gate value and duties its share of the stretch's output (of all
-        output so far, when only stock was sold)."""
-        incidence = self._incidence
-        for books, made, costs, spent in sites:
-            books.costs[k] += costs
+        commodity's mine-gate value and its costs (the exporter's duties, the stock's
+        carrying cost) its share of the stretch's output (of all output so far, when only
+        stock was sold or held)."""
+        for books, made, opex, security, spent in sites:
+            books.costs[k] += opex + security
             books.capital[k] += spent
             for c, q in made.items():
                 if q <= 0.0:
                     continue
                 books.made[c] += q
-                value, duty = sold.get(c, (0.0, 0.0))
+                value, cost = sold.get(c, (0.0, 0.0))
                 share = q / produced[c]
                 books.revenue[k] += share * value
-                books.costs[k] += share * incidence * duty
-        for c, (value, duty) in sold.items():
-            if produced.get(c, 0.0) > 0.0 or value == 0.0:
+                books.costs[k] += share * cost
+        for c, (value, cost) in sold.items():
+            if produced.get(c, 0.0) > 0.0 or (value == 0.0 and cost == 0.0):
                 continue
             ever = sum(books.made[c] for books in self.books.values())
             for books in self.books.values():
                 if books.made[c] > 0.0:
                     books.revenue[k] += books.made[c] / ever * value
-                    books.costs[k] += books.made[c] / ever * incidence * duty
+                    books.costs[k] += books.made[c] / ever * cost
 
     def take_feed(self, years: float) -> dict[str, float]:
         """Pakistan's output that reached the ex-China market per year over the last
@@ -417,23 +430,22 @@ class Ledger:
         """The confidence risk premium integrated over each model year."""
         return np.asarray(self.year["premium_years"])
 
-    def npv(self, first_production: dict[str, float]) -> float:
+    def npv(self, years_left: dict[str, float]) -> float:
         """The programme's NPV (:data:`NPV`): its yearly cash flow at the scenario's rate,
-        and each mine's last year before capital for the life it has left."""
+        and each mine's last year before capital for the years of life it has left."""
         y, h = self.year, self.horizon
         flows = np.asarray(y[YEAR_EXPORTS.name]) - np.asarray(y["operating_cost_usd"]) - np.asarray(y["capital_usd"])
-        for key, spec in self.world.scenario.projects.items():
-            books = self.books[key]
-            tail = extended(np.zeros(0), books.revenue[-1] - books.costs[-1], life_left(spec, first_production[key], h))
+        for key, books in self.books.items():
+            tail = extended(np.zeros(0), books.revenue[-1] - books.costs[-1], years_left[key])
             if len(tail):
                 if len(flows) < h + len(tail):
                     flows = np.concatenate((flows, np.zeros(h + len(tail) - len(flows))))
                 flows[h:h + len(tail)] += tail
         return present_value(flows, self.rate)
 
-    def outcomes(self, first_production: dict[str, float]) -> dict[str, float]:
-        """The ledger's outcomes over the horizon (:data:`OUTCOMES`), given each project's
-        first production (for the life it has left)."""
+    def outcomes(self, years_left: dict[str, float]) -> dict[str, float]:
+        """The ledger's outcomes over the horizon (:data:`OUTCOMES`), given the years of life
+        each project has left at the horizon."""
         exports, econ = self.total_exports, self.world.scenario.economy
         yearly = self.year[YEAR_EXPORTS.name]
         gdp_end = float(econ.gdp_usd) * (1.0 + float(econ.gdp_growth_per_year)) ** self.horizon
@@ -450,7 +462,7 @@ class Ledger:
             TARIFF_COST.name: self.tariff_cost,
             DUTIES_ALL_EXPORTS.name: self.all_duties,
             CAPEX.name: self.capital,
-            NPV.name: self.npv(first_production),
+            NPV.name: self.npv(years_left),
             PEAK_EXPORTS.name: max(yearly, default=0.0),
             MINING_GDP_SHARE.name: base_share + programme / gdp_end,
             STOCKPILE.name: self.stock_value(),

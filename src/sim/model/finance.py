@@ -12,11 +12,19 @@ rows, at the end of a replication:
   limit), at the project's negotiated rate or the scenario's, and not at all during a tax
   holiday counted from first production;
 - the free cash flow (sales less costs, capital, royalties and tax) is shared between the
-  state's and the province's holdings and the private investors, pro rata to their equity.
+  state's and the province's holdings and the private investors, pro rata to their equity;
+- under the local-equity lever, local shareholders hold a share of the private equity,
+  carried: they take their part of each positive distribution and put in no capital, so the
+  investors are diluted.
 
 So, per project and year, sales = operating cost + capital + royalties + tax + the
-investors' cash flow + the state's dividends, exactly (a holder's "dividend" is negative in
-a year it puts capital in).
+investors' cash flow + the state's dividends + the local holders', exactly (a holder's
+"dividend" is negative in a year it puts capital in).
+
+What the levers cost is counted whoever pays it (``lever_cost_usd``): community programmes,
+security above today's spending, output tracking and the stockpile's carrying cost, which the
+projects pay among their costs; the carried local equity, which the investors give up; and
+the state's verification programme.
 
 A project whose producing life runs on past the horizon carries a continuing value: its
 last year's cash flow before capital, for the years of life left (Reko Diq's 37-year life
@@ -43,7 +51,8 @@ IRR_OF = Column("<project>_irr", "1/yr", "Internal rate of return of the project
 STATE_TAKE_OF = Column("<project>_state_take_usd", "USD", "What the project paid the state within the horizon (undiscounted): royalties, income tax, and the dividends on the state's and the province's holdings less their capital contributions.", better="higher", label="State take", signed=True)
 STATE_TAKE = Column("state_take_usd", "USD", "What the projects paid the state within the horizon (undiscounted): the sum of <project>_state_take_usd.", better="higher", label="State take", signed=True)
 INVESTOR_NPV = Column("investor_npv_usd", "USD", "The private investors' NPV summed over projects (<project>_investor_npv_usd): after tax, at the scenario's rate plus the confidence risk premium.", better="higher", label="Investors' NPV", signed=True)
-OUTCOMES: tuple[Column, ...] = (STATE_TAKE, INVESTOR_NPV, NPV_OF, INVESTOR_NPV_OF, IRR_OF, STATE_TAKE_OF)
+LEVER_COST = Column("lever_cost_usd", "USD", "What the policy levers cost within the horizon (undiscounted), whoever pays: community programmes, security above today's spending, output tracking and the stockpile's carrying cost (paid by the projects, in their cash flows), the carried local equity's distributions (given up by the investors), and the state's verification programme.", better="lower", label="Cost of the levers", signed=True)
+OUTCOMES: tuple[Column, ...] = (STATE_TAKE, INVESTOR_NPV, LEVER_COST, NPV_OF, INVESTOR_NPV_OF, IRR_OF, STATE_TAKE_OF)
 """The finance outcomes, in table order: the totals, then one column per project of each family."""
 
 
@@ -63,7 +72,7 @@ class Accounts:
     """One project's finance over the horizon, year by year, and its outcomes."""
 
     def __init__(self, books: Books, spec: Project, fiscal: Fiscal, first_production: float,
-                 rate: float, premium: np.ndarray):
+                 years_left: float, rate: float, premium: np.ndarray, local_share: float = 0.0):
         self.revenue = rev = np.asarray(books.revenue)
         self.costs = np.asarray(books.costs)
         self.capital = cap = np.asarray(books.capital)
@@ -85,21 +94,24 @@ class Accounts:
         self.free_cash = operating - cap - self.tax
         held = min(1.0, float(spec.equity.federal) + float(spec.equity.provincial))
         self.state_dividends = held * self.free_cash
-        self.investor_cash = self.free_cash - self.state_dividends
+        local = local_share * (1.0 - held)  # of the whole equity, carried
+        self.local_dividends = local * np.maximum(self.free_cash, 0.0)
+        self.investor_cash = self.free_cash - self.state_dividends - self.local_dividends
         # The life left beyond the horizon, at the last year's cash flow before capital.
-        flows = extended(self.free_cash, float(operating[-1] - self.tax[-1]), life_left(spec, first_production, h))
+        flows = extended(self.free_cash, float(operating[-1] - self.tax[-1]), years_left)
         self.npv = present_value(flows, rate)
         self.irr = irr(flows)
         last_premium = float(premium[-1]) if len(premium) else 0.0
         premiums = np.concatenate((premium, np.full(len(flows) - h, last_premium)))
-        self.investor_npv = present_value((1.0 - held) * flows, rate, premiums)
+        investors = (1.0 - held) * flows - local * np.maximum(flows, 0.0)
+        self.investor_npv = present_value(investors, rate, premiums)
         self.state_take = float(self.royalties.sum() + self.tax.sum() + self.state_dividends.sum())
 
 
-def life_left(spec: Project, first_production: float, horizon: int) -> float:
+def life_left(spec: Project, first_production: float, horizon: int, ended: bool = False) -> float:
     """Years of the project's producing life left at the horizon (0 if it has no stated
-    life or never produced)."""
-    if spec.life_years is None or math.isnan(first_production):
+    life, never produced, or ``ended`` early)."""
+    if ended or spec.life_years is None or math.isnan(first_production):
         return 0.0
     return max(0.0, float(spec.life_years) - (horizon - first_production))
 
@@ -137,10 +149,12 @@ def irr(cash: np.ndarray) -> float:
     return float(brentq(value, low, high, xtol=1e-10))
 
 
-def outcomes(accounts: dict[str, Accounts]) -> dict[str, float]:
-    """The finance outcomes (:data:`OUTCOMES`), family by family as the table holds them."""
+def outcomes(accounts: dict[str, Accounts], lever_costs: float) -> dict[str, float]:
+    """The finance outcomes (:data:`OUTCOMES`), family by family as the table holds them;
+    ``lever_costs`` is what the levers cost besides the carried local equity."""
     return {STATE_TAKE.name: sum(a.state_take for a in accounts.values()),
             INVESTOR_NPV.name: sum(a.investor_npv for a in accounts.values()),
+            LEVER_COST.name: lever_costs + sum(float(a.local_dividends.sum()) for a in accounts.values()),
             **{NPV_OF.of(k): a.npv for k, a in accounts.items()},
             **{INVESTOR_NPV_OF.of(k): a.investor_npv for k, a in accounts.items()},
             **{IRR_OF.of(k): a.irr for k, a in accounts.items()},

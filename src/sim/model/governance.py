@@ -8,11 +8,21 @@ project's own dispute stream, so no events are needed. A unified national framew
 lever) multiplies the dispute rate as it does the permitting time.
 
 Policy reversals (a government revisiting a deal, as with Reko Diq in 2011) arrive as a
-Poisson process over the whole programme; each halts one active site for a drawn time and
-lowers investor confidence for good. With some probability it goes to international
-arbitration and ends in an award, sized as a multiple of the project's planned capex
-(Reko Diq: USD 5.976bn awarded in 2019 against a Phase 1 capex of USD 5.5bn), with a further
-lasting fall in confidence. Treaty-based deals make reversals rarer.
+Poisson process over the whole programme; each strikes one active site and lowers investor
+confidence for good. Most halt the site for a drawn time, after which it resumes; with
+``expropriation_probability`` the site is taken for good, as Reko Diq's licence was denied:
+it produces and builds no more. With some probability a reversal goes to international
+arbitration and ends in an award sized on the loss, with a further lasting fall in
+confidence:
+
+- for a halt, the delay's damage: the cash margin the site would have earned at the day's
+  prices over the halt, and the carrying cost (at the scenario's rate) of the capital it had
+  sunk;
+- for an expropriation, the project's value, sized as a multiple of its planned capex with
+  Reko Diq's award as the reference (USD 5.976bn awarded in 2019 against a Phase 1 capex of
+  USD 5.5bn).
+
+Treaty-based deals make reversals rarer.
 """
 
 from __future__ import annotations
@@ -29,8 +39,9 @@ if TYPE_CHECKING:
     from .world import World
 
 
-ARBITRATION_AWARDS = Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon (sized like Reko Diq's award, relative to the project's capex).", better="lower", label="Arbitration awards")
-OUTCOMES: tuple[Column, ...] = (ARBITRATION_AWARDS,)
+ARBITRATION_AWARDS = Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon: a halt's damage (the margin lost over it, the carrying cost of sunk capital), or for an expropriation the project's value (sized like Reko Diq's award, relative to its planned capex).", better="lower", label="Arbitration awards")
+EXPROPRIATIONS = Column("expropriations", "count", "Sites taken for good by a policy reversal within the horizon (they produce and build no more).", better="lower", label="Expropriations")
+OUTCOMES: tuple[Column, ...] = (ARBITRATION_AWARDS, EXPROPRIATIONS)
 
 
 def dispute_delay(world: World, project: ProjectRun, permitting_years: float) -> tuple[int, float]:
@@ -51,6 +62,7 @@ class GovernanceRun:
         self.spec = spec
         self.world = world
         self.awards_usd = 0.0
+        self.expropriations = 0
         lv = world.scenario.levers
         self._rate = float(spec.reversals_per_year) * (
             float(lv.treaty_reversal_factor) if lv.deal_basis == "treaty" else 1.0)
@@ -58,7 +70,7 @@ class GovernanceRun:
             world.env.process(self._reversals())
 
     def outcomes(self) -> dict[str, float]:
-        return {ARBITRATION_AWARDS.name: self.awards_usd}
+        return {ARBITRATION_AWARDS.name: self.awards_usd, EXPROPRIATIONS.name: self.expropriations}
 
     def _reversals(self) -> Generator[Any, Any, None]:
         w = self.world
@@ -67,19 +79,31 @@ class GovernanceRun:
             yield w.env.timeout(float(rng.exponential(1.0 / self._rate)))
             pick, halt = float(rng.random()), draw(self.spec.reversal_halt_years, rng)
             arbitrated = float(rng.random()) < float(self.spec.arbitration_probability)
+            taken = float(rng.random()) < float(self.spec.expropriation_probability)
             sites = w.active_sites()
             if not sites:
                 continue
             site = sites[min(int(pick * len(sites)), len(sites) - 1)]
             now = w.env.now
-            site.suspend(now, halt * DAYS_PER_YEAR)
+            w.advance()
+            if taken:
+                site.expropriate(now)
+                self.expropriations += 1
+                award = float(self.spec.award_share_of_capex) * sum(float(ph.capex_usd) for ph in site.spec.phases)
+                w.note("governance", f"policy reversal takes {site.key} for good")
+            else:
+                site.suspend(now, halt * DAYS_PER_YEAR)
+                margin = w.sales_at_prices(site) * (1.0 - float(site.spec.royalty_rate)) - sum(
+                    run.opex for run in site.producing)
+                award = halt * (max(0.0, margin) + float(w.scenario.discount_rate) * site.spent)
+                w.note("governance", f"policy reversal halts {site.key} for {halt:.2f} yr")
             w.confidence.gain(now, -float(self.spec.reversal_confidence_drop))
             w.tariff.reversals += 1
-            w.note("governance", f"policy reversal halts {site.key} for {halt:.2f} yr")
             if arbitrated:
-                capex = sum(float(ph.capex_usd) for ph in site.spec.phases)
-                award = float(self.spec.award_share_of_capex) * capex
                 self.awards_usd += award
                 w.confidence.gain(now, -float(self.spec.arbitration_confidence_drop))
                 w.note("governance", f"arbitration award over {site.key}: USD {award / 1e9:.2f}bn")
-            w.program.check()
+            if taken:
+                w.changed()
+            else:
+                w.program.check()

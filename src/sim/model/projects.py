@@ -90,6 +90,8 @@ class ProjectRun:
         self.complete_at = math.inf
         self.first_production = 0.0 if spec.stage == "operating" else math.nan
         self.spent = 0.0  # capital spent so far, booked by the world as it advances
+        self.idle = False  # on care and maintenance (see sim.model.distress)
+        self.expropriated = False  # taken for good by a policy reversal (see sim.model.governance)
         # Stretches of lost output, kept exactly so output can be integrated after the fact:
         # merged suspensions [start, end] and staff withdrawals (start, end, loss); and the
         # lasting security-cost rises (from, USD/yr), folded into one rate once in force.
@@ -183,6 +185,21 @@ class ProjectRun:
             added = end - now
         if self.building:
             self.complete_at += added
+
+    def expropriate(self, now: float) -> None:
+        """Taken for good by a policy reversal: the site produces, builds and spends no
+        more, and its phases not yet built are cancelled."""
+        self.cancelled = True
+        self.expropriated = True
+        self.producing = []
+        self.building = False
+        self.complete_at = math.inf
+        for run in self.phases:
+            if run.capex.end > now:
+                spent = run.capex.between(run.capex.start, now)
+                run.capex = Spend(run.capex.start, now, spent) if now > run.capex.start else Spend()
+        self.stage = "expropriated"
+        self._moved()
 
     def withdraw_staff(self, now: float, years: float, loss: float) -> None:
         if years > 0 and loss > 0:

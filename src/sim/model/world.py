@@ -24,7 +24,7 @@ from ..columns import Column
 from ..errors import EventBudgetError
 from ..schema import EVENT_BUDGET, Scenario
 from ..streams import Streams
-from . import accounting, finance, governance, program, projects, security
+from . import accounting, distress, finance, governance, program, projects, security
 from .accounting import Ledger
 from .confidence import Confidence
 from .governance import GovernanceRun
@@ -40,7 +40,7 @@ from .tariffs import TariffRun
 REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
 EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
 OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *finance.OUTCOMES,
-                                *projects.OUTCOMES, *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
+                                *projects.OUTCOMES, *distress.OUTCOMES, *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
 """The outcome table's columns, in table order: the replication, then each part's outcomes."""
 SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES)
 """The time-series table's columns, in table order."""
@@ -60,11 +60,20 @@ class World:
         self.horizon = scenario.horizon_years
         self._milestone_gain = float(scenario.confidence.milestone_gain)
         self._lead_step = float(scenario.market.step_years)
-        self._lead_factor = float(scenario.levers.financing_lead_factor)
-        sec = scenario.shocks.security
+        lv, sec = scenario.levers, scenario.shocks.security
         self._security_on = sec.enabled
-        self._site_security_cost = float(sec.cost_usd_per_site_year) * float(scenario.levers.security_spending)
-        lv = scenario.levers
+        self._site_security_cost = float(sec.cost_usd_per_site_year) * float(lv.security_spending)
+        self._lead_factor = float(lv.financing_lead_factor)
+        self._care_cost = float(scenario.distress.care_cost_share)
+        # What the levers cost a site a year, per unit of exposure (community programmes and
+        # security above today's spending) and at a site exposed to illegal extraction
+        # (tracking); and the state's verification programme, over the first two years.
+        self._programmes = float(lv.community_cost_usd_per_site_year) * float(lv.community_participation)
+        self._extra_security = (float(sec.cost_usd_per_site_year) * (float(lv.security_spending) - 1.0)
+                                if sec.enabled else 0.0)
+        self._tracking = float(lv.tracking_cost_usd_per_site_year) * float(lv.output_tracking)
+        self._verification_cost = float(lv.verification_programme_cost_usd) if lv.verification_programme else 0.0
+        self._payable = {c: float(s.concentrate_payable) for c, s in scenario.commodities.items()}
         # Output lost to illegal extraction at exposed sites, less what tracking prevents.
         self._kept = 1.0 - float(lv.illegal_extraction_share) * (1.0 - float(lv.output_tracking))
 
@@ -73,7 +82,7 @@ class World:
         self.program = ProgramRun(scenario.program, self)
         self.ledger = Ledger(self)
         self.projects = [ProjectRun(k, p, self) for k, p in scenario.projects.items()]
-        self._kept_by_project = {p.key: (self._kept if p.spec.illegal_extraction_exposed else 1.0)
+        self.kept_by_project = {p.key: (self._kept if p.spec.illegal_extraction_exposed else 1.0)
                                  * p.output_factor for p in self.projects}
         self.refining = RefiningRun(scenario.shocks.refining, self)
         self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
@@ -82,6 +91,7 @@ class World:
         self.security = SecurityRun(sec, self)
         self.infrastructure = InfrastructureRun(scenario.infrastructure, self)
         self.governance = GovernanceRun(scenario.governance, self)
+        self.distress = distress.DistressRun(scenario.distress, self)
         for p in self.projects:
             self.env.process(p.lifecycle())
             self.env.process(p.verification())
@@ -103,6 +113,13 @@ class World:
             sites = [p for p in self.projects if p.active]
             self._active = (self.sites_epoch, sites)
         return sites
+
+    def sales_at_prices(self, p: ProjectRun) -> float:
+        """What a project's commissioned phases would sell in a year at design output and
+        today's ex-China prices, as concentrate (before royalties)."""
+        ex_china, payable = self.market.ex_china, self._payable
+        return self.kept_by_project[p.key] * sum(q * ex_china[c] * payable[c] for run in p.producing
+                                                 for c, q in run.outputs)
 
     def at(self, t: float, action: Callable[[], None]) -> None:
         """Run ``action`` at model time ``t`` (now, if ``t`` has passed)."""
@@ -146,28 +163,34 @@ class World:
         if b <= a:
             return
         self.last = b
-        sites: list[tuple[finance.Books, dict[str, float], float, float]] = []
+        sites: list[accounting.Site] = []
         downtime = 0.0
+        dt = b - a
+        levers = self._verification_cost * max(0.0, min(b, 2.0) - a) / 2.0 if a < 2.0 else 0.0
         books = self.ledger.books
         for p in self.projects:
             if not p.active:
                 continue
-            kept = self._kept_by_project[p.key]
+            kept = self.kept_by_project[p.key]
             made: dict[str, float] = {}
-            costs = 0.0
-            for run, share in zip(p.producing, p.full_output_years(a, b), strict=True):
-                if share:
-                    for c, q in run.outputs:
-                        made[c] = made.get(c, 0.0) + share * q * kept
-                    costs += share * run.opex
+            opex = 0.0
+            if p.idle:  # on care and maintenance: no output, a share of the operating cost
+                opex = self._care_cost * (b - a) * sum(run.opex for run in p.producing)
+            else:
+                for run, share in zip(p.producing, p.full_output_years(a, b), strict=True):
+                    if share:
+                        for c, q in run.outputs:
+                            made[c] = made.get(c, 0.0) + share * q * kept
+                        opex += share * run.opex
             spent = p.capex_between(a, b)
             p.spent += spent
             downtime += p.downtime_years(a, b)
-            if self._security_on:
-                costs += p.security_cost_between(a, b, self._site_security_cost * p.exposure)
-            sites.append((books[p.key], made, costs, spent))
+            security = p.security_cost_between(a, b, self._site_security_cost * p.exposure) if self._security_on else 0.0
+            programmes = dt * (p.exposure * self._programmes + (self._tracking if p.spec.illegal_extraction_exposed else 0.0))
+            levers += programmes + dt * p.exposure * self._extra_security
+            sites.append((books[p.key], made, opex, security + programmes, spent))
         self.ledger.book(a, b, sites, self.refinery.capacity(a, b), self.refinery.capex.between(a, b), downtime,
-                         self.confidence.risk_premium(a), self.refinery.running(a))
+                         self.confidence.risk_premium(a), levers, self.refinery.running(a))
 
     # --- running ---------------------------------------------------------------------------
 
@@ -189,12 +212,14 @@ class World:
     def outcomes(self, events: int) -> dict[str, Any]:
         """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
         part's from the part."""
-        first = {p.key: p.first_production for p in self.projects}
         sc, premium = self.scenario, self.ledger.premium()
+        left = {p.key: finance.life_left(p.spec, p.first_production, self.horizon, p.expropriated) for p in self.projects}
+        local = float(sc.levers.local_equity_share)
         accounts = {p.key: finance.Accounts(self.ledger.books[p.key], p.spec, sc.fiscal, p.first_production,
-                                            self.ledger.rate, premium) for p in self.projects}
-        return {**self.program.outcomes(), **self.ledger.outcomes(first), **finance.outcomes(accounts),
-                **projects.outcomes(self.projects),
+                                            left[p.key], self.ledger.rate, premium, local) for p in self.projects}
+        return {**self.program.outcomes(), **self.ledger.outcomes(left),
+                **finance.outcomes(accounts, self.ledger.lever_cost),
+                **projects.outcomes(self.projects), **self.distress.outcomes(),
                 **self.security.outcomes(), **self.governance.outcomes(), EVENTS.name: events}
 
     # --- processes ------------------------------------------------------------------------
@@ -227,6 +252,7 @@ class World:
             self.program.check()  # a gate opening exactly at the year's end counts in that year
             self.ledger.close_year(k)
             self.security.new_year(k)
+            self.distress.year_end(k)
             self.changed()
 
 
