@@ -268,7 +268,7 @@ def test_levers_cost_what_they_cost_whoever_pays(figure):
     np.testing.assert_allclose(equity.npv_usd, a.npv_usd, rtol=1e-9)
     np.testing.assert_allclose(equity.state_take_usd, a.state_take_usd, rtol=1e-9)
     _, verified = _calm(levers__verification_programme=True)
-    cost = float(baseline().levers.verification_programme_cost_usd)
+    cost = float(baseline().levers.costs.verification_programme_usd)
     np.testing.assert_allclose(verified.lever_cost_usd, cost, rtol=1e-9)
     figure(f"community programmes USD {community.lever_cost_usd.mean() / 1e9:.2f}bn over 25 years (NPV "
            f"-USD {(a.npv_usd - community.npv_usd).mean() / 1e9:.2f}bn); 30% carried local equity costs the investors "

@@ -171,7 +171,7 @@ def scenario_in_words(scn: Scenario) -> list[str]:
         said.append("U.S. tariff shocks are switched off.")
     defaults = Levers()
     levers = [f"{name.replace('_', ' ')} = {_plain(getattr(scn.levers, name))}" for name in Levers.model_fields
-              if getattr(scn.levers, name) != getattr(defaults, name)]
+              if name != "costs" and getattr(scn.levers, name) != getattr(defaults, name)]
     said.append(f"Policy levers set: {'; '.join(levers)}." if levers else "No policy lever is set away from its default.")
     return said
 

@@ -530,6 +530,15 @@ class Governance(Model):
 
 # --- policy levers ---------------------------------------------------------------------
 
+class LeverCosts(Model):
+    """What the levers cost, and who pays (see ``lever_cost_usd``)."""
+
+    community_usd_per_site_year: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Cost of community programmes at full participation, per unit of a site's exposure; each active site pays it times community_participation.")
+    tracking_usd_per_site_year: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Cost of digital output tracking at a site exposed to illegal extraction, at full tracking; each such site pays it times output_tracking.")
+    verification_programme_usd: Num = param(0.0, unit="USD", ge=0, le=MAX_USD, doc="What the state spends on the verification programme, evenly over the first two years.")
+    stockpile_carrying_per_year: Num = param(0.0, unit="1/yr", ge=0, le=1, doc="Cost of holding concentrate (financing and storage), a share of its mine-gate value a year; paid by the projects whose output it is.")
+
+
 class Levers(Model):
     """The policy levers the source articles argue about, each with a mechanism in the model."""
 
@@ -537,7 +546,6 @@ class Levers(Model):
     equity_hit_reduction: Num = param(0.5, unit="share per unit equity", ge=0, le=1, doc="Fall in the chance an attack hits a site, per unit of local equity share.")
     community_participation: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Community participation in security (0 none, 1 full); seed 002: 'through intelligence and community participation'.")
     community_hit_reduction: Num = param(0.4, unit="share at full", ge=0, le=1, doc="Fall in the chance an attack hits a site at full community participation.")
-    community_cost_usd_per_site_year: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Cost of community programmes at full participation, per unit of a site's exposure; each active site pays it times the participation.")
     security_spending: Num = param(1.0, unit="x baseline", ge=0.25, le=5, doc="Security spending relative to the scenario's per-site cost: lowers the hit chance, raises the cost.")
     spending_elasticity: Num = param(0.5, unit="-", ge=0, le=3, doc="The hit chance scales with spending to the power -elasticity.")
     processing_mandate: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of each commodity the refinery can process that must be refined in Pakistan once it runs.")
@@ -546,7 +554,6 @@ class Levers(Model):
     unified_framework: bool = Field(False, description="A unified national mineral framework with one-window approvals (seed 002, 004).")
     framework_permitting_factor: Num = param(0.6, unit="x", gt=0, le=1, doc="Multiplier on permitting time under the unified framework.")
     verification_programme: bool = Field(False, description="A reserve verification programme to JORC / NI 43-101 (seed 003).")
-    verification_programme_cost_usd: Num = param(0.0, unit="USD", ge=0, le=MAX_USD, doc="What the state spends on the verification programme, evenly over the first two years.")
     programme_verification_factor: Num = param(0.6, unit="x", gt=0, le=1, doc="Multiplier on time to a verified resource under the programme.")
     programme_verification_gain: Num = param(1.5, unit="x", ge=1, le=5, doc="Multiplier on the confidence a verification brings under the programme (credible, internationally reviewed numbers).")
     deal_basis: Literal["personality", "treaty"] = Field("personality", description="Whether deal terms rest on a treaty or on personal relations (seed 002).")
@@ -554,11 +561,10 @@ class Levers(Model):
     treaty_reversal_factor: Num = param(0.5, unit="x", ge=0, le=1, doc="Multiplier on the rate of policy reversals when deals are treaty-based.")
     stockpile_months: Num = param(6.0, unit="months of output", ge=0, le=120, doc="How much unprocessed concentrate can be held, in months of peak output so far; the rest is sold at a distress discount.")
     distress_discount: Num = param(0.3, unit="0-1", ge=0, le=1, doc="Discount on concentrate sold because it cannot be held.")
-    stockpile_carrying_cost: Num = param(0.0, unit="1/yr", ge=0, le=1, doc="Cost of holding concentrate (financing and storage), a share of its mine-gate value a year; paid by the projects whose output it is.")
     illegal_extraction_share: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of output lost to illegal extraction and leakage without tracking (seed 004).")
     output_tracking: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share of that loss digital output tracking prevents.")
-    tracking_cost_usd_per_site_year: Num = param(0.0, unit="USD/yr", ge=0, le=MAX_USD_PER_YEAR, doc="Cost of digital output tracking at a site exposed to illegal extraction, at full tracking; paid times output_tracking.")
     financing_lead_factor: Num = param(1.0, unit="x", gt=0, le=3, doc="Multiplier on every financing lead time (below 1: development-finance backing such as U.S. EXIM or DFC).")
+    costs: LeverCosts = Field(default_factory=LeverCosts, description="What the levers cost, and who pays.")
 
 
 # --- shocks ------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ class Ledger:
         self._refinable = {c: float(q) for c, q in p.refinery.capacity.items()}
         self._hold_years = float(lv.stockpile_months) / 12.0
         self._distress = float(lv.distress_discount)
-        self._carry = float(lv.stockpile_carrying_cost)
+        self._carry = float(lv.costs.stockpile_carrying_per_year)
         self._peak_rate = dict.fromkeys(sc.commodities, 0.0)
         self._dom_us = float(p.domestic_sales_us_share)
         self._other_discount = float(p.other_discount)

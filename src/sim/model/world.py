@@ -68,11 +68,11 @@ class World:
         # What the levers cost a site a year, per unit of exposure (community programmes and
         # security above today's spending) and at a site exposed to illegal extraction
         # (tracking); and the state's verification programme, over the first two years.
-        self._programmes = float(lv.community_cost_usd_per_site_year) * float(lv.community_participation)
+        self._programmes = float(lv.costs.community_usd_per_site_year) * float(lv.community_participation)
         self._extra_security = (float(sec.cost_usd_per_site_year) * (float(lv.security_spending) - 1.0)
                                 if sec.enabled else 0.0)
-        self._tracking = float(lv.tracking_cost_usd_per_site_year) * float(lv.output_tracking)
-        self._verification_cost = float(lv.verification_programme_cost_usd) if lv.verification_programme else 0.0
+        self._tracking = float(lv.costs.tracking_usd_per_site_year) * float(lv.output_tracking)
+        self._verification_cost = float(lv.costs.verification_programme_usd) if lv.verification_programme else 0.0
         self._payable = {c: float(s.concentrate_payable) for c, s in scenario.commodities.items()}
         # Output lost to illegal extraction at exposed sites, less what tracking prevents.
         self._kept = 1.0 - float(lv.illegal_extraction_share) * (1.0 - float(lv.output_tracking))
