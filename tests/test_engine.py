@@ -53,14 +53,15 @@ def test_fixed_durations_give_the_closed_form_timeline(base, figure):
     assert rep.outcome["phase2_year"] == pytest.approx(max(2.0, 2.0, fid))
     assert rep.outcome["phase3_year"] >= rep.outcome["phase2_year"] + 5.0 - 1e-9
 
-    # Copper output over the horizon, in closed form: pilot at design throughout, Reko Diq's
+    # Copper output over the horizon, in closed form: pilot at design for its life, Reko Diq's
     # two phases on the linear ramp of class 2 (its median time, from its start share, sigma 0).
     cls = scn.ramp_up_classes[2]
 
     def ramped(start, years=float(cls.median_years), s0=float(cls.start_fraction)):
         return (H - start) - years * (1 - s0) / 2
 
-    copper = 2000 * H + 240_000 * ramped(p1) + 220_000 * ramped(p2)
+    pilot_years = min(H, float(scn.projects["pilot"].life_years))  # the pilot closes at the end of its life
+    copper = 2000 * pilot_years + 240_000 * ramped(p1) + 220_000 * ramped(p2)
     figure(f"Reko Diq commissioned at {p1:.3f} and {p2:.3f} yr; copper over {H} yr "
            f"{rep.series['production_copper'].sum() / 1e6:.4f} Mt (closed form {copper / 1e6:.4f})")
     assert rep.series["production_copper"].sum() == pytest.approx(copper, rel=1e-9)
@@ -90,13 +91,14 @@ def test_without_overruns_everything_is_built_to_plan(base, figure):
                    tolerance="4 standard errors and 5% relative")
 def test_poisson_outages_lose_the_expected_time(figure):
     """Outages at rate lam with fixed length d, overlaps merged: a site is down
-    1 - exp(-lam * min(t, d)) of the time at t; only the pilot site exists."""
+    1 - exp(-lam * min(t, d)) of the time at t; only the pilot site exists, and it runs on
+    through the horizon."""
     lam, days = 4.0, 10.0
     d = days / 365.25
     far = {f"projects.{p}.stage": "exploration" for p in ("rare_earth", "antimony", "reko_diq")}
     far.update({f"projects.{p}.exploration_years": 40 for p in ("rare_earth", "antimony", "reko_diq")})
     scn = deterministic({"infrastructure.enabled": True, "infrastructure.outages_per_site_year": lam,
-                         "infrastructure.outage_days": days, **far})
+                         "infrastructure.outage_days": days, "projects.pilot.life_years": 100, **far})
     runs = 300
     lost = np.empty(runs)
     for i in range(runs):
@@ -343,7 +345,7 @@ def test_a_smaller_resource_scales_output_exactly(figure):
                              "resources.abandon_below": 0.0, "distress.enabled": False})
         return run_replication(scn, seed=3, replication=0).series["production_antimony"].sum()
 
-    pilot = 500 * H
+    pilot = 500 * min(H, float(baseline().projects["pilot"].life_years))  # for the pilot's life
     full, half = antimony(1.0), antimony(0.5)
     figure(f"antimony project output {full - pilot:,.0f} t at the planned resource, {half - pilot:,.0f} t at half")
     assert full > pilot

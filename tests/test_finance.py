@@ -36,7 +36,7 @@ def test_a_fixed_projects_accounts_match_a_hand_calculation(figure):
     books.costs[:] = [0.0, 0.0, 30.0, 30.0, 30.0]
     books.capital[:] = [150.0, 50.0, 0.0, 0.0, 0.0]
     rate, premium = 0.1, np.full(5, 0.02)
-    a = finance.Accounts(books, spec, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, rate, premium)
+    a = finance.Accounts(books, spec, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, 45.5, rate, premium)
     # Royalties 5; cash before capital and tax 65 a year from year 3. Depreciation: 75 in
     # year 2, 75 + 25 in year 3, 25 in year 4. Taxable: -75 (year 2, a loss carried), then
     # 65 - 100 - 75 = -110 carried, 65 - 25 - 110 = -70 carried, 65 - 70 = -5: no tax at all.
@@ -44,14 +44,23 @@ def test_a_fixed_projects_accounts_match_a_hand_calculation(figure):
     np.testing.assert_allclose(a.tax, [0, 0, 0, 0, 0], atol=1e-12)
     spec_taxed = _project(royalty_rate=0.05, income_tax_rate=0.3, life_years=5.5, equity=Equity(federal=0.2, provincial=0.1))
     books.capital[:] = [20.0, 0.0, 0.0, 0.0, 0.0]
-    b = finance.Accounts(books, spec_taxed, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, rate, premium)
+    b = finance.Accounts(books, spec_taxed, Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, 45.5, rate, premium)
     # Depreciation 10 in years 2 and 3; taxable -10 (carried), 65 - 10 - 10 = 45, 65, 65;
     # the holiday is over (none): tax 13.5, 19.5, 19.5 in years 3 to 5.
     np.testing.assert_allclose(b.tax, [0, 0, 13.5, 19.5, 19.5], rtol=1e-12)
     assert finance.life_left(spec_taxed, 2.0, 5) == 2.5 and finance.life_left(spec_taxed, 2.0, 5, ended=True) == 0.0
+    # A year beyond the horizon: sales 100 less costs 30 (70 before royalties and tax); after
+    # the 5% royalty 65, after 30% tax 45.5; a mine that would not pay is worth nothing.
+    fiscal = Fiscal(income_tax_rate=0.29, depreciation_years=2)
+    assert finance.beyond_horizon(spec_taxed, fiscal, 2.0, 5, 100.0, 30.0) == pytest.approx((70.0, 45.5), rel=1e-12)
+    assert finance.beyond_horizon(spec_taxed, fiscal, 2.0, 5, 20.0, 30.0) == (0.0, 0.0)
+    # A holiday that ends within a year taxes only the part of the year after it.
+    half = finance.Accounts(books, _project(income_tax_rate=0.3, tax_holiday_years=0.5), fiscal, 2.0, 0.0, 0.0,
+                            rate, premium)
+    assert half.tax[2] == pytest.approx(0.3 * 0.5 * (70.0 - 10.0 - 10.0), rel=1e-12)
     free = [-20.0, 0.0, 65 - 13.5, 65 - 19.5, 65 - 19.5]
     np.testing.assert_allclose(b.free_cash, free, rtol=1e-12)
-    flows = free + [45.5, 45.5, 0.5 * 45.5]  # 2.5 years left at the last year's 65 - 19.5
+    flows = free + [45.5, 45.5, 0.5 * 45.5]  # 2.5 years left at 45.5 a year
     npv = sum(c / 1.1 ** (k + 0.5) for k, c in enumerate(flows))
     assert b.npv == pytest.approx(npv, rel=1e-9)
     assert sum(c / (1 + b.irr) ** (k + 0.5) for k, c in enumerate(flows)) == pytest.approx(0.0, abs=1e-6)
@@ -65,7 +74,7 @@ def test_a_fixed_projects_accounts_match_a_hand_calculation(figure):
     figure(f"NPV {b.npv:.4f}, IRR {b.irr:.4%}, state take {b.state_take:.2f}, investors' NPV {b.investor_npv:.4f}: "
            "as worked by hand; a loss-making first version pays no tax")
     # The stated regime: the scenario's rate applies when the project names none.
-    c = finance.Accounts(books, _project(life_years=5.5), Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, rate, premium)
+    c = finance.Accounts(books, _project(life_years=5.5), Fiscal(income_tax_rate=0.29, depreciation_years=2), 2.0, 2.5, 45.5, rate, premium)
     np.testing.assert_allclose(c.tax, 0.29 * np.array([0.0, 0.0, 50.0, 70.0, 70.0]), rtol=1e-12)
 
 
@@ -91,9 +100,8 @@ def test_money_is_conserved_per_project_and_year(figure):
     for world, sc in _worlds(8):
         total = 0.0
         for p in world.projects:
-            left = finance.life_left(p.spec, p.first_production, world.horizon, p.expropriated)
-            a = finance.Accounts(world.ledger.books[p.key], p.spec, sc.fiscal, p.first_production, left, 0.08,
-                                 world.ledger.premium())
+            a = finance.Accounts(world.ledger.books[p.key], p.spec, sc.fiscal, p.first_production, 0.0, 0.0, 0.08,
+                                 world.ledger.premium(), float(sc.levers.local_equity_share))
             parts = a.costs + a.capital + a.royalties + a.tax + a.investor_cash + a.state_dividends + a.local_dividends
             np.testing.assert_allclose(parts, a.revenue, rtol=1e-9, atol=1e-3)
             worst = max(worst, float(np.max(np.abs(parts - a.revenue))))

@@ -76,9 +76,10 @@ def test_the_printed_summary_adds_the_controlled_commodities_shares(base):
     from sim.outputs import HEADLINE, headline
 
     rows = headline(base)
-    assert rows[: len(HEADLINE)] == HEADLINE
-    assert rows[len(HEADLINE):] == ("rare_earths_domestic_value_added_share", "rare_earths_china_processed_share",
-                                    "antimony_domestic_value_added_share", "antimony_china_processed_share")
+    money = ("state_take_usd", "investor_npv_usd")
+    assert rows[: len(HEADLINE) + 2] == HEADLINE + money
+    assert rows[len(HEADLINE) + 2:] == ("rare_earths_domestic_value_added_share", "rare_earths_china_processed_share",
+                                        "antimony_domestic_value_added_share", "antimony_china_processed_share")
     no_controls = base.model_copy(update={"shocks": base.shocks.model_copy(update={
         "refining": base.shocks.refining.model_copy(update={"groups": {}})})})
-    assert headline(no_controls) == HEADLINE
+    assert headline(no_controls) == HEADLINE + money

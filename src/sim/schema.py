@@ -524,7 +524,7 @@ class Governance(Model):
     reversal_confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Lasting fall in investor confidence after a reversal.")
     arbitration_probability: Num = param(unit="0-1", ge=0, le=1, doc="Chance a reversal goes to international arbitration and ends in an award: for a halt, the margin lost over it and the carrying cost of sunk capital; for an expropriation, the project's value.")
     expropriation_probability: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Chance a reversal takes the site for good (it produces and builds no more) instead of halting it.")
-    award_share_of_capex: Num = param(unit="x", ge=0, le=5, doc="Arbitration award for an expropriation, as a multiple of the project's planned capex.")
+    award_share_of_capex: Num = param(unit="x", ge=0, le=5, doc="Arbitration award for an expropriation, as a multiple of the planned capex of the project's first phase.")
     arbitration_confidence_drop: Num = param(unit="0-1", ge=0, le=1, doc="Further lasting fall in confidence when an award is made.")
 
 

@@ -47,7 +47,7 @@ VALUE_ADDED_SHARE = Column("domestic_value_added_share", "0-1", "domestic_value_
 CHINA_SHARE = Column("china_processed_share", "0-1", "Share of processed output (by refined-value equivalent) that went through Chinese processing; NaN if nothing was processed.", better="lower", label="Share processed via China", shown="% of processed output", scale=0.01)
 DOWNTIME = Column("downtime_days", "site-days", "Site-days of production lost to security suspensions and infrastructure outages.", better="lower", label="Downtime")
 CAPEX = Column("capex_usd", "USD", "Capital spent on the mines and the domestic refinery within the horizon, overruns included (undiscounted).", label="Capital spent")
-NPV = Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows before royalties and tax (export value less capital, operating, processing and security costs and the exporter's share of U.S. duties), at the scenario's discount rate (no risk premium), annual with mid-year cash flows; each mine's life beyond the horizon enters as a continuing value (its last year's cash flow before capital, for the years left).", better="higher", label="Net present value", signed=True)
+NPV = Column("npv_usd", "USD", "Net present value at the scenario's start of the programme's cash flows before royalties and tax (export value less capital, operating, processing and security costs and the exporter's share of U.S. duties), at the scenario's discount rate (no risk premium), annual with mid-year cash flows; each mine's life beyond the horizon enters as a continuing value (a year's cash at design output and the horizon's prices, after operating and security costs, for each year left; none for a closed site).", better="higher", label="Net present value", signed=True)
 PEAK_EXPORTS = Column("peak_annual_export_usd", "USD/yr", "Largest export value earned in any one model year.", better="higher", label="Peak annual export value")
 MINING_GDP_SHARE = Column("final_mining_gdp_share", "0-1", "Mining's share of GDP in the final year: the sector's base value added plus the programme's export value, over GDP grown at the scenario's rate.", better="higher", label="Mining share of GDP, final year", shown="% of GDP", scale=0.01)
 STOCKPILE = Column("stockpile_end_value_usd", "USD", "Concentrate held unprocessed at the horizon, valued at mine-gate prices.", label="Unprocessed stockpile at horizon")
@@ -430,22 +430,22 @@ class Ledger:
         """The confidence risk premium integrated over each model year."""
         return np.asarray(self.year["premium_years"])
 
-    def npv(self, years_left: dict[str, float]) -> float:
+    def npv(self, beyond: dict[str, tuple[float, float]]) -> float:
         """The programme's NPV (:data:`NPV`): its yearly cash flow at the scenario's rate,
-        and each mine's last year before capital for the years of life it has left."""
+        and each mine's (cash a year, years) for the life it has left beyond the horizon."""
         y, h = self.year, self.horizon
         flows = np.asarray(y[YEAR_EXPORTS.name]) - np.asarray(y["operating_cost_usd"]) - np.asarray(y["capital_usd"])
-        for key, books in self.books.items():
-            tail = extended(np.zeros(0), books.revenue[-1] - books.costs[-1], years_left[key])
+        for per_year, years in beyond.values():
+            tail = extended(np.zeros(0), per_year, years)
             if len(tail):
                 if len(flows) < h + len(tail):
                     flows = np.concatenate((flows, np.zeros(h + len(tail) - len(flows))))
                 flows[h:h + len(tail)] += tail
         return present_value(flows, self.rate)
 
-    def outcomes(self, years_left: dict[str, float]) -> dict[str, float]:
-        """The ledger's outcomes over the horizon (:data:`OUTCOMES`), given the years of life
-        each project has left at the horizon."""
+    def outcomes(self, beyond: dict[str, tuple[float, float]]) -> dict[str, float]:
+        """The ledger's outcomes over the horizon (:data:`OUTCOMES`), given each project's
+        cash a year before royalties and tax and the years of life it has left beyond it."""
         exports, econ = self.total_exports, self.world.scenario.economy
         yearly = self.year[YEAR_EXPORTS.name]
         gdp_end = float(econ.gdp_usd) * (1.0 + float(econ.gdp_growth_per_year)) ** self.horizon
@@ -462,7 +462,7 @@ class Ledger:
             TARIFF_COST.name: self.tariff_cost,
             DUTIES_ALL_EXPORTS.name: self.all_duties,
             CAPEX.name: self.capital,
-            NPV.name: self.npv(years_left),
+            NPV.name: self.npv(beyond),
             PEAK_EXPORTS.name: max(yearly, default=0.0),
             MINING_GDP_SHARE.name: base_share + programme / gdp_end,
             STOCKPILE.name: self.stock_value(),

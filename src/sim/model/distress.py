@@ -42,8 +42,6 @@ class DistressRun:
         self._restart = float(spec.restart_margin)
         self._drop = float(spec.confidence_drop)
         self._losing = {p.key: 0 for p in world.projects}
-        self._since: dict[str, float] = {}  # when each project now idle went on care and maintenance
-        self.care_years = {p.key: 0.0 for p in world.projects}
         self.entered = False
         self._royalty = {p.key: float(p.spec.royalty_rate) for p in world.projects}
 
@@ -53,21 +51,21 @@ class DistressRun:
             return
         w, now, i = self.world, self.world.env.now, k - 1  # i: the year just closed, 0-based
         for p in w.projects:
-            if not p.producing or not p.first_production <= i:
-                continue  # not producing through the whole year
+            if p.ended or not p.producing or not p.first_production <= i:
+                continue  # closed, or not producing through the whole year
             sales, margin = self._margin(p)
             if p.idle:
                 if sales > 0.0 and margin >= self._restart * sales:
-                    p.idle = False
-                    self.care_years[p.key] += now - self._since.pop(p.key)
+                    w.advance()
+                    p.restart(now)
                     self._losing[p.key] = 0
                     w.note(p.key, "restarts from care and maintenance: prices cover its costs again")
                 continue
             self._losing[p.key] = self._losing[p.key] + 1 if margin < 0.0 else 0
             if self._losing[p.key] >= self._loss_years:
-                p.idle = True
+                w.advance()
+                p.go_idle(now)
                 self.entered = True
-                self._since[p.key] = now
                 w.confidence.drop(now, self._drop)
                 w.note(p.key, f"goes on care and maintenance after {self._losing[p.key]} year-end(s) of cash losses "
                               f"(USD {margin / 1e6:,.1f}m a year at today's prices)")
@@ -81,8 +79,6 @@ class DistressRun:
     def outcomes(self) -> dict[str, float]:
         """:data:`OUTCOMES`; a project still idle at the horizon counts its years to it."""
         horizon = float(self.world.horizon)
-        years = {key: y + (horizon - self._since[key] if key in self._since else 0.0)
-                 for key, y in self.care_years.items()}
-        return {CARE.name: self.entered, **{CARE_YEARS_OF.of(k): v for k, v in years.items()}}
+        return {CARE.name: self.entered, **{CARE_YEARS_OF.of(p.key): p.care_years_to(horizon) for p in self.world.projects}}
 
 

@@ -26,9 +26,11 @@ security above today's spending, output tracking and the stockpile's carrying co
 projects pay among their costs; the carried local equity, which the investors give up; and
 the state's verification programme.
 
-A project whose producing life runs on past the horizon carries a continuing value: its
-last year's cash flow before capital, for the years of life left (Reko Diq's 37-year life
-from 2028 runs 15 years past a 25-year horizon). The project's NPV (100% basis, as a
+A project whose producing life runs on past the horizon carries a continuing value: for
+each year of life left (Reko Diq's 37-year life from 2028 runs 15 years past a 25-year
+horizon), the cash its commissioned phases would make at design output and the horizon's
+prices, after operating and security costs, royalties and tax, and never below zero (a mine
+that does not pay then would close). A site closed for good carries none. The project's NPV (100% basis, as a
 feasibility study states it) discounts at the scenario's rate; the investors' NPV discounts
 their share at that rate plus the risk premium investor confidence implies, the cost of
 capital they face. Discounting is annual, with each year's cash flow at mid-year.
@@ -45,8 +47,8 @@ from scipy.optimize import brentq
 from ..columns import Column
 from ..schema import Fiscal, Project
 
-NPV_OF = Column("<project>_npv_usd", "USD", "After-tax NPV of the project's cash flow to all its holders (100% basis, as a feasibility study states it) at the scenario's discount rate, annual with mid-year cash flows; the life left beyond the horizon enters as a continuing value (the last year's cash flow before capital, for the years left).", better="higher", label="NPV after tax", signed=True)
-INVESTOR_NPV_OF = Column("<project>_investor_npv_usd", "USD", "The private investors' part of the project's after-tax cash flow (all but the state's and the province's holdings), discounted at the scenario's rate plus the risk premium investor confidence implies; continuing value as for <project>_npv_usd.", better="higher", label="Investors' NPV", signed=True)
+NPV_OF = Column("<project>_npv_usd", "USD", "After-tax NPV of the project's cash flow to all its holders (100% basis, as a feasibility study states it) at the scenario's discount rate, annual with mid-year cash flows; the life left beyond the horizon enters as a continuing value (a year's cash at design output and the horizon's prices, after costs, royalties and tax, for each year left; none for a closed site).", better="higher", label="NPV after tax", signed=True)
+INVESTOR_NPV_OF = Column("<project>_investor_npv_usd", "USD", "The private investors' part of the project's after-tax cash flow (all but the state's and the province's holdings, and the carried local equity under that lever), discounted at the scenario's rate plus the risk premium investor confidence implies; continuing value as for <project>_npv_usd.", better="higher", label="Investors' NPV", signed=True)
 IRR_OF = Column("<project>_irr", "1/yr", "Internal rate of return of the project's after-tax cash flow (100% basis, the continuing life included); NaN if it never both spends and earns.", better="higher", label="IRR", shown="% a year", scale=0.01, signed=True)
 STATE_TAKE_OF = Column("<project>_state_take_usd", "USD", "What the project paid the state within the horizon (undiscounted): royalties, income tax, and the dividends on the state's and the province's holdings less their capital contributions.", better="higher", label="State take", signed=True)
 STATE_TAKE = Column("state_take_usd", "USD", "What the projects paid the state within the horizon (undiscounted): the sum of <project>_state_take_usd.", better="higher", label="State take", signed=True)
@@ -72,7 +74,9 @@ class Accounts:
     """One project's finance over the horizon, year by year, and its outcomes."""
 
     def __init__(self, books: Books, spec: Project, fiscal: Fiscal, first_production: float,
-                 years_left: float, rate: float, premium: np.ndarray, local_share: float = 0.0):
+                 years_left: float, beyond: float, rate: float, premium: np.ndarray, local_share: float = 0.0):
+        """``years_left`` of life beyond the horizon at ``beyond`` a year after tax (see
+        :func:`beyond_horizon`)."""
         self.revenue = rev = np.asarray(books.revenue)
         self.costs = np.asarray(books.costs)
         self.capital = cap = np.asarray(books.capital)
@@ -82,15 +86,16 @@ class Accounts:
         years = int(fiscal.depreciation_years)
         written = np.convolve(cap, np.full(years, 1.0 / years))[:h]
         depreciation = np.concatenate(([0.0], written[:-1]))
-        tax_rate = float(fiscal.income_tax_rate if spec.income_tax_rate is None else spec.income_tax_rate)
+        rate_due = tax_rate(spec, fiscal)
         holiday_end = first_production + float(spec.tax_holiday_years) if not math.isnan(first_production) else math.inf
         self.tax = np.zeros(h)
         losses = 0.0
         for k, profit in enumerate((operating - depreciation).tolist()):
             profit -= losses
             losses = max(0.0, -profit)
-            if profit > 0.0 and k + 0.5 >= holiday_end:
-                self.tax[k] = tax_rate * profit
+            due = min(1.0, max(0.0, k + 1.0 - holiday_end))  # the part of year k past the holiday
+            if profit > 0.0 and due > 0.0:
+                self.tax[k] = rate_due * due * profit
         self.free_cash = operating - cap - self.tax
         held = min(1.0, float(spec.equity.federal) + float(spec.equity.provincial))
         self.state_dividends = held * self.free_cash
@@ -98,7 +103,7 @@ class Accounts:
         self.local_dividends = local * np.maximum(self.free_cash, 0.0)
         self.investor_cash = self.free_cash - self.state_dividends - self.local_dividends
         # The life left beyond the horizon, at the last year's cash flow before capital.
-        flows = extended(self.free_cash, float(operating[-1] - self.tax[-1]), years_left)
+        flows = extended(self.free_cash, beyond, years_left)
         self.npv = present_value(flows, rate)
         self.irr = irr(flows)
         last_premium = float(premium[-1]) if len(premium) else 0.0
@@ -106,6 +111,24 @@ class Accounts:
         investors = (1.0 - held) * flows - local * np.maximum(flows, 0.0)
         self.investor_npv = present_value(investors, rate, premiums)
         self.state_take = float(self.royalties.sum() + self.tax.sum() + self.state_dividends.sum())
+
+
+def tax_rate(spec: Project, fiscal: Fiscal) -> float:
+    """The income tax rate the project pays once any holiday is over."""
+    return float(fiscal.income_tax_rate if spec.income_tax_rate is None else spec.income_tax_rate)
+
+
+def beyond_horizon(spec: Project, fiscal: Fiscal, first_production: float, horizon: int, sales: float,
+                   costs: float) -> tuple[float, float]:
+    """A year of life beyond the horizon, from a year's ``sales`` at design output and the
+    horizon's prices and the ``costs`` (operating, security) of making them: the cash before
+    royalties and tax (the programme's), and the project's after royalties and tax (taxed
+    if the holiday is over by the horizon), each never below zero."""
+    before = max(0.0, sales - costs)
+    after = sales * (1.0 - float(spec.royalty_rate)) - costs
+    if first_production + float(spec.tax_holiday_years) <= horizon:
+        after -= tax_rate(spec, fiscal) * max(0.0, after)
+    return before, max(0.0, after)
 
 
 def life_left(spec: Project, first_production: float, horizon: int, ended: bool = False) -> float:

@@ -18,9 +18,12 @@ confidence:
 - for a halt, the delay's damage: the cash margin the site would have earned at the day's
   prices over the halt, and the carrying cost (at the scenario's rate) of the capital it had
   sunk;
-- for an expropriation, the project's value, sized as a multiple of its planned capex with
-  Reko Diq's award as the reference (USD 5.976bn awarded in 2019 against a Phase 1 capex of
-  USD 5.5bn).
+- for an expropriation, the project's value, sized as a multiple of its first phase's
+  planned capex with Reko Diq's award as the reference (USD 5.976bn awarded in 2019 against a
+  Phase 1 capex of USD 5.5bn).
+
+The awards are the state's liability; they are reported on their own and not booked against
+the state take or into the investors' NPV.
 
 Treaty-based deals make reversals rarer.
 """
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
     from .world import World
 
 
-ARBITRATION_AWARDS = Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon: a halt's damage (the margin lost over it, the carrying cost of sunk capital), or for an expropriation the project's value (sized like Reko Diq's award, relative to its planned capex).", better="lower", label="Arbitration awards")
+ARBITRATION_AWARDS = Column("arbitration_awards_usd", "USD", "Arbitration awards against Pakistan after policy reversals over the horizon: a halt's damage (the margin lost over it within the horizon, the carrying cost of sunk capital), or for an expropriation the project's value (sized like Reko Diq's award, relative to its first phase's planned capex).", better="lower", label="Arbitration awards")
 EXPROPRIATIONS = Column("expropriations", "count", "Sites taken for good by a policy reversal within the horizon (they produce and build no more).", better="lower", label="Expropriations")
 OUTCOMES: tuple[Column, ...] = (ARBITRATION_AWARDS, EXPROPRIATIONS)
 
@@ -89,13 +92,14 @@ class GovernanceRun:
             if taken:
                 site.expropriate(now)
                 self.expropriations += 1
-                award = float(self.spec.award_share_of_capex) * sum(float(ph.capex_usd) for ph in site.spec.phases)
+                award = float(self.spec.award_share_of_capex) * float(site.spec.phases[0].capex_usd)
                 w.note("governance", f"policy reversal takes {site.key} for good")
             else:
                 site.suspend(now, halt * DAYS_PER_YEAR)
-                margin = w.sales_at_prices(site) * (1.0 - float(site.spec.royalty_rate)) - sum(
+                margin = 0.0 if site.idle else w.sales_at_prices(site) * (1.0 - float(site.spec.royalty_rate)) - sum(
                     run.opex for run in site.producing)
-                award = halt * (max(0.0, margin) + float(w.scenario.discount_rate) * site.spent)
+                lost = min(halt, w.horizon - now)  # the damage within the horizon
+                award = lost * (max(0.0, margin) + float(w.scenario.discount_rate) * site.spent)
                 w.note("governance", f"policy reversal halts {site.key} for {halt:.2f} yr")
             w.confidence.gain(now, -float(self.spec.reversal_confidence_drop))
             w.tariff.reversals += 1

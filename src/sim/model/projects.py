@@ -22,6 +22,7 @@ build on cancels the phases not yet financed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -91,7 +92,9 @@ class ProjectRun:
         self.first_production = 0.0 if spec.stage == "operating" else math.nan
         self.spent = 0.0  # capital spent so far, booked by the world as it advances
         self.idle = False  # on care and maintenance (see sim.model.distress)
-        self.expropriated = False  # taken for good by a policy reversal (see sim.model.governance)
+        self.idle_since = 0.0
+        self.care_years = 0.0  # on care and maintenance, before the present stretch
+        self.ended = False  # closed for good: taken, or at the end of its life
         # Stretches of lost output, kept exactly so output can be integrated after the fact:
         # merged suspensions [start, end] and staff withdrawals (start, end, loss); and the
         # lasting security-cost rises (from, USD/yr), folded into one rate once in force.
@@ -186,11 +189,40 @@ class ProjectRun:
         if self.building:
             self.complete_at += added
 
+    # --- care and maintenance, and the end of a site ----------------------------------------
+
+    def go_idle(self, now: float) -> None:
+        """Onto care and maintenance (see :mod:`sim.model.distress`)."""
+        self.idle, self.idle_since = True, now
+
+    def restart(self, now: float) -> None:
+        """Off care and maintenance: each commissioned phase's ramp-up resumes where it had
+        got to (its curve moves later by the time stopped)."""
+        stopped = now - self.idle_since
+        self.care_years += stopped
+        self.idle = False
+        for run in self.producing:
+            if run.curve is not None and math.isfinite(run.curve.start):
+                run.curve = dataclasses.replace(run.curve, start=run.curve.start + stopped)
+
+    def care_years_to(self, t: float) -> float:
+        """Years on care and maintenance up to ``t``."""
+        return self.care_years + (t - self.idle_since if self.idle else 0.0)
+
     def expropriate(self, now: float) -> None:
         """Taken for good by a policy reversal: the site produces, builds and spends no
         more, and its phases not yet built are cancelled."""
+        self.end(now)
+
+    def end(self, now: float) -> None:
+        """The site closes for good (taken, or at the end of its life): it produces, builds
+        and spends no more, and its phases not yet built are cancelled. The world has booked
+        everything up to ``now``."""
+        if self.idle:
+            self.care_years += now - self.idle_since
+            self.idle = False
+        self.ended = True
         self.cancelled = True
-        self.expropriated = True
         self.producing = []
         self.building = False
         self.complete_at = math.inf
@@ -198,7 +230,7 @@ class ProjectRun:
             if run.capex.end > now:
                 spent = run.capex.between(run.capex.start, now)
                 run.capex = Spend(run.capex.start, now, spent) if now > run.capex.start else Spend()
-        self.stage = "expropriated"
+        self.stage = "closed"
         self._moved()
 
     def withdraw_staff(self, now: float, years: float, loss: float) -> None:
@@ -218,6 +250,7 @@ class ProjectRun:
         if spec.stage == "operating":
             self.phases[0].curve = RampCurve.built()
             self.producing.append(self.phases[0])
+            self._close_at_end_of_life()
             first = 1
         else:
             here = STAGES.index(spec.stage)
@@ -252,6 +285,11 @@ class ProjectRun:
                 if w.program.stalled or self.cancelled:
                     w.note(self.key, f"{ph.label}: no financing, " + self._why_not())
                     return
+                while self.idle:  # no expansion is financed while the site is on care and maintenance
+                    yield env.timeout(1.0)
+                if self.cancelled:
+                    w.note(self.key, f"{ph.label}: no financing, " + self._why_not())
+                    return
                 yield from w.lead_time(float(ph.lead_years))
                 if w.program.stalled or self.cancelled:
                     w.note(self.key, f"{ph.label}: financing abandoned, " + self._why_not())
@@ -277,14 +315,33 @@ class ProjectRun:
             run.curve = self._ramp_curve(env.now)
             if math.isnan(self.first_production):
                 self.first_production = env.now
+                self._close_at_end_of_life()
             self.producing.append(run)
             w.note(self.key, f"{ph.label}: commissioned, design output in "
                              f"{run.curve.years_to_design:.2f} yr")
             w.milestone()
 
     def _why_not(self) -> str:
+        if self.ended:
+            return "the site has closed"
         return ("the resource is too small" if self.cancelled and not self.world.program.stalled
                 else "the programme has stalled")
+
+    def _close_at_end_of_life(self) -> None:
+        """Close the site when its producing life (``life_years`` from first production)
+        runs out within the horizon."""
+        if self.spec.life_years is None:
+            return
+        w = self.world
+        end = self.first_production + float(self.spec.life_years)
+        if end < w.horizon:
+            def close() -> None:
+                if not self.ended:
+                    w.advance()
+                    self.end(w.env.now)
+                    w.note(self.key, "closes: its producing life is over")
+                    w.changed()
+            w.at(end, close)
 
     def _ramp_curve(self, now: float, stretch: float = 1.0) -> RampCurve:
         return draw_ramp(self.world, self.spec.ramp_up_class, self.rng, now, stretch)

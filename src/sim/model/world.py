@@ -121,6 +121,11 @@ class World:
         return self.kept_by_project[p.key] * sum(q * ex_china[c] * payable[c] for run in p.producing
                                                  for c, q in run.outputs)
 
+    def _running_costs(self, p: ProjectRun) -> float:
+        """A year's operating and security cost of a project's commissioned phases at design."""
+        security = self._site_security_cost * p.exposure if self._security_on else 0.0
+        return sum(run.opex for run in p.producing) + security
+
     def at(self, t: float, action: Callable[[], None]) -> None:
         """Run ``action`` at model time ``t`` (now, if ``t`` has passed)."""
         self.env.process(self._call_at(t, action))
@@ -212,12 +217,16 @@ class World:
     def outcomes(self, events: int) -> dict[str, Any]:
         """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
         part's from the part."""
-        sc, premium = self.scenario, self.ledger.premium()
-        left = {p.key: finance.life_left(p.spec, p.first_production, self.horizon, p.expropriated) for p in self.projects}
+        sc, premium, h = self.scenario, self.ledger.premium(), self.horizon
+        left = {p.key: finance.life_left(p.spec, p.first_production, h, p.ended) for p in self.projects}
+        beyond = {p.key: finance.beyond_horizon(p.spec, sc.fiscal, p.first_production, h, self.sales_at_prices(p),
+                                                self._running_costs(p)) for p in self.projects}
         local = float(sc.levers.local_equity_share)
         accounts = {p.key: finance.Accounts(self.ledger.books[p.key], p.spec, sc.fiscal, p.first_production,
-                                            left[p.key], self.ledger.rate, premium, local) for p in self.projects}
-        return {**self.program.outcomes(), **self.ledger.outcomes(left),
+                                            left[p.key], beyond[p.key][1], self.ledger.rate, premium, local)
+                    for p in self.projects}
+        programme = {key: (beyond[key][0], left[key]) for key in left}
+        return {**self.program.outcomes(), **self.ledger.outcomes(programme),
                 **finance.outcomes(accounts, self.ledger.lever_cost),
                 **projects.outcomes(self.projects), **self.distress.outcomes(),
                 **self.security.outcomes(), **self.governance.outcomes(), EVENTS.name: events}
