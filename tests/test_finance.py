@@ -138,14 +138,14 @@ def test_reko_diq_matches_its_feasibility_study(figure):
 
 # --- distress: care and maintenance --------------------------------------------------------
 
-def _antimony_runs(**overrides: object):
+def _antimony_runs(runs: int = 50, **overrides: object):
     """Paired runs of a world with prices set outside Pakistan (China's controls withhold
     nothing) and no shocks, so a price or cost moves the antimony mine's margin alone."""
     from conftest import PRICE_TAKER, SHOCKS_OFF
     from sim.runner import run_many
     fixed = {**{k.replace(".", "__"): v for k, v in {**PRICE_TAKER, **SHOCKS_OFF}.items()},
              "construction__enabled": True, "infrastructure__enabled": False}
-    return run_many(baseline(**fixed, **overrides), runs=80, seed=13, workers=1).outcomes
+    return run_many(baseline(**fixed, **overrides), runs=runs, seed=13, workers=1).outcomes
 
 
 @pytest.mark.check("metamorphic", source="monotone: a lower price path never raises output or shortens care and maintenance (paired; prices scaled, shocks off)",
@@ -177,5 +177,5 @@ def test_a_higher_cost_means_more_care_and_maintenance(figure):
 
 
 def test_without_distress_no_project_stops():
-    o = _antimony_runs(distress__enabled=False)
+    o = _antimony_runs(runs=10, distress__enabled=False)
     assert not o.care_and_maintenance.any() and (o.antimony_care_years == 0).all()
