@@ -60,7 +60,10 @@ def _workers_starting(pid: int) -> bool:
     return False
 
 
-@pytest.mark.parametrize("after", [0.3, 0.6, 0.9])
+# Each case waits out a command's start-up (about 25 s on two cores); the default suite keeps
+# the middle one, ``pytest -m slow`` runs the early and the late.
+@pytest.mark.parametrize("after", [pytest.param(0.3, marks=pytest.mark.slow), 0.6,
+                                   pytest.param(0.9, marks=pytest.mark.slow)])
 def test_ctrl_c_while_the_command_line_loads(tmp_path, after):
     """Whenever it lands in the imports (some pass through numpy's and scipy's ``exec``
     calls, after which ``python -m`` ended killed by the signal, status -2), the command
