@@ -24,7 +24,6 @@ from ..columns import Column
 from ..schema import Distress
 
 if TYPE_CHECKING:
-    from .projects import ProjectRun
     from .world import World
 
 CARE = Column("care_and_maintenance", "bool", "True if any project went on care and maintenance within the horizon (its cash margin stayed negative).", better="lower", label="A project went on care and maintenance", shown="% of replications", scale=0.01)
@@ -43,7 +42,6 @@ class DistressRun:
         self._drop = float(spec.confidence_drop)
         self._losing = {p.key: 0 for p in world.projects}
         self.entered = False
-        self._royalty = {p.key: float(p.spec.royalty_rate) for p in world.projects}
 
     def year_end(self, k: int) -> None:
         """Decide, for the year ``k`` just closed (1-based), which projects stop or restart."""
@@ -53,7 +51,7 @@ class DistressRun:
         for p in w.projects:
             if p.ended or not p.producing or not p.first_production <= i:
                 continue  # closed, or not producing through the whole year
-            sales, margin = self._margin(p)
+            sales, margin = w.margin_at_prices(p, self._avoidable)
             if p.idle:
                 if sales > 0.0 and margin >= self._restart * sales:
                     w.advance()
@@ -69,12 +67,6 @@ class DistressRun:
                 w.confidence.drop(now, self._drop)
                 w.note(p.key, f"goes on care and maintenance after {self._losing[p.key]} year-end(s) of cash losses "
                               f"(USD {margin / 1e6:,.1f}m a year at today's prices)")
-
-    def _margin(self, p: ProjectRun) -> tuple[float, float]:
-        """A year's sales after royalties at today's prices and design output, and the cash
-        margin on them: less the operating cost stopping would save."""
-        sales = self.world.sales_at_prices(p) * (1.0 - self._royalty[p.key])
-        return sales, sales - self._avoidable * sum(run.opex for run in p.producing)
 
     def outcomes(self) -> dict[str, float]:
         """:data:`OUTCOMES`; a project still idle at the horizon counts its years to it."""

@@ -96,8 +96,7 @@ class GovernanceRun:
                 w.note("governance", f"policy reversal takes {site.key} for good")
             else:
                 site.suspend(now, halt * DAYS_PER_YEAR)
-                margin = 0.0 if site.idle else w.sales_at_prices(site) * (1.0 - float(site.spec.royalty_rate)) - sum(
-                    run.opex for run in site.producing)
+                margin = 0.0 if site.idle else w.margin_at_prices(site)[1]
                 lost = min(halt, w.horizon - now)  # the damage within the horizon
                 award = lost * (max(0.0, margin) + float(w.scenario.discount_rate) * site.spent)
                 w.note("governance", f"policy reversal halts {site.key} for {halt:.2f} yr")

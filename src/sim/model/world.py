@@ -121,6 +121,12 @@ class World:
         return self.kept_by_project[p.key] * sum(q * ex_china[c] * payable[c] for run in p.producing
                                                  for c, q in run.outputs)
 
+    def margin_at_prices(self, p: ProjectRun, opex_share: float = 1.0) -> tuple[float, float]:
+        """A year's sales after royalties at design output and today's prices, and the cash
+        margin on them after ``opex_share`` of the commissioned phases' operating cost."""
+        sales = self.sales_at_prices(p) * (1.0 - float(p.spec.royalty_rate))
+        return sales, sales - opex_share * sum(run.opex for run in p.producing)
+
     def _running_costs(self, p: ProjectRun) -> float:
         """A year's operating and security cost of a project's commissioned phases at design."""
         security = self._site_security_cost * p.exposure if self._security_on else 0.0
