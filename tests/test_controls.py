@@ -1,9 +1,11 @@
 """China's export controls act group by group, on the commodities each group covers.
 
 An embargo on rare-earth feed must leave copper and gold alone: no route, no volume and no
-value of either changes in any paired replication, once the one channel through which the
-model lets any shock reach copper is closed (the regime's knock to investor confidence,
-which stretches the financing of Reko Diq's Phase 2).
+value of either changes in any paired replication, once the channels through which the
+model lets any shock reach copper are closed: the regime's knock to investor confidence,
+which stretches the financing of Reko Diq's Phase 2, and the investors' value test, by
+which the embargo's rare-earth prices move when the rare-earth mine is financed and so the
+milestones that build that confidence.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _world(overrides: dict[str, object], replication: int) -> World:
 @pytest.mark.check("metamorphic", source="issue: controls by commodity; paired replications, seed 11",
                    tolerance="1e-9 relative on every copper and gold flow")
 def test_a_rare_earth_embargo_changes_no_copper_or_gold_flow(figure):
-    quiet = {"confidence.regime_step_drop": 0.0}
+    quiet = {"confidence.regime_step_drop": 0.0, "investment.enabled": False}
     embargo = {**quiet, "shocks.refining.scheduled": EMBARGO_ON_RARE_EARTHS}
     moved_rare_earths = 0
     for i in range(12):
@@ -81,7 +83,8 @@ def test_an_embargo_diverts_rare_earths_at_a_cost_and_adds_no_value_without_a_re
     (and escapes China's discount): the cost of an embargo is set by the outlets assumed.
     A pair can gain where the stock, held, sells later at a higher price. Distress and
     governance are off: a mine on care and maintenance through the embargo, or taken by a
-    policy reversal before it, loses nothing to it."""
+    policy reversal before it, loses nothing to it. So is the investors' value test: without
+    the refinery the small mines are seldom worth building."""
     from conftest import PRICE_TAKER
     from sim.runner import run_many
 
@@ -90,7 +93,7 @@ def test_an_embargo_diverts_rare_earths_at_a_cost_and_adds_no_value_without_a_re
                    "shocks.refining.escalate_per_year": 0.0, "shocks.refining.relax_per_year": 0.0,
                    "processing.routing.rare_earths": {"china": 0.6, "other": 0.4},
                    "processing.foreign_capacity.us": {"antimony": 2000}, "distress.enabled": False,
-                   "governance.enabled": False, **PRICE_TAKER}
+                   "governance.enabled": False, "investment.enabled": False, **PRICE_TAKER}
 
     def rare_earths(overrides: dict[str, object]) -> tuple:
         tables = run_many(load_scenario(BASELINE, overrides), runs=40, seed=3, workers=1)

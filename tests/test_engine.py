@@ -339,10 +339,12 @@ def test_low_confidence_stretches_financing_lead_times(figure):
 def test_a_smaller_resource_scales_output_exactly(figure):
     """The antimony project on half its planned resource makes exactly half its output; the
     pilot's 500 t a year are untouched. (No downgrade penalty here, so timing is unchanged;
-    distress off, since the mine on half its ore pays full operating cost for half the sales.)"""
+    distress and the investors' value test off, since the mine on half its ore pays full
+    operating cost for half the sales.)"""
     def antimony(factor):
         scn = deterministic({"projects.antimony.resource_factor": factor, "resources.downgrade_below": 0.0,
-                             "resources.abandon_below": 0.0, "distress.enabled": False})
+                             "resources.abandon_below": 0.0, "distress.enabled": False,
+                             "investment.enabled": False})
         return run_replication(scn, seed=3, replication=0).series["production_antimony"].sum()
 
     pilot = 500 * min(H, float(baseline().projects["pilot"].life_years))  # for the pilot's life
@@ -356,8 +358,8 @@ def test_a_smaller_resource_scales_output_exactly(figure):
 @pytest.mark.check("metamorphic", source="seed 003: unverified claims; verification reveals the resource",
                    tolerance="a downgrade lowers confidence; below the abandon share nothing more is built")
 def test_a_verified_downgrade_lowers_confidence_and_too_small_a_resource_is_not_built(figure):
-    def run(factor, **extra):
-        scn = deterministic({"projects.rare_earth.resource_factor": factor, **extra})
+    def run(factor, **extra):  # the investors' value test off: a 60% resource may not pay
+        scn = deterministic({"projects.rare_earth.resource_factor": factor, "investment.enabled": False, **extra})
         return run_replication(scn, seed=3, replication=0, trace=True)
 
     good, poor, tiny = run(1.0), run(0.6), run(0.3)

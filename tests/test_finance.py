@@ -78,6 +78,75 @@ def test_a_fixed_projects_accounts_match_a_hand_calculation(figure):
     np.testing.assert_allclose(c.tax, 0.29 * np.array([0.0, 0.0, 50.0, 70.0, 70.0]), rtol=1e-12)
 
 
+@pytest.mark.check("analytic", source="closed form: a phase's loans drawn, capitalised through the grace period and repaid as an annuity; interest deducted from taxable profit; the unlevered NPV unchanged by borrowing",
+                   tolerance="1e-9 relative")
+def test_loans_are_drawn_and_repaid_as_worked_by_hand(figure):
+    """Half of 100 of capital spent through year 0 is borrowed at 10%; the phase is
+    commissioned at 1 with no grace, and repaid over two years. Year 0: 50 drawn, interest on
+    half of it (2.5) added: 52.5 owed. Year 1: interest 5.25, the annuity on 52.5 over two
+    years at 10% is 30.25, so 25 of principal; 27.5 owed. Year 2: interest 2.75 and the last
+    27.5."""
+    from sim.model.lending import Loans
+    from sim.model.projects import PhaseRun, Spend
+    from sim.schema import Debt
+    run = PhaseRun(ProjectPhase(label="One", output={"copper": 1.0}, capex_usd=100.0, opex_usd_per_year=0.0, build_years=1.0))
+    run.capex, run.commissioned = Spend(0.0, 1.0, 100.0), 1.0
+    loans = Loans(Debt(share=0.5, interest_rate=0.1, grace_years=0.0, repayment_years=2), 4)
+    service = [loans.year_end(i, [run]) for i in range(4)]
+    np.testing.assert_allclose(loans.drawn, [50, 0, 0, 0], rtol=1e-12)
+    np.testing.assert_allclose(loans.interest, [0, 5.25, 2.75, 0], rtol=1e-12)
+    np.testing.assert_allclose(loans.principal, [0, 25.0, 27.5, 0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(service, [0, 30.25, 30.25, 0], rtol=1e-12, atol=1e-12)
+    assert loans.balance() == pytest.approx(0.0, abs=1e-9)
+    # A grace period of a year capitalises year 1's interest too; a site that closes repays at once.
+    graced = Loans(Debt(share=0.5, interest_rate=0.1, grace_years=1.0, repayment_years=2), 4)
+    graced.year_end(0, [run])
+    graced.year_end(1, [run])
+    assert graced.balance() == pytest.approx(52.5 * 1.1, rel=1e-12)
+    assert graced.year_end(2, [run], closed=True) == pytest.approx(52.5 * 1.1 * 1.1, rel=1e-12)
+    # In the accounts: interest is deducted from taxable profit, the holders' cash is net of
+    # the lenders', and the project's own NPV (before financing) does not move.
+    books = finance.Books(4, ["copper"])
+    books.revenue[:] = [0.0, 100.0, 100.0, 100.0]
+    books.capital[:] = [100.0, 0.0, 0.0, 0.0]
+    spec = _project(income_tax_rate=0.3)
+    fiscal = Fiscal(depreciation_years=1)
+    plain = finance.Accounts(books, spec, fiscal, 1.0, 0.0, 0.0, 0.1, np.zeros(4))
+    levered = finance.Accounts(books, spec, fiscal, 1.0, 0.0, 0.0, 0.1, np.zeros(4), loans=loans)
+    np.testing.assert_allclose(plain.tax, [0, 0.3 * 0, 30, 30], rtol=1e-12)  # 100 written off in year 1
+    # Year 1's interest (5.25) is a loss carried into year 2, with year 2's own (2.75).
+    np.testing.assert_allclose(levered.tax, [0, 0, 0.3 * (100 - 2.75 - 5.25), 30], rtol=1e-12)
+    np.testing.assert_allclose(levered.lenders, [-50, 30.25, 30.25, 0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(levered.free_cash, [-50, 100 - 30.25, 100 - 30.25 - 0.3 * 92.0, 70], rtol=1e-12)
+    assert levered.npv == pytest.approx(plain.npv, rel=1e-12)
+    figure(f"debt service 30.25 a year as worked by hand; equity's NPV {levered.investor_npv:.3f} against "
+           f"{plain.investor_npv:.3f} unlevered at 10%")
+
+
+@pytest.mark.check("analytic", source="closed form: the investors' value test of a phase (capital at the build's midpoint, a year's cash at mid-year, tax after depreciation and a holiday, the ramp-up) worked by hand",
+                   tolerance="1e-9 relative")
+def test_a_phases_value_to_investors_matches_a_hand_calculation(figure):
+    """Capex 100 over a two-year build; 2.5 years of life; sales 80 (10% royalty) and a
+    refinery margin of 8 against opex 20 and fixed costs 5; output from 50% to design over two
+    years, read at mid-year (0.625, 0.875, then 1); 30% tax after a one-year holiday, capital written off over
+    two years; 10% plus a 2% premium."""
+    r = math.log(1.1) + 0.02
+    def df(t: float) -> float:
+        return math.exp(-r * t)
+    cash = [s * (72 + 8 - 20) - 5 for s in (0.625, 0.875, 1.0)]
+    taxed = [cash[0], cash[1], cash[2] - 0.3 * cash[2]]  # year 1: 47.5 less 50 written off, no tax
+    expected = -100 * df(1.0) + taxed[0] * df(2.5) + taxed[1] * df(3.5) + 0.5 * taxed[2] * df(4.5)
+    got = finance.phase_value(sales=80, refining=8, opex=20, fixed=5, capex=100, build_years=2, life_years=2.5,
+                              rate=0.1, premium=0.02, royalty=0.1, tax=0.3, holiday_left=1.0, depreciation_years=2,
+                              start_fraction=0.5, ramp_years=2.0)
+    assert got == pytest.approx(expected, rel=1e-9)
+    dearer = finance.phase_value(sales=80, refining=8, opex=20, fixed=5, capex=100, build_years=2, life_years=2.5,
+                                 rate=0.1, premium=0.1, royalty=0.1, tax=0.3, holiday_left=1.0, depreciation_years=2,
+                                 start_fraction=0.5, ramp_years=2.0)
+    assert dearer < got
+    figure(f"value {got:.6f} as worked by hand; {dearer:.3f} at a premium of 10 points")
+
+
 def test_irr_is_nan_for_cash_that_never_changes_sign():
     assert math.isnan(finance.irr(np.array([1.0, 2.0, 3.0])))
     assert math.isnan(finance.irr(np.array([-1.0, -2.0])))
@@ -93,23 +162,27 @@ def _worlds(n: int, **overrides: object):
         yield world, realized
 
 
-@pytest.mark.check("invariant", source="conservation of money: per project and year, sales = operating costs + capital + royalties + tax + investors' cash + the state's dividends; the mines' sales and the refinery's value added make up the export value",
+@pytest.mark.check("invariant", source="conservation of money: per project and year, sales + arbitration awards = operating costs + capital + royalties + tax + investors' cash + the state's dividends + the local holders' + the lenders' net cash (interest and principal less drawings); the mines' sales and the refinery's value added make up the export value",
                    tolerance="1e-9 relative, every project, year and replication")
 def test_money_is_conserved_per_project_and_year(figure):
     worst, largest = 0.0, 0.0
-    for world, sc in _worlds(8):
+    lent = 0.0
+    for world, sc in _worlds(8, levers__local_equity_share=0.2):
         total = 0.0
         for p in world.projects:
             a = finance.Accounts(world.ledger.books[p.key], p.spec, sc.fiscal, p.first_production, 0.0, 0.0, 0.08,
-                                 world.ledger.premium(), float(sc.levers.local_equity_share))
-            parts = a.costs + a.capital + a.royalties + a.tax + a.investor_cash + a.state_dividends + a.local_dividends
-            np.testing.assert_allclose(parts, a.revenue, rtol=1e-9, atol=1e-3)
-            worst = max(worst, float(np.max(np.abs(parts - a.revenue))))
+                                 world.ledger.premium(), float(sc.levers.local_equity_share), p.loans)
+            lent += float(a.drawn.sum())
+            parts = (a.costs + a.capital + a.royalties + a.tax + a.investor_cash + a.state_dividends + a.local_dividends
+                     + a.lenders)
+            np.testing.assert_allclose(parts, a.revenue + a.awards, rtol=1e-9, atol=1e-3)
+            worst = max(worst, float(np.max(np.abs(parts - a.revenue - a.awards))))
             total += float(a.revenue.sum())
             largest = max(largest, float(a.revenue.max()))
         assert total + world.ledger.refinery_revenue == pytest.approx(world.ledger.total_exports, rel=1e-9)
-    figure(f"largest gap USD {worst:.2e} on yearly sales up to USD {largest / 1e9:.1f}bn (8 replications); "
-           "sales plus the refinery's value added equal the export value")
+    assert lent > 0.0  # Reko Diq borrows
+    figure(f"largest gap USD {worst:.2e} on yearly sales up to USD {largest / 1e9:.1f}bn (8 replications, "
+           f"USD {lent / 8e9:.1f}bn lent in each on average); sales plus the refinery's value added equal the export value")
 
 
 # The study's price assumptions: copper USD 4.03/lb and gold USD 2,045/oz, held flat.
@@ -144,8 +217,8 @@ def _antimony_runs(runs: int = 50, **overrides: object):
     from conftest import PRICE_TAKER, SHOCKS_OFF
     from sim.runner import run_many
     fixed = {**{k.replace(".", "__"): v for k, v in {**PRICE_TAKER, **SHOCKS_OFF}.items()},
-             "construction__enabled": True, "infrastructure__enabled": False}
-    return run_many(baseline(**fixed, **overrides), runs=runs, seed=13, workers=1).outcomes
+             "construction__enabled": True, "infrastructure__enabled": False, "investment__enabled": False, **overrides}
+    return run_many(baseline(**fixed), runs=runs, seed=13, workers=1).outcomes
 
 
 @pytest.mark.check("metamorphic", source="monotone: a lower price path never raises output or shortens care and maintenance (paired; prices scaled, shocks off)",
@@ -174,6 +247,40 @@ def test_a_higher_cost_means_more_care_and_maintenance(figure):
     figure(f"antimony mine on care and maintenance in {on_low:.0%} of runs, {on_high:.0%} at 1.3x its operating cost; "
            f"mean years {low.antimony_care_years.mean():.2f} -> {high.antimony_care_years.mean():.2f}")
     assert on_high > on_low
+
+
+@pytest.mark.check("metamorphic", source="monotone: a lower price path never finances a phase sooner; a higher risk premium on the investors' cost of capital never does either (paired; investors' value test on, shocks off)",
+                   tolerance="antimony's first production no earlier in every run (never counts as latest); later on average")
+def test_lower_prices_or_dearer_capital_finance_later(figure):
+    price = baseline().commodities["antimony"]
+    high = _antimony_runs(investment__enabled=True)
+    low = _antimony_runs(investment__enabled=True,
+                         commodities__antimony__price_usd=0.7 * float(price.price_usd),
+                         commodities__antimony__long_run_price_usd=0.7 * float(price.long_run_price_usd))
+    dear = _antimony_runs(investment__enabled=True, confidence__risk_premium=0.3)
+    first = {k: v.antimony_first_production_year.fillna(np.inf) for k, v in (("high", high), ("low", low), ("dear", dear))}
+    assert (first["low"] >= first["high"] - 1e-9).all()
+    assert (first["dear"] >= first["high"] - 1e-9).all()
+    never = {k: float(np.isinf(v).mean()) for k, v in first.items()}
+    figure(f"antimony never produces within the horizon in {never['high']:.0%} of runs at the baseline's prices, "
+           f"{never['low']:.0%} at 70% of them, {never['dear']:.0%} with a risk premium of 0.3")
+    assert never["low"] > never["high"] and (first["dear"] > first["high"]).any()
+
+
+@pytest.mark.check("metamorphic", source="monotone: a lower price path never spares an indebted mine a default (paired; the antimony mine borrows 60% of its capital, shocks off)",
+                   tolerance="every run that defaults at the baseline's prices defaults at 70% of them; more defaults")
+def test_a_lower_price_means_more_defaults(figure):
+    price = baseline().commodities["antimony"]
+    debt = {"projects__antimony__debt__share": 0.6, "projects__antimony__debt__grace_years": 0.0}
+    high = _antimony_runs(**debt)
+    low = _antimony_runs(**debt, commodities__antimony__price_usd=0.7 * float(price.price_usd),
+                         commodities__antimony__long_run_price_usd=0.7 * float(price.long_run_price_usd))
+    lost_high, lost_low = high.antimony_written_off_usd > 0, low.antimony_written_off_usd > 0
+    assert (lost_low | ~lost_high).all()
+    figure(f"the indebted antimony mine defaults in {lost_high.mean():.0%} of runs at the baseline's prices, "
+           f"{lost_low.mean():.0%} at 70% of them (USD {low.antimony_written_off_usd.mean() / 1e6:,.0f}m written off on average)")
+    assert lost_low.mean() > lost_high.mean()
+    assert (high.default == (high.antimony_written_off_usd > 0)).all()
 
 
 def test_without_distress_no_project_stops():

@@ -340,6 +340,17 @@ class Equity(Model):
     provincial: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Share held by the province, directly or through its companies.")
 
 
+class Debt(Model):
+    """A project's loans (limited-recourse project finance): a share of each phase's capital
+    borrowed as it is spent, interest capitalised through a grace period, then repaid in equal
+    yearly instalments."""
+
+    share: Num = param(0.0, unit="0-1", ge=0, le=0.95, doc="Share of each phase's capital spending financed by loans, drawn as it is spent; 0 finances it all with equity.")
+    interest_rate: Num = param(0.07, unit="1/yr", ge=0, le=0.5, doc="Interest on the loans' balance; tax-deductible for the project.")
+    grace_years: Num = param(0.0, unit="yr", ge=0, le=30, doc="From a phase's commissioning to the first repayment of its loans (the sponsors guarantee completion, so nothing falls due during construction); interest is added to the balance until then.")
+    repayment_years: int = param(12, unit="yr", ge=1, le=50, doc="Years over which a phase's loans are repaid after the grace period, in equal yearly instalments of interest and principal.")
+
+
 class Project(Model):
     enabled: bool = Field(True, description="False leaves the project out of the run: no event, no output, no money and no drawn input of its own (a child scenario switches off a parent's project this way).")
     label: str
@@ -362,6 +373,8 @@ class Project(Model):
     income_tax_rate: Num | None = param(None, unit="0-1", ge=0, le=1, doc="Income tax on the project's profit, if it differs from the scenario's fiscal rate (a negotiated regime).")
     tax_holiday_years: Num = param(0.0, unit="yr", ge=0, le=100, doc="Years from first production in which no income tax is due.")
     equity: Equity = Field(default_factory=Equity, description="The state's and the province's holdings; the rest is held by private investors.")
+    debt: Debt = Field(default_factory=Debt, description="The project's loans; none by default.")
+    valued_with_refinery: bool = Field(False, description="Investors value the project together with the domestic refinery's margin on the part of its output the refinery takes: one venture owns the mine and the refinery (an integrated value chain). Without it a mine is valued at the mine gate.")
 
 
 class RampClass(Model):
@@ -487,11 +500,20 @@ class Distress(Model):
     """What a project does when it loses money on every tonne: care and maintenance, and a
     restart when prices recover."""
 
-    enabled: bool = Field(True, description="Switch distress on or off; off, a loss-making project produces on regardless.")
+    enabled: bool = Field(True, description="Switch distress on or off; off, a loss-making project produces on regardless and none defaults.")
     loss_years: int = param(2, unit="yr", ge=1, le=50, doc="Consecutive year-ends at which a producing project's cash margin is negative (a year's output at the day's prices and design output, as concentrate after royalties, less the operating cost stopping would save), after which it goes on care and maintenance.")
     care_cost_share: Num = param(0.15, unit="0-1", ge=0, le=1, doc="Share of its operating cost a project on care and maintenance still pays (its security cost continues in full).")
     restart_margin: Num = param(0.1, unit="0-1", ge=0, le=1, doc="A project on care and maintenance restarts at a year's end when its cash margin at that day's prices, at design output, would be at least this share of its sales.")
     confidence_drop: Num = param(0.05, unit="0-1", ge=0, le=1, doc="Fading fall in investor confidence when a project goes on care and maintenance.")
+    default_years: int = param(2, unit="yr", ge=1, le=50, doc="Consecutive year-ends at which a project with debt service due makes no cash at all (a year's sales at that day's prices and its present rate of output, after royalties, less operating and security costs; a suspension is force majeure and does not count), after which it defaults: the lenders write off what is owed and the site is abandoned. A smaller shortfall is rescheduled.")
+    default_drop: Num = param(0.05, unit="0-1", ge=0, le=1, doc="Lasting fall in investor confidence when a project defaults on its loans.")
+
+
+class Investment(Model):
+    """Whether investors finance a phase: when its value at their cost of capital is positive."""
+
+    enabled: bool = Field(True, description="Switch the investors' value test on or off; off, every phase is financed once its lead time is over, whatever it is worth.")
+    retest_years: Num = param(0.25, unit="yr", gt=0, le=10, doc="How often investors look again at a phase whose value at their cost of capital was negative.")
 
 
 class Construction(Model):
@@ -699,6 +721,7 @@ class Scenario(Model):
     economy: Economy
     fiscal: Fiscal = Fiscal()
     distress: Distress = Distress()
+    investment: Investment = Investment()
     governance: Governance
     levers: Levers = Levers()
     shocks: Shocks

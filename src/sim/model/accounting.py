@@ -204,6 +204,27 @@ class Ledger:
         rest = 1.0 - shares[0]
         return (target, *((v * (1.0 - target) / rest if rest > 0 else 0.0) for v in shares[1:]))
 
+    def refining_margin(self, outputs: tuple[tuple[str, float], ...]) -> float:
+        """A year's margin the domestic refinery would make at today's prices on the part of
+        ``outputs`` (commodity, quantity a year) it would take: the routing's domestic share
+        (or the processing mandate's, if higher), up to its capacity; the value it adds less
+        its processing cost."""
+        if not self.world.scenario.processing.refinery.enabled:
+            return 0.0
+        w = self.world
+        margin = 0.0
+        for c, q in outputs:
+            capacity = self._refinable.get(c, 0.0)
+            if capacity <= 0.0 or q <= 0.0:
+                continue
+            spec = self.commodities[c]
+            ex_china = w.market.ex_china[c]
+            premium = float(spec.non_china_premium_usd) * float(spec.china_sensitivity)
+            added = ex_china + premium * w.refining.premium_share[c] - ex_china * float(spec.concentrate_payable)
+            taken = min(capacity, max(self._routing[c]["domestic"], self._mandate) * q)
+            margin += taken * added * (1.0 - self._processing_cost)
+        return margin
+
     def diverted(self, duty: float) -> float:
         """Share of U.S.-bound product diverted elsewhere at a duty rate: k d / (1 + k d).
         It saturates, so the duty paid on what still goes to the U.S. rises with the rate."""
@@ -231,7 +252,7 @@ class Ledger:
                 produced[c] = produced.get(c, 0.0) + q
             operating_costs += opex + security
             capital_costs += spent
-        sold: dict[str, tuple[float, float]] = {}  # per commodity: mine-gate value; duties and carrying cost on it
+        sold: dict[str, tuple[float, float, float]] = {}  # per commodity: mine-gate value; duties and carrying cost on it; the refinery's margin
         carrying = 0.0
         regime = w.refining
         china_open, china_discounts, premium_shares = regime.china_open, regime.china_discount, regime.premium_share
@@ -301,7 +322,8 @@ class Ledger:
             # refinery keeps the value it adds.
             held = stock * concentrate * self._carry * dt
             carrying += held
-            sold[c] = (v_china + v_us + v_other + f_home * concentrate + support, self._incidence * v_us * duty + held)
+            sold[c] = (v_china + v_us + v_other + f_home * concentrate + support, self._incidence * v_us * duty + held,
+                       home_added * (1.0 - self._processing_cost))
             refined_revenue += home_added + refined_support
             added += home_added
             added_of[c] += home_added
@@ -340,11 +362,11 @@ class Ledger:
         self._to_projects(k, sites, produced, sold)
 
     def _to_projects(self, k: int, sites: list[Site],
-                     produced: dict[str, float], sold: dict[str, tuple[float, float]]) -> None:
+                     produced: dict[str, float], sold: dict[str, tuple[float, float, float]]) -> None:
         """Each project's part of year ``k``'s rows: its costs and capital, and of each
-        commodity's mine-gate value and its costs (the exporter's duties, the stock's
-        carrying cost) its share of the stretch's output (of all output so far, when only
-        stock was sold or held)."""
+        commodity's mine-gate value, its costs (the exporter's duties, the stock's carrying
+        cost) and the refinery's margin on it, its share of the stretch's output (of all
+        output so far, when only stock was sold or held)."""
         for books, made, opex, security, spent in sites:
             books.costs[k] += opex + security
             books.capital[k] += spent
@@ -352,18 +374,20 @@ class Ledger:
                 if q <= 0.0:
                     continue
                 books.made[c] += q
-                value, cost = sold.get(c, (0.0, 0.0))
+                value, cost, margin = sold.get(c, (0.0, 0.0, 0.0))
                 share = q / produced[c]
                 books.revenue[k] += share * value
                 books.costs[k] += share * cost
-        for c, (value, cost) in sold.items():
-            if produced.get(c, 0.0) > 0.0 or (value == 0.0 and cost == 0.0):
+                books.added[k] += share * margin
+        for c, (value, cost, margin) in sold.items():
+            if produced.get(c, 0.0) > 0.0 or (value == 0.0 and cost == 0.0 and margin == 0.0):
                 continue
             ever = sum(books.made[c] for books in self.books.values())
             for books in self.books.values():
                 if books.made[c] > 0.0:
                     books.revenue[k] += books.made[c] / ever * value
                     books.costs[k] += books.made[c] / ever * cost
+                    books.added[k] += books.made[c] / ever * margin
 
     def take_feed(self, years: float) -> dict[str, float]:
         """Pakistan's output that reached the ex-China market per year over the last

@@ -12,8 +12,18 @@ confidence takes a fading knock.
 
 At each later year's end it restarts if its margin would reach ``restart_margin`` of its
 sales. The gap between the two tests keeps it from switching back and forth on a price
-that hovers near its cost. Output resumes where its ramp-up had got to. Debt is not
-modelled, so no project defaults.
+that hovers near its cost. Output resumes where its ramp-up had got to.
+
+A project that borrowed (:mod:`sim.model.lending`) also weighs, at each year's end with debt
+service due, the cash it would make in a year at that day's prices and its present rate of
+output (its ramp-up, but not a suspension: its loans treat an attack, an outage or a halt as
+force majeure): sales after royalties, less operating and security costs. A shortfall its
+operating cash can close in time (a slow ramp-up, a dip in prices) is carried: the holders
+put in what is missing, as lenders reschedule rather than enforce on a mine that pays its
+way. A mine whose cash does not cover its costs at all, for ``default_years`` year-ends in a
+row with debt due and still owed after the year's instalment, defaults: the lenders write off what is owed, the site is abandoned for
+good, and investor confidence falls for good by ``default_drop``. A mine on care and
+maintenance with debt to service therefore defaults unless prices recover first.
 """
 
 from __future__ import annotations
@@ -24,12 +34,14 @@ from ..columns import Column
 from ..schema import Distress
 
 if TYPE_CHECKING:
+    from .projects import ProjectRun
     from .world import World
 
 CARE = Column("care_and_maintenance", "bool", "True if any project went on care and maintenance within the horizon (its cash margin stayed negative).", better="lower", label="A project went on care and maintenance", shown="% of replications", scale=0.01)
 CARE_YEARS_OF = Column("<project>_care_years", "yr", "Years the project spent on care and maintenance within the horizon.", better="lower", label="Years on care and maintenance")
-OUTCOMES: tuple[Column, ...] = (CARE, CARE_YEARS_OF)
-"""Distress outcomes: whether any project went on care and maintenance, then one column per project."""
+DEFAULT = Column("default", "bool", "True if any project defaulted on its loans within the horizon (its cash fell short of its debt service) and was abandoned.", better="lower", label="A project defaulted", shown="% of replications", scale=0.01)
+OUTCOMES: tuple[Column, ...] = (CARE, DEFAULT, CARE_YEARS_OF)
+"""Distress outcomes: whether any project went on care and maintenance or defaulted, then one column per project."""
 
 
 class DistressRun:
@@ -42,6 +54,10 @@ class DistressRun:
         self._drop = float(spec.confidence_drop)
         self._losing = {p.key: 0 for p in world.projects}
         self.entered = False
+        self._default_years = int(spec.default_years)
+        self._default_drop = float(spec.default_drop)
+        self._short = {p.key: 0 for p in world.projects}
+        self.defaulted = False
 
     def year_end(self, k: int) -> None:
         """Decide, for the year ``k`` just closed (1-based), which projects stop or restart."""
@@ -49,6 +65,8 @@ class DistressRun:
             return
         w, now, i = self.world, self.world.env.now, k - 1  # i: the year just closed, 0-based
         for p in w.projects:
+            if p.service_due > 0.0 and not p.ended and p.loans.balance() > 0.0 and self._defaults(p):
+                continue
             if p.ended or not p.producing or not p.first_production <= i:
                 continue  # closed, or not producing through the whole year
             sales, margin = w.margin_at_prices(p, self._avoidable)
@@ -68,9 +86,28 @@ class DistressRun:
                 w.note(p.key, f"goes on care and maintenance after {self._losing[p.key]} year-end(s) of cash losses "
                               f"(USD {margin / 1e6:,.1f}m a year at today's prices)")
 
+    def _defaults(self, p: ProjectRun) -> bool:
+        """Whether ``p``, with debt service due for the year just closed, now defaults (and see to it)."""
+        cash = self.world.cash_at_prices(p)
+        self._short[p.key] = self._short[p.key] + 1 if cash < 0.0 else 0
+        if self._short[p.key] < self._default_years:
+            return False
+        w, now = self.world, self.world.env.now
+        w.advance()
+        owed = p.loans.balance()
+        p.loans.write_off()
+        p.end(now)
+        self.defaulted = True
+        w.confidence.gain(now, -self._default_drop)
+        w.note(p.key, f"defaults after {self._short[p.key]} year-end(s) of cash losses with debt service due "
+                      f"(USD {p.service_due / 1e6:,.0f}m due, USD {cash / 1e6:,.0f}m a year of cash): the lenders "
+                      f"write off USD {owed / 1e6:,.0f}m and the site is abandoned")
+        w.changed()
+        return True
+
     def outcomes(self) -> dict[str, float]:
         """:data:`OUTCOMES`; a project still idle at the horizon counts its years to it."""
         horizon = float(self.world.horizon)
-        return {CARE.name: self.entered, **{CARE_YEARS_OF.of(p.key): p.care_years_to(horizon) for p in self.world.projects}}
+        return {CARE.name: self.entered, DEFAULT.name: self.defaulted, **{CARE_YEARS_OF.of(p.key): p.care_years_to(horizon) for p in self.world.projects}}
 
 

@@ -22,8 +22,11 @@ confidence:
   planned capex with Reko Diq's award as the reference (USD 5.976bn awarded in 2019 against a
   Phase 1 capex of USD 5.5bn).
 
-The awards are the state's liability; they are reported on their own and not booked against
-the state take or into the investors' NPV.
+An award is paid by the state to the site's private investors in the year of the reversal
+(an assumption: Reko Diq's came eight years later and was settled in a new deal). It is
+booked against the state take and into the investors' NPV; the programme's NPV, a national
+cash flow before royalties and tax, does not count transfers between Pakistanis and foreign
+holders.
 
 Treaty-based deals make reversals rarer.
 """
@@ -104,6 +107,7 @@ class GovernanceRun:
             w.tariff.reversals += 1
             if arbitrated:
                 self.awards_usd += award
+                w.ledger.books[site.key].awards[min(w.horizon - 1, int(now))] += award
                 w.confidence.gain(now, -float(self.spec.arbitration_confidence_drop))
                 w.note("governance", f"arbitration award over {site.key}: USD {award / 1e9:.2f}bn")
             if taken:

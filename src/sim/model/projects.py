@@ -8,6 +8,14 @@ stalled or the resource has proved too small), is built for its build time times
 curve of its McNulty class. A project already in construction starts with its first phase
 financed; one already operating starts with it at design output.
 
+At the close, investors test the phase's value at their cost of capital (the scenario's
+rate plus the premium investor confidence implies; see :func:`sim.model.finance.phase_value`):
+its plan capital against the cash its output would make at today's prices over the life
+left, ramped up along its class's median curve, after royalties and tax. A phase worth less
+than nothing is not financed; they look again every ``investment.retest_years`` until it
+pays, the programme stalls or the horizon ends. A project ``valued_with_refinery`` counts the
+domestic refinery's margin on its output too, as one venture owning both would.
+
 While a site is suspended (an attack, a power or water outage) it produces nothing and
 construction stops, pushing completion back by the suspension. A severe attack withdraws
 foreign staff, cutting output by a share for a while. Output between events is integrated
@@ -30,7 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..columns import Column
 from ..schema import DAYS_PER_YEAR, STAGES, Project, ProjectPhase
+from .finance import phase_value, tax_rate
 from .governance import dispute_delay
+from .lending import Loans
 from .ramp import RampCurve, integrate
 
 if TYPE_CHECKING:
@@ -71,6 +81,7 @@ class PhaseRun:
     capex: Spend = field(default_factory=Spend)
     outputs: tuple[tuple[str, float], ...] = ()
     opex: float = 0.0
+    commissioned: float = math.inf  # model time
 
     def __post_init__(self) -> None:
         self.outputs = tuple((c, float(q)) for c, q in self.spec.output.items())
@@ -94,7 +105,9 @@ class ProjectRun:
         self.idle = False  # on care and maintenance (see sim.model.distress)
         self.idle_since = 0.0
         self.care_years = 0.0  # on care and maintenance, before the present stretch
-        self.ended = False  # closed for good: taken, or at the end of its life
+        self.ended = False  # closed for good: taken, at the end of its life, or after a default
+        self.loans = Loans(spec.debt, world.horizon)
+        self.service_due = 0.0  # the debt service of the year just closed
         # Stretches of lost output, kept exactly so output can be integrated after the fact:
         # merged suspensions [start, end] and staff withdrawals (start, end, loss); and the
         # lasting security-cost rises (from, USD/yr), folded into one rate once in force.
@@ -249,6 +262,7 @@ class ProjectRun:
         first = 0
         if spec.stage == "operating":
             self.phases[0].curve = RampCurve.built()
+            self.phases[0].commissioned = 0.0
             self.producing.append(self.phases[0])
             self._close_at_end_of_life()
             first = 1
@@ -291,6 +305,8 @@ class ProjectRun:
                     w.note(self.key, f"{ph.label}: no financing, " + self._why_not())
                     return
                 yield from w.lead_time(float(ph.lead_years))
+                if w.scenario.investment.enabled:
+                    yield from self._until_worth_financing(run)
                 if w.program.stalled or self.cancelled:
                     w.note(self.key, f"{ph.label}: financing abandoned, " + self._why_not())
                     return
@@ -313,6 +329,7 @@ class ProjectRun:
             self.stage = "operating"
             self._moved()
             run.curve = self._ramp_curve(env.now)
+            run.commissioned = env.now
             if math.isnan(self.first_production):
                 self.first_production = env.now
                 self._close_at_end_of_life()
@@ -320,6 +337,51 @@ class ProjectRun:
             w.note(self.key, f"{ph.label}: commissioned, design output in "
                              f"{run.curve.years_to_design:.2f} yr")
             w.milestone()
+
+    def worth(self, run: PhaseRun) -> tuple[float, float]:
+        """What building ``run`` now is worth to investors, and their cost of capital (see
+        :func:`sim.model.finance.phase_value`). A resource not yet verified is taken at plan."""
+        w, spec, ph = self.world, self.spec, run.spec
+        now = w.env.now
+        build = float(ph.build_years or 0.0)
+        on_stream = now + build
+        if math.isnan(self.first_production):
+            life = float(spec.life_years) if spec.life_years is not None else w.horizon - on_stream
+            holiday = float(spec.tax_holiday_years)
+        else:
+            life = (float(spec.life_years) - (on_stream - self.first_production) if spec.life_years is not None
+                    else w.horizon - on_stream)
+            holiday = self.first_production + float(spec.tax_holiday_years) - on_stream
+        factor = 1.0 if self.verified else 1.0 / self.output_factor  # investors know only the plan
+        cls = w.scenario.ramp_up_classes[spec.ramp_up_class]
+        plateau = 1.0 - float(cls.never_share) * (1.0 - float(cls.plateau))
+        refining = w.ledger.refining_margin(run.outputs) if spec.valued_with_refinery else 0.0
+        premium = w.confidence.risk_premium(now)
+        value = phase_value(
+            sales=w.sales_at_prices(self, [run]) * factor, refining=refining * self.output_factor * factor,
+            opex=run.opex, fixed=0.0 if self.producing else w.site_security_cost(self),
+            capex=float(ph.capex_usd), build_years=build, life_years=max(0.0, life), rate=w.ledger.rate,
+            premium=premium, royalty=float(spec.royalty_rate), tax=tax_rate(spec, w.scenario.fiscal),
+            holiday_left=max(0.0, holiday), depreciation_years=int(w.scenario.fiscal.depreciation_years),
+            start_fraction=float(cls.start_fraction), ramp_years=float(cls.median_years), plateau=plateau)
+        return value, (1.0 + w.ledger.rate) * math.exp(premium) - 1.0
+
+    def _until_worth_financing(self, run: PhaseRun) -> Generator[Any, Any, None]:
+        """Hold the financing close of ``run`` until investors find it worth building."""
+        w = self.world
+        retest = float(w.scenario.investment.retest_years)
+        value, rate = self.worth(run)
+        if value >= 0.0:
+            return
+        w.note(self.key, f"{run.spec.label}: not financed, worth USD {value / 1e6:,.0f}m at the investors' "
+                         f"cost of capital ({rate:.1%}) and today's prices")
+        while value < 0.0:
+            yield w.env.timeout(retest)
+            if w.program.stalled or self.cancelled:
+                return
+            value, rate = self.worth(run)
+        w.note(self.key, f"{run.spec.label}: worth financing at today's prices "
+                         f"(USD {value / 1e6:,.0f}m at {rate:.1%})")
 
     def _why_not(self) -> str:
         if self.ended:

@@ -24,7 +24,7 @@ from ..columns import Column
 from ..errors import EventBudgetError
 from ..schema import EVENT_BUDGET, Scenario
 from ..streams import Streams
-from . import accounting, distress, finance, governance, program, projects, security
+from . import accounting, distress, finance, governance, lending, program, projects, security
 from .accounting import Ledger
 from .confidence import Confidence
 from .governance import GovernanceRun
@@ -32,7 +32,7 @@ from .infrastructure import InfrastructureRun
 from .market import Market
 from .processing import RefineryRun
 from .program import ProgramRun
-from .projects import ProjectRun
+from .projects import PhaseRun, ProjectRun
 from .refining import RefiningRun
 from .security import SecurityRun
 from .tariffs import TariffRun
@@ -40,7 +40,7 @@ from .tariffs import TariffRun
 REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
 EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
 OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *finance.OUTCOMES,
-                                *projects.OUTCOMES, *distress.OUTCOMES, *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
+                                *projects.OUTCOMES, *distress.OUTCOMES, *lending.OUTCOMES, *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
 """The outcome table's columns, in table order: the replication, then each part's outcomes."""
 SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES)
 """The time-series table's columns, in table order."""
@@ -114,12 +114,12 @@ class World:
             self._active = (self.sites_epoch, sites)
         return sites
 
-    def sales_at_prices(self, p: ProjectRun) -> float:
-        """What a project's commissioned phases would sell in a year at design output and
-        today's ex-China prices, as concentrate (before royalties)."""
+    def sales_at_prices(self, p: ProjectRun, runs: list[PhaseRun] | None = None) -> float:
+        """What a project's commissioned phases (or ``runs``) would sell in a year at design
+        output and today's ex-China prices, as concentrate (before royalties)."""
         ex_china, payable = self.market.ex_china, self._payable
-        return self.kept_by_project[p.key] * sum(q * ex_china[c] * payable[c] for run in p.producing
-                                                 for c, q in run.outputs)
+        return self.kept_by_project[p.key] * sum(q * ex_china[c] * payable[c] for run in
+                                                 (p.producing if runs is None else runs) for c, q in run.outputs)
 
     def margin_at_prices(self, p: ProjectRun, opex_share: float = 1.0) -> tuple[float, float]:
         """A year's sales after royalties at design output and today's prices, and the cash
@@ -127,10 +127,29 @@ class World:
         sales = self.sales_at_prices(p) * (1.0 - float(p.spec.royalty_rate))
         return sales, sales - opex_share * sum(run.opex for run in p.producing)
 
+    def cash_at_prices(self, p: ProjectRun) -> float:
+        """A year's cash a project would make at today's prices and its phases' present rate
+        of output (their ramp-up, not a suspension, which its loans treat as force majeure):
+        sales after royalties, less operating and security costs; on care and maintenance,
+        what that costs."""
+        security = self.site_security_cost(p)
+        if p.idle:
+            return -self._care_cost * sum(run.opex for run in p.producing) - security
+        now, ex_china, payable = self.env.now, self.market.ex_china, self._payable
+        net = self.kept_by_project[p.key] * (1.0 - float(p.spec.royalty_rate))
+        cash = -security
+        for run in p.producing:
+            level = run.curve.level(now) if run.curve is not None else 0.0
+            cash += level * (net * sum(q * ex_china[c] * payable[c] for c, q in run.outputs) - run.opex)
+        return cash
+
     def _running_costs(self, p: ProjectRun) -> float:
         """A year's operating and security cost of a project's commissioned phases at design."""
-        security = self._site_security_cost * p.exposure if self._security_on else 0.0
-        return sum(run.opex for run in p.producing) + security
+        return sum(run.opex for run in p.producing) + self.site_security_cost(p)
+
+    def site_security_cost(self, p: ProjectRun) -> float:
+        """A year's security cost of a site at today's spending (before any rise after attacks)."""
+        return self._site_security_cost * p.exposure if self._security_on else 0.0
 
     def at(self, t: float, action: Callable[[], None]) -> None:
         """Run ``action`` at model time ``t`` (now, if ``t`` has passed)."""
@@ -229,12 +248,13 @@ class World:
                                                 self._running_costs(p)) for p in self.projects}
         local = float(sc.levers.local_equity_share)
         accounts = {p.key: finance.Accounts(self.ledger.books[p.key], p.spec, sc.fiscal, p.first_production,
-                                            left[p.key], beyond[p.key][1], self.ledger.rate, premium, local)
+                                            left[p.key], beyond[p.key][1], self.ledger.rate, premium, local, p.loans)
                     for p in self.projects}
         programme = {key: (beyond[key][0], left[key]) for key in left}
         return {**self.program.outcomes(), **self.ledger.outcomes(programme),
                 **finance.outcomes(accounts, self.ledger.lever_cost),
                 **projects.outcomes(self.projects), **self.distress.outcomes(),
+                **{lending.WRITTEN_OFF_OF.of(p.key): p.loans.written_off for p in self.projects},
                 **self.security.outcomes(), **self.governance.outcomes(), EVENTS.name: events}
 
     # --- processes ------------------------------------------------------------------------
@@ -267,6 +287,8 @@ class World:
             self.program.check()  # a gate opening exactly at the year's end counts in that year
             self.ledger.close_year(k)
             self.security.new_year(k)
+            for p in self.projects:
+                p.service_due = p.loans.year_end(k - 1, p.phases, p.ended)
             self.distress.year_end(k)
             self.changed()
 
