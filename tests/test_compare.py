@@ -138,6 +138,19 @@ def test_better_tie_and_worse_add_up_to_every_pair(base_run):
     assert list(table.columns) == list(COMPARE_COLUMNS)
 
 
+def test_the_finding_leads_with_a_relative_change_not_a_cost_from_zero():
+    """A lever's cost rises from nothing in every pair; the finding leads with what it bought."""
+    row = {"a": "A", "b": "B", "pairs": 100, "p_b_better": 1.0, "p_tie": 0.0, "p_b_worse": 0.0}
+    table = pd.DataFrame([
+        {**row, "outcome": "lever_cost_usd", "label": "Cost of the levers", "mean_a": 0.0, "difference": 5e9,
+         "ci95_low": 4.9e9, "ci95_high": 5.1e9, "p_b_better": 0.0, "p_b_worse": 1.0},
+        {**row, "outcome": "domestic_value_added_usd", "label": "Domestic value added", "mean_a": 1e9,
+         "difference": 3e8, "ci95_low": 2.9e8, "ci95_high": 3.1e8}])
+    said = finding(table, "B")
+    assert said.startswith("Against A, B raises domestic value added by USD 0.300bn")
+    assert "it also raises cost of the levers" in said
+
+
 def test_a_comparison_that_finds_nothing_says_so(base_run):
     said = finding(compare(base_run, [base_run], labels=["A", "B"]), "B")
     assert said == (f"B does not differ detectably from A: over {RUNS} paired replications every 95% interval of "

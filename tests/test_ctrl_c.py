@@ -106,6 +106,7 @@ def test_ctrl_c_while_workers_are_started_is_held_not_lost(tmp_path):
         assert "child holds it" in out.stdout, out.stdout
 
 
+@pytest.mark.slow  # about 23 s; the case above holds a Ctrl-C at the same moment in the default suite
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to see the workers start")
 def test_ctrl_c_while_the_workers_start(tmp_path):
     p = _start(tmp_path)

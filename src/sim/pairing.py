@@ -189,7 +189,9 @@ def finding(table: pd.DataFrame, b: str, most: int = 2) -> str:
     """One plain sentence saying what the comparison of run ``b`` against the reference
     found: the outcomes whose mean changed by more than the 95% interval allows (at most
     ``most``, largest relative change first), by how much, and in what share of paired
-    replications B did better, the same and worse."""
+    replications B did better, the same and worse. An outcome that was zero in the reference
+    (a lever's cost, when the reference pulls no lever) has no relative change and comes after
+    those that have one."""
     rows = table[table["b"] == b]
     if rows.empty:
         raise KeyError(f"no comparison of {b!r}; compared: {', '.join(dict.fromkeys(table['b']))}")
@@ -199,7 +201,7 @@ def finding(table: pd.DataFrame, b: str, most: int = 2) -> str:
         return (f"{b} does not differ detectably from {a}: over {pairs:,} paired replications every 95% "
                 "interval of a mean difference includes zero.")
     relative = clear["difference"].abs() / clear["mean_a"].abs().where(clear["mean_a"] != 0, math.nan)
-    order = relative.fillna(math.inf).sort_values(ascending=False, kind="stable").index[:most]
+    order = relative.fillna(-1.0).sort_values(ascending=False, kind="stable").index[:most]
     clauses = [_change(clear.loc[i]) for i in order]
     first = clear.loc[order[0]]
     said = (f"Against {a}, {b} {clauses[0]} and does better in {percent(first.p_b_better)} of paired "
