@@ -49,8 +49,10 @@ docs-serve: $(VENV)/.installed-docs
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench.py
 
+# Style and imports (ruff), then the types of the package (mypy, with pydantic's plugin).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/python -m mypy src
 
 clean:
 	rm -rf $(VENV) .pytest_cache site

@@ -426,7 +426,8 @@ def sweep_name(scenario: ScenarioLike, name: str | None = None) -> str:
     spec = _sweep_file(scenario)
     if spec and spec.name:
         return spec.name
-    return f"{Path(os.fspath(scenario) if spec else _file_and_overrides(scenario)[0]).stem}-sweep"
+    file = _file_and_overrides(scenario)[0]  # a sweep file's own path, if it is one
+    return f"{Path(file).stem}-sweep"
 
 
 def _sweep_file(scenario: ScenarioLike) -> SweepFile | None:

@@ -23,7 +23,14 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.measure import Measurement
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from . import api
@@ -823,7 +830,7 @@ class _LazyProgress:
         self.done = 0
         self.began = time.monotonic()
         self.bar: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
 
     def advance(self, n: int) -> None:
         self.done += n

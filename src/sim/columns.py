@@ -122,8 +122,9 @@ class Column:
     def yearly(self, meaning: str) -> Column:
         """The same quantity as a yearly series (one value per model year), with its own
         sentence; money is shown per year."""
-        per_year = {"shown": "USD bn per year", "scale": 1e9} if self.unit == "USD" else {}
-        return dataclasses.replace(self, meaning=meaning, better="", **per_year)
+        if self.unit == "USD":
+            return dataclasses.replace(self, meaning=meaning, better="", shown="USD bn per year", scale=1e9)
+        return dataclasses.replace(self, meaning=meaning, better="")
 
 
 def words(name: str) -> str:

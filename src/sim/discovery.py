@@ -277,7 +277,8 @@ def is_input(column: str) -> bool:
 def _encode(inputs: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, object]]]:
     """Numbers for the tree: numeric inputs as they are, each value of a categorical input
     as its own 0/1 column. Returns the matrix and, per column, (input, value or None)."""
-    columns, meaning = [], []
+    columns: list[np.ndarray] = []
+    meaning: list[tuple[str, object]] = []
     for name in inputs.columns:
         series = inputs[name]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):

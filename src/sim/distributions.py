@@ -387,7 +387,7 @@ def _check_shape(kind: str, a: dict[str, float]) -> None:
         raise ValueError(f"{kind} needs low < high")
 
 
-def _parse_choice(raw: dict[str, Any]) -> Choice:
+def _parse_choice(raw: dict[str, Any]) -> Dist:
     values = raw["values"]
     if not isinstance(values, list) or not values:
         raise ValueError("choice needs a non-empty list of values")

@@ -67,7 +67,7 @@ def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: 
     if not timeseries:
         return Chunk(start, stop, outcomes, inputs, {})
     years = len(next(iter(reps[0].series.values())))
-    series = {REPLICATION.name: np.repeat(outcomes[REPLICATION.name], years),
+    series: dict[str, np.ndarray] = {REPLICATION.name: np.repeat(outcomes[REPLICATION.name], years),
               YEAR.name: np.tile(np.arange(1, years + 1, dtype=np.int16), len(reps))}
     for name in reps[0].series:
         series[name] = np.concatenate([r.series[name] for r in reps])

@@ -778,14 +778,16 @@ def compare_differences(runs: dict[str, pd.DataFrame], table: pd.DataFrame,
     for k, (ax, column) in enumerate(zip(axes, columns, strict=False)):
         shown = display(column)
         a = stats.as_float_array(runs[reference][column])
-        spread, means = {}, {}
+        spread: dict[str, np.ndarray] = {}
+        means: dict[str, tuple[float, float, float]] = {}
         for b in others:
             d = stats.as_float_array(runs[b][column]) - a
             spread[b] = d[np.isfinite(d)] / shown.scale
             r = rows.loc[(b, column)]
             span = shown.bounds[1] - shown.bounds[0]  # a difference lies within +-(high - low)
-            means[b] = tuple(float(np.clip(v, -span, span)) / shown.scale
-                             for v in (r["difference"], r["ci95_low"], r["ci95_high"]))
+            mean, low, high = (float(np.clip(v, -span, span)) / shown.scale
+                               for v in (r["difference"], r["ci95_low"], r["ci95_high"]))
+            means[b] = (mean, low, high)
         _style(ax)
         ax.axvline(0, color="#555555", linewidth=1, linestyle=(0, (4, 2)), zorder=1)
         _spread(ax, spread, COMPARE_COLOURS[1:], means)

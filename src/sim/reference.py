@@ -41,7 +41,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -439,7 +439,7 @@ def _code(text: str) -> str:
     return "<code>" + html.escape(text).replace(".", ".<wbr>") + "</code>"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -504,7 +504,7 @@ def baseline_markdown(path: str | os.PathLike[str] = BASELINE) -> str:
     return _table(("Parameter", "Value", "Unit", "Source or assumption"), rows) + "\n"
 
 
-def _commodity_unit(row: dict[str, Any], goods: dict[str, str]) -> str:
+def _commodity_unit(row: dict[str, Any], goods: Mapping[str, str]) -> str:
     """The row's unit with "unit" replaced by its commodity's unit (``USD/unit`` -> ``USD/t``)."""
     pattern, path = row["pattern"].split("."), row["path"].split(".")
     if "<commodity>" in pattern and len(pattern) == len(path):
@@ -565,7 +565,7 @@ def fill_page(text: str) -> str:
 
 # --- the parameter table of one scenario (sim params) ------------------------------------
 
-def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] | list[str] = ()) -> list[dict[str, str]]:
+def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] | Sequence[str] = ()) -> list[dict[str, str]]:
     """Every parameter of a scenario after ``extends`` and overrides, with its provenance.
 
     One row per leaf: ``path`` (concrete dotted path), ``value`` (a distribution as
@@ -600,7 +600,7 @@ def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] |
 def file_question(path: str | os.PathLike[str]) -> str:
     """The question a scenario file asks: the first paragraph of the comment at its top,
     as plain text ("" if it has none)."""
-    lines = []
+    lines: list[str] = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break

@@ -251,7 +251,7 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
     sections.append(("Distributions", [_Figure("outcome_histograms", "Headline outcomes across replications.",
                                                res.plot.hist)]))
     if cmp is not None:
-        findings = cmp.findings()
+        found = cmp.findings()
         blocks: list[Any] = [
             f"Each run against {cmp.reference}, replication by replication: the runs share their seed and "
             "random numbers, so replication i of each faces the same attacks, prices and delays except where "
@@ -259,7 +259,7 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
             + SHARES_EXPLAINED, *(("note", note) for note in cmp.notes)]
         for pair, rows in labelled_table(cmp.table).groupby("compared", sort=False):
             b = str(pair).split(" against ")[0]
-            blocks += [("heading", f"{pair} (B = {b})"), ("finding", findings[b]), rows.drop(columns="compared")]
+            blocks += [("heading", f"{pair} (B = {b})"), ("finding", found[b]), rows.drop(columns="compared")]
         blocks += [_Figure("compare_differences", "Paired differences B - A, per outcome: the spread across "
                            "replications, the mean with its 95% interval, and the better / tie / worse shares.",
                            cmp.plot.differences),

@@ -282,7 +282,7 @@ if sys.platform != "win32":
             main = sys.modules["__main__"]
             sys.modules["__main__"] = _BareMain("__main__")
             try:
-                super()._launch(process_obj)
+                super()._launch(process_obj)  # type: ignore[misc]  # private to multiprocessing, not in its stubs
             finally:
                 sys.modules["__main__"] = main
 

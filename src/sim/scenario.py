@@ -39,7 +39,7 @@ import sys
 import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_origin, overload
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -72,6 +72,18 @@ Locations = dict[Path_, tuple[str, int | None]]
 # ---------------------------------------------------------------------------------------
 
 
+if TYPE_CHECKING:
+    from .schema import Scenario
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@overload
+def load_scenario(path: str | os.PathLike, overrides: Sequence[str] | Mapping[str, Any] = (), *,
+                  model: None = None) -> Scenario: ...
+@overload
+def load_scenario(path: str | os.PathLike, overrides: Sequence[str] | Mapping[str, Any] = (), *,
+                  model: type[M]) -> M: ...
 def load_scenario(
     path: str | os.PathLike,
     overrides: Sequence[str] | Mapping[str, Any] = (),
@@ -250,8 +262,10 @@ def _load_file(file: str, problems: list[Problem]) -> tuple[dict, Locations] | N
 def _read_text(file: str, problems: list[Problem]) -> str | None:
     """The file's text, or None after recording why it cannot be read."""
 
-    def refuse(message: str, line: int | None = None) -> None:
+    def refuse(message: str, line: int | None = None) -> str | None:
+        """Record why the file cannot be read; None, to return."""
         problems.append(Problem(file, line, "", message))
+        return None
 
     try:
         info = os.stat(file)
@@ -369,7 +383,7 @@ def _events_are_safe(text: str, file: str, problems: list[Problem]) -> bool:
     documents = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            line = event.start_mark.line + 1
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
             if _is_anchor_alias_or_merge(event) and line not in alias_lines:
                 alias_lines.add(line)
                 problems.append(Problem(file, line, "", _NO_ANCHORS))
@@ -401,6 +415,7 @@ def _is_anchor_alias_or_merge(event: yaml.Event) -> bool:
 
 
 def _syntax_problem(exc: yaml.YAMLError, file: str, text: str) -> Problem:
+    line: int | None
     if isinstance(exc, yaml.reader.ReaderError):
         line = text.count("\n", 0, exc.position) + 1
         message = f"character {chr(exc.character)!r} ({exc.reason}) is not allowed in YAML"
@@ -440,6 +455,7 @@ def _build(
             locations[(*path, index)] = (file, _line_of(item))
             items.append(_build(item, file, (*path, index), locations, problems, constructor))
         return items
+    assert isinstance(node, yaml.ScalarNode)  # a YAML node is a mapping, a sequence or a scalar
     return _build_scalar(node, file, path, problems, constructor)
 
 
@@ -691,7 +707,7 @@ def _cross_check_problems(
     return problems
 
 
-def _data_path(data: Any, loc: Iterable[str | int], *, keep_last: bool) -> Path_:
+def _data_path(data: Any, loc: Sequence[str | int], *, keep_last: bool) -> Path_:
     """The real keys and indices in a pydantic ``loc``.
 
     pydantic puts extra segments in ``loc`` for unions, tagged unions and validator

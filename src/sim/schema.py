@@ -215,15 +215,15 @@ def _check_range(x: Any, bounds: dict[str, float], unit: str) -> None:
             raise ValueError(f"must be {range_text(bounds)} ({unit}){hint}")
 
 
-def bounded(unit: str, **bounds: float) -> Any:
-    """A :data:`Num` with a range, for the values of mappings and lists (so an error names
-    the key or index that is wrong)."""
+def in_range(unit: str, **bounds: float) -> AfterValidator:
+    """The range check of a :data:`Num`, for the values of mappings and lists (so an error
+    names the key or index that is wrong): ``Annotated[Num, in_range(...)]``."""
 
     def check(x: Any) -> Any:
         _check_range(x, bounds, unit)
         return x
 
-    return Annotated[Num, AfterValidator(check)]
+    return AfterValidator(check)
 
 
 class Model(BaseModel):
@@ -237,7 +237,7 @@ class Model(BaseModel):
         field = cls.model_fields.get(info.field_name or "")
         extra = field.json_schema_extra if field is not None else None
         if not isinstance(extra, dict) or isinstance(value, dict | list | tuple):
-            return value  # containers carry their range on their element type: see bounded()
+            return value  # containers carry their range on their element type: see in_range()
         bounds = {k: float(v) for k, v in extra.items() if k in ("ge", "le", "gt", "lt")}  # type: ignore[arg-type]
         if bounds:
             _check_range(value, bounds, str(extra.get("unit")))
@@ -262,7 +262,7 @@ MIN_GDP, MAX_GDP = 1e9, 1e15
 MAX_WEIGHT = 1e6
 """Relative weights (severity mix, tariff-rate chances): only their ratios matter."""
 
-PerYear = bounded("unit/yr", ge=0, le=MAX_QUANTITY)
+PerYear = Annotated[Num, in_range("unit/yr", ge=0, le=MAX_QUANTITY)]
 Rate = Annotated[float, Field(ge=0, le=2)]
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
 
@@ -804,26 +804,26 @@ class Scenario(Model):
             yield (("resources", "abandon_below"), "must not exceed resources.downgrade_below "
                    f"({rules.downgrade_below}): a resource too small to build on is a downgrade",
                    rules.abandon_below)
-        for good, spec in self.commodities.items():
-            m = spec.market
+        for good, commodity in self.commodities.items():
+            m = commodity.market
             if m is None:
                 continue
-            path = ("commodities", good, "market")
+            path: tuple[str, ...] = ("commodities", good, "market")
             fixed = [v for v in (m.china_export_share, m.other_supply_share) if not isinstance(v, Dist)]
             if len(fixed) == 2 and sum(float(v) for v in fixed) <= 0:  # type: ignore[arg-type]
                 yield ((*path, "china_export_share"), "no supply can reach the ex-China market: give "
                        "China's exports or other supply a positive share", m.china_export_share)
             for name in ("china_sensitivity", "non_china_premium_usd"):
-                value = getattr(spec, name)
+                value = getattr(commodity, name)
                 if isinstance(value, Dist) or float(value) != 0:
                     yield (("commodities", good, name), "set by the cleared market (the premium and "
                            "the spike emerge from it): remove it, or the market", value)
         refining = self.shocks.refining
         owner: dict[str, str] = {}
-        for group, spec in refining.groups.items():
+        for group, control in refining.groups.items():
             path = ("shocks", "refining", "groups", group, "commodities")
-            yield from unknown(path, spec.commodities)
-            for good in spec.commodities:
+            yield from unknown(path, control.commodities)
+            for good in control.commodities:
                 if good in owner:
                     yield (path, f"'{good}' is already controlled by group '{owner[good]}': a "
                            "commodity belongs to at most one group", good)

@@ -239,10 +239,10 @@ def summarize(
             row.update(time_percentiles(outcomes[name], horizon_years))
         rows.append(row)
     years = sorted(float(y) for y in by_years if float(y) <= horizon_years)
-    for phase, column in PHASE_COLUMNS.items():
-        if column not in outcomes.columns:
+    for phase, phase_column in PHASE_COLUMNS.items():
+        if phase_column not in outcomes.columns:
             continue
-        reached_at = as_float_array(outcomes[column])
+        reached_at = as_float_array(outcomes[phase_column])
         for year in years:
             label = f"P(phase{phase} by year {year:g})"
             # NaN (not reached within the horizon) compares False: counted as not reached.

@@ -426,7 +426,8 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
         else:
             first = min(runs, precision[1] or runs)  # a precision run's chunks fit its check step
             size = min(chunk_size_for(first, workers, chunk_size), first)
-            plan = Plan(scenario_digest(scenario), seed, runs, size, *precision, tapered=True,
+            target, every, watched = precision
+            plan = Plan(scenario_digest(scenario), seed, runs, size, target, every, watched, tapered=True,
                         model_sha256=model_digest())
             manifest = folder.start(scenario, plan, timeseries, overwrite)
         chunks = plan.chunks()

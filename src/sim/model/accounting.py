@@ -141,7 +141,7 @@ class Ledger:
         p = sc.processing
         self._routing = {c: {r: float(getattr(s, r)) for r in ROUTES} for c, s in p.routing.items()}
         self._foreign = {r: {c: float(q) for c, q in caps.items()} for r, caps in p.foreign_capacity.items()}
-        self._shares: dict[tuple[str, bool, float], dict[str, float]] = {}
+        self._shares: dict[tuple[str, bool, float], tuple[float, ...]] = {}
         lv = sc.levers
         self._mandate = float(lv.processing_mandate)
         self._refinable = {c: float(q) for c, q in p.refinery.capacity.items()}

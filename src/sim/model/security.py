@@ -29,7 +29,7 @@ import numpy as np
 
 from ..columns import Column
 from ..distributions import draw
-from ..schema import ProvinceSecurity, Security
+from ..schema import ProvinceSecurity, Security, SecurityLevel
 from .hazard import VaryingRatePoisson
 
 if TYPE_CHECKING:
@@ -45,16 +45,17 @@ INCIDENTS = Column("incidents", "count", "Security incidents on the mineral sect
 ATTACKS = Column("attacks_<province>", "count", "Attacks in the province in the year, on any target (those on the mineral sector are the incidents).", label="Attacks in the region")
 
 
-def _exits(spec: ProvinceSecurity, level: str) -> list[tuple[str, float]]:
+def _exits(spec: ProvinceSecurity, level: str) -> list[tuple[SecurityLevel, float]]:
     s = spec.switching
-    return {
+    exits: dict[str, list[tuple[SecurityLevel, float]]] = {
         "calm": [("elevated", float(s.calm_to_elevated))],
         "elevated": [("calm", float(s.elevated_to_calm)), ("crisis", float(s.elevated_to_crisis))],
         "crisis": [("elevated", float(s.crisis_to_elevated))],
-    }[level]
+    }
+    return exits[level]
 
 
-def _next_level(exits: list[tuple[str, float]], u: float) -> str:
+def _next_level(exits: list[tuple[SecurityLevel, float]], u: float) -> SecurityLevel:
     """The regime a switch leads to, chosen in proportion to the exit rates."""
     u *= sum(r for _, r in exits)
     for level, r in exits:
