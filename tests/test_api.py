@@ -42,6 +42,44 @@ def test_load_scenario_takes_overrides_as_a_mapping_or_as_strings():
         sim.load_scenario(BASELINE, set="horizon_years=30")
 
 
+def test_a_scenario_carries_its_origin_through_copies_and_says_when_it_was_edited(tmp_path):
+    """The file, the files it extends and the overrides travel with the scenario as data: a
+    copy (a pickle, a model_copy) keeps them, and a run of the copy records where it came
+    from; an edited copy says so, and its file is no longer taken for what it holds."""
+    import pickle
+
+    child = SCENARIOS / "refining_embargo.yaml"
+    scn = sim.load_scenario(child, set={"horizon_years": 20})
+    origin = scn.origin
+    assert origin.file == str(child) and origin.overrides == ("horizon_years=20",)
+    assert origin.files[0] == str(child) and origin.files[1].endswith("baseline.yaml") and not origin.edited
+    for copy in (scn.model_copy(), pickle.loads(pickle.dumps(scn))):
+        assert copy.origin == origin and copy == scn
+    run = sim.run(scn.model_copy(), runs=2, seed=1, workers=1)
+    assert run.manifest["scenario_file"] == str(child) and run.manifest["overrides"] == ["horizon_years=20"]
+    edited = scn.model_copy(update={"description": "changed in memory"})
+    assert edited.origin.edited and edited.origin.file == origin.file
+    with pytest.raises(sim.UsageError, match="changed in memory after it was loaded"):
+        sim.run(edited, runs=2, set={"horizon_years": 10})
+    assert "scenario_file" not in sim.run(edited, runs=2, seed=1, workers=1).manifest
+    # Equal values are equal scenarios, wherever they came from; one built in Python has no origin.
+    assert sim.load_scenario(BASELINE, set={"horizon_years": 20}) != scn
+    assert type(scn).model_validate(scn.model_dump()).origin is None
+
+
+def test_what_sampling_remembers_about_a_scenario_is_forgotten_by_an_edited_copy():
+    from sim.distributions import Dist
+    from sim.sampling import uncertain_inputs
+
+    scn = sim.load_scenario(BASELINE)
+    drawn = dict(uncertain_inputs(scn))
+    assert isinstance(scn.projects["antimony"].resource_factor, Dist) and ("projects", "antimony", "resource_factor") in drawn
+    fixed = scn.model_copy(update={"projects": {**scn.projects, "antimony": scn.projects["antimony"].model_copy(
+        update={"resource_factor": 1.0})}})
+    assert ("projects", "antimony", "resource_factor") not in dict(uncertain_inputs(fixed))
+    assert len(uncertain_inputs(scn)) == len(drawn)
+
+
 def test_run_returns_tidy_tables_and_records_where_the_scenario_came_from(res):
     assert isinstance(res.outcomes, pd.DataFrame) and isinstance(res.timeseries, pd.DataFrame)
     assert list(res.outcomes["replication"]) == list(range(RUNS))

@@ -13,8 +13,9 @@ Every function here takes plain values (paths, mappings, numbers) and returns a 
 object holding pandas tables, figures through ``.plot``, and the provenance needed to
 reproduce it. Nothing here prints. A scenario can be given as a file path or as the
 :class:`~sim.schema.Scenario` :func:`load_scenario` returns; a scenario loaded here
-remembers its file and overrides, so that a run records the question the file asks and the
-source of every parameter, which the report shows.
+carries its origin (its file, the files it extends, its overrides) as data, copies
+included, so that a run records the question the file asks and the source of every
+parameter, which the report shows.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import math
 import os
 import tempfile
 import time
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ from .errors import UsageError
 from .outputs import HEADLINE, is_outcome
 from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
 from .runner import EXECUTORS, simulate
+from .scenario import override_texts
 from .schema import Scenario
 from .store import RunFolder, run_to_folder
 
@@ -49,10 +50,6 @@ ScenarioLike = Scenario | PathLike
 Progress = Callable[[int], None]
 Notice = Callable[[str], Any]
 
-_ORIGINS: dict[int, tuple[str, list[str]]] = {}
-"""Where each live scenario loaded by :func:`load_scenario` came from, by ``id``."""
-
-
 # --- scenarios -----------------------------------------------------------------------------
 
 def load_scenario(path: PathLike, set: Overrides = None) -> Scenario:  # noqa: A002 - the API's word
@@ -60,35 +57,14 @@ def load_scenario(path: PathLike, set: Overrides = None) -> Scenario:  # noqa: A
 
     ``set`` overrides values by dotted path, as a mapping (``{"horizon_years": 30}``) or as
     ``"path=value"`` strings (the value read as YAML), like ``--set`` on the command line.
-    Raises :class:`sim.ScenarioError` listing every problem, each with file and line.
+    Raises :class:`sim.ScenarioError` listing every problem, each with file and line. The
+    scenario carries where it came from (``scn.origin``), and so does a copy of it.
 
     >>> scn = load_scenario("scenarios/baseline.yaml", set={"horizon_years": 30})
     >>> scn.horizon_years
     30
     """
-    texts = override_texts(set)
-    scn: Scenario = scenario_files.load_scenario(path, texts)  # type: ignore[assignment]
-    key = id(scn)
-    _ORIGINS[key] = (os.fspath(path), texts)
-    weakref.finalize(scn, _ORIGINS.pop, key, None)
-    return scn
-
-
-def override_texts(overrides: Overrides) -> list[str]:
-    """Overrides as ``"path=value"`` strings (values written as YAML), whatever form they came in."""
-    if not overrides:
-        return []
-    if isinstance(overrides, str):
-        raise UsageError(f"set: give a mapping or a list of 'path=value' strings, not the string {overrides!r}")
-    if isinstance(overrides, Mapping):
-        return [f"{k}={_yaml(v)}" for k, v in overrides.items()]
-    return [str(t) for t in overrides]
-
-
-def _yaml(value: Any) -> str:
-    import yaml
-
-    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("...").strip()
+    return scenario_files.load_scenario(path, override_texts(set))
 
 
 def _scenario(scn: ScenarioLike, overrides: Overrides = None) -> Scenario:
@@ -101,12 +77,16 @@ def _scenario(scn: ScenarioLike, overrides: Overrides = None) -> Scenario:
 
 
 def _origin(scn: Scenario) -> tuple[str, list[str]]:
-    """The file and overrides a scenario was loaded from; refuses one built in Python."""
-    origin = _ORIGINS.get(id(scn))
+    """The file and overrides a scenario was loaded from; refuses one built in Python or
+    changed in memory after loading (its file no longer says what it holds)."""
+    origin = scn.origin
     if origin is None:
         raise UsageError("this scenario was not loaded with sim.load_scenario, so its file is not known: "
                          "give the scenario file's path instead")
-    return origin
+    if origin.edited:
+        raise UsageError(f"this scenario was changed in memory after it was loaded from {origin.file}, so the "
+                         "file no longer says what it holds: load it with set={...} for the changes instead")
+    return origin.file, list(origin.overrides)
 
 
 def provenance(scn: Scenario, *, parameters: bool = False) -> dict[str, Any]:
@@ -116,10 +96,10 @@ def provenance(scn: Scenario, *, parameters: bool = False) -> dict[str, Any]:
     scenario files)."""
     from .reference import file_question, parameter_table
 
-    origin = _ORIGINS.get(id(scn))
-    if origin is None or not Path(origin[0]).exists():
+    origin = scn.origin
+    if origin is None or origin.edited or not Path(origin.file).exists():
         return {}
-    file, texts = origin
+    file, texts = origin.file, list(origin.overrides)
     record: dict[str, Any] = {"scenario_file": file, "overrides": texts, "question": file_question(file)}
     if parameters:
         record["parameters"] = parameter_table(file, texts)
@@ -307,8 +287,7 @@ def _overrides_of(item: ResultSet | ScenarioLike) -> list[str]:
     if isinstance(item, ResultSet):
         return list(item.manifest.get("overrides") or [])
     if isinstance(item, Scenario):
-        origin = _ORIGINS.get(id(item))
-        return list(origin[1]) if origin else []
+        return list(item.origin.overrides) if item.origin else []
     return []
 
 

@@ -43,17 +43,13 @@ def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, Dist]]:
             yield from _walk(v, (*path, i))
 
 
-_FOUND: dict[int, tuple[Scenario, tuple[tuple[Path, Dist], ...]]] = {}
-
-
 def uncertain_inputs(scenario: Scenario) -> tuple[tuple[Path, Dist], ...]:
-    """Every parameter given as a distribution, in schema order (remembered per scenario)."""
-    hit = _FOUND.get(id(scenario))
-    if hit is None or hit[0] is not scenario:
-        if len(_FOUND) > 32:
-            _FOUND.clear()
-        hit = _FOUND[id(scenario)] = (scenario, tuple(_walk(scenario, ())))
-    return hit[1]
+    """Every parameter given as a distribution, in schema order (remembered on the scenario,
+    which forgets it when a copy of it is edited)."""
+    found = scenario._uncertain
+    if found is None:
+        found = scenario._uncertain = tuple(_walk(scenario, ()))
+    return found
 
 
 def _replace(obj: Any, updates: dict[Any, Any]) -> Any:

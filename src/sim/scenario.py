@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, UsageError
 
 MAX_FILE_BYTES = 1024 * 1024
 """Scenario files larger than this (1 MiB) are refused."""
@@ -97,10 +97,35 @@ def load_scenario(
     is used. If the validated object has a ``cross_check()`` method, the problems it
     yields as ``(loc, message, value)`` are reported too.
 
+    A :class:`~sim.schema.Scenario` comes back carrying its origin: the file, the files
+    it extends and the overrides.
+
     Raises ScenarioError listing every problem.
     """
     data, locations = resolve_document(path, overrides)
-    return validate_document(data, locations, os.fspath(path), model=model)
+    file = os.fspath(path)
+    result = validate_document(data, locations, file, model=model)
+    if hasattr(result, "with_origin"):
+        from sim.schema import Origin
+
+        files = tuple(dict.fromkeys([file, *(f for f, _ in locations.values() if f != "--set")]))
+        result.with_origin(Origin(file=file, files=files, overrides=tuple(override_texts(overrides))))
+    return result
+
+
+def override_texts(overrides: Mapping[str, Any] | Sequence[str] | None) -> list[str]:
+    """Overrides as ``"path=value"`` strings (values written as YAML), whatever form they came in."""
+    if not overrides:
+        return []
+    if isinstance(overrides, str):
+        raise UsageError(f"set: give a mapping or a list of 'path=value' strings, not the string {overrides!r}")
+    if isinstance(overrides, Mapping):
+        return [f"{k}={_as_yaml(v)}" for k, v in overrides.items()]
+    return [str(t) for t in overrides]
+
+
+def _as_yaml(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip().removesuffix("...").strip()
 
 
 def validate_document(

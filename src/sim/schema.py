@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -31,6 +31,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -700,8 +701,28 @@ class Shocks(Model):
 
 # --- the scenario ------------------------------------------------------------------------
 
+class Origin(BaseModel):
+    """Where a scenario came from: the file it was loaded from, the files it extends in turn,
+    and the overrides applied on top (as ``path=value`` texts). ``edited`` once a copy of it
+    was changed in memory, after which the files no longer say what it holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    files: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+    edited: bool = False
+
+
 class Scenario(Model):
-    """A complete, validated scenario. Build it with :func:`sim.scenario.load_scenario`."""
+    """A complete, validated scenario. Build it with :func:`sim.scenario.load_scenario`.
+
+    It carries its :class:`Origin` (``origin``; None for one built in Python), which a copy
+    keeps and an edited copy marks as edited. Two scenarios are equal when their values are,
+    wherever they came from."""
+
+    _origin: Origin | None = PrivateAttr(None)
+    _uncertain: Any = PrivateAttr(None)  # the distributions it holds, remembered by sim.sampling
 
     name: str | None = None
     description: str = ""
@@ -725,6 +746,30 @@ class Scenario(Model):
     governance: Governance
     levers: Levers = Levers()
     shocks: Shocks
+
+    @property
+    def origin(self) -> Origin | None:
+        return self._origin
+
+    def with_origin(self, origin: Origin) -> Scenario:
+        """This scenario, recording where it came from (done once, as it is loaded)."""
+        self._origin = origin
+        return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Scenario:
+        """A copy; with ``update``, an edited one: its origin says so, and what was
+        remembered about its values is forgotten."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            copied._uncertain = None
+            if copied._origin is not None:
+                copied._origin = copied._origin.model_copy(update={"edited": True})
+        return copied
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    __hash__ = Model.__hash__
 
     @field_validator("projects", mode="after")
     @classmethod
