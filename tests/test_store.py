@@ -385,3 +385,92 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, reference):
     assert finished.returncode == 0, finished.stderr
     assert json.loads((out / "manifest.json").read_text())["chunks_resumed"] == len(saved)
     _same_tables(out, reference)
+
+
+# --- a damaged folder is detected, never deepened ---------------------------------------------
+
+def _interrupted(folder: Path, scn, seed: int = SEED, chunks: int = 3) -> list[Path]:
+    """An interrupted run with ``chunks`` chunks of 7 saved; the saved outcome shards."""
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(scn, folder, runs=RUNS, seed=seed, workers=1, chunk_size=7, progress=interrupt_after(chunks))
+    return sorted((folder / "shards").glob("outcomes-*.parquet"))
+
+
+def _refused_in_one_line(call, *words: str) -> str:
+    with pytest.raises(RunFolderError) as caught:
+        call()
+    message = str(caught.value)
+    assert "\n" not in message and all(w in message for w in words), message
+    return message
+
+
+def test_swapped_or_foreign_shards_are_refused_on_resume_and_nothing_is_removed(tmp_path, scn):
+    """Two outcome shards swapped, or one replaced by the same chunk of another seed's run:
+    the hash recorded as each was written does not match, so the resume is refused, naming
+    the shard, before it builds anything on it or removes anything."""
+    swapped = tmp_path / "swapped"
+    first, second, _ = _interrupted(swapped, scn)
+    a, b = first.read_bytes(), second.read_bytes()
+    first.write_bytes(b)
+    second.write_bytes(a)
+    before = sorted(p.name for p in (swapped / "shards").iterdir())
+    _refused_in_one_line(lambda: run_to_folder(scn, swapped, runs=RUNS, seed=SEED, resume=True),
+                         first.name, "--overwrite")
+    assert sorted(p.name for p in (swapped / "shards").iterdir()) == before
+
+    other_seed = tmp_path / "other"
+    _interrupted(other_seed, scn, seed=SEED + 1)
+    foreign = tmp_path / "foreign"
+    shards = _interrupted(foreign, scn)
+    shards[1].write_bytes((other_seed / "shards" / shards[1].name).read_bytes())
+    _refused_in_one_line(lambda: run_to_folder(scn, foreign, runs=RUNS, seed=SEED, resume=True),
+                         shards[1].name, "not what was written")
+
+
+def test_a_manifest_edited_to_complete_does_not_let_resume_delete_the_shards(tmp_path, scn):
+    _interrupted(tmp_path, scn)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["status"] = "complete"
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    shards = sorted((tmp_path / "shards").iterdir())
+    _refused_in_one_line(lambda: run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, resume=True),
+                         "outcomes.parquet", "missing or not whole")
+    assert sorted((tmp_path / "shards").iterdir()) == shards
+
+
+def test_truncated_files_are_refused_in_one_line_and_overwrite_still_works(tmp_path, scn, reference):
+    from sim import api
+
+    shard = _interrupted(tmp_path / "run", scn)[0]
+    shard.write_bytes(shard.read_bytes()[:100])
+    _refused_in_one_line(lambda: run_to_folder(scn, tmp_path / "run", runs=RUNS, seed=SEED, resume=True),
+                         shard.name)
+
+    done = tmp_path / "done"
+    run_to_folder(scn, done, runs=RUNS, seed=SEED, workers=1, chunk_size=7)
+    table = done / "outcomes.parquet"
+    whole = table.read_bytes()
+    table.write_bytes(whole[: len(whole) // 2])
+    for read in (lambda: ResultSet.open(done), lambda: api.discover(done, "npv_usd > 0"),
+                 lambda: report_folder(done, plots=False)):
+        _refused_in_one_line(read, "outcomes.parquet", "damaged", "--overwrite")
+    table.write_bytes(whole)
+
+    manifest = done / "manifest.json"
+    manifest.write_text(manifest.read_text()[:40])
+    for read in (lambda: ResultSet.open(done), lambda: api.open(done),
+                 lambda: run_to_folder(scn, done, runs=RUNS, seed=SEED, resume=True),
+                 lambda: run_to_folder(scn, done, runs=RUNS, seed=SEED)):
+        _refused_in_one_line(read, "manifest.json", "damaged")
+    run_to_folder(scn, done, runs=RUNS, seed=SEED, workers=1, overwrite=True)
+    _same_tables(done, reference)
+
+
+def test_temporary_files_left_by_a_kill_are_removed(tmp_path, scn, reference):
+    _interrupted(tmp_path, scn)
+    left = [tmp_path / f".outcomes.parquet.tmp-{os.getpid() + 1}", tmp_path / ".manifest.json.tmp-99999"]
+    for f in left:
+        f.write_bytes(b"half a file")
+    run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, resume=True)
+    assert not any(f.exists() for f in left)
+    _same_tables(tmp_path, reference)

@@ -20,7 +20,6 @@ parameter, which the report shows.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import tempfile
@@ -33,7 +32,7 @@ from . import scenario as scenario_files
 from . import sizes
 from .errors import UsageError
 from .outputs import HEADLINE, is_outcome
-from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
+from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, read_manifest_file, report_folder
 from .runner import EXECUTORS, simulate
 from .scenario import override_texts
 from .schema import Scenario
@@ -200,7 +199,7 @@ def open(folder: PathLike, **columns: Any) -> ResultSet | Sweep:  # noqa: A001 -
     if not manifest.exists():
         raise FileNotFoundError(f"{path} is not a results folder (no manifest.json): give a folder "
                                 "sim run or sim sweep wrote")
-    if json.loads(manifest.read_text()).get("kind") == "sweep":
+    if read_manifest_file(manifest).get("kind") == "sweep":
         from .sweeps import Sweep
 
         return Sweep.open(path)

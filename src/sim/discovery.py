@@ -24,7 +24,6 @@ that never reached Phase 3 within the horizon.
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import os
@@ -39,7 +38,7 @@ import pandas as pd
 
 from .errors import UsageError
 from .outputs import Display, display, is_outcome
-from .results import atomic_write, read_columns
+from .results import atomic_write, read_columns, read_manifest_file
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
              "<": operator.lt, ">": operator.gt}
@@ -366,7 +365,7 @@ def load_outcomes(folder: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict]:
     """The outcome table and manifest of a run or sweep folder."""
     path = Path(folder)
     try:
-        manifest = json.loads((path / "manifest.json").read_text())
+        manifest = read_manifest_file(path / "manifest.json")
     except FileNotFoundError:
         raise DiscoveryError(f"{path} is not a results folder (no manifest.json): give the folder "
                              "`sim run` or `sim sweep` wrote") from None

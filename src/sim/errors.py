@@ -54,6 +54,11 @@ class UsageError(ValueError):
     command line prints it on one line and exits with status 2."""
 
 
+class RunFolderError(Exception):
+    """A run folder cannot be written, resumed or read as asked (it is busy, holds something
+    else, or is damaged); the message says why and what to do, on one line."""
+
+
 class EventBudgetError(UsageError):
     """A replication took more simulation events than :data:`sim.schema.EVENT_BUDGET`: the
     scenario's rates are too high to simulate in reasonable time. The message says how far

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import stats
+from .errors import RunFolderError
 from .outputs import OUTCOMES, TIMESERIES, declaration, headline
 from .schema import Scenario
 
@@ -265,7 +266,7 @@ class ResultSet:
         very large runs. With ``lazy``, the outcomes stay on disk as :class:`ParquetColumns`
         and each column is read when the summary or a plot asks for it."""
         path = Path(folder)
-        manifest = json.loads((path / "manifest.json").read_text())
+        manifest = read_manifest_file(path / "manifest.json")
         scenario = Scenario.model_validate(manifest["scenario"])
         if manifest.get("status", "complete") != "complete":
             raise FileNotFoundError(f"{path} holds an unfinished run: finish it with "
@@ -308,7 +309,7 @@ class ParquetColumns:
 
     def __init__(self, path: Path, columns: Sequence[str] | None = None):
         self.path = path
-        source = pq.ParquetFile(path)
+        source = parquet_file(path)
         self.columns = pd.Index(_present(source, columns))
         self.dtypes = pd.Series({c: _pandas_dtype(source.schema_arrow.field(c).type) for c in self.columns},
                                 dtype=object)
@@ -352,10 +353,41 @@ def _pandas_dtype(kind: pa.DataType) -> Any:
 def read_columns(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A Parquet table read one column at a time (only ``columns`` it has, or all): the peak
     is the table plus one column, not the two copies a whole-table conversion makes."""
-    source = pq.ParquetFile(path)
+    source = parquet_file(path)
     data = {}
-    for name in _present(source, columns):
-        column = source.read(columns=[name]).column(0)
-        data[name] = (column.to_pandas() if pa.types.is_dictionary(column.type)
-                      else column.to_numpy(zero_copy_only=False))
+    try:
+        for name in _present(source, columns):
+            column = source.read(columns=[name]).column(0)
+            data[name] = (column.to_pandas() if pa.types.is_dictionary(column.type)
+                          else column.to_numpy(zero_copy_only=False))
+    except pa.ArrowException as exc:
+        raise damaged(path, "its data cannot be read", exc) from None
     return pd.DataFrame(data, copy=False)
+
+
+def parquet_file(path: Path) -> pq.ParquetFile:
+    """``path`` opened as Parquet; a file that is not a whole Parquet file (truncated, say)
+    is refused as damaged, in one line."""
+    try:
+        return pq.ParquetFile(path)
+    except pa.ArrowException as exc:
+        raise damaged(path, "not a whole Parquet file", exc) from None
+
+
+def read_manifest_file(path: Path) -> dict[str, Any]:
+    """A results folder's ``manifest.json``; one that is not a JSON object (truncated, say)
+    is refused as damaged, in one line."""
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise damaged(path, "not valid JSON", exc) from None
+    if not isinstance(manifest, dict):
+        raise damaged(path, "not a JSON object")
+    return manifest
+
+
+def damaged(path: Path, why: str, exc: BaseException | None = None) -> RunFolderError:
+    """The one-line refusal of a damaged file in a results folder, with the way out."""
+    detail = f": {str(exc).splitlines()[0][:120]}" if exc is not None and str(exc) else ""
+    return RunFolderError(f"{path} is damaged ({why}{detail}). Write the results again with --overwrite "
+                          "(for a run or a sweep), or remove the folder")

@@ -19,11 +19,20 @@ replications below it come in, and stops at the first that meets the target: onl
 chunks below it are kept. While a run writes to a folder it holds an exclusive lock on
 ``.lock``; a second run on the same folder is refused rather than interleaved. The lock
 belongs to the process, so a killed run leaves no stale lock behind.
+
+Damage by other means is detected, never deepened. Each shard's sha256 is recorded in the
+manifest as it is listed; a resume checks every listed shard against it (in folders from
+before hashes, against the replications of its range) and refuses, naming the shard, before
+it builds on one or removes anything. A manifest that says complete is believed only if its
+tables are whole. A manifest or table that cannot be read is refused in one line by every
+reader, and ``--overwrite`` replaces a folder of ours whatever state it is in. Temporary
+files a killed writer left are removed once the lock is held.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -37,10 +46,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import RunFolderError
 from .outputs import HEADLINE
 from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
 from .results import (
     atomic_write,
+    damaged,
     describe_differences,
     make_manifest,
     model_digest,
@@ -70,10 +81,6 @@ PLOTS = "plots"
 TABLES = ("outcomes", "timeseries")
 
 
-class RunFolderError(Exception):
-    """A run folder cannot be written or resumed as asked; the message says why and what to do."""
-
-
 def saved_runs(manifest: dict[str, Any]) -> int:
     """Replications an interrupted run's or sweep's manifest lists as saved."""
     return sum(done[-1] - done[-2] for done in manifest.get("chunks_done", []))
@@ -83,6 +90,15 @@ def planned_runs(manifest: dict[str, Any]) -> int:
     """Replications the run or sweep of a manifest was planned to make in all."""
     plan = manifest["plan"]
     return plan["runs"] * plan.get("points", 1)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read a megabyte at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _shard_name(table: str, start: int, stop: int, point: int | None = None) -> str:
@@ -96,6 +112,10 @@ from ``shards/``."""
 
 OWN_FILES = (MANIFEST, *(f"{t}.parquet" for t in (*TABLES, "points")), "summary.csv", "summary_labelled.csv")
 """The files a run or sweep writes at the top of its folder (with ``plots/`` and ``shards/``)."""
+
+_TEMPORARY = re.compile(r"^\.(" + "|".join(re.escape(f) for f in OWN_FILES) + r")\.tmp-\d+$")
+"""The temporary name one of :data:`OWN_FILES` is written under (see ``atomic_write``): left
+behind only by a process killed while writing it."""
 
 
 @dataclass
@@ -184,19 +204,31 @@ class RunFolder:
 
     # --- the manifest -----------------------------------------------------------------------
 
-    def read_manifest(self) -> dict[str, Any] | None:
+    def read_manifest(self, damaged_ok: bool = False) -> dict[str, Any] | None:
         """The folder's manifest; None if it has none. A ``manifest.json`` that this package
-        did not write is refused, not read as a run's."""
+        did not write is refused, not read as a run's. One that cannot be read (truncated,
+        say) in a folder that is ours (it holds a lock, shards or tables of ours) is damaged:
+        refused in one line, or with ``damaged_ok`` (to replace it) read as ``{"status":
+        "damaged"}``."""
         if not self.manifest_path.exists():
             return None
         try:
             manifest = json.loads(self.manifest_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
-            manifest = None
+            manifest = None  # not JSON at all: cut short, or not a manifest
+        if manifest is None and self._looks_ours():
+            if damaged_ok:
+                return {"status": "damaged"}
+            raise damaged(self.manifest_path, "not a whole manifest")
         if not isinstance(manifest, dict) or not {"plan", "scenario_sha256", "kind"} & set(manifest):
             raise RunFolderError(f"{self.path} holds a manifest.json that is not a run's or a sweep's: "
                                  "choose another --out")
         return manifest
+
+    def _looks_ours(self) -> bool:
+        """Whether the folder holds what only a run or sweep of this package leaves."""
+        return (self.path / ".lock").exists() or self.shards.is_dir() or any(
+            (self.path / f"{t}.parquet").exists() for t in (*TABLES, "points"))
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(manifest, indent=2, default=str)
@@ -210,7 +242,7 @@ class RunFolder:
         what will be written (``replacing``) is the same kind of thing of the same resolved
         scenario (a run) or the same points (a sweep): ``make run`` may be run again, but a
         run with other settings does not silently take the place of the results already there."""
-        held = self.read_manifest()
+        held = self.read_manifest(damaged_ok=overwrite)
         if held and held.get("status", "complete") == "complete" and replacing and not overwrite:
             self._refuse_replacing(held, replacing)
         if held and held.get("status") == "running" and held.get("chunks_done") and not overwrite:
@@ -230,6 +262,16 @@ class RunFolder:
                 (self.path / name).unlink()
         shutil.rmtree(self.path / PLOTS, ignore_errors=True)  # the figures of the run that was here
         self.clear_shards()
+        self.clear_temporaries()
+
+    def clear_temporaries(self) -> None:
+        """Remove the temporary files a killed writer left at the top of the folder (the
+        caller holds the lock, so no writer is using them)."""
+        if self.path.is_dir():
+            for f in self.path.iterdir():
+                if _TEMPORARY.match(f.name):
+                    with contextlib.suppress(FileNotFoundError):
+                        f.unlink()
 
     def _refuse_replacing(self, held: dict[str, Any], new: Held) -> None:
         old = Held.of(held)
@@ -326,12 +368,50 @@ class RunFolder:
         self.shards.mkdir(exist_ok=True)
         outcomes, series = assemble([chunk])
         frames = {"outcomes": outcomes, "timeseries": series} if timeseries else {"outcomes": outcomes}
+        hashes = manifest.setdefault("shard_sha256", {})
         for table, frame in frames.items():
-            atomic_write(self.shard(table, chunk.start, chunk.stop, point),
-                         lambda p, f=frame: f.to_parquet(p, index=False))
+            path = self.shard(table, chunk.start, chunk.stop, point)
+            atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
+            hashes[path.name] = file_sha256(path)
         key = (chunk.start, chunk.stop) if point is None else (point, chunk.start, chunk.stop)
         manifest["chunks_done"] = sorted({*map(tuple, manifest["chunks_done"]), key})
         self.write_manifest(manifest)
+
+    def verify_chunks(self, manifest: dict[str, Any], tables: Sequence[str]) -> None:
+        """Check every chunk the manifest lists as done against what is on disk before
+        anything builds on it: each of its shards is there, and holds what was written (the
+        hash recorded when it was written; in a folder from before hashes were recorded, the
+        replications of its range). A shard that fails is refused in one line naming it,
+        and nothing is removed."""
+        hashes = manifest.get("shard_sha256", {})
+        for key in manifest.get("chunks_done", []):
+            point, (start, stop) = (None, key) if len(key) == 2 else (key[0], key[1:])
+            for table in tables:
+                path = self.shard(table, start, stop, point)
+                if not path.exists():
+                    raise self._damaged(path, "a shard the manifest lists as saved is missing")
+                recorded = hashes.get(path.name)
+                if recorded is not None and recorded != file_sha256(path):
+                    raise self._damaged(path, "its content is not what was written there")
+                if recorded is None and table == "outcomes":
+                    try:
+                        reps = pq.read_table(path, columns=["replication"]).column(0).to_pylist()
+                    except (pa.ArrowException, KeyError):
+                        raise self._damaged(path, "not a whole shard") from None
+                    if reps != list(range(start, stop)):
+                        raise self._damaged(path, f"it does not hold replications {start} to {stop - 1}")
+
+    def _damaged(self, path: Path, why: str) -> RunFolderError:
+        return RunFolderError(f"{path} is damaged ({why}): start anew with --overwrite; nothing was removed")
+
+    def verify_tables(self, tables: Sequence[str]) -> None:
+        """Check that the finished tables a complete manifest promises are whole Parquet files."""
+        for table in tables:
+            path = self.path / f"{table}.parquet"
+            try:
+                pq.read_metadata(path)
+            except (OSError, pa.ArrowException):
+                raise self._damaged(path, "a table the manifest says is finished is missing or not whole") from None
 
     def compact(self, chunks: list[tuple[int, int]], tables: tuple[str, ...]) -> None:
         """Stream the shards, in replication order, into one Parquet file per table. The
@@ -419,10 +499,13 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
         began = time.perf_counter()
         if resume:
             manifest, plan = folder.resume(scenario, seed, runs, precision)
+            folder.clear_temporaries()
             if manifest.get("status") == "complete":
+                folder.verify_tables(TABLES if manifest.get("timeseries", True) else ("outcomes",))
                 folder.clear_shards()  # left by a run stopped just after it completed
                 return StoredRun(manifest, 0, len(plan.chunks()))
             timeseries = manifest.get("timeseries", True)
+            folder.verify_chunks(manifest, TABLES if timeseries else ("outcomes",))
         else:
             first = min(runs, precision[1] or runs)  # a precision run's chunks fit its check step
             size = min(chunk_size_for(first, workers, chunk_size), first)

@@ -44,6 +44,7 @@ from .results import (
     make_manifest,
     model_digest,
     read_columns,
+    read_manifest_file,
     retire_manifest,
     scenario_digest,
     versions,
@@ -311,7 +312,7 @@ class Sweep:
     def open(cls, folder: str | os.PathLike[str]) -> Sweep:
         """Read a folder written by :meth:`write` (or ``sim sweep``)."""
         path = Path(folder)
-        manifest = json.loads((path / "manifest.json").read_text())
+        manifest = read_manifest_file(path / "manifest.json")
         if manifest.get("kind") != "sweep":
             raise ValueError(f"{path} does not hold a sweep (no sweep manifest)")
         if manifest.get("status", "complete") != "complete":
@@ -400,9 +401,12 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
     with folder.locked(create=not resume):
         if resume:
             manifest = _resumed_sweep(folder, plan)
+            folder.clear_temporaries()
             if manifest.get("status") != "running":
+                folder.verify_tables(("points", "outcomes"))
                 folder.clear_shards()  # left by a sweep stopped just after it completed
                 return Sweep.open(folder.path)
+            folder.verify_chunks(manifest, ("outcomes",))
             plan = SweepPlan(**manifest["plan"])
         else:
             folder.clear(overwrite, Held("sweep", plan.points_sha256))
