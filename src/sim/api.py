@@ -136,16 +136,19 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     """
     check_executor(executor)
     if runs < 1:
-        raise UsageError(f"runs must be at least 1 (got {runs})")
+        raise UsageError(f"{{runs}} must be at least 1 (got {runs})", options=("runs",))
     if target_precision is None and (max_runs is not None or precision_for):
-        raise UsageError("max_runs and precision_for go with target_precision")
+        raise UsageError("{max_runs} and {precision_for} go with {target_precision}",
+                         options=("max_runs", "precision_for", "target_precision"))
     if target_precision is not None and not 0 < target_precision <= 1:
-        raise UsageError(f"target_precision is a share of the mean, above 0 and at most 1 (got {target_precision})")
+        raise UsageError(f"{{target_precision}} is a share of the mean, above 0 and at most 1 (got {target_precision})",
+                         options=("target_precision",))
     watched = list(precision_for or HEADLINE)
     _refuse_unknown_outcomes("precision_for", watched)
     cap = (max_runs or 100 * runs) if target_precision else runs
     if cap < runs:
-        raise UsageError(f"max_runs ({cap}) must be at least runs ({runs}), the first check point")
+        raise UsageError(f"{{max_runs}} ({cap}) must be at least {{runs}} ({runs}), the first check point",
+                         options=("max_runs", "runs"))
     scn = _scenario(scenario, set)
     _check_run_size(scn, runs=runs, cap=cap, workers=workers, chunk_size=chunk_size, seed=seed,
                     timeseries=timeseries, out=out, target_precision=target_precision, lazy=lazy, notice=notice)
@@ -187,7 +190,8 @@ def _check_run_size(scn: Scenario, *, runs: int, cap: int, workers: int | None, 
 
 def check_executor(executor: str) -> None:
     if executor not in EXECUTORS:
-        raise UsageError(f"executor: must be one of {', '.join(EXECUTORS)} (got {executor!r})")
+        raise UsageError(f"{{executor}}: must be one of {', '.join(EXECUTORS)} (got {executor!r})",
+                         options=("executor",))
 
 
 def open(folder: PathLike, **columns: Any) -> ResultSet | Sweep:  # noqa: A001 - sim.open, as promised
@@ -253,7 +257,7 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     seed = seed if seed is not None else (first.seed if first else 1)
     runs = runs if runs is not None else (first.runs if first else 1000)
     inherited = _overrides_of(first if first is not None else reference)
-    _refuse_unknown_outcomes("outcome", outcomes or ())  # before anything runs
+    _refuse_unknown_outcomes("outcomes", outcomes or ())  # before anything runs
     results = []
     for i, (item, name) in enumerate(zip(items, names, strict=True)):
         if i in opened:
@@ -266,8 +270,8 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
                            progress=progress))
     absent = [c for c in outcomes or () if c not in results[0].outcomes.columns]
     if absent:
-        raise UsageError(f"outcome: {', '.join(absent)} not among the results (their commodities: "
-                         f"{', '.join(results[0].scenario.commodities)})")
+        raise UsageError(f"{{outcomes}}: {', '.join(absent)} not among the results (their commodities: "
+                         f"{', '.join(results[0].scenario.commodities)})", options=("outcomes",))
     table = paired_table(results[0], results[1:], outcomes=outcomes, labels=names)
     notes = [n for b, name in zip(results[1:], names[1:], strict=True)
              if (n := unshared_overrides(results[0], b, (names[0], name)))]
@@ -277,8 +281,8 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
 def _refuse_unknown_outcomes(option: str, names: Sequence[str]) -> None:
     unknown = [c for c in names if not is_outcome(c)]
     if unknown:
-        raise UsageError(f"{option}: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)} "
-                         "(<commodity> a commodity, <project> a project of the scenario)")
+        raise UsageError(f"{{{option}}}: no outcome {', '.join(unknown)}; outcomes: {', '.join(REPORT_OUTCOMES)} "
+                         "(<commodity> a commodity, <project> a project of the scenario)", options=(option,))
 
 
 def _overrides_of(item: ResultSet | ScenarioLike) -> list[str]:
@@ -442,7 +446,7 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
 
     check_executor(executor)
     if method not in METHODS:
-        raise UsageError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
+        raise UsageError(f"{{method}}: must be one of {', '.join(METHODS)} (got {method!r})", options=("method",))
     found = factors_of(vary)
     file, base = _file_and_overrides(scenario)
     scn, loading = _timed_load(file, base + override_texts(set))
@@ -504,7 +508,7 @@ def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | Pat
 
     fmt = format or ("md" if Path(out).suffix.lower() in (".md", ".markdown") else "html")
     if fmt not in ("html", "md"):
-        raise UsageError(f"format: must be html or md (got {fmt!r})")
+        raise UsageError(f"{{format}}: must be html or md (got {fmt!r})", options=("format",))
     kept = {"outcome_columns": REPORT_OUTCOMES, "timeseries_columns": REPORT_SERIES, "lazy": True}
     main = _stored(results, **kept)
     others = [_stored(o, **kept) if _is_stored(o) else o for o in compare_with]

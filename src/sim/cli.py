@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import re
 import shlex
 import sys
 import time
@@ -160,8 +159,13 @@ def _refuse(exc: ScenarioError) -> typer.Exit:
     return typer.Exit(2)
 
 
-_FLAGS = re.compile(r"(?<![\w.-])(runs|max_runs|target_precision|precision_for|executor|method|format|set)(?=[ :(,]|$)")
-"""Parameter names of the Python API as they appear in its messages, to be shown as flags."""
+_FLAG_OF = {"outcomes": "--outcome"}
+"""The options whose flag is not the API's parameter name written ``--like-this``."""
+
+
+def _flag(name: str) -> str:
+    """The command line's flag for a parameter of the Python API (``max_runs``: ``--max-runs``)."""
+    return _FLAG_OF.get(name, "--" + name.replace("_", "-"))
 
 
 def _fail(exc: BaseException) -> typer.Exit:
@@ -169,10 +173,7 @@ def _fail(exc: BaseException) -> typer.Exit:
     checks name its parameters (max_runs); here they are the options (--max-runs)."""
     if isinstance(exc, ScenarioError):
         return _refuse(exc)
-    text = str(exc)
-    if type(exc) is UsageError:
-        text = _FLAGS.sub(lambda m: "--" + m[1].replace("_", "-"), text)
-    typer.echo(text, err=True)
+    typer.echo(exc.naming(_flag) if isinstance(exc, UsageError) else str(exc), err=True)
     return typer.Exit(2)
 
 

@@ -8,7 +8,7 @@ raises a single :class:`ScenarioError`, so a user fixes a file in one pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -51,7 +51,22 @@ class ScenarioError(Exception):
 class UsageError(ValueError):
     """A call that cannot be honoured as asked: an option out of range, options that do not
     go together, a name that does not exist. The message says what to give instead; the
-    command line prints it on one line and exits with status 2."""
+    command line prints it on one line and exits with status 2.
+
+    ``options`` names the parameters the message is about, each written ``{name}`` in it:
+    ``str()`` shows them as the Python API spells them (``max_runs``), :meth:`naming` as a
+    caller spells them (the command line's ``--max-runs``)."""
+
+    def __init__(self, message: str, *, options: Sequence[str] = ()):
+        self.template, self.options = message, tuple(options)
+        super().__init__(self.naming(lambda name: name))
+
+    def naming(self, spell: Callable[[str], str]) -> str:
+        """The message with each of its options spelled by ``spell``."""
+        text = self.template
+        for name in self.options:
+            text = text.replace("{" + name + "}", spell(name))
+        return text
 
 
 class RunFolderError(Exception):
