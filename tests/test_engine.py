@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date
 
@@ -151,9 +152,17 @@ RUNS = 120
 
 
 def _paired(overrides_on=None, overrides_off=None, seed=21):
-    on = run_many(baseline(**(overrides_on or {})), runs=RUNS, seed=seed, workers=1).outcomes
+    on = (run_many(baseline(**overrides_on), runs=RUNS, seed=seed, workers=1).outcomes if overrides_on
+          else _baseline_runs(seed))
     off = run_many(baseline(**(overrides_off or {})), runs=RUNS, seed=seed, workers=1).outcomes
     return on, off
+
+
+@functools.cache
+def _baseline_runs(seed: int) -> pd.DataFrame:
+    """The baseline side of the paired checks, run once for all that share it. Not to be
+    changed by the caller."""
+    return run_many(baseline(), runs=RUNS, seed=seed, workers=1).outcomes
 
 
 def _se_of_difference(a, b):

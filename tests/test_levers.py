@@ -3,6 +3,8 @@ random numbers, so differences come from the lever, not from noise)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -15,12 +17,17 @@ RUNS = 60
 
 
 def _pair(path=None, **lever):
-    base = load_scenario(path) if path else baseline()
     changed = load_scenario(path, {k.replace("__", "."): v for k, v in lever.items()}) if path \
         else baseline(**lever)
-    a = run_many(base, runs=RUNS, seed=5, workers=1).outcomes
+    a = run_many(load_scenario(path), runs=RUNS, seed=5, workers=1).outcomes if path else _baseline_runs()
     b = run_many(changed, runs=RUNS, seed=5, workers=1).outcomes
     return a, b
+
+
+@functools.cache
+def _baseline_runs():
+    """The baseline side of the paired lever checks, run once for all. Not to be changed by the caller."""
+    return run_many(baseline(), runs=RUNS, seed=5, workers=1).outcomes
 
 
 @pytest.mark.check("metamorphic", source="seed 002: 30% local equity and community participation in security",
