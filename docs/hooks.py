@@ -3,7 +3,7 @@ pages). Not part of the site: mkdocs.yml excludes it from the pages.
 
 Three things happen to the hand-written Markdown in ``docs/`` on its way to the site:
 
-- a page ending in ``<!-- generated: NAME -->`` gets the tables :mod:`sim.reference` makes
+- a page ending in ``<!-- generated: NAME -->`` gets the tables ``reference_pages.py`` makes
   for ``NAME`` (the parameter reference, the baseline's values and sources, the output
   columns) in place of that line and the note below it, so those pages are as current as the
   schema they are made from;
@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from griffe import Extension, Object
 
-from sim.reference import fill_page
+sys.path.insert(0, os.path.dirname(__file__))  # MkDocs loads this file by path, not as a package
+from reference_pages import fill_page  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import reference_pages
 from pydantic import BaseModel
 
 from sim import outputs, reference
@@ -150,7 +151,7 @@ def _shown(page: str) -> str:
     that only steers line breaks taken out, so names read as they are written."""
     import html
 
-    filled = reference.fill_page((DOCS / page).read_text(encoding="utf-8"))
+    filled = reference_pages.fill_page((DOCS / page).read_text(encoding="utf-8"))
     return html.unescape(filled.replace("<wbr>", ""))
 
 
@@ -185,24 +186,24 @@ def test_each_generated_section_fills_exactly_one_page() -> None:
     for page in sorted(DOCS.rglob("*.md")):
         for name in re.findall(r"^<!-- generated: (\S+) -->", page.read_text(encoding="utf-8"), re.M):
             found.setdefault(name, []).append(page.relative_to(DOCS).as_posix())
-    assert sorted(found) == sorted(reference.GENERATED), (
+    assert sorted(found) == sorted(reference_pages.GENERATED), (
         "every generated section needs one page ending in its <!-- generated: NAME --> line")
     assert all(len(pages) == 1 for pages in found.values()), found
 
 
 def test_fill_page_replaces_the_marker_line_and_the_note_below_it() -> None:
     page = "# Title\n\nHand-written.\n\n<!-- generated: outputs -->\n\n*Build the site to see the tables.*\n"
-    filled = reference.fill_page(page)
+    filled = reference_pages.fill_page(page)
     assert filled.startswith("# Title\n\nHand-written.\n\n<div class=\"generated\" markdown>")
-    assert reference.output_markdown() in filled
+    assert reference_pages.output_markdown() in filled
     assert "Build the site" not in filled and "<!-- generated" not in filled
-    assert reference.fill_page("# No marker\n\nText.\n") == "# No marker\n\nText.\n"
+    assert reference_pages.fill_page("# No marker\n\nText.\n") == "# No marker\n\nText.\n"
     with pytest.raises(KeyError, match="parametres"):
-        reference.fill_page("# Typo\n\n<!-- generated: parametres -->\n")
+        reference_pages.fill_page("# Typo\n\n<!-- generated: parametres -->\n")
 
 
 def test_names_in_generated_tables_break_only_after_a_dot() -> None:
-    text = reference.parameter_markdown()
+    text = reference_pages.parameter_markdown()
     assert "<code>shocks.<wbr>security.<wbr>provinces.<wbr>&lt;province&gt;.<wbr>initial_regime</code>" in text
     assert "initial_<wbr>" not in text
 
@@ -210,7 +211,7 @@ def test_names_in_generated_tables_break_only_after_a_dot() -> None:
 def test_output_tables_list_every_column_with_its_unit() -> None:
     import html
 
-    text = html.unescape(reference.output_markdown().replace("<wbr>", ""))
+    text = html.unescape(reference_pages.output_markdown().replace("<wbr>", ""))
     for column in (*outputs.OUTCOMES, *outputs.TIMESERIES):
         assert f"| <code>{column.name}</code> | {column.unit} |" in text
 

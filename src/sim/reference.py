@@ -1,11 +1,10 @@
-"""Reference tables for the documentation, generated from the code so that they cannot drift.
+"""The scenario's parameters as rows: each field's meaning, unit, range and default, and each
+value a scenario file sets with the source written beside it.
 
-The documentation site lists every scenario parameter, every value of the baseline with
-its source, and every output column. Writing those tables by hand would let them fall
-behind the schema the first time a field is added or a unit corrected, so they are
-generated here instead, from the same objects the program uses: the pydantic classes of
-:mod:`sim.schema` (each field's description, unit and bounds), the column lists of
-:mod:`sim.outputs`, and the shipped baseline scenario.
+``sim params``, the report's table of parameters and sources, a run folder's record of its
+parameters and the documentation's reference pages all read these rows, made from the same
+objects the program uses: the pydantic classes of :mod:`sim.schema` (each field's
+description, unit and bounds) and the scenario files themselves.
 
 :func:`parameter_rows` walks the schema from :class:`~sim.schema.Scenario` down to its
 leaf fields and returns one row per leaf, addressed by its dotted path. Where the schema
@@ -20,12 +19,9 @@ lines just above its key, or on the line of an enclosing key, for notes such as 
 throughout"). It reads the comments from the file text and takes the line of each key
 from the scenario loader, so it needs no YAML parsing of its own.
 
-The pages of the site that hold generated tables are hand-written Markdown in ``docs/``
-that end with a line ``<!-- generated: NAME -->``; when the site is built (``make docs``),
-:func:`fill_page` replaces that line, and the note below it for readers of the bare file,
-with the Markdown that :data:`GENERATED` makes for ``NAME``. Nothing generated is written
-back into a file, so a built page is always as current as the code. :func:`parameter_table`
-gives the same rows for any one scenario, for ``sim params`` and the report.
+:func:`parameter_table` gives the rows of any one scenario, for ``sim params``, the report
+and a run folder. The documentation build turns these rows into its reference pages
+(``docs/reference_pages.py``).
 
 A few schema fields carry no description (labels, switches, dates of scheduled events).
 Their meaning is supplied by :data:`EXTRA_MEANINGS` below; a new undocumented field has
@@ -35,13 +31,12 @@ none, and the test that every row has a meaning points to it.
 from __future__ import annotations
 
 import functools
-import html
 import math
 import os
 import re
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -50,13 +45,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .distributions import Dist
-from .outputs import OUTCOMES, TIMESERIES, Column
 from .schema import Scenario, range_text
-
-ROOT = Path(__file__).resolve().parents[2]
-"""The project folder (holding scenarios/ and docs/) when run from a source checkout."""
-
-BASELINE = "scenarios/baseline.yaml"
 
 KEY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "commodities": ("commodity",),
@@ -360,16 +349,10 @@ def _note_at(lines: list[str], number: int) -> str:
     return " ".join(b for b in block if b)
 
 
-def _locate(path: str | os.PathLike[str]) -> Path:
-    """``path`` as given if it exists or is absolute, else relative to the project folder."""
-    p = Path(path)
-    return p if p.is_absolute() or p.exists() else ROOT / p
-
-
 def _file_notes(path: str | os.PathLike[str]) -> dict[str, str]:
     """Every path set in the scenario file (and the files it extends), with its note or ""
     (a copy; remembered per file while the file is unchanged)."""
-    real = os.path.realpath(_locate(path))
+    real = os.path.realpath(path)
     stat = os.stat(real)
     return dict(_file_notes_of(real, stat.st_mtime_ns, stat.st_size))
 
@@ -384,7 +367,7 @@ def _file_notes_of(path: str, _mtime_ns: int, _size: int) -> dict[str, str]:
     """
     from .scenario import resolve_document
 
-    top = os.fspath(_locate(path))
+    top = os.fspath(path)
     _, locations = resolve_document(top)
     texts: dict[str, list[str]] = {}
     parents: dict[str, dict[str, str]] = {}
@@ -412,7 +395,7 @@ def _file_notes_of(path: str, _mtime_ns: int, _size: int) -> dict[str, str]:
     return notes
 
 
-def baseline_sources(path: str | os.PathLike[str] = BASELINE) -> dict[str, str]:
+def baseline_sources(path: str | os.PathLike[str]) -> dict[str, str]:
     """The ``source:`` or ``assumption:`` note of each value set in a scenario file.
 
     Keys are dotted paths as in the outcome table (``projects.reko_diq.phases.0.capex_usd``);
@@ -425,85 +408,6 @@ def baseline_sources(path: str | os.PathLike[str] = BASELINE) -> dict[str, str]:
     return {k: v for k, v in _file_notes(path).items() if v}
 
 
-# --- Markdown ----------------------------------------------------------------------------
-
-def _cell(text: str) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ").strip() or "–"
-
-
-def _code(text: str) -> str:
-    """A name as code that a narrow table column may wrap only after a dot, never inside a
-    name (``<wbr>`` marks where)."""
-    if not text:
-        return "–"
-    return "<code>" + html.escape(text).replace(".", ".<wbr>") + "</code>"
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-_SECTION_TITLES: dict[str, str] = {
-    "": "General",
-    "market": "Market",
-    "commodities": "Commodities",
-    "projects": "Projects",
-    "processing": "Processing and routing",
-    "ramp_up_classes": "Ramp-up classes",
-    "program": "Programme phase gates",
-    "confidence": "Investor confidence",
-    "infrastructure": "Infrastructure",
-    "construction": "Construction overruns",
-    "resources": "Resource estimates and verification",
-    "economy": "Economy",
-    "fiscal": "Fiscal regime",
-    "distress": "Distress: care and maintenance, defaults",
-    "investment": "Investment: the investors' value test",
-    "shocks.security": "Security shock",
-    "shocks.refining": "Refining-dependency shock (China's export controls)",
-    "shocks.tariff": "Tariff shock",
-}
-
-
-def _section(path: str) -> str:
-    parts = path.split(".")
-    if len(parts) == 1:
-        return ""
-    if parts[0] == "shocks":
-        return ".".join(parts[:2])
-    return parts[0]
-
-
-def _title(section: str) -> str:
-    return _SECTION_TITLES.get(section, section.replace("_", " ").replace(".", ": ").capitalize())
-
-
-def parameter_markdown() -> str:
-    """The parameter reference as Markdown: one table per section of the schema, each under
-    a second-level heading."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for row in parameter_rows():
-        groups.setdefault(_section(row["path"]), []).append(row)
-    parts = []
-    for section, rows in groups.items():
-        parts.append(f"## {_title(section)}")
-        parts.append(_table(
-            ("Parameter", "Unit", "Range", "Type", "Default", "Meaning"),
-            [(_code(r["path"]), _cell(r["unit"]), _cell(r["range"]), _cell(r["type"]),
-              _cell(r["default"]), _cell(r["meaning"])) for r in rows]))
-    return "\n\n".join(parts) + "\n"
-
-
-def baseline_markdown(path: str | os.PathLike[str] = BASELINE) -> str:
-    """The values of a scenario file (the baseline by default) as a Markdown table, one
-    row per parameter with its unit and the ``source:`` or ``assumption:`` note beside it."""
-    rows = [(_code(r["path"]), _cell(r["value"]), _cell(r["unit"]), _cell(r["source"]))
-            for r in parameter_table(path) if r["path"] not in ("name", "description")]
-    return _table(("Parameter", "Value", "Unit", "Source or assumption"), rows) + "\n"
-
-
 def _commodity_unit(row: dict[str, Any], goods: Mapping[str, str]) -> str:
     """The row's unit with "unit" replaced by its commodity's unit (``USD/unit`` -> ``USD/t``)."""
     pattern, path = row["pattern"].split("."), row["path"].split(".")
@@ -512,55 +416,6 @@ def _commodity_unit(row: dict[str, Any], goods: Mapping[str, str]) -> str:
         if good:
             return re.sub(r"\bunit\b", good, row["unit"])
     return str(row["unit"])
-
-
-def _column_table(columns: tuple[Column, ...]) -> str:
-    return _table(("Column", "Unit", "Meaning"),
-                  [(_code(c.name), _cell(c.unit), _cell(c.meaning)) for c in columns])
-
-
-def output_markdown() -> str:
-    """The output columns as Markdown: the outcome table, then the yearly time series."""
-    return (
-        "## `outcomes.parquet`: one row per replication\n\n"
-        + _column_table(OUTCOMES)
-        + "\n\nAfter these comes one column per uncertain input, named by its dotted path "
-        "(for example `projects.reko_diq.phases.1.build_years`), holding the value drawn "
-        "for that replication.\n\n"
-        "## `timeseries.parquet`: one row per replication and model year\n\n"
-        + _column_table(TIMESERIES)
-        + "\n"
-    )
-
-
-GENERATED: dict[str, Callable[[], str]] = {
-    "parameters": parameter_markdown,
-    "baseline-values": baseline_markdown,
-    "outputs": output_markdown,
-}
-"""What each ``<!-- generated: NAME -->`` line of a documentation page is replaced with."""
-
-_GENERATED_LINE = re.compile(r"^<!-- generated: (\S+) -->[ \t]*$", re.MULTILINE)
-
-
-def fill_page(text: str) -> str:
-    """A documentation page with its generated part filled in.
-
-    The line ``<!-- generated: NAME -->`` and everything after it (a note for readers of the
-    bare Markdown file, who see no tables) are replaced by the Markdown ``GENERATED[NAME]``
-    makes, inside a ``<div class="generated" markdown>`` (which the site's stylesheet keeps
-    from breaking names mid-word); a page without such a line is returned as it is. An
-    unknown ``NAME`` raises ``KeyError``, so a misspelt page fails the build rather than
-    losing its tables.
-    """
-    found = _GENERATED_LINE.search(text)
-    if found is None:
-        return text
-    name = found.group(1)
-    if name not in GENERATED:
-        raise KeyError(f"no generated section named {name!r}; known: {', '.join(GENERATED)}")
-    return (text[:found.start()] + '<div class="generated" markdown>\n\n' + GENERATED[name]()
-            + "\n</div>\n")
 
 
 # --- the parameter table of one scenario (sim params) ------------------------------------
