@@ -78,7 +78,7 @@ def _run(tmp_path, name, **options):
 
 
 def test_a_precision_run_stops_at_the_same_count_in_any_layout_and_equals_a_plain_run(tmp_path):
-    options = {"runs": 400, "target_precision": 0.045, "check_every": 20,
+    options = {"runs": 400, "target_precision": 0.06, "check_every": 20,
                "precision_columns": ["cumulative_export_value_usd"]}
     one, a = _run(tmp_path, "one", workers=1, chunk_size=7, **options)
     # Another chunking (arrival out of order is covered by the shuffled watch above).
@@ -90,7 +90,7 @@ def test_a_precision_run_stops_at_the_same_count_in_any_layout_and_equals_a_plai
     pd.testing.assert_frame_equal(a, plain, check_exact=True)
     checks = one["precision"]["checks"]
     assert [n for n, _ in checks] == list(range(20, one["runs"] + 1, 20)) and len(checks) >= 3
-    assert checks[-1][1] < 0.045 <= checks[-2][1]
+    assert checks[-1][1] < 0.06 <= checks[-2][1]
 
 
 def test_an_interrupted_precision_run_resumes_to_the_same_stop(tmp_path):
