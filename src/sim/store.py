@@ -389,20 +389,28 @@ class RunFolder:
             for table in tables:
                 path = self.shard(table, start, stop, point)
                 if not path.exists():
-                    raise self._damaged(path, "a shard the manifest lists as saved is missing")
+                    raise damaged(path, "a shard the manifest lists as saved is missing")
                 recorded = hashes.get(path.name)
                 if recorded is not None and recorded != file_sha256(path):
-                    raise self._damaged(path, "its content is not what was written there")
+                    raise damaged(path, "its content is not what was written there")
                 if recorded is None and table == "outcomes":
                     try:
                         reps = pq.read_table(path, columns=["replication"]).column(0).to_pylist()
                     except (pa.ArrowException, KeyError):
-                        raise self._damaged(path, "not a whole shard") from None
+                        raise damaged(path, "not a whole shard") from None
                     if reps != list(range(start, stop)):
-                        raise self._damaged(path, f"it does not hold replications {start} to {stop - 1}")
+                        raise damaged(path, f"it does not hold replications {start} to {stop - 1}")
 
-    def _damaged(self, path: Path, why: str) -> RunFolderError:
-        return RunFolderError(f"{path} is damaged ({why}): start anew with --overwrite; nothing was removed")
+    def check_before_resuming(self, manifest: dict[str, Any], finished: Sequence[str],
+                              shards: Sequence[str]) -> None:
+        """Before a resume builds on what the folder holds: remove what a killed writer left,
+        then check the ``finished`` tables a complete manifest promises, or else the
+        ``shards`` of every chunk it lists as saved."""
+        self.clear_temporaries()
+        if manifest.get("status", "running") == "running":
+            self.verify_chunks(manifest, shards)
+        else:
+            self.verify_tables(finished)
 
     def verify_tables(self, tables: Sequence[str]) -> None:
         """Check that the finished tables a complete manifest promises are whole Parquet files."""
@@ -411,7 +419,7 @@ class RunFolder:
             try:
                 pq.read_metadata(path)
             except (OSError, pa.ArrowException):
-                raise self._damaged(path, "a table the manifest says is finished is missing or not whole") from None
+                raise damaged(path, "a table the manifest says is finished is missing or not whole") from None
 
     def compact(self, chunks: list[tuple[int, int]], tables: tuple[str, ...]) -> None:
         """Stream the shards, in replication order, into one Parquet file per table. The
@@ -499,13 +507,12 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
         began = time.perf_counter()
         if resume:
             manifest, plan = folder.resume(scenario, seed, runs, precision)
-            folder.clear_temporaries()
+            timeseries = manifest.get("timeseries", True)
+            tables = TABLES if timeseries else ("outcomes",)
+            folder.check_before_resuming(manifest, finished=tables, shards=tables)
             if manifest.get("status") == "complete":
-                folder.verify_tables(TABLES if manifest.get("timeseries", True) else ("outcomes",))
                 folder.clear_shards()  # left by a run stopped just after it completed
                 return StoredRun(manifest, 0, len(plan.chunks()))
-            timeseries = manifest.get("timeseries", True)
-            folder.verify_chunks(manifest, TABLES if timeseries else ("outcomes",))
         else:
             first = min(runs, precision[1] or runs)  # a precision run's chunks fit its check step
             size = min(chunk_size_for(first, workers, chunk_size), first)

@@ -401,12 +401,10 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
     with folder.locked(create=not resume):
         if resume:
             manifest = _resumed_sweep(folder, plan)
-            folder.clear_temporaries()
+            folder.check_before_resuming(manifest, finished=("points", "outcomes"), shards=("outcomes",))
             if manifest.get("status") != "running":
-                folder.verify_tables(("points", "outcomes"))
                 folder.clear_shards()  # left by a sweep stopped just after it completed
                 return Sweep.open(folder.path)
-            folder.verify_chunks(manifest, ("outcomes",))
             plan = SweepPlan(**manifest["plan"])
         else:
             folder.clear(overwrite, Held("sweep", plan.points_sha256))

@@ -135,12 +135,11 @@ class World:
         security = self.site_security_cost(p)
         if p.idle:
             return -self._care_cost * sum(run.opex for run in p.producing) - security
-        now, ex_china, payable = self.env.now, self.market.ex_china, self._payable
-        net = self.kept_by_project[p.key] * (1.0 - float(p.spec.royalty_rate))
+        now, net = self.env.now, 1.0 - float(p.spec.royalty_rate)
         cash = -security
         for run in p.producing:
             level = run.curve.level(now) if run.curve is not None else 0.0
-            cash += level * (net * sum(q * ex_china[c] * payable[c] for c, q in run.outputs) - run.opex)
+            cash += level * (self.sales_at_prices(p, [run]) * net - run.opex)
         return cash
 
     def _running_costs(self, p: ProjectRun) -> float:
@@ -215,7 +214,7 @@ class World:
             spent = p.capex_between(a, b)
             p.spent += spent
             downtime += p.downtime_years(a, b)
-            security = p.security_cost_between(a, b, self._site_security_cost * p.exposure) if self._security_on else 0.0
+            security = p.security_cost_between(a, b, self.site_security_cost(p)) if self._security_on else 0.0
             programmes = dt * (p.exposure * self._programmes + (self._tracking if p.spec.illegal_extraction_exposed else 0.0))
             levers += programmes + dt * p.exposure * self._extra_security
             sites.append((books[p.key], made, opex, security + programmes, spent))
