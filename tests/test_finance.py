@@ -286,3 +286,19 @@ def test_a_lower_price_means_more_defaults(figure):
 def test_without_distress_no_project_stops():
     o = _antimony_runs(runs=10, distress__enabled=False)
     assert not o.care_and_maintenance.any() and (o.antimony_care_years == 0).all()
+
+
+def test_a_phase_finished_on_care_and_maintenance_starts_its_ramp_up_at_the_restart():
+    """A phase built while the site stood still ramps up from the restart, not from later."""
+    from sim.model.ramp import RampCurve
+
+    streams = Streams(1, 0)
+    world = World(realize(load_scenario(BASELINE), streams)[0], streams)
+    site = next(p for p in world.projects if p.key == "reko_diq")
+    first, second = site.phases[0], site.phases[1]
+    first.curve, second.curve = RampCurve(0.5, 2.0, 0.4, 1.0), RampCurve(2.0, 2.0, 0.4, 1.0)
+    site.producing = [first, second]
+    site.go_idle(1.0)
+    site.restart(3.0)
+    assert first.curve.start == pytest.approx(2.5) and second.curve.start == pytest.approx(3.0)
+    assert site.care_years == pytest.approx(2.0)

@@ -474,3 +474,16 @@ def test_temporary_files_left_by_a_kill_are_removed(tmp_path, scn, reference):
     run_to_folder(scn, tmp_path, runs=RUNS, seed=SEED, workers=1, resume=True)
     assert not any(f.exists() for f in left)
     _same_tables(tmp_path, reference)
+
+
+def test_overwrite_leaves_a_folder_of_other_files_alone_even_with_an_unreadable_manifest(tmp_path, scn):
+    """A manifest.json that is not JSON marks a folder as damaged only if it holds shards or
+    tables of ours: someone else's folder is refused, and --overwrite removes nothing there."""
+    (tmp_path / "manifest.json").write_text("not json")
+    (tmp_path / "summary.csv").write_text("mine")
+    (tmp_path / "plots").mkdir()
+    for overwrite in (False, True):
+        with pytest.raises(RunFolderError, match="not a run's or a sweep's"):
+            run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1, overwrite=overwrite)
+    assert (tmp_path / "manifest.json").read_text() == "not json" and (tmp_path / "summary.csv").exists()
+    assert (tmp_path / "plots").is_dir()

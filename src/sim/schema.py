@@ -369,7 +369,7 @@ class Project(Model):
     ramp_up_class: int = param(2, unit="class", ge=1, le=4, doc="McNulty ramp-up class: 1 proven .. 4 novel process.")
     illegal_extraction_exposed: bool = Field(True, description="Whether the site loses output to illegal extraction and leakage (small, dispersed workings do; a large fenced operation does not).")
     phases: list[ProjectPhase] = Field(min_length=1, description="Phase 1 first; each later phase becomes eligible when the previous one produces.")
-    life_years: Num | None = param(None, unit="yr", gt=0, le=200, doc="Producing life from first production. The life left beyond the horizon enters the project's NPV as a continuing value (the last year's cash flow for the years left); empty for none.")
+    life_years: Num | None = param(None, unit="yr", gt=0, le=200, doc="Producing life from first production. The life left beyond the horizon enters the project's NPV as a continuing value (a year's cash at design output and the horizon's prices, for each year left); it is also the life investors value a new phase over. Empty for none: then no continuing value, and a phase is valued over the years left to the horizon.")
     royalty_rate: Num = param(0.0, unit="0-1", ge=0, le=1, doc="Royalties and surcharges, as a share of the project's sales (provincial royalty, federal levies).")
     income_tax_rate: Num | None = param(None, unit="0-1", ge=0, le=1, doc="Income tax on the project's profit, if it differs from the scenario's fiscal rate (a negotiated regime).")
     tax_holiday_years: Num = param(0.0, unit="yr", ge=0, le=100, doc="Years from first production in which no income tax is due.")
@@ -769,7 +769,7 @@ class Scenario(Model):
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self.__dict__ == other.__dict__
 
-    __hash__ = Model.__hash__
+    __hash__ = None  # type: ignore[assignment]  # its mappings are not hashable; compare, do not hash
 
     @field_validator("projects", mode="after")
     @classmethod

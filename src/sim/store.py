@@ -207,7 +207,7 @@ class RunFolder:
     def read_manifest(self, damaged_ok: bool = False) -> dict[str, Any] | None:
         """The folder's manifest; None if it has none. A ``manifest.json`` that this package
         did not write is refused, not read as a run's. One that cannot be read (truncated,
-        say) in a folder that is ours (it holds a lock, shards or tables of ours) is damaged:
+        say) in a folder that is ours (it holds shards or tables of ours) is damaged:
         refused in one line, or with ``damaged_ok`` (to replace it) read as ``{"status":
         "damaged"}``."""
         if not self.manifest_path.exists():
@@ -226,9 +226,9 @@ class RunFolder:
         return manifest
 
     def _looks_ours(self) -> bool:
-        """Whether the folder holds what only a run or sweep of this package leaves."""
-        return (self.path / ".lock").exists() or self.shards.is_dir() or any(
-            (self.path / f"{t}.parquet").exists() for t in (*TABLES, "points"))
+        """Whether the folder holds what only a run or sweep of this package leaves: shards or
+        its tables. (Not ``.lock``: any attempt to write here makes one.)"""
+        return self.shards.is_dir() or any((self.path / f"{t}.parquet").exists() for t in (*TABLES, "points"))
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         text = json.dumps(manifest, indent=2, default=str)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 CARE = Column("care_and_maintenance", "bool", "True if any project went on care and maintenance within the horizon (its cash margin stayed negative).", better="lower", label="A project went on care and maintenance", shown="% of replications", scale=0.01)
 CARE_YEARS_OF = Column("<project>_care_years", "yr", "Years the project spent on care and maintenance within the horizon.", better="lower", label="Years on care and maintenance")
-DEFAULT = Column("default", "bool", "True if any project defaulted on its loans within the horizon (its cash fell short of its debt service) and was abandoned.", better="lower", label="A project defaulted", shown="% of replications", scale=0.01)
+DEFAULT = Column("default", "bool", "True if any project defaulted on its loans within the horizon (with debt service due, its cash at the day's prices covered none of its costs for distress.default_years year-ends running) and was abandoned.", better="lower", label="A project defaulted", shown="% of replications", scale=0.01)
 OUTCOMES: tuple[Column, ...] = (CARE, DEFAULT, CARE_YEARS_OF)
 """Distress outcomes: whether any project went on care and maintenance or defaulted, then one column per project."""
 

@@ -210,13 +210,14 @@ class ProjectRun:
 
     def restart(self, now: float) -> None:
         """Off care and maintenance: each commissioned phase's ramp-up resumes where it had
-        got to (its curve moves later by the time stopped)."""
-        stopped = now - self.idle_since
-        self.care_years += stopped
+        got to (its curve moves later by the time it stood still: since the site stopped, or
+        since it was commissioned, for a phase finished while the site was stopped)."""
+        self.care_years += now - self.idle_since
         self.idle = False
         for run in self.producing:
             if run.curve is not None and math.isfinite(run.curve.start):
-                run.curve = dataclasses.replace(run.curve, start=run.curve.start + stopped)
+                still = now - max(self.idle_since, run.curve.start)
+                run.curve = dataclasses.replace(run.curve, start=run.curve.start + still)
 
     def care_years_to(self, t: float) -> float:
         """Years on care and maintenance up to ``t``."""
