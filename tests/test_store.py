@@ -296,10 +296,14 @@ def test_outcomes_only(tmp_path, scn, reference):
 # --- the command line, killed and interrupted as a user's run would be ----------------------
 
 def _start(out, *extra):
-    cmd = [sys.executable, "-m", "sim", "run", str(BASELINE), "--runs", str(RUNS), "--seed", str(SEED),
-           "--chunk-size", "3", "--out", str(out), "--no-plots", "--quiet", *extra]
+    """``sim run`` in a child process, each chunk slowed (see slow_chunks.py) so that a signal
+    sent once a chunk is saved finds the run still going."""
+    cmd = [sys.executable, "-c", "import slow_chunks; slow_chunks.main()", "run", str(BASELINE),
+           "--runs", str(RUNS), "--seed", str(SEED), "--chunk-size", "3", "--out", str(out), "--no-plots",
+           "--quiet", *extra]
+    path = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=hears_ctrl_c)
+                            start_new_session=True, preexec_fn=hears_ctrl_c, env={**os.environ, "PYTHONPATH": path})
 
 
 def _wait_for_chunks(out, n, proc, timeout=120.0):
