@@ -28,8 +28,10 @@ $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
 run: $(BIN)/sim
 	$(BIN)/sim run scenarios/baseline.yaml
 
+# The suite runs on two processes (pytest-xdist), a test file to each at a time, so a
+# file's shared runs (module fixtures) are made once.
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The validation register: every check marked `check` in tests/, written to docs/validation.md.
 validate: $(VENV)/.installed-test

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import sim.runner
+import sim.executors
 from sim.__main__ import main as sim_main
 from sim.engine import run_chunk as engine_run_chunk
 
@@ -30,5 +30,5 @@ def run_chunk(*args: Any) -> Any:
 
 
 def main() -> None:
-    sim.runner.run_chunk = run_chunk
+    sim.executors.run_chunk = run_chunk
     sim_main()

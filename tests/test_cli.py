@@ -208,17 +208,24 @@ def test_the_command_starts_without_plotting_or_sensitivity_libraries():
     assert loaded.stdout.strip() == ""
 
 
-def test_the_resume_command_repeats_the_options_given_and_numbers_in_full():
-    """What Ctrl-C prints must resume the same plan: a precision of 1/300 written as 0.00333333
-    would be refused as another target."""
+def test_the_resume_command_repeats_the_options_given_and_numbers_in_full(tmp_path, monkeypatch):
+    """What Ctrl-C prints must resume the same plan: the command as typed (a precision of
+    1/300 written in full, not as 0.00333333, which would be refused as another target),
+    the folder it wrote to, --resume, and no --overwrite, which would discard what was saved."""
     import shlex
 
-    from sim.cli import _resume_command
+    from sim import api
 
-    text = _resume_command(["sim", "run", "my scenario.yaml"], {
-        "--target-precision": 1 / 300, "--runs": 50, "--set": ["a.b=1", "c=x y"], "--workers": None,
-        "--no-plots": True, "--quiet": False})
-    words = shlex.split(text)
-    assert words == ["sim", "run", "my scenario.yaml", "--target-precision", repr(1 / 300), "--runs", "50",
-                     "--set", "a.b=1", "--set", "c=x y", "--no-plots", "--resume"]
-    assert float(words[4]) == 1 / 300
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "run", interrupted)
+    out = tmp_path / "my run"
+    done = CliRunner().invoke(app, ["run", str(BASELINE), "--runs", "50", "--target-precision", repr(1 / 300),
+                                    "--set", "horizon_years=30", "--set", "name=x y", "--no-plots", "--quiet",
+                                    "--overwrite", "--out", str(out)])
+    assert done.exit_code == 130
+    words = shlex.split(done.output.split("Finish the run with:")[1].strip().splitlines()[0])
+    assert words == ["sim", "run", str(BASELINE), "--runs", "50", "--set", "horizon_years=30", "--set", "name=x y",
+                     "--target-precision", repr(1 / 300), "--no-plots", "--quiet", "--out", str(out), "--resume"]
+    assert float(words[words.index("--target-precision") + 1]) == 1 / 300

@@ -103,5 +103,5 @@ def test_a_worker_imports_only_the_engine():
             "'SALib', 'dask') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
-    from sim.runner import quiet_worker, run_chunk
+    from sim.executors import quiet_worker, run_chunk
     assert run_chunk.__module__ == quiet_worker.__module__ == "sim.engine"

@@ -11,8 +11,9 @@ import pytest
 
 from conftest import SCENARIOS, baseline
 from sim import outputs
+from sim.engine import run_chunk
 from sim.results import ResultSet, scenario_digest
-from sim.runner import assemble, plan_chunks, run_chunk, run_many, simulate
+from sim.runner import assemble, plan_chunks, run_many, simulate
 from sim.sampling import dotted, uncertain_inputs
 from sim.scenario import load_scenario
 from sim.schema import CHINA_REGIMES

@@ -101,3 +101,22 @@ def test_sensitivity_command_refuses_bad_input_before_running(tmp_path):
         assert done.exit_code == 2 and expected in done.output, (extra, done.output)
         assert not (tmp_path / "x").exists()
     assert "npv_usd" in known_quantities() and "P(phase3 by year 15)" in known_quantities()
+
+
+def test_an_interrupted_sensitivity_analysis_resumes_to_the_same_indices(tmp_path):
+    """The design's runs are saved as a sweep's are, so an analysis stopped part way is
+    finished with resume, to the indices of one uninterrupted analysis."""
+    from conftest import interrupt_after
+    from sim import api
+
+    options = {"vary": [f"{RATE}=0.5:3", "shocks.tariff.initial_rate=0:0.4"], "method": "morris", "samples": 2,
+               "runs": 3, "seed": 2, "outcomes": ["npv_usd"], "workers": 1, "plots": False}
+    whole = api.sensitivity(BASELINE, **options, out=tmp_path / "whole")
+    out = tmp_path / "stopped"
+    with pytest.raises(KeyboardInterrupt):
+        api.sensitivity(BASELINE, **options, out=out, progress=interrupt_after(2))
+    assert not (out / "indices.csv").exists() and len(list((out / "shards").iterdir())) == 2
+    resumed = api.sensitivity(BASELINE, **options, out=out, resume=True)
+    assert resumed.sweep is not None and resumed.sweep.manifest["chunks_resumed"] == 2
+    pd.testing.assert_frame_equal(resumed.indices, whole.indices, check_exact=True)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), pd.read_csv(tmp_path / "whole" / "indices.csv"))

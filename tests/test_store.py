@@ -18,9 +18,9 @@ import pytest
 
 from conftest import BASELINE, baseline, hears_ctrl_c, interrupt_after
 from sim.results import ParquetColumns, ResultSet, model_digest, report_folder
-from sim.runner import run_many
+from sim.runner import Plan, run_many
 from sim.stats import summarize
-from sim.store import Plan, RunFolder, RunFolderError, run_to_folder, write_row_groups
+from sim.store import RunFolder, RunFolderError, run_to_folder, write_row_groups
 
 RUNS, SEED = 30, 4
 

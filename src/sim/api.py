@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -31,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 from . import scenario as scenario_files
 from . import sizes
 from .errors import UsageError
+from .executors import EXECUTORS
 from .outputs import HEADLINE, is_outcome
 from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, read_manifest_file, report_folder
-from .runner import EXECUTORS, simulate
+from .runner import simulate
 from .scenario import override_texts
 from .schema import Scenario
 from .store import RunFolder, run_to_folder
@@ -152,15 +152,12 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     scn = _scenario(scenario, set)
     _check_run_size(scn, runs=runs, cap=cap, workers=workers, chunk_size=chunk_size, seed=seed,
                     timeseries=timeseries, out=out, target_precision=target_precision, lazy=lazy, notice=notice)
-    if out is None and target_precision is None and not resume:
-        return simulate(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, progress=progress,
-                        executor=executor, scheduler=scheduler, provenance=provenance(scn))
-    if out is None:  # a precision run is judged chunk by chunk on disk; keep it out of sight
-        with tempfile.TemporaryDirectory(prefix="sim-run-") as hidden:
-            res = run(scn, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size, executor=executor,
-                      scheduler=scheduler, out=hidden, timeseries=timeseries, target_precision=target_precision,
-                      max_runs=max_runs, precision_for=precision_for, plots=False, progress=progress)
-            return res  # read into memory by ResultSet.open, so the folder can go
+    if out is None:
+        if resume:
+            raise UsageError("{resume} needs {out}: the folder of the interrupted run", options=("resume", "out"))
+        return simulate(scn, runs=cap, seed=seed, workers=workers, chunk_size=chunk_size, progress=progress,
+                        executor=executor, scheduler=scheduler, provenance=provenance(scn), timeseries=timeseries,
+                        target_precision=target_precision, check_every=runs, precision_columns=watched)
     folder = RunFolder(out)
     with folder.locked(create=not resume):  # no other run may replace the tables before they are reported on
         run_to_folder(scn, folder, runs=cap, seed=seed, workers=workers, chunk_size=chunk_size,
@@ -182,9 +179,8 @@ def _check_run_size(scn: Scenario, *, runs: int, cap: int, workers: int | None, 
     first = min(cap, runs) if target_precision else cap  # a precision run's chunks fit its check step
     size = min(chunk_size_for(first, n, chunk_size), first)
     chunks = math.ceil(cap / size) + (math.ceil(cap / runs) if target_precision else 0)
-    folder = out if out is not None else (tempfile.gettempdir() if target_precision else None)
-    sizes.check(sizes.run_size(scn, runs=cap, chunks=chunks, workers=n, timeseries=timeseries or out is None,
-                               out=folder, in_memory=out is None or not lazy, seed=seed,
+    sizes.check(sizes.run_size(scn, runs=cap, chunks=chunks, workers=n, timeseries=timeseries,
+                               out=out, in_memory=out is None or not lazy, seed=seed,
                                capped=target_precision is not None), notice)
 
 
@@ -428,8 +424,9 @@ def _file_and_overrides(scenario: ScenarioLike) -> tuple[str, list[str]]:
 def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", samples: int = 64, runs: int = 100,
                 seed: int = 1, outcomes: Sequence[str] | None = None, set: Overrides = None,  # noqa: A002
                 workers: int | None = None, executor: str = "local", scheduler: str | None = None,
-                out: PathLike | None = None, plots: bool = True, progress: Progress | None = None,
-                expect: Progress | None = None, notice: Notice | None = None) -> Sensitivity:
+                out: PathLike | None = None, resume: bool = False, overwrite: bool = False, plots: bool = True,
+                progress: Progress | None = None, expect: Progress | None = None,
+                notice: Notice | None = None) -> Sensitivity:
     """Global sensitivity (SALib) of the outcomes to the ranges in ``vary``.
 
     ``method`` ``"sobol"``: first- and total-order indices with 95% bootstrap intervals, from
@@ -437,14 +434,18 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
     mu* and sigma from N(D+1) points. Each point is a sweep point of ``runs`` replications;
     ``outcomes`` are outcome columns or summary rows such as ``"P(stalled)"``. The result's
     ``indices`` table, ``notes`` on reliability, ``sweep`` (the design's runs) and
-    ``plot()`` (the tornado chart); with ``out``, all of it is written there. A design that
-    cannot fit is refused before it starts, and ``notice(text)`` is told what a long one
-    will take (see :mod:`sim.sizes`).
+    ``plot()`` (the tornado chart); with ``out``, all of it is written there, the design's
+    runs as they go, as a sweep's are: an interrupted analysis is finished with
+    ``resume=True`` (the same options), or replaced only with ``overwrite=True``. A design
+    that cannot fit is refused before it starts, and ``notice(text)`` is told what a long
+    one will take (see :mod:`sim.sizes`).
     """
     from .gsa import METHODS, SENSITIVITY_QUANTITIES, design_size, run_sensitivity
     from .gsa import design as sensitivity_design
 
     check_executor(executor)
+    if resume and out is None:
+        raise UsageError("{resume} needs {out}: the folder of the interrupted analysis", options=("resume", "out"))
     if method not in METHODS:
         raise UsageError(f"{{method}}: must be one of {', '.join(METHODS)} (got {method!r})", options=("method",))
     found = factors_of(vary)
@@ -459,10 +460,16 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
                              overrides=base + override_texts(set),
                              quantities=list(outcomes or SENSITIVITY_QUANTITIES), workers=workers,
                              executor=executor, scheduler=scheduler, progress=progress,
-                             name=f"{scn.name}-{method}", scenario_name=scn.name or Path(file).stem)
+                             name=f"{scn.name}-{method}", scenario_name=sensitivity_name(file, scn),
+                             out=out, resume=resume, overwrite=overwrite, plots=False)
     if out is not None:
-        result.write(out, plots=plots)
+        result.write(out, plots=plots, sweep=False)  # the sweep is there already
     return result
+
+
+def sensitivity_name(file: PathLike, scn: Scenario) -> str:
+    """The scenario's name in a sensitivity analysis's title and default folder."""
+    return scn.name or Path(file).stem
 
 
 def discover(results: ResultSet | Sweep | PathLike | Any, where: str, *, outcome: str | None = None,

@@ -35,13 +35,14 @@ from rich.table import Table
 from . import api
 from .engine import run_replication
 from .errors import ScenarioError, UsageError
+from .executors import ExecutorError
 from .outputs import HEADLINE, display, headline, number, unit
 from .reference import parameter_table
 from .results import ResultSet
-from .runner import ExecutorError
+from .runner import Plan
 from .sampling import uncertain_inputs
 from .schema import Scenario
-from .store import Plan, RunFolder, RunFolderError, planned_runs, saved_runs
+from .store import RunFolder, RunFolderError, planned_runs, saved_runs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,20 +178,29 @@ def _fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _resume_command(words: list[str], options: dict[str, Any]) -> str:
-    """The command that finishes an interrupted run or sweep: ``words``, then each option
-    that was given (a list repeats the option, True is a bare flag; numbers are written in
-    full, so the resumed plan matches), then ``--resume``."""
-    again = list(words)
-    for flag, value in options.items():
-        if value is None or value is False:
+def _resume_command(ctx: typer.Context, folder: Path) -> str:
+    """The command that finishes the interrupted run, sweep or analysis of the command now
+    running: the command as it was typed (each argument and option given, in the command's
+    order; numbers written in full, so the resumed plan matches), with ``--out`` the folder
+    it wrote to, then ``--resume``."""
+    words = ["sim", str(ctx.info_name)]
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name else None
+        if source is None or source.name != "COMMANDLINE":
             continue
-        if value is True:
-            again.append(flag)
-        else:
-            values = value if isinstance(value, list | tuple) else [value]
-            again += [a for v in values for a in (flag, repr(v) if isinstance(v, float) else str(v))]
-    return shlex.join([*again, "--resume"])
+        value = ctx.params[str(param.name)]
+        if param.param_type_name != "option":
+            words.append(str(value))
+            continue
+        flag = param.opts[0]
+        if flag in ("--out", "--resume", "--overwrite"):
+            continue
+        if getattr(param, "is_flag", False):
+            words += [flag] if value else param.secondary_opts[:1]
+            continue
+        values = value if param.multiple else [value]
+        words += [a for v in values for a in (flag, repr(v) if isinstance(v, float) else str(v))]
+    return shlex.join([*words, "--out", str(folder), "--resume"])
 
 
 def _interrupted(kind: str, folder: Path, again: str) -> typer.Exit:
@@ -229,6 +239,7 @@ def _load(path: Path, overrides: list[str] | None) -> Scenario:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     runs: Annotated[int, typer.Option(min=1, help="Number of replications.")] = 1000,
     seed: SeedOption = 1,
@@ -266,12 +277,7 @@ def run(
     except REFUSED as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        again = _resume_command(["sim", "run", str(scenario)], {
-            "--out": target, "--seed": seed, "--runs": runs, "--target-precision": target_precision,
-            "--max-runs": cap if target_precision else None, "--precision-for": precision_for,
-            "--set": overrides, "--workers": workers, "--executor": executor if executor != "local" else None,
-            "--scheduler": scheduler, "--no-plots": not plots, "--quiet": quiet})
-        raise _interrupted("run", target, again) from None
+        raise _interrupted("run", target, _resume_command(ctx, target)) from None
     if not quiet:
         _print_summary(res, res.summary())
         m = res.manifest
@@ -476,6 +482,7 @@ VaryOption = Annotated[list[str] | None, typer.Option(
 
 @app.command()
 def sweep(
+    ctx: typer.Context,
     target: Annotated[Path, typer.Argument(help="Scenario YAML file, or a sweep file (a YAML file with scenario: and vary:).")],
     vary: VaryOption = None,
     design: Annotated[str | None, typer.Option(help="grid (every combination; ranges get --levels values), lhs (Latin hypercube) or sobol (scrambled Sobol); default grid.")] = None,
@@ -511,12 +518,7 @@ def sweep(
     except (*REFUSED, ScenarioError) as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        again = _resume_command(["sim", "sweep", str(target)], {
-            "--vary": vary, "--design": design, "--samples": samples, "--levels": levels, "--runs": runs,
-            "--seed": seed, "--set": overrides, "--out": folder, "--workers": workers,
-            "--executor": executor if executor != "local" else None, "--scheduler": scheduler,
-            "--no-plots": not plots, "--quiet": quiet})
-        raise _interrupted("sweep", folder, again) from None
+        raise _interrupted("sweep", folder, _resume_command(ctx, folder)) from None
     if not quiet:
         _print_sweep(result)
         m = result.manifest
@@ -549,6 +551,7 @@ def _print_sweep(result: Sweep, limit: int = 30) -> None:
 
 @app.command()
 def sensitivity(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     vary: VaryOption = None,
     method: Annotated[str, typer.Option(help="sobol (first- and total-order indices) or morris (elementary effects, cheaper).")] = "sobol",
@@ -561,6 +564,8 @@ def sensitivity(
     executor: ExecutorOption = "local",
     scheduler: SchedulerOption = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: results/<scenario>-<method>).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted analysis in --out: only its missing chunks are run. Give the same options.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start anew in an --out that holds an interrupted analysis, discarding what it saved.")] = False,
     plots: Annotated[bool, typer.Option(help="Write the tornado chart.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -568,18 +573,24 @@ def sensitivity(
 
     Writes indices.csv (one row per outcome and input), the design's points and outcomes
     (as a sweep), and plots/tornado.png. Says so when the sample is too small for the
-    intervals to mean anything.
+    intervals to mean anything. The design's runs are saved chunk by chunk as they finish,
+    so an interrupted analysis can be finished with --resume.
     """
+    folder = out_dir
     try:
+        if folder is None:
+            scn = api.load_scenario(scenario, set=overrides)
+            folder = Path("results") / f"{api.sensitivity_name(scenario, scn)}-{method}"
         with _LazyProgress(None, quiet) as bar:
             result = api.sensitivity(scenario, vary, method=method, samples=samples, runs=runs, seed=seed,
                                      outcomes=outcome, set=overrides, workers=workers, executor=executor,
-                                     scheduler=scheduler, progress=bar.advance, expect=bar.expect,
-                                     notice=_notice(quiet))
-        folder = out_dir or Path("results") / f"{result.scenario_name}-{method}"
-        result.write(folder, plots=plots)
+                                     scheduler=scheduler, out=folder, resume=resume, overwrite=overwrite,
+                                     plots=plots, progress=bar.advance, expect=bar.expect, notice=_notice(quiet))
     except (*REFUSED, ScenarioError) as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        assert folder is not None
+        raise _interrupted("analysis", folder, _resume_command(ctx, folder)) from None
     _print_indices(result)
     for note in result.notes:
         out.print(f"Note: {note}", highlight=False)

@@ -134,10 +134,11 @@ class Sensitivity:
 
         return tornado_chart(self.indices, self.method, scenario=self.scenario_name or "function")
 
-    def write(self, folder: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
-        """``indices.csv``, the design's runs (as a sweep) and ``plots/tornado.png``."""
+    def write(self, folder: str | os.PathLike[str], *, plots: bool = True, sweep: bool = True) -> list[Path]:
+        """``indices.csv``, the design's runs (as a sweep, unless not ``sweep``: a sweep run
+        into the folder has written them already) and ``plots/tornado.png``."""
         out = Path(folder)
-        written = self.sweep.write(out, plots=False) if self.sweep is not None else []
+        written = self.sweep.write(out, plots=False) if sweep and self.sweep is not None else []
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "indices.csv", lambda p: self.indices.to_csv(p, index=False))
         written.append(out / "indices.csv")

@@ -1,38 +1,37 @@
-"""Running many replications: chunks of replication indices, on one core or a process pool.
+"""The pipeline every run takes: a plan of chunks, an executor that runs them, a sink that
+keeps them.
 
 A run of ``runs`` replications with root seed ``seed`` is cut into chunks of consecutive
-replication indices (the last ones smaller, so the workers finish together). Each chunk
-is run by :func:`sim.engine.run_chunk`, in this process, in a worker of a local process
-pool or on Dask, and returns plain numpy columns. :func:`execute` hands finished chunks to
-a callback: :func:`run_many` keeps them in memory and puts them back together in
-replication order; :mod:`sim.store` writes each one to disk as a shard. Because each
-replication is a pure function of (scenario, seed, index), the tables are identical, bit
-for bit, whatever the executor, the number of workers and the chunk size.
+replication indices (the last ones smaller, so the workers finish together): its
+:class:`Plan`. A sweep is many such runs, one per design point, and a single run is a
+sweep of one point (point 0), so both are a list of ``(point, Task)``. The tasks run on an
+executor (:mod:`sim.executors`: in this process, a local pool, or Dask), and each chunk,
+as it finishes, goes to a sink: :class:`MemorySink` keeps it in memory, and
+:class:`sim.store.FolderSink` writes it to a run folder as a shard, which is what makes a
+run resumable. :func:`run_tasks` is the one loop that joins the three; a run with a target
+precision (see :mod:`sim.precision`) judges each chunk as it comes in and stops the run
+there. Because each replication is a pure function of (scenario, seed, index), the tables
+are identical, bit for bit, whatever the executor, the sink, the number of workers and the
+chunk size.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import signal
-import sys
-import threading
 import time
-import types
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
-from multiprocessing import context as mp_context
-from multiprocessing import get_context
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from .engine import Chunk, quiet_worker, run_chunk
-from .outputs import OUTCOMES, TIMESERIES, declaration
-from .results import ResultSet, make_manifest
+from .engine import Chunk
+from .executors import Executor, ExecutorError, StopRun, Task, execute, executor_for
+from .outputs import HEADLINE, OUTCOMES, TIMESERIES, declaration
+from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
+from .results import ResultSet, make_manifest, model_digest, scenario_digest
 from .schema import Scenario
 from .sizes import refuse_plan
 
@@ -83,6 +82,47 @@ def plan_chunks(runs: int, workers: int, chunk_size: int | None = None,
 
 
 @dataclass
+class Plan:
+    """The chunks of one run, and enough about it to refuse a mismatched resume: the
+    resolved scenario's digest, the seed, the replications (a cap, with a target precision)
+    and the chunk size, the precision target, and the model code's digest."""
+
+    scenario_sha256: str
+    seed: int
+    runs: int
+    chunk_size: int
+    target_precision: float | None = None
+    check_every: int | None = None
+    precision_columns: list[str] = field(default_factory=list)
+    tapered: bool = False  # the last chunks smaller (see plan_chunks); False in older folders
+    model_sha256: str | None = None  # the model code's hash; None in older folders
+
+    @classmethod
+    def new(cls, scenario: Scenario, *, runs: int, seed: int, workers: int, chunk_size: int | None = None,
+            target_precision: float | None = None, check_every: int | None = None,
+            precision_columns: Sequence[str] = HEADLINE) -> Plan:
+        """The plan of a new run; with ``target_precision``, ``runs`` is a cap judged every
+        ``check_every`` replications, and the chunks fit the check step."""
+        every = (check_every or runs) if target_precision else None
+        first = min(runs, every or runs)
+        size = min(chunk_size_for(first, workers, chunk_size), first)
+        return cls(scenario_digest(scenario), seed, runs, size, target_precision, every,
+                   list(precision_columns) if target_precision else [], tapered=True,
+                   model_sha256=model_digest())
+
+    def check_points(self) -> list[int]:
+        return check_points(self.check_every, self.runs) if self.check_every else [self.runs]
+
+    def chunks(self) -> list[tuple[int, int]]:
+        if self.check_every:
+            return aligned_chunks(self.check_points(), self.chunk_size)
+        return plan_chunks(self.runs, 1, self.chunk_size, taper=self.tapered)
+
+    def tasks(self, scenario: Scenario, point: int = 0) -> list[tuple[int, Task]]:
+        return [(point, Task(scenario, self.seed, a, b)) for a, b in self.chunks()]
+
+
+@dataclass
 class RunTables:
     outcomes: pd.DataFrame
     timeseries: pd.DataFrame
@@ -92,222 +132,112 @@ class RunTables:
     chunk_size: int
 
 
-EXECUTORS = ("local", "dask")
+# --- sinks, and the loop ---------------------------------------------------------------------
+
+class Sink(Protocol):
+    """Where finished chunks go. ``saved`` lists (point, start, stop) of the chunks it holds
+    already (a resumed folder's); ``save`` keeps one more."""
+
+    def saved(self) -> set[tuple[int, int, int]]: ...
+
+    def save(self, point: int, chunk: Chunk) -> None: ...
 
 
-class ExecutorError(RuntimeError):
-    """The chosen executor cannot run: Dask missing, or its scheduler out of reach."""
+@dataclass
+class MemorySink:
+    """Chunks kept in memory, for tables put together when the run is done."""
+
+    chunks: dict[tuple[int, int], Chunk] = field(default_factory=dict)
+
+    def saved(self) -> set[tuple[int, int, int]]:
+        return {(p, a, c.stop) for (p, a), c in self.chunks.items()}
+
+    def save(self, point: int, chunk: Chunk) -> None:
+        self.chunks[(point, chunk.start)] = chunk
+
+    def tables(self, chunks: Sequence[tuple[int, int]], point: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return assemble([self.chunks[(point, a)] for a, _ in chunks])
+
+    def events(self, chunks: Sequence[tuple[int, int]], point: int = 0) -> float:
+        return sum(float(self.chunks[(point, a)].outcomes["events"].sum()) for a, _ in chunks)
 
 
-@dataclass(frozen=True)
-class Task:
-    """One chunk of work: replications ``start .. stop - 1`` of ``scenario`` with ``seed``."""
-
-    scenario: Scenario
-    seed: int
-    start: int
-    stop: int
+Judge = Callable[[int, Chunk], bool]
+"""Told of each finished chunk before it is saved; True ends the run once it is saved."""
 
 
-class StopRun(Exception):  # noqa: N818 - a signal, not an error
-    """Raised by an ``on_chunk`` callback that has what it needs: no further chunk is handed
-    over, the chunks not yet started are cancelled, and :func:`execute_tasks` returns."""
+def run_tasks(tasks: Sequence[tuple[int, Task]], executor: Executor, sink: Sink, *, timeseries: bool = True,
+              progress: Progress | None = None, judge: Judge | None = None) -> int:
+    """Run the tasks ``sink`` does not hold yet on ``executor`` and save each in ``sink`` as
+    it finishes; ``progress`` is told the replications saved (those already held first).
+    Returns how many tasks were run."""
+    held = sink.saved()
+    todo = [(p, t) for p, t in tasks if (p, t.start, t.stop) not in held]
+    if progress and held:
+        progress(sum(b - a for _, a, b in held))
+
+    def on_chunk(i: int, chunk: Chunk) -> None:
+        point = todo[i][0]
+        enough = judge(point, chunk) if judge else False
+        sink.save(point, chunk)
+        if progress:
+            progress(chunk.stop - chunk.start)
+        if enough:
+            raise StopRun
+
+    execute([t for _, t in todo], executor, on_chunk, timeseries)
+    return len(todo)
 
 
-def execute(scenario: Scenario, seed: int, chunks: list[tuple[int, int]], workers: int,
-            on_chunk: Callable[[Chunk], None], *, executor: str = "local",
-            scheduler: str | None = None, timeseries: bool = True) -> None:
-    """Run the given chunks of one scenario and hand each finished chunk to ``on_chunk`` in
-    the order they finish (see :func:`execute_tasks`)."""
-    execute_tasks([Task(scenario, seed, a, b) for a, b in chunks], workers,
-                  lambda _, chunk: on_chunk(chunk), executor=executor, scheduler=scheduler,
-                  timeseries=timeseries)
+def run_plan(scenario: Scenario, plan: Plan, executor: Executor, sink: Sink, *, timeseries: bool = True,
+             progress: Progress | None = None, watch: PrecisionWatch | None = None,
+             after_judging: Callable[[], None] | None = None) -> tuple[int, Verdict | None, int]:
+    """Run ``plan`` into ``sink``, judging each chunk with ``watch`` (a run with a target
+    precision) and stopping at the first check point that meets it; ``after_judging`` is
+    called after each judgement, before the chunk is saved. Returns the replications kept,
+    the verdict that stopped the run (None if none did), and how many chunks were run."""
+    stopped = watch.judge() if watch else None  # a resumed run may have met its target already
+
+    def judge(_: int, chunk: Chunk) -> bool:
+        nonlocal stopped
+        assert watch is not None
+        stopped = watch.add(chunk.start, chunk.stop, chunk.outcomes)
+        if after_judging:
+            after_judging()
+        return stopped is not None
+
+    ran = run_tasks([] if stopped else plan.tasks(scenario), executor, sink, timeseries=timeseries,
+                    progress=progress, judge=judge if watch else None)
+    return (stopped.runs if stopped else plan.runs), stopped, ran
 
 
-def execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None], *,
-                  executor: str = "local", scheduler: str | None = None,
-                  timeseries: bool = True) -> None:
-    """Run ``tasks`` and hand each result to ``on_chunk(task index, chunk)`` in the order
-    they finish: in this process (one worker), on a local process pool, or on Dask (an
-    existing cluster at ``scheduler``, or a LocalCluster of ``workers`` processes started
-    for the run). Tasks may belong to different scenarios (the points of a sweep).
-
-    On Ctrl-C no new chunk starts; on the local pool the chunks already running finish and
-    are handed over; then KeyboardInterrupt is raised again, so what was done can be kept.
-    Without ``timeseries`` the chunks carry outcomes and inputs only. If ``on_chunk`` raises
-    :class:`StopRun`, the run ends there (chunks already running finish, unseen).
-    """
-    with contextlib.suppress(StopRun):
-        _execute_tasks(tasks, workers, on_chunk, executor, scheduler, timeseries)
+def kept_chunks(plan: Plan, runs: int) -> list[tuple[int, int]]:
+    """The chunks of ``plan`` below ``runs`` replications: those a precision run keeps."""
+    return [c for c in plan.chunks() if c[1] <= runs]
 
 
-def _execute_tasks(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None],
-                   executor: str, scheduler: str | None, timeseries: bool) -> None:
-    if executor == "dask" or scheduler:
-        _execute_dask(tasks, workers, on_chunk, scheduler, timeseries)
-        return
-    if executor != "local":
-        raise ValueError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
-    if not tasks:
-        return
-    if workers == 1 or len(tasks) == 1:
-        for i, t in enumerate(tasks):
-            on_chunk(i, run_chunk(t.scenario, t.seed, t.start, t.stop, timeseries))
-        return
-    starting = min(workers, len(tasks))
-    with ProcessPoolExecutor(max_workers=starting, mp_context=worker_context(),
-                             initializer=quiet_worker, initargs=(os.getpid(),)) as pool:
-
-        def submit(t: Task) -> Any:
-            return pool.submit(run_chunk, t.scenario, t.seed, t.start, t.stop, timeseries)
-
-        # Only unfinished futures are kept: a finished chunk is handed over and let go, so
-        # memory does not grow with the number of chunks. Each of the first tasks starts a
-        # worker, with Ctrl-C held back until it is deaf to it (see _ctrl_c_held).
-        pending: dict[Any, int] = {}
-        try:
-            with _ctrl_c_held():
-                pending.update({submit(t): i for i, t in enumerate(tasks[:starting])})
-            pending.update({submit(t): i for i, t in enumerate(tasks[starting:], start=starting)})
-            for fut in as_completed(list(pending)):
-                i = pending.pop(fut)
-                on_chunk(i, fut.result())
-        except StopRun:
-            for fut in pending:
-                fut.cancel()
-            raise
-        except KeyboardInterrupt:
-            for fut in pending:
-                fut.cancel()
-            for fut, i in pending.items():
-                if not fut.cancelled():
-                    try:
-                        chunk = fut.result()
-                    except Exception:  # noqa: BLE001 - a worker lost in the interrupt
-                        continue
-                    on_chunk(i, chunk)
-            raise
+def run_manifest(scenario: Scenario, plan: Plan, *, runs: int, workers: int, wall_seconds: float,
+                 events: float, timeseries: bool, chunks_resumed: int = 0, watch: PrecisionWatch | None = None,
+                 stopped: Verdict | None = None, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest of a finished run, in memory or in a folder."""
+    manifest = make_manifest(scenario, seed=plan.seed, runs=runs, workers=workers, chunk_size=plan.chunk_size,
+                             wall_seconds=wall_seconds, events_per_replication=events / runs)
+    manifest.update(provenance or {})
+    manifest.update(status="complete", plan=plan.__dict__, timeseries=timeseries, chunks_resumed=chunks_resumed)
+    if watch:
+        manifest["precision"] = precision_record(watch, stopped or watch.last, plan)
+    return manifest
 
 
-@contextlib.contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) back while worker processes are started, and deliver it after.
-
-    A worker interrupted while it imports printed a traceback and broke the pool, so workers
-    must not hear Ctrl-C until they have set themselves deaf to it
-    (:func:`~sim.engine.quiet_worker`). A blocked signal stays blocked in a process started
-    meanwhile, across fork and exec, so each worker starts with Ctrl-C held and discards
-    what it held once it ignores the signal. In this process a Ctrl-C pressed in these
-    milliseconds is not lost: it arrives, as KeyboardInterrupt, when they end. Where signals
-    cannot be blocked (not POSIX), it is ignored in these milliseconds instead.
-    """
-    if threading.current_thread() is not threading.main_thread():  # only the main thread hears signals
-        yield
-        return
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
-        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, before)
-        return
-    # The mask holds the signal in this thread and in the processes it starts, but the kernel
-    # gives a signal sent to the process to any thread not blocking it, and the numerical
-    # libraries run threads of their own; a press one of them takes is noted here instead.
-    pressed: list[int] = []
-    before = signal.signal(signal.SIGINT, lambda signum, _frame: pressed.append(signum))
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        signal.signal(signal.SIGINT, before)
-        if pressed:
-            if callable(before):
-                before(signal.SIGINT, None)
-            elif before == signal.SIG_DFL:
-                os.kill(os.getpid(), signal.SIGINT)
+def precision_record(watch: PrecisionWatch, verdict: Verdict | None, plan: Plan) -> dict[str, Any]:
+    return {"target": plan.target_precision, "check_every": plan.check_every, "max_runs": plan.runs,
+            "columns": plan.precision_columns, "met": bool(verdict and verdict.met),
+            "runs": verdict.runs if verdict else None,
+            "relative_half_widths": verdict.widths if verdict else {},
+            "checks": [[v.runs, max(v.widths.values())] for v in watch.verdicts]}
 
 
-def _execute_dask(tasks: Sequence[Task], workers: int, on_chunk: Callable[[int, Chunk], None],
-                  scheduler: str | None, timeseries: bool) -> None:
-    try:
-        from dask.distributed import Client, LocalCluster
-        from dask.distributed import as_completed as dask_completed
-    except ImportError:
-        raise ExecutorError("the dask executor needs Dask: pip install -e '.[dask]'") from None
-    cluster = None
-    if scheduler:
-        try:  # connect timeout: Dask's distributed.comm.timeouts.connect
-            client = Client(scheduler)
-        except OSError as exc:
-            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        # One copy of each scenario per worker, not one per chunk; replications are pure
-        # functions of (scenario, seed, index), so a retried chunk gives the same numbers.
-        scenarios = {id(t.scenario): t.scenario for t in tasks}
-        shared = dict(zip(scenarios, client.scatter(list(scenarios.values()), broadcast=True),
-                          strict=True))
-        # A finished future is dropped once its chunk is handed over, so the cluster can
-        # forget the result: memory does not grow with the number of chunks.
-        pending = {client.submit(run_chunk, shared[id(t.scenario)], t.seed, t.start, t.stop,
-                                 timeseries, pure=False): i for i, t in enumerate(tasks)}
-        try:
-            for fut in dask_completed(list(pending)):
-                i = pending.pop(fut)
-                on_chunk(i, fut.result())
-                fut.release()
-        except (KeyboardInterrupt, StopRun):
-            client.cancel(list(pending))
-            raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-class _BareMain(types.ModuleType):
-    """What a starting worker is told the caller's main module is: one with no file to run."""
-
-
-if sys.platform != "win32":
-    from multiprocessing import popen_spawn_posix
-
-    class _WorkerPopen(popen_spawn_posix.Popen):
-        def _launch(self, process_obj: Any) -> None:
-            main = sys.modules["__main__"]
-            sys.modules["__main__"] = _BareMain("__main__")
-            try:
-                super()._launch(process_obj)  # type: ignore[misc]  # private to multiprocessing, not in its stubs
-            finally:
-                sys.modules["__main__"] = main
-
-    class _WorkerProcess(mp_context.SpawnProcess):
-        @staticmethod
-        def _Popen(process_obj: Any) -> Any:  # noqa: N802 - multiprocessing's name
-            return _WorkerPopen(process_obj)
-
-    class _WorkerContext(mp_context.SpawnContext):
-        Process = _WorkerProcess  # type: ignore[assignment]
-
-
-def worker_context() -> Any:
-    """The multiprocessing context of the local pool: "spawn" (a clean interpreter, no
-    state inherited from the caller), except that a worker does not re-run the caller's
-    main script. Plain "spawn" re-runs it in every worker, so an analyst's script without an
-    ``if __name__ == "__main__":`` guard (``python analysis.py``, or code fed to
-    ``python -``) would start the run again inside each worker and break the pool. The
-    workers need nothing from the caller's script: what they run (:func:`run_chunk`) and
-    what they are sent (a scenario, a seed, indices) live in this package. So while a worker
-    is launched, the parent's ``__main__`` is shown to it as a module with no file."""
-    if sys.platform == "win32":  # pragma: no cover - no POSIX launcher to adapt there
-        return get_context("spawn")
-    return _WorkerContext()
-
+# --- in memory -------------------------------------------------------------------------------
 
 def run_many(scenario: Scenario, *, runs: int, seed: int, workers: int | None = None,
              chunk_size: int | None = None, progress: Progress | None = None,
@@ -316,19 +246,43 @@ def run_many(scenario: Scenario, *, runs: int, seed: int, workers: int | None = 
     if runs < 1:
         raise ValueError("runs must be at least 1")
     workers = max(1, workers or default_workers())
-    chunks = plan_chunks(runs, workers, chunk_size)
+    plan = Plan.new(scenario, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size)
     began = time.perf_counter()
-    done: dict[int, Chunk] = {}
-
-    def keep(chunk: Chunk) -> None:
-        done[chunk.start] = chunk
-        if progress:
-            progress(chunk.stop - chunk.start)
-
-    execute(scenario, seed, chunks, workers, keep, executor=executor, scheduler=scheduler)
-    outcomes, timeseries = assemble([done[a] for a, _ in chunks])
+    sink = MemorySink()
+    run_tasks(plan.tasks(scenario), executor_for(executor, workers, scheduler), sink, progress=progress)
+    outcomes, timeseries = sink.tables(plan.chunks())
     return RunTables(outcomes, timeseries, float(outcomes["events"].mean()),
-                     time.perf_counter() - began, workers, chunks[0][1] - chunks[0][0])
+                     time.perf_counter() - began, workers, plan.chunk_size)
+
+
+def simulate(scenario: Scenario, *, runs: int, seed: int, workers: int | None = None,
+             chunk_size: int | None = None, progress: Progress | None = None, executor: str = "local",
+             scheduler: str | None = None, provenance: dict[str, Any] | None = None,
+             target_precision: float | None = None, check_every: int | None = None,
+             precision_columns: Sequence[str] = HEADLINE, timeseries: bool = True) -> ResultSet:
+    """Run ``runs`` replications of ``scenario`` and return them, in memory, with their
+    provenance (``provenance`` adds to the manifest: where the scenario came from); without
+    ``timeseries``, outcomes only. With
+    ``target_precision``, ``runs`` is a cap, judged every ``check_every`` replications, as
+    :func:`sim.store.run_to_folder` judges a run on disk."""
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    workers = max(1, workers or default_workers())
+    plan = Plan.new(scenario, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size,
+                    target_precision=target_precision, check_every=check_every,
+                    precision_columns=precision_columns)
+    watch = (PrecisionWatch(plan.target_precision, plan.precision_columns, plan.check_points())
+             if plan.target_precision else None)
+    began = time.perf_counter()
+    sink = MemorySink()
+    ran, stopped, _ = run_plan(scenario, plan, executor_for(executor, workers, scheduler), sink,
+                               timeseries=timeseries, progress=progress, watch=watch)
+    kept = kept_chunks(plan, ran)
+    outcomes, timeseries = sink.tables(kept)
+    manifest = run_manifest(scenario, plan, runs=ran, workers=workers, wall_seconds=time.perf_counter() - began,
+                            events=sink.events(kept), timeseries=timeseries, watch=watch, stopped=stopped,
+                            provenance=provenance)
+    return ResultSet(scenario, outcomes, timeseries, manifest)
 
 
 _FLAGS = frozenset(c.name for c in OUTCOMES if c.unit == "bool")
@@ -356,15 +310,3 @@ def assemble(chunks: list[Chunk]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return outcomes, series
 
 
-def simulate(scenario: Scenario, *, runs: int, seed: int, workers: int | None = None,
-             chunk_size: int | None = None, progress: Progress | None = None, executor: str = "local",
-             scheduler: str | None = None, provenance: dict[str, Any] | None = None) -> ResultSet:
-    """Run ``runs`` replications of ``scenario`` and return them, in memory, with their
-    provenance (``provenance`` adds to the manifest: where the scenario came from)."""
-    tables = run_many(scenario, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size,
-                      progress=progress, executor=executor, scheduler=scheduler)
-    manifest = make_manifest(scenario, seed=seed, runs=runs, workers=tables.workers,
-                             chunk_size=tables.chunk_size, wall_seconds=tables.wall_seconds,
-                             events_per_replication=tables.events_per_replication)
-    manifest.update(provenance or {})
-    return ResultSet(scenario, tables.outcomes, tables.timeseries, manifest)

@@ -39,7 +39,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,26 +47,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import RunFolderError
+from .executors import executor_for
 from .outputs import HEADLINE
-from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
+from .precision import PrecisionWatch
 from .results import (
     atomic_write,
     damaged,
     describe_differences,
-    make_manifest,
     model_digest,
     scenario_differences,
     scenario_digest,
 )
 from .runner import (
     Chunk,
+    Plan,
     Progress,
-    StopRun,
     assemble,
-    chunk_size_for,
     default_workers,
-    execute,
-    plan_chunks,
+    kept_chunks,
+    run_manifest,
+    run_plan,
 )
 from .schema import Scenario
 
@@ -116,29 +116,6 @@ OWN_FILES = (MANIFEST, *(f"{t}.parquet" for t in (*TABLES, "points")), "summary.
 _TEMPORARY = re.compile(r"^\.(" + "|".join(re.escape(f) for f in OWN_FILES) + r")\.tmp-\d+$")
 """The temporary name one of :data:`OWN_FILES` is written under (see ``atomic_write``): left
 behind only by a process killed while writing it."""
-
-
-@dataclass
-class Plan:
-    """What a run folder holds or will hold: enough to refuse a mismatched resume."""
-
-    scenario_sha256: str
-    seed: int
-    runs: int
-    chunk_size: int
-    target_precision: float | None = None
-    check_every: int | None = None
-    precision_columns: list[str] = field(default_factory=list)
-    tapered: bool = False  # the last chunks smaller (see plan_chunks); False in older folders
-    model_sha256: str | None = None  # the model code's hash; None in older folders
-
-    def check_points(self) -> list[int]:
-        return check_points(self.check_every, self.runs) if self.check_every else [self.runs]
-
-    def chunks(self) -> list[tuple[int, int]]:
-        if self.check_every:
-            return aligned_chunks(self.check_points(), self.chunk_size)
-        return plan_chunks(self.runs, 1, self.chunk_size, taper=self.tapered)
 
 
 @dataclass(frozen=True)
@@ -500,12 +477,12 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
     if runs < 1:
         raise ValueError("runs must be at least 1")
     workers = max(1, workers or default_workers())
-    precision = ((target_precision, check_every or runs, list(precision_columns)) if target_precision
-                 else (None, None, []))
     folder = out if isinstance(out, RunFolder) else RunFolder(out)
     with folder.locked(create=not resume):
         began = time.perf_counter()
         if resume:
+            precision = ((target_precision, check_every or runs, list(precision_columns)) if target_precision
+                         else (None, None, []))
             manifest, plan = folder.resume(scenario, seed, runs, precision)
             timeseries = manifest.get("timeseries", True)
             tables = TABLES if timeseries else ("outcomes",)
@@ -514,57 +491,57 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
                 folder.clear_shards()  # left by a run stopped just after it completed
                 return StoredRun(manifest, 0, len(plan.chunks()))
         else:
-            first = min(runs, precision[1] or runs)  # a precision run's chunks fit its check step
-            size = min(chunk_size_for(first, workers, chunk_size), first)
-            target, every, watched = precision
-            plan = Plan(scenario_digest(scenario), seed, runs, size, target, every, watched, tapered=True,
-                        model_sha256=model_digest())
+            plan = Plan.new(scenario, runs=runs, seed=seed, workers=workers, chunk_size=chunk_size,
+                            target_precision=target_precision, check_every=check_every,
+                            precision_columns=precision_columns)
             manifest = folder.start(scenario, plan, timeseries, overwrite)
-        chunks = plan.chunks()
-        done = {tuple(c) for c in manifest["chunks_done"]}
-        watch = _watch(folder, plan, manifest, done)
-        stopped = watch.judge() if watch else None
-        todo = [] if stopped else [c for c in chunks if c not in done]
-        if progress and done:
-            progress(sum(b - a for a, b in done))
+        resumed = len(manifest["chunks_done"])
+        sink = FolderSink(folder, manifest, timeseries)
+        watch = _watch(folder, plan, manifest)
 
-        def save(chunk: Chunk) -> None:
-            nonlocal stopped
-            manifest.setdefault("events_per_chunk", {})[str(chunk.start)] = float(
-                chunk.outcomes["events"].sum())
-            if watch:
-                stopped = watch.add(chunk.start, chunk.stop, chunk.outcomes)
-                manifest["precision_segments"] = watch.stored_segments()
-            folder.write_chunk(manifest, chunk, timeseries)
-            if progress:
-                progress(chunk.stop - chunk.start)
-            if stopped:
-                raise StopRun
+        def store_judging() -> None:
+            assert watch is not None
+            manifest["precision_segments"] = watch.stored_segments()
 
-        execute(scenario, seed, todo, workers, save, executor=executor, scheduler=scheduler,
-                timeseries=timeseries)
-        ran = stopped.runs if stopped else runs
-        kept = [c for c in chunks if c[1] <= ran]
+        ran, stopped, run_now = run_plan(scenario, plan, executor_for(executor, workers, scheduler), sink,
+                                         timeseries=timeseries, progress=progress, watch=watch,
+                                         after_judging=store_judging)
+        kept = kept_chunks(plan, ran)
         tables = TABLES if timeseries else ("outcomes",)
         folder.compact(kept, tables)
-        events = sum(manifest["events_per_chunk"][str(a)] for a, _ in kept)
-        final = make_manifest(scenario, seed=seed, runs=ran, workers=workers,
-                              chunk_size=plan.chunk_size, wall_seconds=time.perf_counter() - began,
-                              events_per_replication=events / ran)
-        final.update(provenance or {})
-        final.update(status="complete", plan=plan.__dict__, timeseries=timeseries,
-                     chunks_resumed=len(done))
-        if watch:
-            final["precision"] = _precision_record(watch, stopped or watch.last, plan)
+        final = run_manifest(scenario, plan, runs=ran, workers=workers, wall_seconds=time.perf_counter() - began,
+                             events=sum(manifest["events_per_chunk"][str(a)] for a, _ in kept),
+                             timeseries=timeseries, chunks_resumed=resumed, watch=watch, stopped=stopped,
+                             provenance=provenance)
         # The shards go only once the manifest says complete: a run stopped before that is
         # compacted again on resume, from the shards.
         folder.write_manifest(final)
         folder.clear_shards()
-        return StoredRun(final, len(todo), len(chunks))
+        return StoredRun(final, run_now, len(plan.chunks()))
 
 
-def _watch(folder: RunFolder, plan: Plan, manifest: dict[str, Any],
-           done: set[tuple[int, int]]) -> PrecisionWatch | None:
+@dataclass
+class FolderSink:
+    """Chunks written to a run's or sweep's folder as shards, each listed in the manifest as
+    it is saved (see :meth:`RunFolder.write_chunk`): the chunks a resumed folder lists are
+    held already. A sweep's shards (``points``) are named by point; a run's record each
+    chunk's events, which the final manifest averages."""
+
+    folder: RunFolder
+    manifest: dict[str, Any]
+    timeseries: bool
+    points: bool = False
+
+    def saved(self) -> set[tuple[int, int, int]]:
+        return {(0, *key) if len(key) == 2 else (key[0], key[1], key[2]) for key in self.manifest["chunks_done"]}
+
+    def save(self, point: int, chunk: Chunk) -> None:
+        if not self.points:
+            self.manifest.setdefault("events_per_chunk", {})[str(chunk.start)] = float(chunk.outcomes["events"].sum())
+        self.folder.write_chunk(self.manifest, chunk, self.timeseries, point if self.points else None)
+
+
+def _watch(folder: RunFolder, plan: Plan, manifest: dict[str, Any]) -> PrecisionWatch | None:
     """The precision watch of a run with a target, picking up a resumed run's judging: the
     moments of whole segments from the manifest, the chunks of unfinished ones from their
     shards."""
@@ -572,16 +549,8 @@ def _watch(folder: RunFolder, plan: Plan, manifest: dict[str, Any],
         return None
     watch = PrecisionWatch(plan.target_precision, plan.precision_columns, plan.check_points(),
                            manifest.get("precision_segments"))
-    for a, b in sorted(done):
+    for a, b in sorted(tuple(c) for c in manifest["chunks_done"]):
         if watch.segment_of(a) not in watch.segments:
             shard = folder.shard("outcomes", a, b)
             watch.add(a, b, pq.read_table(shard, columns=plan.precision_columns).to_pandas())
     return watch
-
-
-def _precision_record(watch: PrecisionWatch, verdict: Verdict | None, plan: Plan) -> dict[str, Any]:
-    return {"target": plan.target_precision, "check_every": plan.check_every, "max_runs": plan.runs,
-            "columns": plan.precision_columns, "met": bool(verdict and verdict.met),
-            "runs": verdict.runs if verdict else None,
-            "relative_half_widths": verdict.widths if verdict else {},
-            "checks": [[v.runs, max(v.widths.values())] for v in watch.verdicts]}

@@ -39,6 +39,7 @@ from scipy.stats import qmc
 
 from . import stats
 from .errors import Problem, ScenarioError, UsageError
+from .executors import Task, executor_for
 from .results import (
     atomic_write,
     make_manifest,
@@ -49,11 +50,11 @@ from .results import (
     scenario_digest,
     versions,
 )
-from .runner import Chunk, Progress, Task, assemble, chunk_size_for, default_workers, execute_tasks
+from .runner import MemorySink, Progress, assemble, chunk_size_for, default_workers, run_tasks
 from .scenario import load_scenario, parse_override, resolve_document
 from .schema import Scenario
 from .sizes import refuse_design
-from .store import Held, RunFolder, RunFolderError, saved_runs
+from .store import FolderSink, Held, RunFolder, RunFolderError
 
 if TYPE_CHECKING:
     from .plots import SweepPlots
@@ -384,18 +385,12 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
         return _sweep_of(scenario_path, points, scenarios, frames, plan, overrides=overrides, workers=workers,
                          wall_seconds=time.perf_counter() - began, name=name, design=design)
 
+    run_on = executor_for(executor, workers, scheduler)
     if out is None:
         tasks = plan.tasks(scenarios)
-        done: dict[int, pd.DataFrame] = {}
-
-        def keep(i: int, chunk: Chunk) -> None:
-            done[i] = assemble([chunk])[0]
-            if progress:
-                progress(chunk.stop - chunk.start)
-
-        execute_tasks([t for _, t in tasks], workers, keep, executor=executor, scheduler=scheduler,
-                      timeseries=False)
-        return finish([done[i] for i in range(len(tasks))], plan)
+        kept = MemorySink()
+        run_tasks(tasks, run_on, kept, timeseries=False, progress=progress)
+        return finish([assemble([kept.chunks[(p, t.start)]])[0] for p, t in tasks], plan)
 
     folder = RunFolder(out)
     with folder.locked(create=not resume):
@@ -412,20 +407,11 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
                         "name": name}
             folder.write_manifest(manifest)
         tasks = plan.tasks(scenarios)
-        saved = {tuple(c) for c in manifest["chunks_done"]}
-        todo = [(p, t) for p, t in tasks if (p, t.start, t.stop) not in saved]
-        if progress and saved:
-            progress(saved_runs(manifest))
-
-        def save(i: int, chunk: Chunk) -> None:
-            folder.write_chunk(manifest, chunk, timeseries=False, point=todo[i][0])
-            if progress:
-                progress(chunk.stop - chunk.start)
-
-        execute_tasks([t for _, t in todo], workers, save, executor=executor, scheduler=scheduler,
-                      timeseries=False)
+        resumed = len(manifest["chunks_done"])
+        run_tasks(tasks, run_on, FolderSink(folder, manifest, timeseries=False, points=True), timeseries=False,
+                  progress=progress)
         result = finish([read_columns(folder.shard("outcomes", t.start, t.stop, p)) for p, t in tasks], plan)
-        result.manifest.update(status="complete", plan=plan.__dict__, chunks_resumed=len(saved))
+        result.manifest.update(status="complete", plan=plan.__dict__, chunks_resumed=resumed)
         # The shards go only once the manifest (written with the tables) says complete.
         result.write(folder.path, plots=plots)
         folder.clear_shards()
