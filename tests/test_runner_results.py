@@ -12,7 +12,8 @@ import pytest
 from conftest import SCENARIOS, baseline
 from sim import outputs
 from sim.engine import run_chunk
-from sim.results import ResultSet, scenario_digest
+from sim.manifest import scenario_digest
+from sim.results import ResultSet
 from sim.runner import assemble, plan_chunks, run_many, simulate
 from sim.sampling import dotted, uncertain_inputs
 from sim.scenario import load_scenario

@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import BASELINE, baseline, hears_ctrl_c, interrupt_after
-from sim.results import ParquetColumns, ResultSet, model_digest, report_folder
+from sim.manifest import Manifest, model_digest
+from sim.results import ParquetColumns, ResultSet, report_folder
 from sim.runner import Plan, run_many
 from sim.stats import summarize
 from sim.store import RunFolder, RunFolderError, run_to_folder, write_row_groups
@@ -491,3 +492,50 @@ def test_overwrite_leaves_a_folder_of_other_files_alone_even_with_an_unreadable_
             run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1, overwrite=overwrite)
     assert (tmp_path / "manifest.json").read_text() == "not json" and (tmp_path / "summary.csv").exists()
     assert (tmp_path / "plots").is_dir()
+
+
+# --- manifests from earlier versions ------------------------------------------------------------
+
+OLD_FINISHED_KEYS = ("chunk_size", "chunks_resumed", "created_utc", "events_per_replication", "model_sha256",
+                     "overrides", "parameters", "plan", "platform", "question", "runs", "scenario", "scenario_file",
+                     "scenario_name", "scenario_sha256", "seed", "status", "timeseries", "versions", "wall_seconds",
+                     "workers")
+"""The keys of a finished run's manifest as main wrote them before the manifest had a version."""
+OLD_RUNNING_KEYS = ("status", "plan", "chunks_done", "timeseries", "scenario_name", "scenario", "shard_sha256",
+                    "events_per_chunk")
+"""The keys of an interrupted run's manifest then."""
+
+
+def _as_written_before_versions(folder: Path, keys: tuple[str, ...]) -> None:
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["version"] == 2
+    path.write_text(json.dumps({k: manifest[k] for k in keys if k in manifest}, indent=2))
+
+
+def test_folders_written_before_the_manifest_had_a_version_are_read_and_resumed(tmp_path, scn, reference):
+    """Every field an older manifest lacks takes its default: a finished run opens, and an
+    interrupted one resumes to the tables of an uninterrupted run."""
+    done = tmp_path / "done"
+    run_to_folder(scn, done, runs=RUNS, seed=SEED, workers=1)
+    _as_written_before_versions(done, OLD_FINISHED_KEYS)
+    res = ResultSet.open(done)
+    assert (res.manifest.version, res.manifest.kind, res.manifest.seed, res.manifest["seed"]) == (1, "run", SEED, SEED)
+    _same_tables(done, reference)
+    stopped = tmp_path / "stopped"
+    with pytest.raises(KeyboardInterrupt):
+        run_to_folder(scn, stopped, runs=RUNS, seed=SEED, workers=1, chunk_size=7, progress=interrupt_after(2))
+    _as_written_before_versions(stopped, OLD_RUNNING_KEYS)
+    resumed = run_to_folder(scn, stopped, runs=RUNS, seed=SEED, workers=1, resume=True)
+    assert resumed.chunks_run == resumed.chunks_total - 2 and resumed.manifest.version == 2
+    _same_tables(stopped, reference)
+
+
+def test_a_manifest_of_the_wrong_shape_is_damaged_and_a_newer_field_is_kept(tmp_path, scn):
+    run_to_folder(scn, tmp_path, runs=5, seed=SEED, workers=1)
+    path = tmp_path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "from_a_newer_version": [1, 2]}))
+    assert Manifest.read(path).model_extra == {"from_a_newer_version": [1, 2]}
+    path.write_text(json.dumps({**manifest, "seed": "four"}))
+    _refused_in_one_line(lambda: ResultSet.open(tmp_path), "manifest.json is damaged", "seed", "--overwrite")

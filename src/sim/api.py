@@ -31,8 +31,9 @@ from . import scenario as scenario_files
 from . import sizes
 from .errors import UsageError
 from .executors import EXECUTORS
+from .manifest import Manifest
 from .outputs import HEADLINE, is_outcome
-from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, read_manifest_file, report_folder
+from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
 from .runner import simulate
 from .scenario import override_texts
 from .schema import Scenario
@@ -131,7 +132,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     ``notice(text)`` is told the same of a long run before it starts (see :mod:`sim.sizes`).
 
     >>> res = run("scenarios/baseline.yaml", runs=20, seed=1, workers=1)
-    >>> len(res.outcomes), res.manifest["seed"]
+    >>> len(res.outcomes), res.manifest.seed
     (20, 1)
     """
     check_executor(executor)
@@ -199,7 +200,7 @@ def open(folder: PathLike, **columns: Any) -> ResultSet | Sweep:  # noqa: A001 -
     if not manifest.exists():
         raise FileNotFoundError(f"{path} is not a results folder (no manifest.json): give a folder "
                                 "sim run or sim sweep wrote")
-    if read_manifest_file(manifest).get("kind") == "sweep":
+    if Manifest.read(manifest).kind == "sweep":
         from .sweeps import Sweep
 
         return Sweep.open(path)
@@ -284,7 +285,7 @@ def _refuse_unknown_outcomes(option: str, names: Sequence[str]) -> None:
 def _overrides_of(item: ResultSet | ScenarioLike) -> list[str]:
     """The ``--set`` overrides a run (as its manifest records them) or a loaded scenario was made with."""
     if isinstance(item, ResultSet):
-        return list(item.manifest.get("overrides") or [])
+        return list(item.manifest.overrides)
     if isinstance(item, Scenario):
         return list(item.origin.overrides) if item.origin else []
     return []
@@ -495,7 +496,7 @@ def discover(results: ResultSet | Sweep | PathLike | Any, where: str, *, outcome
         label = results.name
     else:
         table, manifest = load_outcomes(results)
-        label = str(manifest.get("name") or manifest.get("scenario", {}).get("name") or Path(results).name)
+        label = manifest.name or (manifest.scenario or {}).get("name") or Path(results).name
     found = find_boxes(table, condition, inputs=inputs, max_depth=max_depth, min_support=min_support)
     found.name = label
     return found

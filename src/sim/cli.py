@@ -42,7 +42,7 @@ from .results import ResultSet
 from .runner import Plan
 from .sampling import uncertain_inputs
 from .schema import Scenario
-from .store import RunFolder, RunFolderError, planned_runs, saved_runs
+from .store import RunFolder, RunFolderError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -207,8 +207,9 @@ def _interrupted(kind: str, folder: Path, again: str) -> typer.Exit:
     """Say what an interrupted run or sweep saved (as its manifest lists it) and how to
     finish it; returns the exit (status 130) to raise."""
     try:
-        manifest = RunFolder(folder).read_manifest() or {}
-        saved = f"{saved_runs(manifest):,} of {planned_runs(manifest):,}" if "plan" in manifest else "no"
+        manifest = RunFolder(folder).read_manifest()
+        saved = (f"{manifest.saved_runs():,} of {manifest.planned_runs():,}" if manifest and manifest.plan
+                 else "no")
     except RunFolderError:
         saved = "no"
     typer.echo(f"Interrupted: {saved} replications are saved in {folder}/. Finish the {kind} with:\n"
@@ -281,13 +282,13 @@ def run(
     if not quiet:
         _print_summary(res, res.summary())
         m = res.manifest
-        chunks = len(Plan(**m["plan"]).chunks()) if "plan" in m else 0
-        resumed = (f" ({m['chunks_resumed']} of {chunks} chunks were already done)"
-                   if resume and m.get("chunks_resumed") else "")
-        out.print(f"{m['runs']:,} replications in {m['wall_seconds']:.1f} s on {m['workers']} worker(s), "
-                  f"{m['events_per_replication']:.0f} events per replication{resumed}.", soft_wrap=True)
-    if "precision" in res.manifest:
-        _print_precision(res.manifest["precision"])
+        chunks = len(Plan(**m.plan).chunks()) if m.plan else 0
+        resumed = (f" ({m.chunks_resumed} of {chunks} chunks were already done)"
+                   if resume and m.chunks_resumed else "")
+        out.print(f"{m.runs or 0:,} replications in {m.wall_seconds or 0:.1f} s on {m.workers} worker(s), "
+                  f"{m.events_per_replication or 0:.0f} events per replication{resumed}.", soft_wrap=True)
+    if res.manifest.precision:
+        _print_precision(res.manifest.precision)
     out.print(f"Results written to {target}/", highlight=False, soft_wrap=True)
 
 
@@ -522,9 +523,9 @@ def sweep(
     if not quiet:
         _print_sweep(result)
         m = result.manifest
-        resumed = f" ({m['chunks_resumed']} chunks were already done)" if m.get("chunks_resumed") else ""
-        out.print(f"{len(result.points):,} points x {m['runs']:,} replications in {m['wall_seconds']:.1f} s on "
-                  f"{m['workers']} worker(s){resumed}.", highlight=False)
+        resumed = f" ({m.chunks_resumed} chunks were already done)" if m.chunks_resumed else ""
+        out.print(f"{len(result.points):,} points x {m.runs or 0:,} replications in {m.wall_seconds or 0:.1f} s "
+                  f"on {m.workers} worker(s){resumed}.", highlight=False)
     out.print(f"Sweep written to {folder}/", highlight=False, soft_wrap=True)
 
 
@@ -543,8 +544,8 @@ def _print_sweep(result: Sweep, limit: int = 30) -> None:
     for row in result.points.head(limit).itertuples(index=False):
         cells = [str(row[0]), *(f"{v:.4g}" if isinstance(v, float) else str(v).lower() for v in row[1:])]
         rows.append(cells + [number(q, means.at[row[0], q]) for q in shown])
-    _print_table(f"{result.name}: mean per point ({len(result.points)} points, {result.manifest['runs']} "
-                 f"replications each, seed {result.manifest['seed']})", columns, rows)
+    _print_table(f"{result.name}: mean per point ({len(result.points)} points, {result.manifest.runs} "
+                 f"replications each, seed {result.manifest.seed})", columns, rows)
     if len(result.points) > limit:
         _say(f"... {len(result.points) - limit} more points in summary.csv")
 
@@ -811,7 +812,7 @@ def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
             for name in headline(res.scenario) if name in summary_rows.index]
     columns = [("outcome", "left"), ("unit", "left"), ("mean", "right"), ("\u00b1MCSE", "right"), ("P5", "right"),
                ("median", "right"), ("P95", "right")]
-    _print_table(f"{res.name}: {len(res.outcomes):,} replications, seed {res.manifest['seed']}", columns, rows)
+    _print_table(f"{res.name}: {len(res.outcomes):,} replications, seed {res.manifest.seed}", columns, rows)
     probs = probability_table(summary)
     _print_table("Probabilities, over all replications", [("event", "left"), ("probability", "right"),
                                                           ("95% interval", "right")],

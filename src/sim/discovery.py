@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
+from .manifest import Manifest
 from .outputs import Display, display, is_outcome
-from .results import atomic_write, read_columns, read_manifest_file
+from .results import atomic_write, read_columns
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
              "<": operator.lt, ">": operator.gt}
@@ -361,15 +362,15 @@ def _box(limits: dict[str, Limit], frame: pd.DataFrame, interest: np.ndarray) ->
     return Box(limits, hits / int(interest.sum()), hits / max(cases, 1), cases / len(frame), cases, hits)
 
 
-def load_outcomes(folder: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict]:
+def load_outcomes(folder: str | os.PathLike[str]) -> tuple[pd.DataFrame, Manifest]:
     """The outcome table and manifest of a run or sweep folder."""
     path = Path(folder)
     try:
-        manifest = read_manifest_file(path / "manifest.json")
+        manifest = Manifest.read(path / "manifest.json")
     except FileNotFoundError:
         raise DiscoveryError(f"{path} is not a results folder (no manifest.json): give the folder "
                              "`sim run` or `sim sweep` wrote") from None
-    if manifest.get("status", "complete") != "complete":
+    if manifest.status != "complete":
         raise DiscoveryError(f"{path} holds an unfinished run: finish it with sim run ... --resume")
     if not (path / "outcomes.parquet").exists():
         raise DiscoveryError(f"{path} has no outcomes.parquet")

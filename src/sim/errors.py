@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 _NOTHING = object()
 
@@ -78,3 +79,10 @@ class EventBudgetError(UsageError):
     """A replication took more simulation events than :data:`sim.schema.EVENT_BUDGET`: the
     scenario's rates are too high to simulate in reasonable time. The message says how far
     the replication got."""
+
+
+def damaged(path: Path, why: str, exc: BaseException | None = None) -> RunFolderError:
+    """The one-line refusal of a damaged file in a results folder, with the way out."""
+    detail = f": {str(exc).splitlines()[0][:120]}" if exc is not None and str(exc) else ""
+    return RunFolderError(f"{path} is damaged ({why}{detail}). Write the results again with --overwrite "
+                          "(for a run or a sweep), or remove the folder")

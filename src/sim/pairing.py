@@ -56,7 +56,7 @@ ALWAYS_THE_SAME = ("horizon_years", "start_date")
 
 def override_paths(run: ResultSet) -> list[str]:
     """The dotted paths the run's ``--set`` overrides changed (as its manifest records them)."""
-    return [str(text).split("=", 1)[0].strip() for text in run.manifest.get("overrides") or []]
+    return [str(text).split("=", 1)[0].strip() for text in run.manifest.overrides]
 
 
 def _differences(a: ResultSet, b: ResultSet, paths: Sequence[str]) -> list[tuple[str, object, object]]:
@@ -93,8 +93,8 @@ def check_pairable(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = N
     if unshared:
         problems.append(f"their scenarios differ in {describe_differences(unshared, first, second)} "
                         "(paired runs need the same horizon and start date)")
-    if a.manifest.get("seed") != b.manifest.get("seed"):
-        problems.append(f"seeds differ ({a.manifest.get('seed')} and {b.manifest.get('seed')})")
+    if a.manifest.seed != b.manifest.seed:
+        problems.append(f"seeds differ ({a.manifest.seed} and {b.manifest.seed})")
     if len(a.outcomes) != len(b.outcomes):
         problems.append(f"replication counts differ ({len(a.outcomes)} and {len(b.outcomes)})")
     elif not np.array_equal(np.asarray(a.outcomes["replication"]), np.asarray(b.outcomes["replication"])):

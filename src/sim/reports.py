@@ -36,6 +36,7 @@ from .results import atomic_write
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .manifest import Manifest
     from .pairing import Comparison
     from .results import ResultSet
     from .schema import Scenario
@@ -176,11 +177,11 @@ def scenario_in_words(scn: Scenario) -> list[str]:
     return said
 
 
-def reproduce_command(manifest: dict[str, Any]) -> str:
+def reproduce_command(manifest: Manifest) -> str:
     """The ``sim run`` command that makes this run again."""
-    words = ["sim", "run", manifest.get("scenario_file", "SCENARIO.yaml"), "--runs", str(manifest["runs"]),
-             "--seed", str(manifest["seed"])]
-    for text in manifest.get("overrides", []):
+    words = ["sim", "run", manifest.scenario_file or "SCENARIO.yaml", "--runs", str(manifest.runs),
+             "--seed", str(manifest.seed)]
+    for text in manifest.overrides:
         words += ["--set", text]
     return shlex.join(words)
 
@@ -207,7 +208,7 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
     pd.DataFrame) (a table shown when opened) or _Figure."""
     m = res.manifest
     summary = res.summary()
-    question = m.get("question") or res.scenario.description or (
+    question = m.question or res.scenario.description or (
         f"What happens to Pakistan's critical-minerals programme under the scenario {res.name}?")
     reached = summary.set_index("quantity")
     horizon = res.horizon_years
@@ -228,7 +229,7 @@ def _sections(res: ResultSet, cmp: Comparison | None) -> list[tuple[str, list[An
                           "changes drawn at random. A mean is given with its 95% interval (how precisely "
                           f"{res.runs:,} replications pin it down); P5 to P95 is the spread of futures."]),
         ("The scenario in plain words", [scenario_in_words(res.scenario)]),
-        ("Headline numbers", [*([("note", precision_note(m["precision"]))] if "precision" in m else []),
+        ("Headline numbers", [*([("note", precision_note(m.precision))] if m.precision else []),
                               " ".join(findings), headline_table(summary, headline(res.scenario)),
                               "A phase year's mean is over the replications that reached the phase; its "
                               "percentiles, and the probabilities below, count every replication (a phase not "
@@ -280,21 +281,21 @@ def parameter_sources(res: ResultSet) -> list[dict[str, Any]]:
     read from its scenario file if that file (with the run's overrides) still gives the
     scenario that was run; otherwise the values, with the source marked as not recorded."""
     from .errors import ScenarioError
+    from .manifest import scenario_digest
     from .reference import parameter_rows, parameter_table
-    from .results import scenario_digest
     from .scenario import load_scenario
 
     m = res.manifest
-    if m.get("parameters") is not None:
-        return list(m["parameters"])
-    file = m.get("scenario_file")
+    if m.parameters is not None:
+        return list(m.parameters)
+    file = m.scenario_file
     if file and Path(file).exists():
         try:
-            same = scenario_digest(load_scenario(file, m.get("overrides", []))) == m.get("scenario_sha256")  # type: ignore[arg-type]
+            same = scenario_digest(load_scenario(file, m.overrides)) == m.scenario_sha256
         except ScenarioError:  # the file no longer loads
             same = False
         if same:
-            return parameter_table(file, m.get("overrides", []))
+            return parameter_table(file, m.overrides)
     return [{**r, "source": "not recorded with this run"} for r in parameter_rows(res.scenario)]
 
 
@@ -305,13 +306,14 @@ def _parameters(res: ResultSet) -> pd.DataFrame:
 
 def _provenance(res: ResultSet) -> pd.DataFrame:
     m = res.manifest
-    items = [("scenario", res.name), ("scenario file", m.get("scenario_file", "not recorded")),
-             ("overrides", "; ".join(m.get("overrides", [])) or "none"),
-             ("replications", f"{res.runs:,}"), ("seed", m.get("seed")),
-             ("scenario sha256", m.get("scenario_sha256")), ("created (UTC)", m.get("created_utc")),
-             ("wall time", f"{m.get('wall_seconds', float('nan')):.1f} s on {m.get('workers')} worker(s)"),
-             ("platform", m.get("platform")),
-             ("versions", ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items())),
+    wall = m.wall_seconds if m.wall_seconds is not None else float("nan")
+    items = [("scenario", res.name), ("scenario file", m.scenario_file or "not recorded"),
+             ("overrides", "; ".join(m.overrides) or "none"),
+             ("replications", f"{res.runs:,}"), ("seed", m.seed),
+             ("scenario sha256", m.scenario_sha256), ("created (UTC)", m.created_utc),
+             ("wall time", f"{wall:.1f} s on {m.workers} worker(s)"),
+             ("platform", m.platform),
+             ("versions", ", ".join(f"{k} {v}" for k, v in m.versions.items())),
              ("report written", date.today().isoformat())]
     return pd.DataFrame(items, columns=["item", "value"])
 
@@ -408,7 +410,7 @@ def render_html(res: ResultSet, cmp: Comparison | None = None, step: Step | None
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
             f'<p class="subtitle">Pakistan\'s critical-minerals and rare-earth ramp-up: a Monte Carlo simulation, '
-            f"{res.runs:,} replications, seed {res.manifest.get('seed')}.</p><nav>{nav}</nav>"
+            f"{res.runs:,} replications, seed {res.manifest.seed}.</p><nav>{nav}</nav>"
             + "".join(parts) + "</body></html>\n")
 
 
@@ -426,7 +428,7 @@ def render_markdown(res: ResultSet, cmp: Comparison | None, images: Path, step: 
     linked by their path relative to the Markdown file's folder (``images``' parent)."""
     parts = [f"# {res.name}: scenario report", "",
              f"Pakistan's critical-minerals and rare-earth ramp-up: a Monte Carlo simulation, {res.runs:,} "
-             f"replications, seed {res.manifest.get('seed')}.", ""]
+             f"replications, seed {res.manifest.seed}.", ""]
     sections = _sections(res, cmp)
     pictures = _drawn(sections, step)
     for title, blocks in sections:

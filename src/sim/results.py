@@ -17,17 +17,11 @@ into place. The command line writes the tables shard by shard as the run goes (s
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import html
 import json
 import os
-import platform
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,21 +31,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import stats
-from .errors import RunFolderError
+from .errors import RunFolderError, damaged
+from .manifest import Manifest
 from .outputs import OUTCOMES, TIMESERIES, declaration, headline
 from .schema import Scenario
 
 if TYPE_CHECKING:
     from .plots import RunPlots
-
-DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "PyYAML", "pydantic", "matplotlib", "typer", "rich", "SALib", "scikit-learn")
-
-
-def scenario_digest(scenario: Scenario) -> str:
-    """sha256 of the resolved scenario as canonical JSON."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
 
 def scenario_differences(a: Any, b: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     """Where two resolved scenarios (as :meth:`Scenario.model_dump` gives them, or as a
@@ -77,52 +63,6 @@ def describe_differences(found: list[tuple[str, Any, Any]], first: str, second: 
     words = [f"{path} ({shown(x)} in {first}, {shown(y)} in {second})" for path, x, y in found[:most]]
     more = f" and {len(found) - most} more" if len(found) > most else ""
     return ", ".join(words) + more
-
-
-MODEL_SOURCES = ("engine.py", "sampling.py", "streams.py", "distributions.py", "model/*.py")
-"""The modules that turn (scenario, seed, index) into a replication's numbers."""
-
-
-@functools.cache
-def model_digest() -> str:
-    """sha256 of the source of :data:`MODEL_SOURCES`: it changes whenever the code that
-    computes a replication does, so a run is not resumed with different model code."""
-    home = Path(__file__).parent
-    h = hashlib.sha256()
-    for path in sorted(f for pattern in MODEL_SOURCES for f in home.glob(pattern)):
-        h.update(path.relative_to(home).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def versions() -> dict[str, str]:
-    return {"python": sys.version.split()[0], "pakmin-sim": _version("pakmin-sim"),
-            **{p: _version(p) for p in DEPENDENCIES}}
-
-
-def make_manifest(scenario: Scenario, *, seed: int, runs: int, workers: int, chunk_size: int,
-                  wall_seconds: float, events_per_replication: float) -> dict[str, Any]:
-    return {
-        "scenario_name": scenario.name,
-        "scenario_sha256": scenario_digest(scenario),
-        "model_sha256": model_digest(),
-        "seed": seed,
-        "runs": runs,
-        "workers": workers,
-        "chunk_size": chunk_size,
-        "wall_seconds": round(wall_seconds, 3),
-        "events_per_replication": events_per_replication,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "versions": versions(),
-        "scenario": scenario.model_dump(mode="json"),
-    }
 
 
 def _fsync_dir(path: Path) -> None:
@@ -154,8 +94,8 @@ def retire_manifest(folder: Path) -> None:
     that a write stopped half-way does not leave new tables under the old manifest. (The
     manifest of an unfinished one stays: it lists the shards a resume needs.)"""
     path = folder / "manifest.json"
-    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        if json.loads(path.read_text()).get("status", "complete") == "complete":
+    with contextlib.suppress(FileNotFoundError, RunFolderError):
+        if Manifest.read(path).status == "complete":
             path.unlink()
 
 
@@ -168,8 +108,13 @@ class ResultSet:
     scenario: Scenario
     outcomes: pd.DataFrame | ParquetColumns
     timeseries: pd.DataFrame
-    manifest: dict[str, Any]
+    manifest: Manifest
+    """The run's record (see :mod:`sim.manifest`); a mapping given here is read as one."""
     _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.manifest, Manifest):
+            self.manifest = Manifest.model_validate(self.manifest)
 
     @property
     def name(self) -> str:
@@ -181,7 +126,7 @@ class ResultSet:
 
     @property
     def seed(self) -> int:
-        return int(self.manifest["seed"])
+        return int(self.manifest.seed or 0)
 
     @property
     def runs(self) -> int:
@@ -209,14 +154,14 @@ class ResultSet:
         return self._summary.copy()
 
     def __repr__(self) -> str:
-        return (f"<ResultSet {self.name}: {self.runs:,} replications, seed {self.manifest.get('seed')}, "
+        return (f"<ResultSet {self.name}: {self.runs:,} replications, seed {self.manifest.seed}, "
                 f"{'with' if not self.timeseries.empty else 'without'} time series>")
 
     def _repr_html_(self) -> str:
         from .reports import headline_table
 
         return (f"<p><b>{html.escape(self.name)}</b>: {self.runs:,} replications, seed "
-                f"{self.manifest.get('seed')}. <code>.outcomes</code>, <code>.timeseries</code>, "
+                f"{self.manifest.seed}. <code>.outcomes</code>, <code>.timeseries</code>, "
                 f"<code>.summary()</code>, <code>.plot</code></p>" + headline_table(self.summary(), headline(self.scenario)).to_html(index=False))
 
     def write(self, out_dir: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
@@ -231,7 +176,7 @@ class ResultSet:
                 continue
             atomic_write(out / name, lambda p, f=frame: f.to_parquet(p, index=False))
             written.append(out / name)
-        text = json.dumps(self.manifest, indent=2, default=str)
+        text = self.manifest.to_json()
         atomic_write(out / "manifest.json", lambda p: p.write_text(text))
         written.append(out / "manifest.json")
         return written + self.write_reports(out, plots=plots)
@@ -266,9 +211,11 @@ class ResultSet:
         very large runs. With ``lazy``, the outcomes stay on disk as :class:`ParquetColumns`
         and each column is read when the summary or a plot asks for it."""
         path = Path(folder)
-        manifest = read_manifest_file(path / "manifest.json")
-        scenario = Scenario.model_validate(manifest["scenario"])
-        if manifest.get("status", "complete") != "complete":
+        manifest = Manifest.read(path / "manifest.json")
+        if manifest.kind != "run" or manifest.scenario is None:
+            raise ValueError(f"{path} does not hold a run (its manifest is a {manifest.kind}'s)")
+        scenario = Scenario.model_validate(manifest.scenario)
+        if manifest.status != "complete":
             raise FileNotFoundError(f"{path} holds an unfinished run: finish it with "
                                     "sim run ... --resume")
         series = path / "timeseries.parquet"
@@ -372,22 +319,3 @@ def parquet_file(path: Path) -> pq.ParquetFile:
         return pq.ParquetFile(path)
     except pa.ArrowException as exc:
         raise damaged(path, "not a whole Parquet file", exc) from None
-
-
-def read_manifest_file(path: Path) -> dict[str, Any]:
-    """A results folder's ``manifest.json``; one that is not a JSON object (truncated, say)
-    is refused as damaged, in one line."""
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise damaged(path, "not valid JSON", exc) from None
-    if not isinstance(manifest, dict):
-        raise damaged(path, "not a JSON object")
-    return manifest
-
-
-def damaged(path: Path, why: str, exc: BaseException | None = None) -> RunFolderError:
-    """The one-line refusal of a damaged file in a results folder, with the way out."""
-    detail = f": {str(exc).splitlines()[0][:120]}" if exc is not None and str(exc) else ""
-    return RunFolderError(f"{path} is damaged ({why}{detail}). Write the results again with --overwrite "
-                          "(for a run or a sweep), or remove the folder")

@@ -29,9 +29,10 @@ import pandas as pd
 
 from .engine import Chunk
 from .executors import Executor, ExecutorError, StopRun, Task, execute, executor_for
+from .manifest import Manifest, model_digest, scenario_digest
 from .outputs import HEADLINE, OUTCOMES, TIMESERIES, declaration
 from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
-from .results import ResultSet, make_manifest, model_digest, scenario_digest
+from .results import ResultSet
 from .schema import Scenario
 from .sizes import refuse_plan
 
@@ -218,15 +219,13 @@ def kept_chunks(plan: Plan, runs: int) -> list[tuple[int, int]]:
 
 def run_manifest(scenario: Scenario, plan: Plan, *, runs: int, workers: int, wall_seconds: float,
                  events: float, timeseries: bool, chunks_resumed: int = 0, watch: PrecisionWatch | None = None,
-                 stopped: Verdict | None = None, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+                 stopped: Verdict | None = None, provenance: dict[str, Any] | None = None) -> Manifest:
     """The manifest of a finished run, in memory or in a folder."""
-    manifest = make_manifest(scenario, seed=plan.seed, runs=runs, workers=workers, chunk_size=plan.chunk_size,
-                             wall_seconds=wall_seconds, events_per_replication=events / runs)
-    manifest.update(provenance or {})
-    manifest.update(status="complete", plan=plan.__dict__, timeseries=timeseries, chunks_resumed=chunks_resumed)
-    if watch:
-        manifest["precision"] = precision_record(watch, stopped or watch.last, plan)
-    return manifest
+    return Manifest.of_run(scenario, seed=plan.seed, runs=runs, workers=workers, chunk_size=plan.chunk_size,
+                           wall_seconds=wall_seconds, events_per_replication=events / runs,
+                           **(provenance or {}), status="complete", plan=plan.__dict__, timeseries=timeseries,
+                           chunks_resumed=chunks_resumed,
+                           precision=precision_record(watch, stopped or watch.last, plan) if watch else None)
 
 
 def precision_record(watch: PrecisionWatch, verdict: Verdict | None, plan: Plan) -> dict[str, Any]:
@@ -278,11 +277,11 @@ def simulate(scenario: Scenario, *, runs: int, seed: int, workers: int | None = 
     ran, stopped, _ = run_plan(scenario, plan, executor_for(executor, workers, scheduler), sink,
                                timeseries=timeseries, progress=progress, watch=watch)
     kept = kept_chunks(plan, ran)
-    outcomes, timeseries = sink.tables(kept)
+    outcomes, series = sink.tables(kept)
     manifest = run_manifest(scenario, plan, runs=ran, workers=workers, wall_seconds=time.perf_counter() - began,
                             events=sink.events(kept), timeseries=timeseries, watch=watch, stopped=stopped,
                             provenance=provenance)
-    return ResultSet(scenario, outcomes, timeseries, manifest)
+    return ResultSet(scenario, outcomes, series, manifest)
 
 
 _FLAGS = frozenset(c.name for c in OUTCOMES if c.unit == "bool")

@@ -46,18 +46,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import RunFolderError
+from .errors import RunFolderError, damaged
 from .executors import executor_for
+from .manifest import MANIFEST_VERSION, Manifest, model_digest, scenario_digest
 from .outputs import HEADLINE
 from .precision import PrecisionWatch
-from .results import (
-    atomic_write,
-    damaged,
-    describe_differences,
-    model_digest,
-    scenario_differences,
-    scenario_digest,
-)
+from .results import atomic_write, describe_differences, scenario_differences
 from .runner import (
     Chunk,
     Plan,
@@ -79,17 +73,6 @@ MANIFEST = "manifest.json"
 SHARDS = "shards"
 PLOTS = "plots"
 TABLES = ("outcomes", "timeseries")
-
-
-def saved_runs(manifest: dict[str, Any]) -> int:
-    """Replications an interrupted run's or sweep's manifest lists as saved."""
-    return sum(done[-1] - done[-2] for done in manifest.get("chunks_done", []))
-
-
-def planned_runs(manifest: dict[str, Any]) -> int:
-    """Replications the run or sweep of a manifest was planned to make in all."""
-    plan = manifest["plan"]
-    return plan["runs"] * plan.get("points", 1)
 
 
 def file_sha256(path: Path) -> str:
@@ -128,11 +111,11 @@ class Held:
     scenario: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, manifest: dict[str, Any]) -> Held:
-        if manifest.get("kind") == "sweep":
-            return cls("sweep", manifest.get("plan", {}).get("points_sha256"))
-        return cls("run", manifest.get("scenario_sha256") or manifest.get("plan", {}).get("scenario_sha256"),
-                   manifest.get("scenario"))
+    def of(cls, manifest: Manifest) -> Held:
+        plan = manifest.plan or {}
+        if manifest.kind == "sweep":
+            return cls("sweep", plan.get("points_sha256"))
+        return cls("run", manifest.scenario_sha256 or plan.get("scenario_sha256"), manifest.scenario)
 
 
 class RunFolder:
@@ -181,34 +164,39 @@ class RunFolder:
 
     # --- the manifest -----------------------------------------------------------------------
 
-    def read_manifest(self, damaged_ok: bool = False) -> dict[str, Any] | None:
+    def read_manifest(self, damaged_ok: bool = False) -> Manifest | None:
         """The folder's manifest; None if it has none. A ``manifest.json`` that this package
         did not write is refused, not read as a run's. One that cannot be read (truncated,
         say) in a folder that is ours (it holds shards or tables of ours) is damaged:
-        refused in one line, or with ``damaged_ok`` (to replace it) read as ``{"status":
-        "damaged"}``."""
+        refused in one line, or with ``damaged_ok`` (to replace it) read as a manifest whose
+        status is ``damaged``."""
         if not self.manifest_path.exists():
             return None
         try:
-            manifest = json.loads(self.manifest_path.read_text())
+            data = json.loads(self.manifest_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
-            manifest = None  # not JSON at all: cut short, or not a manifest
-        if manifest is None and self._looks_ours():
+            data = None  # not JSON at all: cut short, or not a manifest
+        if data is None and self._looks_ours():
             if damaged_ok:
-                return {"status": "damaged"}
+                return Manifest(status="damaged")
             raise damaged(self.manifest_path, "not a whole manifest")
-        if not isinstance(manifest, dict) or not {"plan", "scenario_sha256", "kind"} & set(manifest):
+        if not isinstance(data, dict) or not {"plan", "scenario_sha256", "kind"} & set(data):
             raise RunFolderError(f"{self.path} holds a manifest.json that is not a run's or a sweep's: "
                                  "choose another --out")
-        return manifest
+        if damaged_ok:
+            try:
+                return Manifest.read(self.manifest_path)
+            except RunFolderError:
+                return Manifest(status="damaged")
+        return Manifest.read(self.manifest_path)
 
     def _looks_ours(self) -> bool:
         """Whether the folder holds what only a run or sweep of this package leaves: shards or
         its tables. (Not ``.lock``: any attempt to write here makes one.)"""
         return self.shards.is_dir() or any((self.path / f"{t}.parquet").exists() for t in (*TABLES, "points"))
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        text = json.dumps(manifest, indent=2, default=str)
+    def write_manifest(self, manifest: Manifest) -> None:
+        text = manifest.to_json()
         atomic_write(self.manifest_path, lambda p: p.write_text(text))
 
     # --- starting and resuming ----------------------------------------------------------------
@@ -220,13 +208,12 @@ class RunFolder:
         scenario (a run) or the same points (a sweep): ``make run`` may be run again, but a
         run with other settings does not silently take the place of the results already there."""
         held = self.read_manifest(damaged_ok=overwrite)
-        if held and held.get("status", "complete") == "complete" and replacing and not overwrite:
+        if held and held.status == "complete" and replacing and not overwrite:
             self._refuse_replacing(held, replacing)
-        if held and held.get("status") == "running" and held.get("chunks_done") and not overwrite:
-            kind = "sweep" if held.get("kind") == "sweep" else "run"
+        if held and held.status == "running" and held.chunks_done and not overwrite:
             raise RunFolderError(
-                f"{self.path} holds an interrupted {kind} ({saved_runs(held):,} of "
-                f"{planned_runs(held):,} replications saved): finish it with --resume, or start "
+                f"{self.path} holds an interrupted {held.kind} ({held.saved_runs():,} of "
+                f"{held.planned_runs():,} replications saved): finish it with --resume, or start "
                 "anew with --overwrite")
         if held is None:  # not a results folder: refuse to write among someone else's files
             others = sorted(f.name for f in self.path.iterdir() if not f.name.startswith("."))
@@ -250,7 +237,7 @@ class RunFolder:
                     with contextlib.suppress(FileNotFoundError):
                         f.unlink()
 
-    def _refuse_replacing(self, held: dict[str, Any], new: Held) -> None:
+    def _refuse_replacing(self, held: Manifest, new: Held) -> None:
         old = Held.of(held)
         if old.kind == new.kind and old.digest == new.digest:
             return
@@ -259,36 +246,35 @@ class RunFolder:
         elif new.kind == "sweep":
             why = "a finished sweep of other points (scenario, --set, --vary or design)"
         else:
-            name = held.get("scenario_name") or "a scenario"
-            given = held.get("overrides") or []
+            name = held.scenario_name or "a scenario"
+            given = held.overrides
             made = f"{name}" + (f" with --set {' '.join(given)}" if given else "")
-            found = scenario_differences(held.get("scenario") or {}, new.scenario or {})
+            found = scenario_differences(held.scenario or {}, new.scenario or {})
             differ = f"; it differs from this run's in {describe_differences(found, 'that run', 'this one')}" \
                 if found else ""
-            why = f"a finished run of {made} ({held.get('runs', 0):,} replications){differ}"
+            why = f"a finished run of {made} ({held.runs or 0:,} replications){differ}"
         raise RunFolderError(f"{self.path} holds {why}. Choose another --out, or replace it with --overwrite.")
 
-    def start(self, scenario: Scenario, plan: Plan, timeseries: bool, overwrite: bool = False) -> dict[str, Any]:
+    def start(self, scenario: Scenario, plan: Plan, timeseries: bool, overwrite: bool = False) -> Manifest:
         """A fresh run: clear what an earlier run left here (see :meth:`clear`), record the plan."""
         self.clear(overwrite, Held("run", plan.scenario_sha256, scenario.model_dump(mode="json")))
-        manifest = {"status": "running", "plan": plan.__dict__, "chunks_done": [],
-                    "timeseries": timeseries, "scenario_name": scenario.name,
-                    "scenario": scenario.model_dump(mode="json")}
+        manifest = Manifest(version=MANIFEST_VERSION, status="running", plan=plan.__dict__, timeseries=timeseries,
+                            scenario_name=scenario.name, scenario=scenario.model_dump(mode="json"))
         self.write_manifest(manifest)
         return manifest
 
     def resume(self, scenario: Scenario, seed: int, runs: int,
                precision: tuple[float | None, int | None, list[str]] = (None, None, [])
-               ) -> tuple[dict[str, Any], Plan]:
+               ) -> tuple[Manifest, Plan]:
         """The manifest and plan of an interrupted run, checked against what is asked
         (``precision``: target, check step and watched columns of a precision run)."""
         manifest = self.read_manifest()
-        if manifest is not None and manifest.get("kind") == "sweep":
+        if manifest is not None and manifest.kind == "sweep":
             raise RunFolderError(f"{self.path} holds a sweep, not a run: resume it with sim sweep ... --resume")
-        if manifest is None or "plan" not in manifest:
+        if manifest is None or manifest.plan is None:
             raise RunFolderError(f"nothing to resume in {self.path}: it holds no interrupted run "
                                  "(run without --resume to start one)")
-        plan = Plan(**manifest["plan"])
+        plan = Plan(**manifest.plan)
         self.check_model(plan.model_sha256, "run")
         asked = {"scenario": scenario_digest(scenario), "seed": seed, "runs": runs, "precision": list(precision)}
         held = {"scenario": plan.scenario_sha256, "seed": plan.seed, "runs": plan.runs,
@@ -338,30 +324,30 @@ class RunFolder:
         """The shard of ``table`` for replications ``start .. stop - 1`` (of a sweep's ``point``)."""
         return self.shards / _shard_name(table, start, stop, point)
 
-    def write_chunk(self, manifest: dict[str, Any], chunk: Chunk, timeseries: bool,
+    def write_chunk(self, manifest: Manifest, chunk: Chunk, timeseries: bool,
                     point: int | None = None) -> None:
         """Write the chunk's shards, then list it in the manifest as done: ``[start, stop]``,
         or ``[point, start, stop]`` for a chunk of a sweep's point."""
         self.shards.mkdir(exist_ok=True)
         outcomes, series = assemble([chunk])
         frames = {"outcomes": outcomes, "timeseries": series} if timeseries else {"outcomes": outcomes}
-        hashes = manifest.setdefault("shard_sha256", {})
+        hashes = manifest.shard_sha256
         for table, frame in frames.items():
             path = self.shard(table, chunk.start, chunk.stop, point)
             atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
             hashes[path.name] = file_sha256(path)
         key = (chunk.start, chunk.stop) if point is None else (point, chunk.start, chunk.stop)
-        manifest["chunks_done"] = sorted({*map(tuple, manifest["chunks_done"]), key})
+        manifest.chunks_done = sorted({*manifest.chunks_done, key})
         self.write_manifest(manifest)
 
-    def verify_chunks(self, manifest: dict[str, Any], tables: Sequence[str]) -> None:
+    def verify_chunks(self, manifest: Manifest, tables: Sequence[str]) -> None:
         """Check every chunk the manifest lists as done against what is on disk before
         anything builds on it: each of its shards is there, and holds what was written (the
         hash recorded when it was written; in a folder from before hashes were recorded, the
         replications of its range). A shard that fails is refused in one line naming it,
         and nothing is removed."""
-        hashes = manifest.get("shard_sha256", {})
-        for key in manifest.get("chunks_done", []):
+        hashes = manifest.shard_sha256
+        for key in manifest.chunks_done:
             point, (start, stop) = (None, key) if len(key) == 2 else (key[0], key[1:])
             for table in tables:
                 path = self.shard(table, start, stop, point)
@@ -378,13 +364,13 @@ class RunFolder:
                     if reps != list(range(start, stop)):
                         raise damaged(path, f"it does not hold replications {start} to {stop - 1}")
 
-    def check_before_resuming(self, manifest: dict[str, Any], finished: Sequence[str],
+    def check_before_resuming(self, manifest: Manifest, finished: Sequence[str],
                               shards: Sequence[str]) -> None:
         """Before a resume builds on what the folder holds: remove what a killed writer left,
         then check the ``finished`` tables a complete manifest promises, or else the
         ``shards`` of every chunk it lists as saved."""
         self.clear_temporaries()
-        if manifest.get("status", "running") == "running":
+        if manifest.status == "running":
             self.verify_chunks(manifest, shards)
         else:
             self.verify_tables(finished)
@@ -451,7 +437,7 @@ def write_row_groups(path: Path, parts: Iterable[pa.Table], rows: int = ROW_GROU
 class StoredRun:
     """What :func:`run_to_folder` did."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     chunks_run: int
     chunks_total: int
 
@@ -484,10 +470,10 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
             precision = ((target_precision, check_every or runs, list(precision_columns)) if target_precision
                          else (None, None, []))
             manifest, plan = folder.resume(scenario, seed, runs, precision)
-            timeseries = manifest.get("timeseries", True)
+            timeseries = manifest.timeseries
             tables = TABLES if timeseries else ("outcomes",)
             folder.check_before_resuming(manifest, finished=tables, shards=tables)
-            if manifest.get("status") == "complete":
+            if manifest.status == "complete":
                 folder.clear_shards()  # left by a run stopped just after it completed
                 return StoredRun(manifest, 0, len(plan.chunks()))
         else:
@@ -495,13 +481,13 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
                             target_precision=target_precision, check_every=check_every,
                             precision_columns=precision_columns)
             manifest = folder.start(scenario, plan, timeseries, overwrite)
-        resumed = len(manifest["chunks_done"])
+        resumed = len(manifest.chunks_done)
         sink = FolderSink(folder, manifest, timeseries)
         watch = _watch(folder, plan, manifest)
 
         def store_judging() -> None:
             assert watch is not None
-            manifest["precision_segments"] = watch.stored_segments()
+            manifest.precision_segments = watch.stored_segments()
 
         ran, stopped, run_now = run_plan(scenario, plan, executor_for(executor, workers, scheduler), sink,
                                          timeseries=timeseries, progress=progress, watch=watch,
@@ -510,7 +496,7 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
         tables = TABLES if timeseries else ("outcomes",)
         folder.compact(kept, tables)
         final = run_manifest(scenario, plan, runs=ran, workers=workers, wall_seconds=time.perf_counter() - began,
-                             events=sum(manifest["events_per_chunk"][str(a)] for a, _ in kept),
+                             events=sum(manifest.events_per_chunk[str(a)] for a, _ in kept),
                              timeseries=timeseries, chunks_resumed=resumed, watch=watch, stopped=stopped,
                              provenance=provenance)
         # The shards go only once the manifest says complete: a run stopped before that is
@@ -528,28 +514,28 @@ class FolderSink:
     chunk's events, which the final manifest averages."""
 
     folder: RunFolder
-    manifest: dict[str, Any]
+    manifest: Manifest
     timeseries: bool
     points: bool = False
 
     def saved(self) -> set[tuple[int, int, int]]:
-        return {(0, *key) if len(key) == 2 else (key[0], key[1], key[2]) for key in self.manifest["chunks_done"]}
+        return {(0, key[0], key[1]) if len(key) == 2 else (key[0], key[1], key[2]) for key in self.manifest.chunks_done}
 
     def save(self, point: int, chunk: Chunk) -> None:
         if not self.points:
-            self.manifest.setdefault("events_per_chunk", {})[str(chunk.start)] = float(chunk.outcomes["events"].sum())
+            self.manifest.events_per_chunk[str(chunk.start)] = float(chunk.outcomes["events"].sum())
         self.folder.write_chunk(self.manifest, chunk, self.timeseries, point if self.points else None)
 
 
-def _watch(folder: RunFolder, plan: Plan, manifest: dict[str, Any]) -> PrecisionWatch | None:
+def _watch(folder: RunFolder, plan: Plan, manifest: Manifest) -> PrecisionWatch | None:
     """The precision watch of a run with a target, picking up a resumed run's judging: the
     moments of whole segments from the manifest, the chunks of unfinished ones from their
     shards."""
     if not plan.target_precision:
         return None
     watch = PrecisionWatch(plan.target_precision, plan.precision_columns, plan.check_points(),
-                           manifest.get("precision_segments"))
-    for a, b in sorted(tuple(c) for c in manifest["chunks_done"]):
+                           manifest.precision_segments)
+    for a, b in sorted(manifest.chunks_done):
         if watch.segment_of(a) not in watch.segments:
             shard = folder.shard("outcomes", a, b)
             watch.add(a, b, pq.read_table(shard, columns=plan.precision_columns).to_pandas())

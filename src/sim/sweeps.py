@@ -40,16 +40,8 @@ from scipy.stats import qmc
 from . import stats
 from .errors import Problem, ScenarioError, UsageError
 from .executors import Task, executor_for
-from .results import (
-    atomic_write,
-    make_manifest,
-    model_digest,
-    read_columns,
-    read_manifest_file,
-    retire_manifest,
-    scenario_digest,
-    versions,
-)
+from .manifest import MANIFEST_VERSION, Manifest, model_digest, scenario_digest
+from .results import atomic_write, read_columns, retire_manifest
 from .runner import MemorySink, Progress, assemble, chunk_size_for, default_workers, run_tasks
 from .scenario import load_scenario, parse_override, resolve_document
 from .schema import Scenario
@@ -254,12 +246,17 @@ class Sweep:
 
     points: pd.DataFrame
     outcomes: pd.DataFrame
-    manifest: dict[str, Any]
+    manifest: Manifest
+    """The sweep's record (see :mod:`sim.manifest`); a mapping given here is read as one."""
     horizons: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.manifest, Manifest):
+            self.manifest = Manifest.model_validate(self.manifest)
 
     @property
     def name(self) -> str:
-        return str(self.manifest.get("name") or "sweep")
+        return self.manifest.name or "sweep"
 
     @property
     def factors(self) -> list[str]:
@@ -273,7 +270,7 @@ class Sweep:
         return SweepPlots(self)
 
     def __repr__(self) -> str:
-        return (f"<Sweep {self.name}: {len(self.points)} points x {self.manifest.get('runs')} replications, "
+        return (f"<Sweep {self.name}: {len(self.points)} points x {self.manifest.runs} replications, "
                 f"factors {', '.join(self.factors)}>")
 
     def summary(self) -> pd.DataFrame:
@@ -281,7 +278,7 @@ class Sweep:
         summary (:data:`sim.stats.SUMMARY_COLUMNS`)."""
         parts = []
         for point, rows in self.outcomes.groupby("point", sort=True):
-            table = stats.summarize(rows, self.horizons.get(int(point), self.manifest["horizon_years"]))
+            table = stats.summarize(rows, self.horizons.get(int(point), self.manifest.horizon_years or 0))
             table.insert(0, "point", int(point))
             parts.append(table)
         summary = pd.concat(parts, ignore_index=True)
@@ -305,7 +302,7 @@ class Sweep:
 
             written += write_sweep_plots(self, summary, out / "plots")
         # The manifest last: a folder whose manifest is written holds the whole sweep.
-        text = json.dumps(self.manifest, indent=2, default=str)
+        text = self.manifest.to_json()
         atomic_write(out / "manifest.json", lambda p: p.write_text(text))
         return [*written, out / "manifest.json"]
 
@@ -313,12 +310,12 @@ class Sweep:
     def open(cls, folder: str | os.PathLike[str]) -> Sweep:
         """Read a folder written by :meth:`write` (or ``sim sweep``)."""
         path = Path(folder)
-        manifest = read_manifest_file(path / "manifest.json")
-        if manifest.get("kind") != "sweep":
+        manifest = Manifest.read(path / "manifest.json")
+        if manifest.kind != "sweep":
             raise ValueError(f"{path} does not hold a sweep (no sweep manifest)")
-        if manifest.get("status", "complete") != "complete":
+        if manifest.status != "complete":
             raise FileNotFoundError(f"{path} holds an unfinished sweep: finish it with sim sweep ... --resume")
-        horizons = {int(k): int(v) for k, v in manifest.get("horizons", {}).items()}
+        horizons = dict(manifest.horizons)
         return cls(read_columns(path / "points.parquet"), read_columns(path / "outcomes.parquet"),
                    manifest, horizons)
 
@@ -397,34 +394,35 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
         if resume:
             manifest = _resumed_sweep(folder, plan)
             folder.check_before_resuming(manifest, finished=("points", "outcomes"), shards=("outcomes",))
-            if manifest.get("status") != "running":
+            if manifest.status != "running":
                 folder.clear_shards()  # left by a sweep stopped just after it completed
                 return Sweep.open(folder.path)
-            plan = SweepPlan(**manifest["plan"])
+            plan = SweepPlan(**(manifest.plan or {}))
         else:
             folder.clear(overwrite, Held("sweep", plan.points_sha256))
-            manifest = {"kind": "sweep", "status": "running", "plan": plan.__dict__, "chunks_done": [],
-                        "name": name}
+            manifest = Manifest(version=MANIFEST_VERSION, kind="sweep", status="running", plan=plan.__dict__,
+                                name=name)
             folder.write_manifest(manifest)
         tasks = plan.tasks(scenarios)
-        resumed = len(manifest["chunks_done"])
+        resumed = len(manifest.chunks_done)
         run_tasks(tasks, run_on, FolderSink(folder, manifest, timeseries=False, points=True), timeseries=False,
                   progress=progress)
         result = finish([read_columns(folder.shard("outcomes", t.start, t.stop, p)) for p, t in tasks], plan)
-        result.manifest.update(status="complete", plan=plan.__dict__, chunks_resumed=resumed)
+        result.manifest = result.manifest.model_copy(update={"status": "complete", "plan": plan.__dict__,
+                                                             "chunks_resumed": resumed})
         # The shards go only once the manifest (written with the tables) says complete.
         result.write(folder.path, plots=plots)
         folder.clear_shards()
         return result
 
 
-def _resumed_sweep(folder: RunFolder, plan: SweepPlan) -> dict[str, Any]:
+def _resumed_sweep(folder: RunFolder, plan: SweepPlan) -> Manifest:
     """The manifest of the sweep in ``folder``, checked against what is asked."""
     manifest = folder.read_manifest()
-    if manifest is None or manifest.get("kind") != "sweep" or "plan" not in manifest:
+    if manifest is None or manifest.kind != "sweep" or manifest.plan is None:
         raise RunFolderError(f"nothing to resume in {folder.path}: it holds no sweep begun with this "
                              "version (run without --resume to start one)")
-    held = SweepPlan(**manifest["plan"])
+    held = SweepPlan(**manifest.plan)
     folder.check_model(held.model_sha256, "sweep")
     what = {"points": (held.points_sha256 != plan.points_sha256 or held.points != plan.points,
                        "different points (scenario, --set, --vary, --design, --samples or --levels; "
@@ -444,14 +442,14 @@ def _sweep_of(scenario_path: str | os.PathLike[str], points: pd.DataFrame, scena
     """The sweep from each chunk's outcome table (point by point, in replication order)."""
     outcomes = _outcome_table(points, frames, [p for p, _ in plan.tasks(scenarios)])
     first = scenarios[0]
-    manifest = make_manifest(first, seed=plan.seed, runs=plan.runs, workers=workers, chunk_size=plan.chunk_size,
-                             wall_seconds=wall_seconds, events_per_replication=float(outcomes["events"].mean()))
-    manifest.update(kind="sweep", name=name or f"{first.name} sweep", scenario_file=os.fspath(scenario_path),
-                    overrides=list(overrides), points=len(points), horizon_years=first.horizon_years,
-                    horizons={int(p): s.horizon_years for p, s in zip(points["point"], scenarios, strict=True)},
-                    design=design or {}, factors=[c for c in points.columns if c != "point"],
-                    versions=versions())
-    return Sweep(points, outcomes, manifest, dict(manifest["horizons"]))
+    manifest = Manifest.of_run(
+        first, seed=plan.seed, runs=plan.runs, workers=workers, chunk_size=plan.chunk_size,
+        wall_seconds=wall_seconds, events_per_replication=float(outcomes["events"].mean()), kind="sweep",
+        name=name or f"{first.name} sweep", scenario_file=os.fspath(scenario_path), overrides=list(overrides),
+        points=len(points), horizon_years=first.horizon_years,
+        horizons={int(p): s.horizon_years for p, s in zip(points["point"], scenarios, strict=True)},
+        design=design or {}, factors=[c for c in points.columns if c != "point"])
+    return Sweep(points, outcomes, manifest, dict(manifest.horizons))
 
 
 def _outcome_table(points: pd.DataFrame, frames: list[pd.DataFrame], point_of: list[int]) -> pd.DataFrame:
