@@ -34,7 +34,6 @@ import functools
 import math
 import os
 import re
-import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
@@ -45,7 +44,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .distributions import Dist
-from .schema import Scenario, range_text
+from .schema import Scenario, is_model, range_text, strip_annotated, type_options
 
 KEY_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "commodities": ("commodity",),
@@ -87,34 +86,10 @@ _NONE = type(None)
 
 # --- walking the schema ----------------------------------------------------------------
 
-def _strip(annotation: Any) -> Any:
-    """The type inside ``Annotated[...]`` (the validators and serializers dropped)."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
 def _options(annotation: Any) -> tuple[list[Any], bool]:
     """The alternatives of a union (each stripped of ``Annotated``), and whether None is one."""
-    annotation = _strip(annotation)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [_strip(a) for a in typing.get_args(annotation)]
-    else:
-        args = [annotation]
-    optional = _NONE in args
-    flat: list[Any] = []
-    for a in args:
-        if a is _NONE:
-            continue
-        if typing.get_origin(a) in (typing.Union, types.UnionType):
-            flat.extend(_strip(x) for x in typing.get_args(a) if x is not _NONE)
-        else:
-            flat.append(a)
-    return flat, optional
-
-
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    options = type_options(annotation)
+    return [o for o in options if o is not _NONE], _NONE in options
 
 
 def _type_text(annotation: Any) -> str:
@@ -136,7 +111,7 @@ def _describe_options(options: list[Any]) -> str:
     if origin is Literal:
         return "one of: " + ", ".join(str(v) for v in typing.get_args(only))
     if origin is list:
-        return "list of " + _plural(_describe_options([_strip(typing.get_args(only)[0])]))
+        return "list of " + _plural(_describe_options([strip_annotated(typing.get_args(only)[0])]))
     names = {bool: "true/false", int: "whole number", float: "number", str: "text", date: "date"}
     if only in names:
         return names[only]
@@ -202,7 +177,7 @@ def _field(model: type[BaseModel], name: str, field: FieldInfo, annotation: Any,
            context: str) -> Iterator[dict[str, Any]]:
     options, _ = _options(annotation)
     only = options[0] if len(options) == 1 else None
-    if only is not None and _is_model(only):
+    if only is not None and is_model(only):
         if value is None:
             return
         inner = field.description or ""
@@ -212,8 +187,8 @@ def _field(model: type[BaseModel], name: str, field: FieldInfo, annotation: Any,
     if origin is dict:
         yield from _mapping(model, name, field, only, pattern, path, value, depth=0)
         return
-    if origin is list and _is_model(_strip(typing.get_args(only)[0])):
-        item = _strip(typing.get_args(only)[0])
+    if origin is list and is_model(strip_annotated(typing.get_args(only)[0])):
+        item = strip_annotated(typing.get_args(only)[0])
         if value is _MISSING:
             yield from _walk(item, (*pattern, "<i>"), (*path, "<i>"), _MISSING, "")
         else:
@@ -229,14 +204,14 @@ def _mapping(model: type[BaseModel], name: str, field: FieldInfo, annotation: An
     """A ``dict[K, V]`` field: a placeholder segment for K, then V (a section or a leaf)."""
     names = KEY_PLACEHOLDERS.get(name, ())
     placeholder = f"<{names[depth]}>" if depth < len(names) else "<key>"
-    inner = _strip(typing.get_args(annotation)[1])
+    inner = strip_annotated(typing.get_args(annotation)[1])
     if value is _MISSING:
         keys: list[tuple[str, Any]] = [(placeholder, _MISSING)]
     else:
         keys = [(str(k), v) for k, v in (value or {}).items()]
     for key, entry in keys:
         sub_pattern, sub_path = (*pattern, placeholder), (*path, key)
-        if _is_model(inner):
+        if is_model(inner):
             yield from _walk(inner, sub_pattern, sub_path, entry, "")
         elif typing.get_origin(inner) is dict:
             yield from _mapping(model, name, field, inner, sub_pattern, sub_path, entry,

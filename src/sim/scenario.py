@@ -36,15 +36,15 @@ import os
 import re
 import stat
 import sys
-import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_origin, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError, UsageError
+from sim.schema import is_model, item_type, type_options
 
 MAX_FILE_BYTES = 1024 * 1024
 """Scenario files larger than this (1 MiB) are refused."""
@@ -798,48 +798,17 @@ def _closest_key(model: type[BaseModel], path: Path_) -> str | None:
 def _field_names_at(annotation: Any, path: Path_) -> set[str]:
     """The field names of the model(s) found at ``path`` when following the annotations."""
     names: set[str] = set()
-    for option in _type_options(annotation):
-        if _is_model(option):
+    for option in type_options(annotation):
+        if is_model(option):
             if not path:
                 names.update(option.model_fields)
             elif path[0] in option.model_fields:
                 names |= _field_names_at(option.model_fields[path[0]].annotation, path[1:])
         elif path:
-            item_type = _item_type(option)
-            if item_type is not None:
-                names |= _field_names_at(item_type, path[1:])
+            items = item_type(option)
+            if items is not None:
+                names |= _field_names_at(items, path[1:])
     return names
-
-
-def _type_options(annotation: Any) -> list[Any]:
-    """The alternatives of a Union / Optional, with Annotated unwrapped."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _type_options(get_args(annotation)[0])
-    if origin is Union or origin is types.UnionType:
-        return [option for arg in get_args(annotation) for option in _type_options(arg)]
-    return [annotation]
-
-
-def _item_type(annotation: Any) -> Any:
-    """The type of the values in a list, tuple, set or dict annotation, else None."""
-    origin = get_origin(annotation)
-    args = get_args(annotation)
-    if not isinstance(origin, type) or not args:
-        return None
-    if issubclass(origin, Mapping):
-        return args[-1]
-    if issubclass(origin, Iterable):
-        return args[0]
-    return None
-
-
-def _is_model(annotation: Any) -> bool:
-    return (
-        get_origin(annotation) is None
-        and isinstance(annotation, type)
-        and issubclass(annotation, BaseModel)
-    )
 
 
 # ---------------------------------------------------------------------------------------

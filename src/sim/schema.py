@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+import types
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -898,3 +899,41 @@ class Scenario(Model):
         if missing:
             yield (("shocks", "security", "consequences"),
                    f"missing consequences for {', '.join(sorted(missing))}", None)
+
+
+# --- reading the schema's types ---------------------------------------------------------------
+# One reading of a field's annotation, for every walk over the schema: the loader's hints at
+# the key meant (sim.scenario), the parameter reference (sim.reference) and the drawn inputs
+# (sim.sampling, which walks values and reads each field's metadata).
+
+def strip_annotated(annotation: Any) -> Any:
+    """The type inside ``Annotated[...]`` (its validators and serializers dropped)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def type_options(annotation: Any) -> list[Any]:
+    """The alternatives of a union or an optional, nested unions flattened and each stripped
+    of ``Annotated`` (``NoneType`` among them for an optional); a plain type alone."""
+    annotation = strip_annotated(annotation)
+    if get_origin(annotation) in (Union, types.UnionType):
+        return [option for arg in get_args(annotation) for option in type_options(arg)]
+    return [annotation]
+
+
+def item_type(annotation: Any) -> Any:
+    """The type of the values of a list, tuple, set or mapping annotation, else None."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if not isinstance(origin, type) or not args:
+        return None
+    if issubclass(origin, Mapping):
+        return args[-1]
+    if issubclass(origin, Iterable):
+        return args[0]
+    return None
+
+
+def is_model(annotation: Any) -> bool:
+    """Whether the annotation is a pydantic model class (not a generic alias of one)."""
+    return get_origin(annotation) is None and isinstance(annotation, type) and issubclass(annotation, BaseModel)
