@@ -804,7 +804,7 @@ def trace(
 def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
     """The headline outcomes (mean, its Monte Carlo standard error, percentiles) and the
     probabilities (with their 95% intervals), in words and the units people read."""
-    from .reports import probability_table
+    from .tables import probability_table
 
     summary_rows = summary.set_index("quantity")
     rows = [[display(name).label, unit(name),

@@ -35,6 +35,7 @@ from .errors import RunFolderError, damaged
 from .manifest import Manifest
 from .outputs import OUTCOMES, TIMESERIES, declaration, headline
 from .schema import Scenario
+from .tables import headline_table, labelled_summary
 
 if TYPE_CHECKING:
     from .plots import RunPlots
@@ -100,7 +101,7 @@ def retire_manifest(folder: Path) -> None:
 
 
 LABELLED_SUMMARY = "summary_labelled.csv"
-"""The run summary for people, beside ``summary.csv`` (see :func:`sim.reports.labelled_summary`)."""
+"""The run summary for people, beside ``summary.csv`` (see :func:`sim.tables.labelled_summary`)."""
 
 
 @dataclass
@@ -148,8 +149,6 @@ class ResultSet:
         if self._summary is None:
             self._summary = stats.summarize(self.outcomes, self.horizon_years)
         if labels:
-            from .reports import labelled_summary
-
             return labelled_summary(self._summary)
         return self._summary.copy()
 
@@ -158,8 +157,6 @@ class ResultSet:
                 f"{'with' if not self.timeseries.empty else 'without'} time series>")
 
     def _repr_html_(self) -> str:
-        from .reports import headline_table
-
         return (f"<p><b>{html.escape(self.name)}</b>: {self.runs:,} replications, seed "
                 f"{self.manifest.seed}. <code>.outcomes</code>, <code>.timeseries</code>, "
                 f"<code>.summary()</code>, <code>.plot</code></p>" + headline_table(self.summary(), headline(self.scenario)).to_html(index=False))
@@ -187,8 +184,6 @@ class ResultSet:
         computed; raw names and stored units, for scripts), ``summary_labelled.csv`` (the
         same rows for people: labels, shown units, scaled numbers) and, if asked, ``plots/``
         (the fan charts need the time series, and are left out without it)."""
-        from .reports import labelled_summary
-
         out = Path(out_dir)
         table = self.summary() if summary is None else summary
         self._summary = table
