@@ -49,8 +49,8 @@ def bare_simpy_events_per_second(events: int = 400_000) -> float:
 
 def timed_run(runs: int, workers: int, executor: str = "local") -> tuple[float, float]:
     """Wall seconds and mean events per replication of an in-memory run of the baseline."""
-    from sim.runner import run_many
-    from sim.scenario import load_scenario
+    from sim.experiment.runner import run_many
+    from sim.scenario.files import load_scenario
 
     scenario = load_scenario(BASELINE)
     began = time.perf_counter()
@@ -111,7 +111,7 @@ def peak_memory_mb(runs: int, workers: int, overrides: list[str] | None = None) 
 
 _REPORT = """
 import resource, sys
-from sim.results import report_folder
+from sim.experiment.results import report_folder
 report_folder(sys.argv[1])
 print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
@@ -126,7 +126,7 @@ def report_memory_mb(rows: int, source: Path) -> tuple[float, float]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sim.store import write_row_groups
+    from sim.experiment.store import write_row_groups
 
     real = pq.read_table(source / "outcomes.parquet")
     with tempfile.TemporaryDirectory() as out:

@@ -3,7 +3,7 @@
 The site lists every scenario parameter, every value of the baseline with its source, and
 every output column. Writing those tables by hand would let them fall behind the schema the
 first time a field is added or a unit corrected, so they are made here, at build time, from
-the rows :mod:`sim.reference` gives and the column declarations of :mod:`sim.outputs`.
+the rows :mod:`sim.scenario.reference` gives and the column declarations of :mod:`sim.model.outputs`.
 
 The pages that hold generated tables are hand-written Markdown in ``docs/`` that end with a
 line ``<!-- generated: NAME -->``; when the site is built (``make docs``), :func:`fill_page`
@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.outputs import OUTCOMES, TIMESERIES, Column
-from sim.reference import parameter_rows, parameter_table
+from sim.model.outputs import OUTCOMES, TIMESERIES, Column
+from sim.scenario.reference import parameter_rows, parameter_table
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 """The shipped baseline, whose values and sources the reference lists."""

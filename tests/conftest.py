@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.sampling import dotted, uncertain_inputs
-from sim.scenario import load_scenario
-from sim.schema import Scenario
+from sim.model.sampling import dotted, uncertain_inputs
+from sim.scenario.files import load_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -9,7 +9,7 @@ untouched, so the tables still equal an uninterrupted run's.
 
 Run as ``python -c "import slow_chunks; slow_chunks.main()" run ...`` with this folder on
 ``PYTHONPATH``: the pool's workers (fresh interpreters) then find :func:`run_chunk` here
-by name, as they find :func:`sim.engine.run_chunk` in a real run.
+by name, as they find :func:`sim.model.engine.run_chunk` in a real run.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import sim.executors
+import sim.experiment.executors
 from sim.__main__ import main as sim_main
-from sim.engine import run_chunk as engine_run_chunk
+from sim.model.engine import run_chunk as engine_run_chunk
 
 WAIT_SECONDS = 0.5
 
@@ -30,5 +30,5 @@ def run_chunk(*args: Any) -> Any:
 
 
 def main() -> None:
-    sim.executors.run_chunk = run_chunk
+    sim.experiment.executors.run_chunk = run_chunk
     sim_main()

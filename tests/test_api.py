@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 import sim
 from conftest import BASELINE, ROOT, SCENARIOS
 from sim import api
+from sim.analysis.pairing import PairingError
 from sim.cli import app
-from sim.pairing import PairingError
-from sim.plots import Chart, save
+from sim.present.plots import Chart, save
 
 RUNS = 8
 
@@ -68,8 +68,8 @@ def test_a_scenario_carries_its_origin_through_copies_and_says_when_it_was_edite
 
 
 def test_what_sampling_remembers_about_a_scenario_is_forgotten_by_an_edited_copy():
-    from sim.distributions import Dist
-    from sim.sampling import uncertain_inputs
+    from sim.model.sampling import uncertain_inputs
+    from sim.scenario.distributions import Dist
 
     scn = sim.load_scenario(BASELINE)
     drawn = dict(uncertain_inputs(scn))

@@ -179,7 +179,7 @@ def test_overruns_reach_reko_diq_first_production(figure):
     """With only overruns on, Reko Diq Phase 1's first production has the median of 3.25 yr
     times its overrun; the plan's end-2028 date (3.25 yr) is met in few runs."""
     from conftest import SHOCKS_OFF
-    from sim.engine import run_replication
+    from sim.model.engine import run_replication
 
     scn = baseline(**{**{k.replace(".", "__"): v for k, v in SHOCKS_OFF.items()},
                       "construction__enabled": True, "infrastructure__enabled": False})

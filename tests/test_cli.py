@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from conftest import BASELINE
 from sim.cli import app
-from sim.engine import run_replication
-from sim.outputs import HEADLINE, display, number
-from sim.scenario import load_scenario
+from sim.model.engine import run_replication
+from sim.model.outputs import HEADLINE, display, number
+from sim.scenario.files import load_scenario
 
 runner = CliRunner()
 

@@ -10,10 +10,17 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import BASELINE, baseline
+from sim.analysis.pairing import (
+    COMPARE_COLUMNS,
+    PairingError,
+    compare,
+    finding,
+    labelled_table,
+    shares_text,
+)
 from sim.cli import app
-from sim.pairing import COMPARE_COLUMNS, PairingError, compare, finding, labelled_table, shares_text
-from sim.results import ResultSet
-from sim.runner import simulate
+from sim.experiment.results import ResultSet
+from sim.experiment.runner import simulate
 
 RUNS, SEED = 20, 6
 
@@ -179,7 +186,7 @@ def test_the_compare_command_shows_better_tie_and_worse_at_80_columns(tmp_path, 
 
 def test_shares_are_never_rounded_to_a_certainty_they_are_not():
     """999 of 1,000 paired replications better is not "100%", and 1 in 1,000 worse is not "0%"."""
-    from sim.pairing import percent
+    from sim.analysis.pairing import percent
 
     assert [percent(x) for x in (0.0, 0.001, 0.009, 0.01, 0.62, 0.99, 0.995, 0.999, 1.0)] == \
         ["0%", "<1%", "<1%", "1%", "62%", "99%", ">99%", ">99%", "100%"]

@@ -14,10 +14,10 @@ import pytest
 
 from conftest import BASELINE
 from sim.errors import ScenarioError
+from sim.model.sampling import realize
+from sim.model.streams import Streams
 from sim.model.world import World
-from sim.sampling import realize
-from sim.scenario import load_scenario
-from sim.streams import Streams
+from sim.scenario.files import load_scenario
 
 EMBARGO_ON_RARE_EARTHS = [{"date": "2025-10-09", "regime": "restricted", "scope": ["rare_earths"]},
                           {"date": "2027-01-01", "regime": "embargo", "scope": ["rare_earths"]}]
@@ -86,7 +86,7 @@ def test_an_embargo_diverts_rare_earths_at_a_cost_and_adds_no_value_without_a_re
     policy reversal before it, loses nothing to it. So is the investors' value test: without
     the refinery the small mines are seldom worth building."""
     from conftest import PRICE_TAKER
-    from sim.runner import run_many
+    from sim.experiment.runner import run_many
 
     no_refinery = {"processing.refinery.enabled": False, "program.phase2.require_refinery_financing": False,
                    "program.phase3.require_refinery_running": False, "confidence.regime_step_drop": 0.0,

@@ -83,7 +83,7 @@ def test_ctrl_c_while_workers_are_started_is_held_not_lost(tmp_path):
     script = tmp_path / "held.py"
     script.write_text(textwrap.dedent("""
         import os, signal, subprocess, sys
-        from sim.executors import _ctrl_c_held
+        from sim.experiment.executors import _ctrl_c_held
         try:
             with _ctrl_c_held():
                 child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],

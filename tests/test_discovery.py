@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import baseline
+from sim.analysis.discovery import DiscoveryError, discover, parse_condition
 from sim.cli import app
-from sim.discovery import DiscoveryError, discover, parse_condition
-from sim.store import run_to_folder
+from sim.experiment.store import run_to_folder
 
 
 def _planted(n: int = 3000, noise: float = 0.03, seed: int = 0) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.distributions import Choice, parse_number
+from sim.scenario.distributions import Choice, parse_number
 
 U = np.linspace(0.001, 0.999, 57)
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from conftest import PRICE_TAKER, SCENARIOS, SHOCKS_OFF, baseline, deterministic
-from sim.engine import run_replication
+from sim.experiment.runner import run_many
+from sim.model.engine import run_replication
+from sim.model.sampling import realize
+from sim.model.streams import Streams
 from sim.model.world import World
-from sim.runner import run_many
-from sim.sampling import realize
-from sim.scenario import load_scenario
-from sim.streams import Streams
+from sim.scenario.files import load_scenario
 
 H = 25
 

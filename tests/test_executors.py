@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from conftest import BASELINE, baseline
-from sim.results import ResultSet
-from sim.runner import run_many
+from sim.experiment.results import ResultSet
+from sim.experiment.runner import run_many
 
 RUNS, SEED = 24, 7
 
@@ -99,9 +99,9 @@ def test_a_worker_imports_only_the_engine():
     """A worker process (local pool or Dask) imports what it unpickles: ``run_chunk`` and the
     pool's initializer. That must not pull in the API's plotting, table and sensitivity
     libraries, which cost each worker seconds to start and a hundred MB of memory."""
-    code = ("import sys, sim.engine; print(' '.join(m for m in ('pandas', 'pyarrow', 'matplotlib', "
+    code = ("import sys, sim.model.engine; print(' '.join(m for m in ('pandas', 'pyarrow', 'matplotlib', "
             "'SALib', 'dask') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
-    from sim.executors import quiet_worker, run_chunk
-    assert run_chunk.__module__ == quiet_worker.__module__ == "sim.engine"
+    from sim.experiment.executors import quiet_worker, run_chunk
+    assert run_chunk.__module__ == quiet_worker.__module__ == "sim.model.engine"

@@ -10,11 +10,11 @@ import pytest
 
 from conftest import BASELINE, baseline
 from sim.model import finance
+from sim.model.sampling import realize
+from sim.model.streams import Streams
 from sim.model.world import World
-from sim.sampling import realize
-from sim.scenario import load_scenario
-from sim.schema import Equity, Fiscal, Project, ProjectPhase
-from sim.streams import Streams
+from sim.scenario.files import load_scenario
+from sim.scenario.schema import Equity, Fiscal, Project, ProjectPhase
 
 
 def _project(**fields: object) -> Project:
@@ -88,7 +88,7 @@ def test_loans_are_drawn_and_repaid_as_worked_by_hand(figure):
     27.5."""
     from sim.model.lending import Loans
     from sim.model.projects import PhaseRun, Spend
-    from sim.schema import Debt
+    from sim.scenario.schema import Debt
     run = PhaseRun(ProjectPhase(label="One", output={"copper": 1.0}, capex_usd=100.0, opex_usd_per_year=0.0, build_years=1.0))
     run.capex, run.commissioned = Spend(0.0, 1.0, 100.0), 1.0
     loans = Loans(Debt(share=0.5, interest_rate=0.1, grace_years=0.0, repayment_years=2), 4)
@@ -200,7 +200,7 @@ STUDY = {
 def test_reko_diq_matches_its_feasibility_study(figure):
     """With every shock and overrun off and prices at the study's, the model's Reko Diq (the
     mean over 100 ramp-ups drawn from its class) earns what its feasibility study says."""
-    from sim.runner import run_many
+    from sim.experiment.runner import run_many
     tables = run_many(baseline(**{k.replace(".", "__"): v for k, v in STUDY.items()}), runs=100, seed=1, workers=1)
     o = tables.outcomes
     npv, rate = float(o["reko_diq_npv_usd"].mean()), float(o["reko_diq_irr"].mean())
@@ -215,7 +215,7 @@ def _antimony_runs(runs: int = 50, **overrides: object):
     """Paired runs of a world with prices set outside Pakistan (China's controls withhold
     nothing) and no shocks, so a price or cost moves the antimony mine's margin alone."""
     from conftest import PRICE_TAKER, SHOCKS_OFF
-    from sim.runner import run_many
+    from sim.experiment.runner import run_many
     fixed = {**{k.replace(".", "__"): v for k, v in {**PRICE_TAKER, **SHOCKS_OFF}.items()},
              "construction__enabled": True, "infrastructure__enabled": False, "investment__enabled": False, **overrides}
     return run_many(baseline(**fixed), runs=runs, seed=13, workers=1).outcomes

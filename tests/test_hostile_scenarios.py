@@ -36,14 +36,14 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from conftest import BASELINE
-from sim import stats
+from sim.analysis import stats
 from sim.cli import app
-from sim.distributions import Dist, parse_number
-from sim.engine import run_replication
 from sim.errors import ScenarioError
-from sim.outputs import OUTCOMES, TIMESERIES, declaration
-from sim.scenario import resolve_document, validate_document
-from sim.schema import EVENT_BUDGET, Scenario
+from sim.model.engine import run_replication
+from sim.model.outputs import OUTCOMES, TIMESERIES, declaration
+from sim.scenario.distributions import Dist, parse_number
+from sim.scenario.files import resolve_document, validate_document
+from sim.scenario.schema import EVENT_BUDGET, Scenario
 
 SMALL = Path(__file__).parent / "data" / "small.yaml"
 
@@ -321,7 +321,7 @@ def test_the_commands_work_on_a_sample_of_accepted_mutants(tmp_path):
 # --- the holes found by hand, one test each, and the rules that close them -----------------
 
 def _problems(overrides: dict) -> list[str]:
-    from sim.scenario import load_scenario
+    from sim.scenario.files import load_scenario
 
     with pytest.raises(ScenarioError) as caught:
         load_scenario(BASELINE, overrides)
@@ -368,7 +368,7 @@ def test_magnitudes_beyond_anything_real_are_refused(path, value, words):
 def test_a_steep_trend_is_refused_over_a_long_horizon_and_allowed_over_a_short_one():
     (line,) = _problems({"horizon_years": 100, "shocks.security.provinces.balochistan.trend_per_year": 0.05})
     assert "148-fold over the 100-year horizon; at most 100-fold" in line
-    from sim.scenario import load_scenario
+    from sim.scenario.files import load_scenario
 
     load_scenario(BASELINE, {"horizon_years": 40, "shocks.security.provinces.balochistan.trend_per_year": 0.05})
 
@@ -376,7 +376,7 @@ def test_a_steep_trend_is_refused_over_a_long_horizon_and_allowed_over_a_short_o
 def test_every_number_in_the_schema_has_a_lower_and_an_upper_bound():
     """So that no accepted value is large (or small) enough to overflow the arithmetic; the
     parameter reference shows each range."""
-    from sim.reference import parameter_rows
+    from sim.scenario.reference import parameter_rows
 
     numbers = [r for r in parameter_rows() if "number" in r["type"]]
     unbounded = [r["path"] for r in numbers if not (">" in r["range"] and "<" in r["range"])]
@@ -390,7 +390,7 @@ def test_every_number_in_the_schema_has_a_lower_and_an_upper_bound():
     ("levers.local_equity_share=30", "a share is written as a fraction: 30% is 0.3"),
 ])
 def test_messages_say_how_to_write_it(text, words):
-    from sim.scenario import load_scenario
+    from sim.scenario.files import load_scenario
 
     with pytest.raises(ScenarioError) as caught:
         load_scenario(BASELINE, [text])
@@ -422,10 +422,10 @@ def test_shares_that_could_all_be_zero_at_once_are_refused():
 
 
 def test_drawn_shares_whose_means_sum_to_one_are_rescaled_in_every_replication():
+    from sim.model.sampling import realize
+    from sim.model.streams import Streams
     from sim.model.world import World
-    from sim.sampling import realize
-    from sim.scenario import load_scenario
-    from sim.streams import Streams
+    from sim.scenario.files import load_scenario
 
     other = {"dist": "lognormal", "median": 0.6, "sigma": 0.2, "low": 0.4, "high": 0.9}
     china = 1 - parse_number(other).mean()  # fixed: the drawn share's mean and it sum to 1

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import PRICE_TAKER, SCENARIOS, baseline, deterministic
-from sim.engine import run_replication
-from sim.runner import run_many
-from sim.scenario import load_scenario
+from sim.experiment.runner import run_many
+from sim.model.engine import run_replication
+from sim.scenario.files import load_scenario
 
 RUNS = 60
 
@@ -227,7 +227,7 @@ def test_arbitration_awards_are_sized_on_the_loss(figure):
     lost over the halt and the carrying cost of the capital sunk, smaller on average for
     every site. (A long halt of Reko Diq at full output still costs billions: USD 3-4bn of
     margin a year.)"""
-    from sim.engine import run_replication
+    from sim.model.engine import run_replication
 
     def awards(taken: float) -> tuple[list[tuple[float, float]], dict[str, list[float]]]:
         scn = baseline(governance__reversals_per_year=0.3, governance__arbitration_probability=1.0,

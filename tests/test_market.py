@@ -9,7 +9,7 @@ import pytest
 from conftest import BASELINE, baseline
 from sim.errors import ScenarioError
 from sim.model.market import Clearing
-from sim.scenario import load_scenario
+from sim.scenario.files import load_scenario
 
 LEVELS = {"open": 0, "licensing": 1, "restricted": 2, "embargo": 3}
 

@@ -175,7 +175,7 @@ def test_dispute_delays_have_their_compound_poisson_mean(figure):
     from types import SimpleNamespace
 
     from sim.model.governance import dispute_delay
-    from sim.streams import Streams
+    from sim.model.streams import Streams
 
     scn = baseline(governance__disputes_per_year=2.0,
                    governance__dispute_delay_years={"dist": "uniform", "low": 0.2, "high": 0.6})

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from sim import outputs
-from sim.outputs import display, format_number, number, parameter_display, probability_label
+from sim.model import outputs
+from sim.model.outputs import display, format_number, number, parameter_display, probability_label
 
 
 def test_every_column_is_declared_with_a_label_in_words():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import baseline
-from sim.runner import run_many
+from sim.experiment.runner import run_many
 
 
 @pytest.mark.check("invariant", source="conservation: the programme's totals are the sums of its commodities'",
@@ -73,7 +73,7 @@ def test_the_projects_capital_adds_up_and_first_production_is_when_output_starts
 
 
 def test_the_printed_summary_adds_the_controlled_commodities_shares(base):
-    from sim.outputs import HEADLINE, headline
+    from sim.model.outputs import HEADLINE, headline
 
     rows = headline(base)
     money = ("state_take_usd", "investor_npv_usd")

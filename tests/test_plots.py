@@ -11,7 +11,8 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from sim import outputs, plots
+from sim.model import outputs
+from sim.present import plots
 
 HORIZON = 25
 SCENARIO = "synthetic-baseline"
@@ -260,7 +261,7 @@ def test_save_png_and_svg(run, tmp_path) -> None:
 
 def test_plotting_leaves_pyplot_alone(tmp_path) -> None:
     code = (
-        "import sys, pathlib, pandas as pd; import sim.plots as p; "
+        "import sys, pathlib, pandas as pd; import sim.present.plots as p; "
         "t = pd.DataFrame({'replication': [0, 0], 'year': [1, 2], 'x': [1e9, 2e9]}); "
         "p.save(p.fan_chart(t, 'x', scenario='s', label='x'), pathlib.Path(sys.argv[1])); "
         "assert 'matplotlib.pyplot' not in sys.modules"
@@ -274,7 +275,7 @@ def test_plotting_leaves_pyplot_alone(tmp_path) -> None:
 def _paired(outcomes: pd.DataFrame, shift: float, name: str):
     """A run whose every outcome is the reference's moved by ``shift`` of its spread."""
     from conftest import baseline
-    from sim.results import ResultSet
+    from sim.experiment.results import ResultSet
 
     moved = outcomes.copy()
     for column in moved.columns.drop(["replication", "stalled"]):
@@ -284,7 +285,7 @@ def _paired(outcomes: pd.DataFrame, shift: float, name: str):
 
 
 def test_the_compare_plot_shows_the_paired_differences(run) -> None:
-    from sim.pairing import compare
+    from sim.analysis.pairing import compare
 
     outcomes, _ = run
     a = _paired(outcomes, 0.0, "A")

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from conftest import BASELINE, baseline
 from sim.cli import app
-from sim.precision import Moments, PrecisionWatch, aligned_chunks, check_points
-from sim.results import read_columns
-from sim.store import RunFolderError, run_to_folder
+from sim.experiment.precision import Moments, PrecisionWatch, aligned_chunks, check_points
+from sim.experiment.results import read_columns
+from sim.experiment.store import RunFolderError, run_to_folder
 
 
 def test_moments_combine_to_those_of_the_whole():

@@ -11,10 +11,11 @@ import pytest
 import reference_pages
 from pydantic import BaseModel
 
-from sim import outputs, reference
-from sim.sampling import dotted, uncertain_inputs
-from sim.scenario import load_scenario
-from sim.schema import Scenario
+from sim.model import outputs
+from sim.model.sampling import dotted, uncertain_inputs
+from sim.scenario import reference
+from sim.scenario.files import load_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -59,7 +60,7 @@ def test_every_row_has_a_unit_a_meaning_and_a_type() -> None:
         assert row["unit"].strip(), f"{where} has no unit"
         assert row["meaning"].strip(), (
             f"{where} has no meaning: give the field a description in sim/schema.py "
-            "or an entry in sim.reference.EXTRA_MEANINGS")
+            "or an entry in sim.scenario.reference.EXTRA_MEANINGS")
         assert row["type"].strip() and row["default"].strip(), where
 
 
@@ -219,7 +220,7 @@ def test_output_tables_list_every_column_with_its_unit() -> None:
 # --- provenance of every baseline number (sim params) ------------------------------------
 
 def test_every_baseline_parameter_has_a_source_or_an_assumption():
-    from sim.reference import parameter_table
+    from sim.scenario.reference import parameter_table
 
     rows = parameter_table("scenarios/baseline.yaml")
     descriptive = {"label", "unit", "name", "description", "port", "province"}

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 import sim
 from conftest import BASELINE, SCENARIOS
 from sim.cli import app
-from sim.reports import precision_note
-from sim.tables import labelled_summary
+from sim.present.reports import precision_note
+from sim.present.tables import labelled_summary
 
 RUNS = 8
 

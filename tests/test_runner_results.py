@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from conftest import SCENARIOS, baseline
-from sim import outputs
-from sim.engine import run_chunk
-from sim.manifest import scenario_digest
-from sim.results import ResultSet
-from sim.runner import assemble, plan_chunks, run_many, simulate
-from sim.sampling import dotted, uncertain_inputs
-from sim.scenario import load_scenario
-from sim.schema import CHINA_REGIMES
+from sim.experiment.manifest import scenario_digest
+from sim.experiment.results import ResultSet
+from sim.experiment.runner import assemble, plan_chunks, run_many, simulate
+from sim.model import outputs
+from sim.model.engine import run_chunk
+from sim.model.sampling import dotted, uncertain_inputs
+from sim.scenario.files import load_scenario
+from sim.scenario.schema import CHINA_REGIMES
 
 
 def test_chunks_cover_every_replication_once():

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from conftest import BASELINE
-from sim.distributions import Dist
 from sim.errors import ScenarioError
-from sim.runner import run_many
-from sim.scenario import load_scenario, resolve_document, validate_document
+from sim.experiment.runner import run_many
+from sim.scenario.distributions import Dist
+from sim.scenario.files import load_scenario, resolve_document, validate_document
 
 
 def child(tmp_path, text: str):

@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
-import sim.scenario
+import sim.scenario.files
 from sim.errors import Problem, ScenarioError
-from sim.scenario import MAX_FILE_BYTES, load_scenario, parse_override, resolve_document
+from sim.scenario.files import MAX_FILE_BYTES, load_scenario, parse_override, resolve_document
 
 # ---------------------------------------------------------------------------------------
 # A small model standing in for the scenario schema
@@ -444,7 +444,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(sim.scenario, "open", refuse, raising=False)
+    monkeypatch.setattr(sim.scenario.files, "open", refuse, raising=False)
     problem = only_problem(write(tmp_path, "s.yaml", GOOD))
     assert problem.message == "cannot read the file: Permission denied"
 

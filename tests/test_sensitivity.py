@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import BASELINE
+from sim.analysis.gsa import design, ishigami, ishigami_indices, known_quantities, sensitivity
 from sim.cli import app
-from sim.gsa import design, ishigami, ishigami_indices, known_quantities, sensitivity
-from sim.sweeps import SweepError, parse_vary
+from sim.experiment.sweeps import SweepError, parse_vary
 
 ISHIGAMI = [parse_vary(f"{x}={-math.pi}:{math.pi}") for x in ("x1", "x2", "x3")]
 RATE = "shocks.security.rate_factor"

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 import sim
 import sim.model.world
 from conftest import BASELINE
-from sim import sizes
 from sim.cli import app
 from sim.errors import EventBudgetError
-from sim.sizes import MAX_CHUNKS, MAX_POINTS, Size, SizeError
+from sim.experiment import sizes
+from sim.experiment.sizes import MAX_CHUNKS, MAX_POINTS, Size, SizeError
 
 SMALL_RUN = {"horizon_years": 2}
 

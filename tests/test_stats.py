@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import stats
+from sim.analysis import stats
 
 Z = 1.959963984540054
 

@@ -17,11 +17,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import BASELINE, baseline, hears_ctrl_c, interrupt_after
-from sim.manifest import Manifest, model_digest
-from sim.results import ParquetColumns, ResultSet, report_folder
-from sim.runner import Plan, run_many
-from sim.stats import summarize
-from sim.store import RunFolder, RunFolderError, run_to_folder, write_row_groups
+from sim.analysis.stats import summarize
+from sim.experiment.manifest import Manifest, model_digest
+from sim.experiment.results import ParquetColumns, ResultSet, report_folder
+from sim.experiment.runner import Plan, run_many
+from sim.experiment.store import RunFolder, RunFolderError, run_to_folder, write_row_groups
 
 RUNS, SEED = 30, 4
 
@@ -166,7 +166,7 @@ def test_a_finished_run_is_replaced_only_by_a_run_of_the_same_scenario(tmp_path,
 
 
 def test_a_run_does_not_replace_a_finished_sweep_unless_told(tmp_path, scn):
-    from sim.sweeps import make_design, parse_vary, run_sweep
+    from sim.experiment.sweeps import make_design, parse_vary, run_sweep
 
     run_sweep(BASELINE, make_design([parse_vary("shocks.security.rate_factor=1,2")]), runs=2, seed=SEED,
               workers=1, out=tmp_path, plots=False)
@@ -195,7 +195,7 @@ def test_a_folder_of_other_files_is_left_alone(tmp_path, scn):
 
 
 def test_a_sweep_folder_is_not_resumed_as_a_run(tmp_path, scn):
-    from sim.sweeps import make_design, parse_vary, run_sweep
+    from sim.experiment.sweeps import make_design, parse_vary, run_sweep
 
     run_sweep(BASELINE, make_design([parse_vary("shocks.security.rate_factor=1,2")]), runs=2, seed=SEED,
               workers=1, out=tmp_path, plots=False)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import baseline
-from sim.distributions import Dist
-from sim.sampling import dotted, realize, uncertain_inputs
-from sim.streams import Streams, key
+from sim.model.sampling import dotted, realize, uncertain_inputs
+from sim.model.streams import Streams, key
+from sim.scenario.distributions import Dist
 
 
 def test_stream_keys_are_stable_and_distinct():

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from conftest import BASELINE, baseline, hears_ctrl_c, interrupt_after
 from sim.cli import app
 from sim.errors import ScenarioError
-from sim.runner import run_many
-from sim.store import RunFolderError
-from sim.sweeps import (
+from sim.experiment.runner import run_many
+from sim.experiment.store import RunFolderError
+from sim.experiment.sweeps import (
     Sweep,
     SweepError,
     load_sweep_file,

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from conftest import baseline
-from sim.runner import run_many
+from sim.experiment.runner import run_many
 
 RUNS = 60
 

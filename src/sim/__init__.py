@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time names load on first use
     from .api import compare, discover, load_scenario, open, report, run, sensitivity, sweep  # noqa: A004
     from .errors import Problem, ScenarioError, UsageError
-    from .results import ResultSet
+    from .experiment.results import ResultSet
 
 # Where each public name lives. They are imported on first use (PEP 562), so that importing
 # one module of the package (as a worker process does with the engine) does not load the
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time names loa
 _HOMES = {**dict.fromkeys(("compare", "discover", "load_scenario", "open", "report", "run",
                            "sensitivity", "sweep"), "api"),
           **dict.fromkeys(("Problem", "ScenarioError", "UsageError"), "errors"),
-          "ResultSet": "results"}
+          "ResultSet": "experiment.results"}
 
 __all__ = ["Problem", "ResultSet", "ScenarioError", "UsageError", "compare", "discover", "load_scenario", "open",
            "report", "run", "sensitivity", "sweep"]

@@ -2,7 +2,7 @@
 
 The command's modules are imported inside :func:`main`, not here, so that importing this
 module costs nothing. (Workers do not import it: they are started without re-running the
-parent's main script, see :func:`sim.runner.worker_context`, and load only the engine.)
+parent's main script, see :func:`sim.experiment.runner.worker_context`, and load only the engine.)
 
 Ctrl-C is the user's way to stop a command at any moment. The commands that run
 replications catch it themselves (and say how to resume); anywhere else, while the

@@ -12,7 +12,7 @@
 Every function here takes plain values (paths, mappings, numbers) and returns a result
 object holding pandas tables, figures through ``.plot``, and the provenance needed to
 reproduce it. Nothing here prints. A scenario can be given as a file path or as the
-:class:`~sim.schema.Scenario` :func:`load_scenario` returns; a scenario loaded here
+:class:`~sim.scenario.schema.Scenario` :func:`load_scenario` returns; a scenario loaded here
 carries its origin (its file, the files it extends, its overrides) as data, copies
 included, so that a run records the question the file asks and the source of every
 parameter, which the report shows.
@@ -27,22 +27,22 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import scenario as scenario_files
-from . import sizes
 from .errors import UsageError
-from .executors import EXECUTORS
-from .manifest import Manifest
-from .outputs import HEADLINE, is_outcome
-from .results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
-from .runner import simulate
-from .scenario import override_texts
-from .schema import Scenario
-from .store import RunFolder, run_to_folder
+from .experiment import sizes
+from .experiment.executors import EXECUTORS
+from .experiment.manifest import Manifest
+from .experiment.results import REPORT_OUTCOMES, REPORT_SERIES, ResultSet, report_folder
+from .experiment.runner import simulate
+from .experiment.store import RunFolder, run_to_folder
+from .model.outputs import HEADLINE, is_outcome
+from .scenario import files as scenario_files
+from .scenario.files import override_texts
+from .scenario.schema import Scenario
 
 if TYPE_CHECKING:  # imported where used: comparing, sweeping and sensitivity need SciPy and SALib
-    from .gsa import Sensitivity
-    from .pairing import Comparison
-    from .sweeps import Factor, Sweep, SweepFile
+    from .analysis.gsa import Sensitivity
+    from .analysis.pairing import Comparison
+    from .experiment.sweeps import Factor, Sweep, SweepFile
 
 PathLike = str | os.PathLike[str]
 Overrides = Mapping[str, Any] | Sequence[str] | None
@@ -94,7 +94,7 @@ def provenance(scn: Scenario, *, parameters: bool = False) -> dict[str, Any]:
     question the file asks (its top comment); with ``parameters``, also every parameter
     with the source written beside it (for a run folder, which may travel without its
     scenario files)."""
-    from .reference import file_question, parameter_table
+    from .scenario.reference import file_question, parameter_table
 
     origin = scn.origin
     if origin is None or origin.edited or not Path(origin.file).exists():
@@ -115,7 +115,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
         precision_for: Sequence[str] | None = None, plots: bool = True, lazy: bool = False,
         progress: Progress | None = None, notice: Notice | None = None) -> ResultSet:
     """Run a scenario ``runs`` times (replication i uses ``SeedSequence(seed, spawn_key=(i,))``)
-    and return its :class:`~sim.results.ResultSet`.
+    and return its :class:`~sim.experiment.results.ResultSet`.
 
     Without ``out`` the run is held in memory. With ``out`` it is written there chunk by
     chunk (resumable with ``resume=True``), with ``summary.csv`` and (if ``plots``) the
@@ -128,8 +128,8 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
     ``workers``) or ``"dask"`` (``scheduler`` an address, or a LocalCluster).
 
     A run that cannot fit (its plan, or its tables in memory or on ``out``'s disk) is refused
-    with :class:`sim.sizes.SizeError` before anything starts, saying what it would take;
-    ``notice(text)`` is told the same of a long run before it starts (see :mod:`sim.sizes`).
+    with :class:`sim.experiment.sizes.SizeError` before anything starts, saying what it would take;
+    ``notice(text)`` is told the same of a long run before it starts (see :mod:`sim.experiment.sizes`).
 
     >>> res = run("scenarios/baseline.yaml", runs=20, seed=1, workers=1)
     >>> len(res.outcomes), res.manifest.seed
@@ -174,7 +174,7 @@ def _check_run_size(scn: Scenario, *, runs: int, cap: int, workers: int | None, 
                     seed: int, timeseries: bool, out: PathLike | None, target_precision: float | None,
                     lazy: bool, notice: Notice | None) -> None:
     """Refuse a run that cannot fit, before its folder is touched; tell ``notice`` of a long one."""
-    from .runner import chunk_size_for, default_workers
+    from .experiment.runner import chunk_size_for, default_workers
 
     n = max(1, workers or default_workers())
     first = min(cap, runs) if target_precision else cap  # a precision run's chunks fit its check step
@@ -201,7 +201,7 @@ def open(folder: PathLike, **columns: Any) -> ResultSet | Sweep:  # noqa: A001 -
         raise FileNotFoundError(f"{path} is not a results folder (no manifest.json): give a folder "
                                 "sim run or sim sweep wrote")
     if Manifest.read(manifest).kind == "sweep":
-        from .sweeps import Sweep
+        from .experiment.sweeps import Sweep
 
         return Sweep.open(path)
     return ResultSet.open(path, **columns)
@@ -234,14 +234,14 @@ def compare(reference: ResultSet | ScenarioLike, *others: ResultSet | ScenarioLi
     reference as it was run (a horizon of 30 years against 30 years). ``labels`` name them
     (default: the scenario names, or the folder and file names). ``on_run(label, runs, seed,
     overrides)`` is told before each scenario is run, and ``progress(n)`` as each batch of
-    its n replications finishes. Raises :class:`sim.pairing.PairingError` for runs that
+    its n replications finishes. Raises :class:`sim.analysis.pairing.PairingError` for runs that
     cannot be paired: other seeds or replications, or another horizon or start date. A run
     that does not share a value the reference set with ``--set`` is compared, with a line in
     the result's ``notes`` saying so.
     The result's ``table`` has one row per outcome and compared run; ``plot`` draws them.
     """
-    from .pairing import Comparison, unshared_overrides
-    from .pairing import compare as paired_table
+    from .analysis.pairing import Comparison, unshared_overrides
+    from .analysis.pairing import compare as paired_table
 
     items = [reference, *others]
     if len(items) < 2:
@@ -317,7 +317,7 @@ def factors_of(vary: Vary) -> list[Factor]:
     ``"PATH=LOW:HIGH"`` / ``"PATH=V1,V2"`` strings (as ``--vary``); later ones replace earlier."""
     if not vary:
         return []
-    from .sweeps import make_factor, parse_vary
+    from .experiment.sweeps import make_factor, parse_vary
 
     made = ([make_factor(k, v) for k, v in vary.items()] if isinstance(vary, Mapping)
             else [parse_vary(v) for v in ([vary] if isinstance(vary, str) else vary)])
@@ -342,7 +342,7 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     arguments), or replaced only with ``overwrite=True``. ``expect(total)`` is told the
     number of replications once the design is made; ``progress(n)`` as each batch of n
     finishes. A sweep that cannot fit is refused before it starts, and ``notice(text)`` is
-    told what a long one will take (see :mod:`sim.sizes`).
+    told what a long one will take (see :mod:`sim.experiment.sizes`).
 
     >>> sw = sweep("scenarios/baseline.yaml", {"shocks.security.rate_factor": [1, 2]}, runs=10, workers=1)
     >>> list(sw.points.columns)
@@ -351,7 +351,7 @@ def sweep(scenario: ScenarioLike, vary: Vary = None, *, design: str | None = Non
     check_executor(executor)
     if resume and out is None:
         raise UsageError("resume needs out: the folder of the interrupted sweep")
-    from .sweeps import design_size, make_design, run_sweep
+    from .experiment.sweeps import design_size, make_design, run_sweep
 
     spec = _sweep_file(scenario)
     found = {f.path: f for f in factors_of(spec.vary if spec else None)}
@@ -382,7 +382,7 @@ def _check_sweep_size(file: PathLike, overrides: list[str], *, points: int, runs
     sweeps are not sized: they always fit."""
     if points * runs < sizes.PROBE_FROM:
         return
-    from .runner import chunk_size_for, default_workers
+    from .experiment.runner import chunk_size_for, default_workers
 
     scn, loading = loaded or _timed_load(file, overrides)
     n = max(1, workers or default_workers())
@@ -411,7 +411,7 @@ def sweep_name(scenario: ScenarioLike, name: str | None = None) -> str:
 
 def _sweep_file(scenario: ScenarioLike) -> SweepFile | None:
     """The sweep file ``scenario`` names, if it names one rather than a scenario."""
-    from .sweeps import is_sweep_file, load_sweep_file
+    from .experiment.sweeps import is_sweep_file, load_sweep_file
 
     if isinstance(scenario, Scenario) or not is_sweep_file(scenario):
         return None
@@ -439,10 +439,10 @@ def sensitivity(scenario: ScenarioLike, vary: Vary, *, method: str = "sobol", sa
     runs as they go, as a sweep's are: an interrupted analysis is finished with
     ``resume=True`` (the same options), or replaced only with ``overwrite=True``. A design
     that cannot fit is refused before it starts, and ``notice(text)`` is told what a long
-    one will take (see :mod:`sim.sizes`).
+    one will take (see :mod:`sim.experiment.sizes`).
     """
-    from .gsa import METHODS, SENSITIVITY_QUANTITIES, design_size, run_sensitivity
-    from .gsa import design as sensitivity_design
+    from .analysis.gsa import METHODS, SENSITIVITY_QUANTITIES, design_size, run_sensitivity
+    from .analysis.gsa import design as sensitivity_design
 
     check_executor(executor)
     if resume and out is None:
@@ -479,14 +479,14 @@ def discover(results: ResultSet | Sweep | PathLike | Any, where: str, *, outcome
     holds (``"phase3_year > 15"``, or ``"> 15"`` with ``outcome``; ``"stalled == true"``).
 
     ``results`` is a run, a sweep, a results folder or an outcome table. Returns a
-    :class:`sim.discovery.Discovery`: ``boxes`` with coverage, density and support,
+    :class:`sim.analysis.discovery.Discovery`: ``boxes`` with coverage, density and support,
     ``table()``, ``plot()``, ``write(folder)``.
     """
     import pandas as pd
 
-    from .discovery import discover as find_boxes
-    from .discovery import load_outcomes, parse_condition
-    from .sweeps import Sweep
+    from .analysis.discovery import discover as find_boxes
+    from .analysis.discovery import load_outcomes, parse_condition
+    from .experiment.sweeps import Sweep
 
     condition = parse_condition(where, outcome)
     if isinstance(results, pd.DataFrame):
@@ -512,7 +512,7 @@ def report(results: ResultSet | PathLike, compare_with: Sequence[ResultSet | Pat
     follows ``out``'s suffix unless given. Scenario files in ``compare_with`` are run first
     (``on_run`` and ``progress`` as for :func:`compare`); ``step(text)`` is told what the
     report is doing as it goes. Returns the path written."""
-    from .reports import write_report
+    from .present.reports import write_report
 
     fmt = format or ("md" if Path(out).suffix.lower() in (".md", ".markdown") else "html")
     if fmt not in ("html", "md"):

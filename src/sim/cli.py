@@ -33,22 +33,22 @@ from rich.progress import (
 from rich.table import Table
 
 from . import api
-from .engine import run_replication
 from .errors import ScenarioError, UsageError
-from .executors import ExecutorError
-from .outputs import HEADLINE, display, headline, number, unit
-from .reference import parameter_table
-from .results import ResultSet
-from .runner import Plan
-from .sampling import uncertain_inputs
-from .schema import Scenario
-from .store import RunFolder, RunFolderError
+from .experiment.executors import ExecutorError
+from .experiment.results import ResultSet
+from .experiment.runner import Plan
+from .experiment.store import RunFolder, RunFolderError
+from .model.engine import run_replication
+from .model.outputs import HEADLINE, display, headline, number, unit
+from .model.sampling import uncertain_inputs
+from .scenario.reference import parameter_table
+from .scenario.schema import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .gsa import Sensitivity
-    from .sweeps import Sweep
+    from .analysis.gsa import Sensitivity
+    from .experiment.sweeps import Sweep
 
 REFUSED = (UsageError, RunFolderError, ExecutorError, OSError)
 """Errors the commands print on one line (exit 2) instead of a traceback."""
@@ -293,7 +293,7 @@ def run(
 
 
 def _print_precision(record: dict) -> None:
-    from .reports import precision_note
+    from .present.reports import precision_note
 
     _say(precision_note(record))
 
@@ -444,7 +444,7 @@ def compare(
     if out_csv:
         out.print(f"Comparison written to {out_csv}", highlight=False, soft_wrap=True)
     if plots_dir:
-        from .plots import save
+        from .present.plots import save
 
         save(result.plot.differences(HEADLINE), plots_dir / "differences.png")
         save(result.plot.distributions(HEADLINE), plots_dir / "distributions.png")
@@ -455,7 +455,7 @@ def compare(
 def _print_comparison(result: Any) -> None:
     """Per compared run: one sentence saying what it found, then its table (outcomes in
     words, B - A with its 95% interval, better / tie / worse); the shares explained once."""
-    from .pairing import SHARES_EXPLAINED, labelled_table
+    from .analysis.pairing import SHARES_EXPLAINED, labelled_table
 
     findings = result.findings()
     table = labelled_table(result.table, sep="/")  # "62/30/8%": one word, so it never wraps
@@ -804,7 +804,7 @@ def trace(
 def _print_summary(res: ResultSet, summary: pd.DataFrame) -> None:
     """The headline outcomes (mean, its Monte Carlo standard error, percentiles) and the
     probabilities (with their 95% intervals), in words and the units people read."""
-    from .tables import probability_table
+    from .present.tables import probability_table
 
     summary_rows = summary.set_index("quantity")
     rows = [[display(name).label, unit(name),

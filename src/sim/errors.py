@@ -76,7 +76,7 @@ class RunFolderError(Exception):
 
 
 class EventBudgetError(UsageError):
-    """A replication took more simulation events than :data:`sim.schema.EVENT_BUDGET`: the
+    """A replication took more simulation events than :data:`sim.scenario.schema.EVENT_BUDGET`: the
     scenario's rates are too high to simulate in reasonable time. The message says how far
     the replication got."""
 

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..columns import Column
-from ..schema import DAYS_PER_YEAR, ROUTES
+from ..scenario.schema import DAYS_PER_YEAR, ROUTES
+from .columns import Column
 from .confidence import CONFIDENCE
 from .finance import Books, extended, present_value
 from .market import PRICE, PRICE_CHINA

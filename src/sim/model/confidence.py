@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ..columns import Column
-from ..schema import Confidence as Spec
+from ..scenario.schema import Confidence as Spec
+from .columns import Column
 
 CONFIDENCE = Column("confidence", "0-1", "Investor confidence at the end of the year.", label="Investor confidence", shown="0–1 index", scale=1)
 

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..columns import Column
-from ..schema import Distress
+from ..scenario.schema import Distress
+from .columns import Column
 
 if TYPE_CHECKING:
     from .projects import ProjectRun

@@ -53,8 +53,8 @@ from collections.abc import Iterable
 import numpy as np
 from scipy.optimize import brentq
 
-from ..columns import Column
-from ..schema import Fiscal, Project
+from ..scenario.schema import Fiscal, Project
+from .columns import Column
 from .lending import Loans
 
 NPV_OF = Column("<project>_npv_usd", "USD", "After-tax NPV of the project's cash flow to all its holders (100% basis, as a feasibility study states it) at the scenario's discount rate, annual with mid-year cash flows; the life left beyond the horizon enters as a continuing value (a year's cash at design output and the horizon's prices, after costs, royalties and tax, for each year left; none for a closed site).", better="higher", label="NPV after tax", signed=True)

@@ -36,9 +36,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from ..columns import Column
-from ..distributions import draw
-from ..schema import DAYS_PER_YEAR, Governance
+from ..scenario.distributions import draw
+from ..scenario.schema import DAYS_PER_YEAR, Governance
+from .columns import Column
 
 if TYPE_CHECKING:
     from .projects import ProjectRun

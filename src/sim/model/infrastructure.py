@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..distributions import draw
-from ..schema import Infrastructure
+from ..scenario.distributions import draw
+from ..scenario.schema import Infrastructure
 from .hazard import VaryingRatePoisson
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..columns import Column
-from ..schema import Debt
+from ..scenario.schema import Debt
+from .columns import Column
 
 if TYPE_CHECKING:
     from .projects import PhaseRun

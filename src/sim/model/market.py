@@ -43,8 +43,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..columns import Column
-from ..schema import ClearedMarket, Commodity
+from ..scenario.schema import ClearedMarket, Commodity
+from .columns import Column
 
 MAX_PRICE_RATIO = 100.0
 """Cap on the ex-China price ratio where no demand elasticity bounds it (nothing reaches

@@ -22,7 +22,7 @@ import math
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..schema import ROUTES, Refinery
+from ..scenario.schema import ROUTES, Refinery
 from .projects import Spend, draw_ramp
 from .ramp import RampCurve, integrate
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..columns import Column
-from ..schema import Program
+from ..scenario.schema import Program
+from .columns import Column
 
 if TYPE_CHECKING:
     from .world import World

@@ -36,8 +36,8 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..columns import Column
-from ..schema import DAYS_PER_YEAR, STAGES, Project, ProjectPhase
+from ..scenario.schema import DAYS_PER_YEAR, STAGES, Project, ProjectPhase
+from .columns import Column
 from .finance import phase_value, tax_rate
 from .governance import dispute_delay
 from .lending import Loans

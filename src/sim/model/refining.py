@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..columns import Column
-from ..schema import CHINA_REGIMES, Refining
+from ..scenario.schema import CHINA_REGIMES, Refining
+from .columns import Column
 from .hazard import VaryingRatePoisson
 
 if TYPE_CHECKING:

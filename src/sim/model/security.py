@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..columns import Column
-from ..distributions import draw
-from ..schema import ProvinceSecurity, Security, SecurityLevel
+from ..scenario.distributions import draw
+from ..scenario.schema import ProvinceSecurity, Security, SecurityLevel
+from .columns import Column
 from .hazard import VaryingRatePoisson
 
 if TYPE_CHECKING:

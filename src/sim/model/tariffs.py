@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..columns import Column
-from ..schema import Commodity, Tariff
+from ..scenario.schema import Commodity, Tariff
+from .columns import Column
 
 if TYPE_CHECKING:
     from .world import World

@@ -20,12 +20,11 @@ from typing import Any
 
 import simpy
 
-from ..columns import Column
 from ..errors import EventBudgetError
-from ..schema import EVENT_BUDGET, Scenario
-from ..streams import Streams
+from ..scenario.schema import EVENT_BUDGET, Scenario
 from . import accounting, distress, finance, governance, lending, program, projects, security
 from .accounting import Ledger
+from .columns import Column
 from .confidence import Confidence
 from .governance import GovernanceRun
 from .infrastructure import InfrastructureRun
@@ -35,6 +34,7 @@ from .program import ProgramRun
 from .projects import PhaseRun, ProjectRun
 from .refining import RefiningRun
 from .security import SecurityRun
+from .streams import Streams
 from .tariffs import TariffRun
 
 REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
@@ -225,7 +225,7 @@ class World:
 
     def run(self) -> int:
         """Run to the horizon; returns the number of events processed. Raises
-        EventBudgetError past :data:`~sim.schema.EVENT_BUDGET` events."""
+        EventBudgetError past :data:`~sim.scenario.schema.EVENT_BUDGET` events."""
         env, horizon, n = self.env, float(self.horizon), 0
         while env.peek() <= horizon:
             env.step()

@@ -2,7 +2,7 @@
 
 A scenario file is validated once, at the boundary, into these frozen pydantic models;
 the engine never sees raw YAML. Most numeric fields are a :data:`Num`: a plain number or a
-distribution (see :mod:`sim.distributions`) sampled once per replication; a few, such as
+distribution (see :mod:`sim.scenario.distributions`) sampled once per replication; a few, such as
 how long one incident stops a site, are :data:`PerEvent`: drawn anew at every event.
 Structural numbers (the horizon, a ramp-up class, the price step) are plain numbers. Each field
 declares its unit and its admissible range with :func:`param`; the range applies to a plain
@@ -716,14 +716,14 @@ class Origin(BaseModel):
 
 
 class Scenario(Model):
-    """A complete, validated scenario. Build it with :func:`sim.scenario.load_scenario`.
+    """A complete, validated scenario. Build it with :func:`sim.scenario.files.load_scenario`.
 
     It carries its :class:`Origin` (``origin``; None for one built in Python), which a copy
     keeps and an edited copy marks as edited. Two scenarios are equal when their values are,
     wherever they came from."""
 
     _origin: Origin | None = PrivateAttr(None)
-    _uncertain: Any = PrivateAttr(None)  # the distributions it holds, remembered by sim.sampling
+    _uncertain: Any = PrivateAttr(None)  # the distributions it holds, remembered by sim.model.sampling
 
     name: str | None = None
     description: str = ""
@@ -903,8 +903,8 @@ class Scenario(Model):
 
 # --- reading the schema's types ---------------------------------------------------------------
 # One reading of a field's annotation, for every walk over the schema: the loader's hints at
-# the key meant (sim.scenario), the parameter reference (sim.reference) and the drawn inputs
-# (sim.sampling, which walks values and reads each field's metadata).
+# the key meant (sim.scenario.files), the parameter reference (sim.scenario.reference) and the drawn inputs
+# (sim.model.sampling, which walks values and reads each field's metadata).
 
 def strip_annotated(annotation: Any) -> Any:
     """The type inside ``Annotated[...]`` (its validators and serializers dropped)."""

@@ -2,7 +2,7 @@
 
 A scenario may give any numeric parameter as a distribution. Before a replication runs,
 each such parameter (except the few drawn by the model at every event, see
-:data:`sim.schema.PerEvent`) is replaced by one draw, made by inverse transform from a uniform
+:data:`sim.scenario.schema.PerEvent`) is replaced by one draw, made by inverse transform from a uniform
 number that belongs to the parameter's dotted path (``projects.reko_diq.phases.1.build_years``)
 and to the replication. The result is an ordinary scenario holding plain numbers, which is
 what the engine reads, and a mapping from dotted path to drawn value, which is saved beside
@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .distributions import Dist
-from .schema import PER_EVENT, Scenario
+from ..scenario.distributions import Dist
+from ..scenario.schema import PER_EVENT, Scenario
 from .streams import Streams
 
 Path = tuple[str | int, ...]

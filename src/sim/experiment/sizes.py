@@ -13,7 +13,7 @@ scenario in this process (the baseline takes about 0.04 s on one core of the ben
 machine, 24 replications a second, see ``benchmarks/results.md``; a one-year horizon is
 ten times quicker, a scenario with many attacks slower), and a sweep times the loading of
 one point's scenario. That replication also meets the event budget
-(:data:`sim.schema.EVENT_BUDGET`) before anything is written. Table sizes count 8 bytes
+(:data:`sim.scenario.schema.EVENT_BUDGET`) before anything is written. Table sizes count 8 bytes
 per number: one row per replication (outcomes and drawn inputs) and one per
 replication-year (the time series); the Parquet files on disk come out smaller (1.3 MB
 against 1.6 MB for 400 baseline replications), and a run's shards and its compacted
@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .outputs import OUTCOMES, TIMESERIES
-from .schema import Scenario
+from ..errors import UsageError
+from ..model.outputs import OUTCOMES, TIMESERIES
+from ..scenario.schema import Scenario
 
 MAX_CHUNKS = 40_000
 """The most chunks a plan may hold. A run folder's manifest lists every finished chunk and
@@ -156,7 +156,7 @@ def seconds_per_replication(scenario: Scenario, seed: int = 1) -> float:
     """Time replications 0 and 1 of ``scenario`` here and keep the quicker (the first pays
     for warming up); remembered per scenario. Raises :class:`~sim.errors.EventBudgetError`
     if one passes the event budget."""
-    from .engine import run_replication
+    from ..model.engine import run_replication
 
     hit = _TIMED.get(id(scenario))
     if hit is None or hit[0] is not scenario:
@@ -173,7 +173,7 @@ def seconds_per_replication(scenario: Scenario, seed: int = 1) -> float:
 
 def row_bytes(scenario: Scenario) -> tuple[int, int]:
     """Bytes of one replication's outcome row (with its drawn inputs) and of its yearly rows."""
-    from .sampling import uncertain_inputs
+    from ..model.sampling import uncertain_inputs
 
     members = {"commodity": len(scenario.commodities), "province": len(scenario.shocks.security.provinces),
                "group": len(scenario.shocks.refining.groups), "project": len(scenario.projects), None: 1}

@@ -3,7 +3,7 @@
 Any numeric parameter in a scenario may be a plain number or a mapping such as
 ``{dist: triangular, low: 2, mode: 3, high: 4.5}``. A distribution is sampled once per
 replication, by inverse transform: the replication's seed and the parameter's dotted path
-give a uniform number ``u`` (see :mod:`sim.streams`), and ``dist.ppf(u)`` gives the value.
+give a uniform number ``u`` (see :mod:`sim.model.streams`), and ``dist.ppf(u)`` gives the value.
 Sampling by the inverse CDF keeps each parameter's draw independent of every other
 parameter, so adding an uncertain input never shifts the draws of the others, and the
 same replication of two scenarios sees the same quantile of a shared input (common random

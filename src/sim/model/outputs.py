@@ -3,7 +3,7 @@
 This is the contract between the engine (which fills the columns), the result writer (which
 stores them as Parquet), the statistics and plots (which read them) and the documentation
 (whose output-columns page is generated from it). Each column is declared once, as a
-:class:`~sim.columns.Column` beside the part of the model that fills it, with its stored
+:class:`~sim.model.columns.Column` beside the part of the model that fills it, with its stored
 unit, one sentence saying what it measures, whether more of it is better, and how a person
 reads it: a label in words ("Cumulative export value"), the unit shown ("USD bn") and the
 divisor from the stored unit to the shown one; the tables gathered here are read from
@@ -20,11 +20,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from . import accounting, finance, program, security, tariffs, world
 from .columns import Column, Display, words
-from .model import accounting, finance, program, security, tariffs, world
 
 if TYPE_CHECKING:
-    from .schema import Scenario
+    from ..scenario.schema import Scenario
 
 OUTCOMES: tuple[Column, ...] = world.OUTCOMES
 """The outcome table's columns, one row per replication, as the model's parts declare them."""
@@ -207,7 +207,7 @@ def _parameter_units() -> tuple[tuple[re.Pattern[str], str], ...]:
     """Each scenario parameter's path pattern (``projects.<project>.phases.<i>.build_years``,
     as a regular expression) with its unit, from the schema (imported here, as it imports
     this module)."""
-    from .reference import parameter_rows
+    from ..scenario.reference import parameter_rows
 
     return tuple((re.compile(re.sub(r"<[a-z]+>", r"[^.]+", re.escape(row["path"]))), str(row["unit"]))
                  for row in parameter_rows())

@@ -27,8 +27,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from sim import outputs, stats
-from sim.outputs import display, format_number, in_sentence, series_display
+from ..analysis import stats
+from ..model import outputs
+from ..model.outputs import display, format_number, in_sentence, series_display
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -384,7 +385,7 @@ def run_figures(
     """The figures of a run keyed by their file name in :data:`PLOT_FILES`, in that order.
 
     Fan charts of the yearly export value and domestic value added, the phase survival
-    curves, and histograms of the :data:`sim.outputs.HEADLINE` outcomes present in
+    curves, and histograms of the :data:`sim.model.outputs.HEADLINE` outcomes present in
     ``outcomes``; without a time series (an empty table), the last two only.
     """
     headline = [name for name in outputs.HEADLINE if name in outcomes.columns]
@@ -637,7 +638,7 @@ def tornado_chart(indices: pd.DataFrame, method: str, *, scenario: str, ncols: i
 
 
 def discovery_chart(found: Any, *, name: str, boxes: int = 5) -> Figure:
-    """Scenario discovery (:class:`sim.discovery.Discovery`) in two panels. Left: the cases
+    """Scenario discovery (:class:`sim.analysis.discovery.Discovery`) in two panels. Left: the cases
     over the two inputs that matter most to the best box (of interest in colour, the rest
     grey), with that box drawn. Right: coverage and density of each box, best first, against
     the base rate."""
@@ -768,7 +769,7 @@ def compare_differences(runs: dict[str, pd.DataFrame], table: pd.DataFrame,
     and in it one row per compared run, showing the spread of its replication-by-replication
     differences (P5-P95, P25-P75, median), their mean with its 95% interval, and the shares of
     pairs in which B did better, the same or worse. ``table`` is the comparison
-    (:data:`sim.pairing.COMPARE_COLUMNS`); the first run in ``runs`` is A."""
+    (:data:`sim.analysis.pairing.COMPARE_COLUMNS`); the first run in ``runs`` is A."""
     names = list(runs)
     reference, others = names[0], names[1:]
     compared = list(dict.fromkeys(table["outcome"]))

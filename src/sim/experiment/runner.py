@@ -5,11 +5,11 @@ A run of ``runs`` replications with root seed ``seed`` is cut into chunks of con
 replication indices (the last ones smaller, so the workers finish together): its
 :class:`Plan`. A sweep is many such runs, one per design point, and a single run is a
 sweep of one point (point 0), so both are a list of ``(point, Task)``. The tasks run on an
-executor (:mod:`sim.executors`: in this process, a local pool, or Dask), and each chunk,
+executor (:mod:`sim.experiment.executors`: in this process, a local pool, or Dask), and each chunk,
 as it finishes, goes to a sink: :class:`MemorySink` keeps it in memory, and
-:class:`sim.store.FolderSink` writes it to a run folder as a shard, which is what makes a
+:class:`sim.experiment.store.FolderSink` writes it to a run folder as a shard, which is what makes a
 run resumable. :func:`run_tasks` is the one loop that joins the three; a run with a target
-precision (see :mod:`sim.precision`) judges each chunk as it comes in and stops the run
+precision (see :mod:`sim.experiment.precision`) judges each chunk as it comes in and stops the run
 there. Because each replication is a pure function of (scenario, seed, index), the tables
 are identical, bit for bit, whatever the executor, the sink, the number of workers and the
 chunk size.
@@ -27,13 +27,13 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from .engine import Chunk
+from ..model.engine import Chunk
+from ..model.outputs import HEADLINE, OUTCOMES, TIMESERIES, declaration
+from ..scenario.schema import Scenario
 from .executors import Executor, ExecutorError, StopRun, Task, execute, executor_for
 from .manifest import Manifest, model_digest, scenario_digest
-from .outputs import HEADLINE, OUTCOMES, TIMESERIES, declaration
 from .precision import PrecisionWatch, Verdict, aligned_chunks, check_points
 from .results import ResultSet
-from .schema import Scenario
 from .sizes import refuse_plan
 
 Progress = Callable[[int], None]
@@ -263,7 +263,7 @@ def simulate(scenario: Scenario, *, runs: int, seed: int, workers: int | None = 
     provenance (``provenance`` adds to the manifest: where the scenario came from); without
     ``timeseries``, outcomes only. With
     ``target_precision``, ``runs`` is a cap, judged every ``check_every`` replications, as
-    :func:`sim.store.run_to_folder` judges a run on disk."""
+    :func:`sim.experiment.store.run_to_folder` judges a run on disk."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
     workers = max(1, workers or default_workers())

@@ -1,7 +1,7 @@
 """Paired comparison of scenarios: what changes, replication by replication.
 
 Two runs with the same seed and the same replication indices share their random numbers
-(each source draws from its own named stream; see :mod:`sim.streams`), so replication i of
+(each source draws from its own named stream; see :mod:`sim.model.streams`), so replication i of
 scenario B faces the same attacks, prices and delays as replication i of scenario A, except
 where B's parameters change them. The difference B - A in replication i is then the effect
 of the change in that world, and the mean of those differences has a far smaller Monte
@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError
-from .outputs import OUTCOMES, display, in_sentence, members, number, unit
-from .results import ResultSet, describe_differences, scenario_differences
+from ..errors import UsageError
+from ..experiment.results import ResultSet, describe_differences, scenario_differences
+from ..model.outputs import OUTCOMES, display, in_sentence, members, number, unit
 from .stats import PHASE_COLUMNS, describe, paired_difference, wilson_interval
 
 if TYPE_CHECKING:
-    from .plots import ComparePlots
+    from ..present.plots import ComparePlots
 
 COMPARE_COLUMNS: tuple[str, ...] = (
     "outcome", "label", "unit", "better", "a", "b", "mean_a", "mean_b", "n", "difference", "mcse", "ci95_low",
@@ -109,9 +109,9 @@ def check_pairable(a: ResultSet, b: ResultSet, names: tuple[str, str] | None = N
 def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] | None = None,
             labels: Sequence[str] | None = None) -> pd.DataFrame:
     """The paired comparison of each run in ``others`` against ``a``: per outcome with a
-    direction (see :data:`sim.outputs.OUTCOMES`), the mean difference B - A with its 95%
+    direction (see :data:`sim.model.outputs.OUTCOMES`), the mean difference B - A with its 95%
     interval and the shares of replications in which B does better, the same and worse
-    (see :func:`sim.stats.paired_difference`), in the columns :data:`COMPARE_COLUMNS`.
+    (see :func:`sim.analysis.stats.paired_difference`), in the columns :data:`COMPARE_COLUMNS`.
     ``labels`` name the runs (``a`` first; default their scenario names)."""
     names = list(labels) if labels is not None else [r.name for r in (a, *others)]
     for b, b_name in zip(others, names[1:], strict=True):
@@ -137,7 +137,7 @@ def compare(a: ResultSet, others: Sequence[ResultSet], outcomes: Sequence[str] |
 
 def _tie_and_worse(got: dict[str, float]) -> dict[str, float]:
     """The tie share's interval and the worse share with its interval, from the counts
-    behind the better and tie shares of :func:`sim.stats.paired_difference`."""
+    behind the better and tie shares of :func:`sim.analysis.stats.paired_difference`."""
     pairs = int(got["pairs"])
     if not pairs:
         return dict.fromkeys(("p_tie_low", "p_tie_high", "p_b_worse", "p_b_worse_low", "p_b_worse_high"), math.nan)
@@ -256,7 +256,7 @@ class Comparison:
     def plot(self) -> ComparePlots:
         """``comparison.plot.differences()``, ``comparison.plot.distributions()`` and
         ``comparison.plot.survival()``."""
-        from .plots import ComparePlots
+        from ..present.plots import ComparePlots
 
         return ComparePlots(self)
 

@@ -36,11 +36,11 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from ..experiment.results import atomic_write
+from ..experiment.sizes import refuse_design
+from ..experiment.sweeps import Factor, Sweep, SweepError, run_sweep
+from ..model.outputs import OUTCOMES
 from . import stats
-from .outputs import OUTCOMES
-from .results import atomic_write
-from .sizes import refuse_design
-from .sweeps import Factor, Sweep, SweepError, run_sweep
 
 METHODS = ("sobol", "morris")
 MORRIS_LEVELS = 4
@@ -120,7 +120,7 @@ class Sensitivity:
 
     def _repr_html_(self) -> str:
         """The indices with outcomes and inputs in words (``indices`` keeps the raw names)."""
-        from .outputs import display
+        from ..model.outputs import display
 
         notes = "".join(f"<p>Note: {html.escape(n)}</p>" for n in self.notes)
         shown = self.indices.assign(quantity=self.indices["quantity"].map(lambda q: display(str(q)).label),
@@ -130,7 +130,7 @@ class Sensitivity:
 
     def plot(self) -> Any:
         """The tornado chart: factors by effect, one panel per quantity."""
-        from .plots import tornado_chart
+        from ..present.plots import tornado_chart
 
         return tornado_chart(self.indices, self.method, scenario=self.scenario_name or "function")
 
@@ -143,7 +143,7 @@ class Sensitivity:
         atomic_write(out / "indices.csv", lambda p: self.indices.to_csv(p, index=False))
         written.append(out / "indices.csv")
         if plots and not self.indices.empty:
-            from .plots import save
+            from ..present.plots import save
 
             written.append(save(self.plot(), out / "plots" / "tornado.png"))
         return written
@@ -228,7 +228,7 @@ def ishigami_indices(a: float = 7.0, b: float = 0.1) -> pd.DataFrame:
 
 def known_quantities(by_years: Sequence[float] = (5, 10, 15, 20)) -> list[str]:
     """The names a sensitivity can be asked for: every outcome, and the probability rows of a
-    run's summary (:func:`sim.stats.summarize`)."""
+    run's summary (:func:`sim.analysis.stats.summarize`)."""
     names = [c.name for c in OUTCOMES]
     names += [f"P(phase{p} by year {y:g})" for p in stats.PHASE_COLUMNS for y in by_years]
     return names + ["P(stalled)"]
@@ -241,7 +241,7 @@ def run_sensitivity(scenario_path: str | os.PathLike[str], factors: Sequence[Fac
     """Sensitivity of the simulator: each design point is a sweep point of ``runs``
     replications, and each quantity's value there is its per-point mean (or probability);
     the result keeps those runs as its ``sweep``. ``sweep_options`` go to
-    :func:`sim.sweeps.run_sweep` (workers, executor, progress ...)."""
+    :func:`sim.experiment.sweeps.run_sweep` (workers, executor, progress ...)."""
     unknown = [q for q in quantities if q not in known_quantities()]
     if unknown:
         raise SweepError(f"no such outcome: {', '.join(unknown)}; known: {', '.join(known_quantities())}")

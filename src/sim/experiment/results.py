@@ -11,7 +11,7 @@ kept outcomes only), ``summary.csv`` (raw names and units, for scripts) with
 ``summary_labelled.csv`` beside it (the same rows in words and shown units, for people),
 ``manifest.json`` and ``plots/``. Every file is written under a temporary name and renamed
 into place. The command line writes the tables shard by shard as the run goes (see
-:mod:`sim.store`); :meth:`ResultSet.write` writes a run held in memory.
+:mod:`sim.experiment.store`); :meth:`ResultSet.write` writes a run held in memory.
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import stats
-from .errors import RunFolderError, damaged
+from ..analysis import stats
+from ..errors import RunFolderError, damaged
+from ..model.outputs import OUTCOMES, TIMESERIES, declaration, headline
+from ..present.tables import headline_table, labelled_summary
+from ..scenario.schema import Scenario
 from .manifest import Manifest
-from .outputs import OUTCOMES, TIMESERIES, declaration, headline
-from .schema import Scenario
-from .tables import headline_table, labelled_summary
 
 if TYPE_CHECKING:
-    from .plots import RunPlots
+    from ..present.plots import RunPlots
 
 def scenario_differences(a: Any, b: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     """Where two resolved scenarios (as :meth:`Scenario.model_dump` gives them, or as a
@@ -101,7 +101,7 @@ def retire_manifest(folder: Path) -> None:
 
 
 LABELLED_SUMMARY = "summary_labelled.csv"
-"""The run summary for people, beside ``summary.csv`` (see :func:`sim.tables.labelled_summary`)."""
+"""The run summary for people, beside ``summary.csv`` (see :func:`sim.present.tables.labelled_summary`)."""
 
 
 @dataclass
@@ -110,7 +110,7 @@ class ResultSet:
     outcomes: pd.DataFrame | ParquetColumns
     timeseries: pd.DataFrame
     manifest: Manifest
-    """The run's record (see :mod:`sim.manifest`); a mapping given here is read as one."""
+    """The run's record (see :mod:`sim.experiment.manifest`); a mapping given here is read as one."""
     _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -137,7 +137,7 @@ class ResultSet:
     def plot(self) -> RunPlots:
         """The run's figures: ``res.plot.fan("export_value_usd")``, ``res.plot.survival()``,
         ``res.plot.hist("npv_usd")``; each returns a matplotlib Figure."""
-        from .plots import RunPlots
+        from ..present.plots import RunPlots
 
         return RunPlots(self)
 
@@ -192,7 +192,7 @@ class ResultSet:
         atomic_write(out / LABELLED_SUMMARY, lambda p: labelled.to_csv(p, index=False))
         written = [out / "summary.csv", out / LABELLED_SUMMARY]
         if plots:
-            from .plots import write_plots
+            from ..present.plots import write_plots
 
             written += write_plots(self.outcomes, self.timeseries, self.horizon_years,
                                    scenario=self.name, out_dir=out / "plots")

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from sim import outputs
+from ..model import outputs
 
 Z95 = 1.959963984540054
 """Two-sided 95% standard normal quantile."""
@@ -196,7 +196,7 @@ def paired_difference(a: object, b: object, *, better: str = "higher",
 def default_summary_columns(outcomes: pd.DataFrame) -> list[str]:
     """The outcome columns :func:`summarize` describes when not told which.
 
-    Every numeric column of :data:`sim.outputs.OUTCOMES` present in ``outcomes``, in contract
+    Every numeric column of :data:`sim.model.outputs.OUTCOMES` present in ``outcomes``, in contract
     order, except the bookkeeping columns ``replication`` and ``events`` and the flags
     (``stalled`` is reported as the ``P(stalled)`` row instead).
     """

@@ -13,7 +13,7 @@ parameter changes how many draws a source makes. A point is exactly the single r
 The tables: ``points`` (``point`` and one column per factor), ``outcomes`` (``point``,
 the factor values, then the run's outcome columns and drawn inputs), and a per-point
 summary with the same quantities as a run's ``summary.csv``. Written to a folder, a sweep
-is saved chunk by chunk as it goes, like a run (:mod:`sim.store`), and an interrupted one
+is saved chunk by chunk as it goes, like a run (:mod:`sim.experiment.store`), and an interrupted one
 is resumed.
 """
 
@@ -37,19 +37,19 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import qmc
 
-from . import stats
-from .errors import Problem, ScenarioError, UsageError
+from ..analysis import stats
+from ..errors import Problem, ScenarioError, UsageError
+from ..scenario.files import load_scenario, parse_override, resolve_document
+from ..scenario.schema import Scenario
 from .executors import Task, executor_for
 from .manifest import MANIFEST_VERSION, Manifest, model_digest, scenario_digest
 from .results import atomic_write, read_columns, retire_manifest
 from .runner import MemorySink, Progress, assemble, chunk_size_for, default_workers, run_tasks
-from .scenario import load_scenario, parse_override, resolve_document
-from .schema import Scenario
 from .sizes import refuse_design
 from .store import FolderSink, Held, RunFolder, RunFolderError
 
 if TYPE_CHECKING:
-    from .plots import SweepPlots
+    from ..present.plots import SweepPlots
 
 DESIGNS = ("grid", "lhs", "sobol")
 
@@ -247,7 +247,7 @@ class Sweep:
     points: pd.DataFrame
     outcomes: pd.DataFrame
     manifest: Manifest
-    """The sweep's record (see :mod:`sim.manifest`); a mapping given here is read as one."""
+    """The sweep's record (see :mod:`sim.experiment.manifest`); a mapping given here is read as one."""
     horizons: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -265,7 +265,7 @@ class Sweep:
     @property
     def plot(self) -> SweepPlots:
         """The sweep's figures: ``sweep.plot.effect(FACTOR)``, ``sweep.plot.heatmap(X, Y)``."""
-        from .plots import SweepPlots
+        from ..present.plots import SweepPlots
 
         return SweepPlots(self)
 
@@ -275,7 +275,7 @@ class Sweep:
 
     def summary(self) -> pd.DataFrame:
         """One row per (point, quantity): the factor values, then the columns of a run's
-        summary (:data:`sim.stats.SUMMARY_COLUMNS`)."""
+        summary (:data:`sim.analysis.stats.SUMMARY_COLUMNS`)."""
         parts = []
         for point, rows in self.outcomes.groupby("point", sort=True):
             table = stats.summarize(rows, self.horizons.get(int(point), self.manifest.horizon_years or 0))
@@ -298,7 +298,7 @@ class Sweep:
         atomic_write(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
         written.append(out / "summary.csv")
         if plots:
-            from .plots import write_sweep_plots
+            from ..present.plots import write_sweep_plots
 
             written += write_sweep_plots(self, summary, out / "plots")
         # The manifest last: a folder whose manifest is written holds the whole sweep.
@@ -365,7 +365,7 @@ def run_sweep(scenario_path: str | os.PathLike[str], points: pd.DataFrame, *, ru
     """Run ``runs`` replications (root seed ``seed``) at every point, all points' chunks on
     one pool or cluster, outcomes only. Raises ScenarioError if a point is not a valid scenario.
 
-    With ``out`` the sweep is written there as it goes, as a run is (see :mod:`sim.store`):
+    With ``out`` the sweep is written there as it goes, as a run is (see :mod:`sim.experiment.store`):
     each finished chunk as a shard listed in the manifest, so that an interrupted sweep is
     finished with ``resume`` (the same points, seed and runs, or it is refused); a fresh
     sweep refuses to replace an interrupted one unless ``overwrite``. At the end the tables,

@@ -30,8 +30,8 @@ from multiprocessing import context as mp_context
 from multiprocessing import get_context
 from typing import Any, Protocol
 
-from .engine import Chunk, quiet_worker, run_chunk
-from .schema import Scenario
+from ..model.engine import Chunk, quiet_worker, run_chunk
+from ..scenario.schema import Scenario
 
 EXECUTORS = ("local", "dask")
 """The executors a user names: ``local`` (this process for one worker, else a process pool)
@@ -197,7 +197,7 @@ def _ctrl_c_held() -> Iterator[None]:
 
     A worker interrupted while it imports printed a traceback and broke the pool, so workers
     must not hear Ctrl-C until they have set themselves deaf to it
-    (:func:`~sim.engine.quiet_worker`). A blocked signal stays blocked in a process started
+    (:func:`~sim.model.engine.quiet_worker`). A blocked signal stays blocked in a process started
     meanwhile, across fork and exec, so each worker starts with Ctrl-C held and discards
     what it held once it ignores the signal. In this process a Ctrl-C pressed in these
     milliseconds is not lost: it arrives, as KeyboardInterrupt, when they end. Where signals

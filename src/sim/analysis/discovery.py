@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError
-from .manifest import Manifest
-from .outputs import Display, display, is_outcome
-from .results import atomic_write, read_columns
+from ..errors import UsageError
+from ..experiment.manifest import Manifest
+from ..experiment.results import atomic_write, read_columns
+from ..model.outputs import Display, display, is_outcome
 
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
              "<": operator.lt, ">": operator.gt}
@@ -229,8 +229,8 @@ class Discovery:
 
     def plot(self, boxes: int = 5) -> Any:
         """The best box over the two inputs that matter most to it, and every box's coverage
-        and density (:func:`sim.plots.discovery_chart`)."""
-        from .plots import discovery_chart
+        and density (:func:`sim.present.plots.discovery_chart`)."""
+        from ..present.plots import discovery_chart
 
         return discovery_chart(self, name=self.name or "outcomes", boxes=boxes)
 
@@ -242,7 +242,7 @@ class Discovery:
         atomic_write(out / "boxes.csv", lambda p: table.to_csv(p, index=False))
         written = [out / "boxes.csv"]
         if plots:
-            from .plots import save
+            from ..present.plots import save
 
             written.append(save(self.plot(), out / "plots" / "discovery.png"))
         return written

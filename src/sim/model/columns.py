@@ -3,7 +3,7 @@
 Each part of the model declares the columns it makes, beside the code that makes them (the
 programme its phase dates, the ledger its flows of money, security its attack counts, the
 market its prices), and reads the column's name from that declaration when it fills it, so
-a name is written once. :mod:`sim.outputs` gathers the declarations into the outcome and
+a name is written once. :mod:`sim.model.outputs` gathers the declarations into the outcome and
 time-series tables that everything downstream (the result writer, the statistics, the
 plots, the report and the documentation) reads.
 

@@ -9,15 +9,15 @@ versions, the machine and the wall time. A results set held in memory carries th
 record, so a run written later says what a run read back says.
 
 :class:`Manifest` declares every field once, with its type; the folder's writers
-(:mod:`sim.store`, :mod:`sim.sweeps`) and readers (results, reports, the command line)
+(:mod:`sim.experiment.store`, :mod:`sim.experiment.sweeps`) and readers (results, reports, the command line)
 go through it instead of reading keys by hand. Each manifest is written with
 :data:`MANIFEST_VERSION`. A folder from before the version was recorded (version 1) is
 read as it is: every field it lacks takes its default, and a field this version does not
 know (one a newer version wrote) is kept, not dropped. A manifest that is not a JSON
 object of this shape is refused as damaged, in one line.
 
-The plan is stored as the fields of :class:`sim.runner.Plan` (a run) or
-:class:`sim.sweeps.SweepPlan` (a sweep) and read back through them.
+The plan is stored as the fields of :class:`sim.experiment.runner.Plan` (a run) or
+:class:`sim.experiment.sweeps.SweepPlan` (a sweep) and read back through them.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import damaged
-from .schema import Scenario
+from ..errors import damaged
+from ..scenario.schema import Scenario
 
 MANIFEST_VERSION = 2
 """Written into every new manifest. 1: folders from before the version was recorded."""
@@ -44,8 +44,9 @@ DEPENDENCIES = ("numpy", "scipy", "pandas", "pyarrow", "simpy", "PyYAML", "pydan
                 "SALib", "scikit-learn")
 """The libraries whose versions a manifest records."""
 
-MODEL_SOURCES = ("engine.py", "sampling.py", "streams.py", "distributions.py", "model/*.py")
-"""The modules that turn (scenario, seed, index) into a replication's numbers."""
+MODEL_SOURCES = ("model/*.py", "scenario/distributions.py")
+"""The modules that turn (scenario, seed, index) into a replication's numbers (with the
+column declarations of ``model/``, which a replication fills)."""
 
 
 def scenario_digest(scenario: Scenario) -> str:
@@ -58,7 +59,7 @@ def scenario_digest(scenario: Scenario) -> str:
 def model_digest() -> str:
     """sha256 of the source of :data:`MODEL_SOURCES`: it changes whenever the code that
     computes a replication does, so a run is not resumed with different model code."""
-    home = Path(__file__).parent
+    home = Path(__file__).parent.parent
     h = hashlib.sha256()
     for path in sorted(f for pattern in MODEL_SOURCES for f in home.glob(pattern)):
         h.update(path.relative_to(home).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -120,7 +121,7 @@ class Manifest(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict)
     chunks_resumed: int = 0
     precision: dict[str, Any] | None = None
-    """What a run with a target precision reached (see :func:`sim.runner.precision_record`)."""
+    """What a run with a target precision reached (see :func:`sim.experiment.runner.precision_record`)."""
 
     # While it runs: what is saved.
     chunks_done: list[tuple[int, ...]] = Field(default_factory=list)

@@ -1,5 +1,5 @@
 """A run folder on disk, written as the run goes: shards, a manifest, a lock, and resume.
-(A sweep's folder works the same way, one set of chunks per point: see :mod:`sim.sweeps`.)
+(A sweep's folder works the same way, one set of chunks per point: see :mod:`sim.experiment.sweeps`.)
 
 A long run must survive being stopped. Each chunk of replications is written as its own
 pair of Parquet shards as soon as it finishes (``shards/outcomes-<start>-<stop>.parquet``
@@ -14,7 +14,7 @@ shards are streamed in replication order into ``outcomes.parquet`` and
 ``timeseries.parquet`` (one shard in memory at a time, written under a temporary name and
 renamed), the manifest is marked complete, and only then are the shards removed: a run
 stopped at any point of this can still be resumed. A run with a target precision (see
-:mod:`sim.precision`) plans its chunks up to its cap, judges each check point as the
+:mod:`sim.experiment.precision`) plans its chunks up to its cap, judges each check point as the
 replications below it come in, and stops at the first that meets the target: only the
 chunks below it are kept. While a run writes to a folder it holds an exclusive lock on
 ``.lock``; a second run on the same folder is refused rather than interleaved. The lock
@@ -46,10 +46,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import RunFolderError, damaged
+from ..errors import RunFolderError, damaged
+from ..model.outputs import HEADLINE
+from ..scenario.schema import Scenario
 from .executors import executor_for
 from .manifest import MANIFEST_VERSION, Manifest, model_digest, scenario_digest
-from .outputs import HEADLINE
 from .precision import PrecisionWatch
 from .results import atomic_write, describe_differences, scenario_differences
 from .runner import (
@@ -62,7 +63,6 @@ from .runner import (
     run_manifest,
     run_plan,
 )
-from .schema import Scenario
 
 try:  # POSIX file locks; elsewhere runs are not protected against a second writer
     import fcntl
@@ -458,7 +458,7 @@ def run_to_folder(scenario: Scenario, out: str | os.PathLike[str] | RunFolder, *
     With ``target_precision``, ``runs`` is a cap: the run is judged every ``check_every``
     replications and stops at the first check point where the 95% half-width of every mean
     in ``precision_columns`` is under ``target_precision`` times the mean (see
-    :mod:`sim.precision`); the manifest's ``precision`` says what was reached. ``provenance``
+    :mod:`sim.experiment.precision`); the manifest's ``precision`` says what was reached. ``provenance``
     adds to the final manifest (where the scenario came from)."""
     if runs < 1:
         raise ValueError("runs must be at least 1")

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .model.accounting import YEAR
-from .model.world import REPLICATION, TraceLog, World
+from ..scenario.schema import Scenario
+from .accounting import YEAR
 from .sampling import realize
-from .schema import Scenario
 from .streams import Streams
+from .world import REPLICATION, TraceLog, World
 
 
 @dataclass(frozen=True)

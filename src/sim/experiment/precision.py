@@ -7,7 +7,7 @@ replication order, until that half-width is below p |mean| for every mean it wat
 
 The check is made only at fixed replication counts (check points every ``check_every``
 replications), and only on the replications below the check point. Replication i is the
-same whatever the workers, chunks or executor (see :mod:`sim.streams`), and the moments at
+same whatever the workers, chunks or executor (see :mod:`sim.model.streams`), and the moments at
 a check point are computed segment by segment, each segment's values in replication order,
 so the same seed stops at the same count, bit for bit, on any machine layout.
 

@@ -9,7 +9,7 @@ images and styles, so it opens anywhere without a network; the Markdown variant 
 figures into a folder beside it, for pasting into documents.
 
 The labels and the number formatting (money in USD bn, shares in percent, phase years
-that were never reached said so) are those of :mod:`sim.outputs`, which the command line
+that were never reached said so) are those of :mod:`sim.model.outputs`, which the command line
 prints too.
 """
 
@@ -29,18 +29,18 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .outputs import display, headline
-from .pairing import SHARES_EXPLAINED, labelled_table
-from .results import atomic_write
+from ..analysis.pairing import SHARES_EXPLAINED, labelled_table
+from ..experiment.results import atomic_write
+from ..model.outputs import display, headline
 from .tables import headline_table, probability_table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .manifest import Manifest
-    from .pairing import Comparison
-    from .results import ResultSet
-    from .schema import Scenario
+    from ..analysis.pairing import Comparison
+    from ..experiment.manifest import Manifest
+    from ..experiment.results import ResultSet
+    from ..scenario.schema import Scenario
 
 
 def precision_note(record: dict[str, Any]) -> str:
@@ -83,7 +83,7 @@ def _place(name: str) -> str:
 def scenario_in_words(scn: Scenario) -> list[str]:
     """What a scenario assumes, one sentence per part: dates, projects, the three shock
     families, and the policy levers set away from their defaults."""
-    from .schema import Levers
+    from ..scenario.schema import Levers
 
     end = scn.start_date.year + scn.horizon_years
     said = [f"Model time starts on {scn.start_date:%d %B %Y} and each replication runs {scn.horizon_years} "
@@ -224,10 +224,10 @@ def parameter_sources(res: ResultSet) -> list[dict[str, Any]]:
     """Every parameter of the run's scenario with its source: as recorded with the run, else
     read from its scenario file if that file (with the run's overrides) still gives the
     scenario that was run; otherwise the values, with the source marked as not recorded."""
-    from .errors import ScenarioError
-    from .manifest import scenario_digest
-    from .reference import parameter_rows, parameter_table
-    from .scenario import load_scenario
+    from ..errors import ScenarioError
+    from ..experiment.manifest import scenario_digest
+    from ..scenario.files import load_scenario
+    from ..scenario.reference import parameter_rows, parameter_table
 
     m = res.manifest
     if m.parameters is not None:

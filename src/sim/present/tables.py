@@ -1,9 +1,9 @@
 """A run's summary as people read it: the headline table, the probabilities, and the
 labelled summary written beside ``summary.csv``.
 
-A summary (:func:`sim.stats.summarize`) holds raw names and stored units, for scripts.
+A summary (:func:`sim.analysis.stats.summarize`) holds raw names and stored units, for scripts.
 The tables here say the same in words, in the units people read (USD bn, percent), with
-each interval kept inside what its quantity can be, as :mod:`sim.outputs` shows every
+each interval kept inside what its quantity can be, as :mod:`sim.model.outputs` shows every
 column. The result set (its summary in words and its notebook view), the report and the
 command line all read them from here.
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .outputs import HEADLINE, display, number, probability_label, unit
+from ..model.outputs import HEADLINE, display, number, probability_label, unit
 
 
 def headline_table(summary: pd.DataFrame, names: Sequence[str] = HEADLINE) -> pd.DataFrame:
@@ -51,7 +51,7 @@ def _percent(share: float) -> str:
 
 
 def labelled_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """A run's summary (:func:`sim.stats.summarize`) for people: one row per quantity, the
+    """A run's summary (:func:`sim.analysis.stats.summarize`) for people: one row per quantity, the
     raw name kept in ``quantity`` (to join on), then the label and the shown unit, and the
     numbers scaled to it (USD bn, %), rounded to four significant figures, the interval kept
     inside what the quantity can be. Written beside ``summary.csv`` as ``summary_labelled.csv``."""

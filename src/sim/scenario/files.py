@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import Problem, ScenarioError, UsageError
-from sim.schema import is_model, item_type, type_options
+from ..errors import Problem, ScenarioError, UsageError
+from .schema import is_model, item_type, type_options
 
 MAX_FILE_BYTES = 1024 * 1024
 """Scenario files larger than this (1 MiB) are refused."""
@@ -92,12 +92,12 @@ def load_scenario(
 ) -> BaseModel:
     """Read, merge, override and validate a scenario file.
 
-    ``model`` is the pydantic class to validate against (``sim.schema.Scenario`` unless
+    ``model`` is the pydantic class to validate against (``sim.scenario.schema.Scenario`` unless
     given). If the model has a ``name`` field and the scenario sets none, the file's stem
     is used. If the validated object has a ``cross_check()`` method, the problems it
     yields as ``(loc, message, value)`` are reported too.
 
-    A :class:`~sim.schema.Scenario` comes back carrying its origin: the file, the files
+    A :class:`~sim.scenario.schema.Scenario` comes back carrying its origin: the file, the files
     it extends and the overrides.
 
     Raises ScenarioError listing every problem.
@@ -106,7 +106,7 @@ def load_scenario(
     file = os.fspath(path)
     result = validate_document(data, locations, file, model=model)
     if hasattr(result, "with_origin"):
-        from sim.schema import Origin
+        from .schema import Origin
 
         files = tuple(dict.fromkeys([file, *(f for f, _ in locations.values() if f != "--set")]))
         result.with_origin(Origin(file=file, files=files, overrides=tuple(override_texts(overrides))))
@@ -200,7 +200,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def _default_model() -> type[BaseModel]:
-    from sim.schema import Scenario
+    from .schema import Scenario
 
     return Scenario
 

@@ -3,10 +3,10 @@ value a scenario file sets with the source written beside it.
 
 ``sim params``, the report's table of parameters and sources, a run folder's record of its
 parameters and the documentation's reference pages all read these rows, made from the same
-objects the program uses: the pydantic classes of :mod:`sim.schema` (each field's
+objects the program uses: the pydantic classes of :mod:`sim.scenario.schema` (each field's
 description, unit and bounds) and the scenario files themselves.
 
-:func:`parameter_rows` walks the schema from :class:`~sim.schema.Scenario` down to its
+:func:`parameter_rows` walks the schema from :class:`~sim.scenario.schema.Scenario` down to its
 leaf fields and returns one row per leaf, addressed by its dotted path. Where the schema
 holds a mapping whose keys the scenario chooses (commodities, projects, provinces, ...)
 the path carries a placeholder such as ``<commodity>``; where it holds a list of sections
@@ -340,7 +340,7 @@ def _file_notes_of(path: str, _mtime_ns: int, _size: int) -> dict[str, str]:
     key, else the note of the nearest enclosing key *in that same file*, so a child file that
     touches a section neither hides nor lends notes to values its parent set.
     """
-    from .scenario import resolve_document
+    from .files import resolve_document
 
     top = os.fspath(path)
     _, locations = resolve_document(top)
@@ -404,7 +404,7 @@ def parameter_table(path: str | os.PathLike[str], overrides: Mapping[str, Any] |
     ``set on the command line`` for an override, ``schema default`` for a value no file sets,
     or ``no source given``. Raises :class:`~sim.errors.ScenarioError` for a bad scenario.
     """
-    from .scenario import load_scenario, parse_override
+    from .files import load_scenario, parse_override
 
     scenario = load_scenario(path, overrides)
     notes = _file_notes(path)
