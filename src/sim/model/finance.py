@@ -234,7 +234,9 @@ def irr(cash: np.ndarray) -> float:
     def value(r: float) -> float:
         return float(cash @ (1.0 + r) ** -t)
 
-    low, high = -0.99, 10.0
+    # The lowest rate tried: -99%, or higher for a cash flow so long that (1 + r)^-t would
+    # pass 1e250 and the sum overflow (from 125 years on).
+    low, high = max(-0.99, 10.0 ** (-250.0 / float(t[-1])) - 1.0), 10.0
     if value(low) * value(high) > 0:
         return math.nan
     return float(brentq(value, low, high, xtol=1e-10))

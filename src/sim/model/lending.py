@@ -93,7 +93,7 @@ class Loans:
             left = 1 if closed else max(1, self.years - tranche.repaid_years)
             payment = (tranche.balance + interest if left == 1 else
                        (tranche.balance * r / (1.0 - (1.0 + r) ** -left) + interest - r * tranche.balance
-                        if r > 0.0 else tranche.balance / left + interest))
+                        if r > 1e-9 else tranche.balance / left + interest))  # a rate too small to divide by
             principal = payment - interest
             tranche.balance = max(0.0, tranche.balance - principal)
             tranche.repaid_years += 1

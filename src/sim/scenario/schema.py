@@ -515,7 +515,7 @@ class Investment(Model):
     """Whether investors finance a phase: when its value at their cost of capital is positive."""
 
     enabled: bool = Field(True, description="Switch the investors' value test on or off; off, every phase is financed once its lead time is over, whatever it is worth.")
-    retest_years: Num = param(0.25, unit="yr", gt=0, le=10, doc="How often investors look again at a phase whose value at their cost of capital was negative.")
+    retest_years: Num = param(0.25, unit="yr", ge=0.01, le=10, doc="How often investors look again at a phase whose value at their cost of capital was negative (at least 0.01 years, about four days).")
 
 
 class Construction(Model):
