@@ -158,6 +158,11 @@ class Manifest(BaseModel):
             data = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise damaged(path, "not valid JSON", exc) from None
+        return cls.of_data(data, path)
+
+    @classmethod
+    def of_data(cls, data: Any, path: Path) -> Manifest:
+        """The manifest ``data`` (as read from ``path``) holds; refused as damaged if it is not one."""
         if not isinstance(data, dict):
             raise damaged(path, "not a JSON object")
         try:
@@ -166,6 +171,11 @@ class Manifest(BaseModel):
             first = exc.errors()[0]
             where = ".".join(map(str, first["loc"]))
             raise damaged(path, f"{where}: {first['msg']}") from None
+
+    @classmethod
+    def of(cls, record: Manifest | dict[str, Any]) -> Manifest:
+        """``record`` as a manifest: itself, or the manifest a mapping holds."""
+        return record if isinstance(record, Manifest) else cls.model_validate(record)
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude_none=True)

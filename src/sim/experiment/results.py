@@ -114,8 +114,7 @@ class ResultSet:
     _summary: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.manifest, Manifest):
-            self.manifest = Manifest.model_validate(self.manifest)
+        self.manifest = Manifest.of(self.manifest)
 
     @property
     def name(self) -> str:

@@ -183,12 +183,12 @@ class RunFolder:
         if not isinstance(data, dict) or not {"plan", "scenario_sha256", "kind"} & set(data):
             raise RunFolderError(f"{self.path} holds a manifest.json that is not a run's or a sweep's: "
                                  "choose another --out")
-        if damaged_ok:
-            try:
-                return Manifest.read(self.manifest_path)
-            except RunFolderError:
+        try:
+            return Manifest.of_data(data, self.manifest_path)
+        except RunFolderError:
+            if damaged_ok:
                 return Manifest(status="damaged")
-        return Manifest.read(self.manifest_path)
+            raise
 
     def _looks_ours(self) -> bool:
         """Whether the folder holds what only a run or sweep of this package leaves: shards or

@@ -251,8 +251,7 @@ class Sweep:
     horizons: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.manifest, Manifest):
-            self.manifest = Manifest.model_validate(self.manifest)
+        self.manifest = Manifest.of(self.manifest)
 
     @property
     def name(self) -> str:
