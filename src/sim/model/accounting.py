@@ -35,9 +35,7 @@ from .finance import Books, extended, present_value
 from .market import PRICE, PRICE_CHINA
 from .processing import route
 from .program import PHASE
-from .refining import CHINA_REGIME
-from .security import ATTACKS, INCIDENTS
-from .tariffs import DUTIES_ALL_EXPORTS, TARIFF_COST, US_TARIFF_RATE
+from .tariffs import DUTIES_ALL_EXPORTS, TARIFF_COST
 
 # --- the columns the ledger fills ---------------------------------------------------------
 
@@ -75,16 +73,17 @@ YEAR_DOWNTIME = DOWNTIME.yearly("Site-days lost in the year.")
 YEAR_DUTIES_ALL_EXPORTS = DUTIES_ALL_EXPORTS.yearly("U.S. duties paid in the year on all of Pakistan's exports to the United States, minerals included.")
 SERIES: tuple[Column, ...] = (
     YEAR, PHASE, PRODUCTION, YEAR_EXPORTS, YEAR_EXPORTS_OF, YEAR_EXPORTS_US, YEAR_EXPORTS_CHINA,
-    YEAR_EXPORTS_OTHER, YEAR_VALUE_ADDED, YEAR_CHINA_SHARE, INCIDENTS, YEAR_DOWNTIME, CONFIDENCE, US_TARIFF_RATE,
-    YEAR_DUTIES_ALL_EXPORTS, PRICE, PRICE_CHINA, ATTACKS, CHINA_REGIME)
-"""The yearly series, in table order: the ledger's flows and the states it reads at each
-year's end from the parts that keep them."""
+    YEAR_EXPORTS_OTHER, YEAR_VALUE_ADDED, YEAR_CHINA_SHARE, YEAR_DOWNTIME, CONFIDENCE,
+    YEAR_DUTIES_ALL_EXPORTS, PRICE, PRICE_CHINA)
+"""The ledger's yearly series, in table order: its flows, and the states of the world's core
+(the programme's phase, confidence, prices) it reads at each year's end; the shocks keep
+their own (:mod:`sim.model.part`)."""
 
 # The year's totals kept while booking, besides the series of the same name.
 _WEIGHTS = ("china_weight", "processed_weight", "operating_cost_usd", "capital_usd", "premium_years")
 _FLOWS = (YEAR_EXPORTS, YEAR_EXPORTS_US, YEAR_EXPORTS_CHINA, YEAR_EXPORTS_OTHER, YEAR_VALUE_ADDED, YEAR_DOWNTIME,
           YEAR_DUTIES_ALL_EXPORTS)
-_STATES = (INCIDENTS, CONFIDENCE, US_TARIFF_RATE, PHASE)
+_STATES = (CONFIDENCE, PHASE)
 
 if TYPE_CHECKING:
     from .world import World
@@ -116,7 +115,6 @@ class Ledger:
         self.china_weight_of = dict.fromkeys(sc.commodities, 0.0)
         self.processed_weight_of = dict.fromkeys(sc.commodities, 0.0)
         self.year = {name: [0.0] * h for name in (*_WEIGHTS, *(c.name for c in (*_FLOWS, *_STATES)))}
-        self.regimes = {g: [0] * h for g in sc.shocks.refining.groups}
         self.prices = {c: [0.0] * h for c in sc.commodities}
         # China's domestic price beside the ex-China one, where they differ: for a commodity
         # with a cleared market, or a controlled one with a set non-Chinese premium.
@@ -230,9 +228,6 @@ class Ledger:
         It saturates, so the duty paid on what still goes to the U.S. rises with the rate."""
         x = self._diversion * duty
         return x / (1.0 + x)
-
-    def incident(self) -> None:
-        self.year[INCIDENTS.name][self._index(self.world.env.now)] += 1
 
     def book(self, a: float, b: float, sites: list[Site],
              refinery_capacity: dict[str, float], refinery_capital: float, downtime_years: float,
@@ -413,9 +408,6 @@ class Ledger:
         """Record the states read at the end of model year ``k`` (1-based)."""
         w, y, i = self.world, self.year, k - 1
         y[CONFIDENCE.name][i] = w.confidence.level(w.env.now)
-        y[US_TARIFF_RATE.name][i] = w.tariff.rate if w.tariff.enabled else 0.0
-        for g, level in w.refining.level.items():
-            self.regimes[g][i] = level
         premium_shares = w.refining.premium_share
         for c, _spec, _payable, premium, *_ in self._goods:
             self.prices[c][i] = w.market.ex_china[c] + premium * premium_shares[c]
@@ -434,18 +426,12 @@ class Ledger:
         for column in SERIES:
             if column is YEAR:
                 continue  # the table's writer numbers the years
-            if column is CHINA_REGIME:
-                out.update({column.of(g): np.asarray(v, dtype=np.int8) for g, v in self.regimes.items()})
-            elif column is ATTACKS:
-                out.update({column.of(p): np.asarray(v, dtype=np.int32) for p, v in self.world.security.attacks.items()})
-            elif column in families:
+            if column in families:
                 out.update({column.of(c): np.asarray(v) for c, v in families[column].items()})
             elif column is YEAR_CHINA_SHARE:
                 out[column.name] = china
             elif column is PHASE:
                 out[column.name] = y[column.name].astype(np.int8)
-            elif column is INCIDENTS:
-                out[column.name] = y[column.name].astype(np.int32)
             else:
                 out[column.name] = y[column.name]
         return out

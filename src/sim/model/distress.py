@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from ..scenario.schema import Distress
 from .columns import Column
+from .part import Part, Registration
 
 if TYPE_CHECKING:
     from .projects import ProjectRun
@@ -44,7 +45,7 @@ OUTCOMES: tuple[Column, ...] = (CARE, DEFAULT, CARE_YEARS_OF)
 """Distress outcomes: whether any project went on care and maintenance or defaulted, then one column per project."""
 
 
-class DistressRun:
+class DistressRun(Part):
     def __init__(self, spec: Distress, world: World):
         self.world = world
         self.enabled = spec.enabled
@@ -111,3 +112,6 @@ class DistressRun:
         return {CARE.name: self.entered, DEFAULT.name: self.defaulted, **{CARE_YEARS_OF.of(p.key): p.care_years_to(horizon) for p in self.world.projects}}
 
 
+
+
+PART = Registration("distress", DistressRun, "distress", OUTCOMES)

@@ -42,7 +42,7 @@ def run_replication(scenario: Scenario, seed: int, replication: int, *, trace: b
     realized, inputs = realize(scenario, streams)
     world = World(realized, streams, trace=trace)
     events = world.run()
-    return Replication(replication, world.outcomes(events), world.ledger.series(), inputs, world.log)
+    return Replication(replication, world.outcomes(events), world.series(), inputs, world.log)
 
 
 @dataclass

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..scenario.distributions import draw
 from ..scenario.schema import DAYS_PER_YEAR, Governance
 from .columns import Column
+from .part import Part, Registration
 
 if TYPE_CHECKING:
     from .projects import ProjectRun
@@ -63,7 +64,7 @@ def dispute_delay(world: World, project: ProjectRun, permitting_years: float) ->
     return n, sum(draw(spec.dispute_delay_years, rng) for _ in range(n))
 
 
-class GovernanceRun:
+class GovernanceRun(Part):
     def __init__(self, spec: Governance, world: World):
         self.spec = spec
         self.world = world
@@ -114,3 +115,6 @@ class GovernanceRun:
                 w.changed()
             else:
                 w.program.check()
+
+
+PART = Registration("governance", GovernanceRun, "governance", OUTCOMES)

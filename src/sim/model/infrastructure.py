@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from ..scenario.distributions import draw
 from ..scenario.schema import Infrastructure
 from .hazard import VaryingRatePoisson
+from .part import Part, Registration
 
 if TYPE_CHECKING:
     from .world import World
 
 
-class InfrastructureRun:
+class InfrastructureRun(Part):
     def __init__(self, spec: Infrastructure, world: World):
         self.spec = spec
         self.world = world
@@ -32,7 +33,7 @@ class InfrastructureRun:
     def outage_rate(self) -> float:
         return self._rate * len(self.world.active_sites())
 
-    def sites_changed(self) -> None:
+    def changed(self) -> None:
         if self.outages is not None:
             self.outages.rate_changed()
 
@@ -44,3 +45,6 @@ class InfrastructureRun:
         days = draw(self.spec.outage_days, rng)
         site.suspend(w.env.now, days)
         w.note("infrastructure", f"outage at {site.key}: {days:.1f} days")
+
+
+PART = Registration("infrastructure", InfrastructureRun, "infrastructure")

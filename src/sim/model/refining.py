@@ -25,9 +25,12 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..scenario.schema import CHINA_REGIMES, Refining
 from .columns import Column
 from .hazard import VaryingRatePoisson
+from .part import Part, Registration
 
 if TYPE_CHECKING:
     from .world import World
@@ -35,9 +38,10 @@ if TYPE_CHECKING:
 TOP = len(CHINA_REGIMES) - 1
 
 CHINA_REGIME = Column("china_regime_<group>", "category", "China's export-control regime on a controlled group at the end of the year: open, licensing, restricted or embargo.", label="China's export-control regime", levels=CHINA_REGIMES)
+SERIES: tuple[Column, ...] = (CHINA_REGIME,)
 
 
-class RefiningRun:
+class RefiningRun(Part):
     def __init__(self, spec: Refining, world: World):
         self.spec = spec
         self.world = world
@@ -45,6 +49,7 @@ class RefiningRun:
         self.level = {g: CHINA_REGIMES.index(grp.initial_regime) if self.enabled else 0
                       for g, grp in spec.groups.items()}
         self.members = {g: tuple(grp.commodities) for g, grp in spec.groups.items()}
+        self._level_by_year = {g: [0] * world.scenario.horizon_years for g in spec.groups}
         # What the ledger reads per commodity, kept current as regimes move: the share of
         # China's capacity open to it, China's discount on it, and how much of its full
         # non-Chinese premium the market pays. A commodity in no group sees open controls.
@@ -71,6 +76,13 @@ class RefiningRun:
         if self.technology_ban and lift > 0:
             wait = float(world.streams("refining:technology").exponential(1.0 / lift))
             env.process(self._lift_ban(wait))
+
+    def year_end(self, year: int) -> None:
+        for g, level in self.level.items():
+            self._level_by_year[g][year - 1] = level
+
+    def series(self) -> dict[str, np.ndarray]:
+        return {CHINA_REGIME.of(g): np.asarray(v, dtype=np.int8) for g, v in self._level_by_year.items()}
 
     def levels_by_commodity(self) -> dict[str, int]:
         """The regime level (0 open .. 3 embargo) of each controlled commodity's group."""
@@ -138,3 +150,6 @@ class RefiningRun:
         yield self.world.env.timeout(wait)
         self.technology_ban = False
         self.world.note("refining", "separation-technology export ban lifted")
+
+
+PART = Registration("refining", RefiningRun, "shocks.refining", series=SERIES)

@@ -31,6 +31,7 @@ from ..scenario.distributions import draw
 from ..scenario.schema import ProvinceSecurity, Security, SecurityLevel
 from .columns import Column
 from .hazard import VaryingRatePoisson
+from .part import Part, Registration
 
 if TYPE_CHECKING:
     from .projects import ProjectRun
@@ -43,6 +44,7 @@ SECURITY_INCIDENTS = Column("security_incidents", "count", "Attacks that hit the
 OUTCOMES: tuple[Column, ...] = (SECURITY_INCIDENTS,)
 INCIDENTS = Column("incidents", "count", "Security incidents on the mineral sector in the year.", label="Security incidents")
 ATTACKS = Column("attacks_<province>", "count", "Attacks in the province in the year, on any target (those on the mineral sector are the incidents).", label="Attacks in the region")
+SERIES: tuple[Column, ...] = (INCIDENTS, ATTACKS)
 
 
 def _exits(spec: ProvinceSecurity, level: str) -> list[tuple[SecurityLevel, float]]:
@@ -106,7 +108,7 @@ def monthly_attack_counts(spec: ProvinceSecurity, rng: np.random.Generator, mont
     return rng.poisson(integrated)
 
 
-class SecurityRun:
+class SecurityRun(Part):
     def __init__(self, spec: Security, world: World):
         self.spec = spec
         self.world = world
@@ -137,6 +139,7 @@ class SecurityRun:
         # ones, so this is exact).
         horizon = world.scenario.horizon_years
         self.attacks = {p: [0] * horizon for p in spec.provinces}
+        self._incidents_by_year = [0] * horizon
         self._hits_this_year = dict.fromkeys(spec.provinces, 0)
         self._missed = dict.fromkeys(spec.provinces, 0.0)
         self._since = 0.0
@@ -151,6 +154,10 @@ class SecurityRun:
 
     def outcomes(self) -> dict[str, int]:
         return {SECURITY_INCIDENTS.name: self.incidents}
+
+    def series(self) -> dict[str, np.ndarray]:
+        return {INCIDENTS.name: np.asarray(self._incidents_by_year, dtype=np.int32),
+                **{ATTACKS.of(p): np.asarray(v, dtype=np.int32) for p, v in self.attacks.items()}}
 
     def _site_hit_chance(self, site: ProjectRun) -> float:
         """Chance one attack in the site's province hits it: 1 - exp(-p w), about p w when small."""
@@ -190,7 +197,7 @@ class SecurityRun:
         for p in self._missed:
             self._missed[p] += self._attack_rate(p) * max(0.0, 1.0 - chances.get(p, 0.0)) * dt
 
-    def new_year(self, year: int) -> None:
+    def year_end(self, year: int) -> None:
         if self.enabled:
             self._accrue()
             for p, missed in self._missed.items():
@@ -206,7 +213,7 @@ class SecurityRun:
         if changed and self.hits is not None:
             self.hits.rate_changed()
 
-    def exposure_changed(self) -> None:
+    def changed(self) -> None:
         if self.hits is not None:
             self._accrue()
             self.hits.rate_changed()
@@ -224,7 +231,7 @@ class SecurityRun:
             self._accrue()
             self.level[province] = _next_level(exits, float(rng.random()))
             self.world.note(f"security:{province}", f"regime -> {self.level[province]}")
-            self.exposure_changed()
+            self.changed()
 
     def _hit(self) -> None:
         w = self.world
@@ -241,7 +248,10 @@ class SecurityRun:
         site.raise_security_cost(now, float(c.cost_rise_usd_per_year))
         self.incidents += 1
         self._hits_this_year[site.spec.province] += 1
-        w.ledger.incident()
+        self._incidents_by_year[min(w.horizon - 1, max(0, int(now)))] += 1
         w.confidence.drop(now, float(c.confidence_drop))
         w.note("security", f"{severity} incident at {site.key}: {days:.0f} days lost")
         w.program.check()
+
+
+PART = Registration("security", SecurityRun, "shocks.security", OUTCOMES, SERIES)

@@ -37,6 +37,7 @@ import numpy as np
 
 from ..scenario.schema import Commodity, Tariff
 from .columns import Column
+from .part import Part, Registration
 
 if TYPE_CHECKING:
     from .world import World
@@ -44,9 +45,10 @@ if TYPE_CHECKING:
 TARIFF_COST = Column("tariff_cost_usd", "USD", "U.S. duties on Pakistani mineral exports over the horizon (reciprocal tariff on non-exempt product plus product duties).", better="lower", label="U.S. tariff cost")
 DUTIES_ALL_EXPORTS = Column("us_duties_all_exports_usd", "USD", "U.S. duties on all of Pakistan's exports to the United States over the horizon: the reciprocal tariff on its other goods (textiles above all) plus the duties on minerals (tariff_cost_usd).", better="lower", label="U.S. duties on all exports")
 US_TARIFF_RATE = Column("us_tariff_rate", "0-1", "U.S. reciprocal tariff rate on Pakistani goods at the end of the year.", label="U.S. reciprocal tariff rate", shown="%", scale=0.01)
+SERIES: tuple[Column, ...] = (US_TARIFF_RATE,)
 
 
-class TariffRun:
+class TariffRun(Part):
     def __init__(self, spec: Tariff, world: World):
         self.spec = spec
         self.world = world
@@ -59,6 +61,7 @@ class TariffRun:
         self._goods_growth = math.log1p(float(spec.goods_exports_growth_per_year))
         self._elasticity = float(spec.goods_trade_elasticity)
         self._goodwill_full = float(spec.deal_goodwill_usd)
+        self._rate_by_year = [0.0] * world.scenario.horizon_years
         if not self.enabled:
             return
         env = world.env
@@ -76,6 +79,12 @@ class TariffRun:
             env.process(self._policy_changes())
         if not self.exemption_active:
             self._schedule_restore()
+
+    def year_end(self, year: int) -> None:
+        self._rate_by_year[year - 1] = self.rate if self.enabled else 0.0
+
+    def series(self) -> dict[str, np.ndarray]:
+        return {US_TARIFF_RATE.name: np.asarray(self._rate_by_year)}
 
     def rate_for(self, commodity: Commodity) -> float:
         """Duty rate that U.S.-bound product of this commodity faces now."""
@@ -163,3 +172,6 @@ class TariffRun:
         self.exemption_active = True
         self.world.note("tariff", "critical-minerals exemption restored")
         self.world.changed()
+
+
+PART = Registration("tariff", TariffRun, "shocks.tariff", series=SERIES)

@@ -8,9 +8,12 @@ previous event in closed form; after it has changed, it calls :meth:`World.chang
 re-checks the programme's gates and tells the Poisson processes that their rates may have
 moved. A recorder closes each model year's row of the time series.
 
-The parts, each in its own module: projects, processing (refinery and routes), the market,
-investor confidence, the programme's phases, and the shocks (security, refining,
-tariffs, infrastructure, governance). Each draws from its own named random stream.
+The world's core, each in its own module: the projects, processing (refinery and routes),
+the market, investor confidence, the programme's phases and the ledger. The shocks and
+responses (China's controls, the U.S. tariff, security, infrastructure, governance,
+distress) are parts that plug in (:mod:`sim.model.part`): :data:`PARTS` lists them, and the
+world builds them and calls their hooks in that order. Each draws from its own named
+random stream.
 """
 
 from __future__ import annotations
@@ -22,13 +25,24 @@ import simpy
 
 from ..errors import EventBudgetError
 from ..scenario.schema import EVENT_BUDGET, Scenario
-from . import accounting, distress, finance, governance, lending, program, projects, security
+from . import (
+    accounting,
+    distress,
+    finance,
+    governance,
+    infrastructure,
+    lending,
+    program,
+    projects,
+    refining,
+    security,
+    tariffs,
+)
 from .accounting import Ledger
 from .columns import Column
 from .confidence import Confidence
-from .governance import GovernanceRun
-from .infrastructure import InfrastructureRun
 from .market import Market
+from .part import Part, Registration, hooks
 from .processing import RefineryRun
 from .program import ProgramRun
 from .projects import PhaseRun, ProjectRun
@@ -37,19 +51,32 @@ from .security import SecurityRun
 from .streams import Streams
 from .tariffs import TariffRun
 
+PARTS: tuple[Registration, ...] = (refining.PART, tariffs.PART, security.PART, infrastructure.PART,
+                                   governance.PART, distress.PART)
+"""The parts that plug into the world (:mod:`sim.model.part`), in the order it builds them
+and calls their hooks; a new part goes at the end (moving one can change results)."""
+
 REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
 EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
 OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *finance.OUTCOMES,
-                                *projects.OUTCOMES, *distress.OUTCOMES, *lending.OUTCOMES, *security.OUTCOMES, *governance.OUTCOMES, EVENTS)
-"""The outcome table's columns, in table order: the replication, then each part's outcomes."""
-SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES)
-"""The time-series table's columns, in table order."""
+                                *projects.OUTCOMES, *lending.OUTCOMES,
+                                *(column for part in PARTS for column in part.outcomes), EVENTS)
+"""The outcome table's columns, in table order: the replication, the core's outcomes, each
+registered part's, and the events processed."""
+SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES, *(column for part in PARTS for column in part.series))
+"""The time-series table's columns, in table order: the ledger's, then each registered part's."""
 
 TraceLog = list[tuple[float, str, str]]
 
 
 class World:
-    def __init__(self, scenario: Scenario, streams: Streams, trace: bool = False):
+    # The registered parts the core reads by name (each part is kept under its registration's name).
+    refining: RefiningRun
+    tariff: TariffRun
+    security: SecurityRun
+
+    def __init__(self, scenario: Scenario, streams: Streams, trace: bool = False,
+                 parts: tuple[Registration, ...] = PARTS):
         self.env = simpy.Environment()
         self.scenario = scenario
         self.streams = streams
@@ -84,14 +111,15 @@ class World:
         self.projects = [ProjectRun(k, p, self) for k, p in scenario.projects.items()]
         self.kept_by_project = {p.key: (self._kept if p.spec.illegal_extraction_exposed else 1.0)
                                  * p.output_factor for p in self.projects}
-        self.refining = RefiningRun(scenario.shocks.refining, self)
-        self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
-        self.tariff = TariffRun(scenario.shocks.tariff, self)
         self.refinery = RefineryRun(scenario.processing.refinery, self)
-        self.security = SecurityRun(sec, self)
-        self.infrastructure = InfrastructureRun(scenario.infrastructure, self)
-        self.governance = GovernanceRun(scenario.governance, self)
-        self.distress = distress.DistressRun(scenario.distress, self)
+        self.parts: list[Part] = []
+        for registration in parts:
+            part = registration.build(self)
+            setattr(self, registration.name, part)
+            self.parts.append(part)
+        self._on_change = hooks(self.parts, "changed")
+        self._on_year_end = hooks(self.parts, "year_end")
+        self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
         for p in self.projects:
             self.env.process(p.lifecycle())
             self.env.process(p.verification())
@@ -182,9 +210,10 @@ class World:
         self.changed()
 
     def changed(self) -> None:
+        """Something changed: re-check the programme's gates, then tell the parts."""
         self.program.check()
-        self.security.exposure_changed()
-        self.infrastructure.sites_changed()
+        for hook in self._on_change:
+            hook()
 
     def advance(self) -> None:
         """Book everything that accrued since the last event, up to now."""
@@ -250,11 +279,22 @@ class World:
                                             left[p.key], beyond[p.key][1], self.ledger.rate, premium, local, p.loans)
                     for p in self.projects}
         programme = {key: (beyond[key][0], left[key]) for key in left}
-        return {**self.program.outcomes(), **self.ledger.outcomes(programme),
-                **finance.outcomes(accounts, self.ledger.lever_cost),
-                **projects.outcomes(self.projects), **self.distress.outcomes(),
-                **{lending.WRITTEN_OFF_OF.of(p.key): p.loans.written_off for p in self.projects},
-                **self.security.outcomes(), **self.governance.outcomes(), EVENTS.name: events}
+        row = {**self.program.outcomes(), **self.ledger.outcomes(programme),
+               **finance.outcomes(accounts, self.ledger.lever_cost),
+               **projects.outcomes(self.projects),
+               **{lending.WRITTEN_OFF_OF.of(p.key): p.loans.written_off for p in self.projects}}
+        for part in self.parts:
+            row.update(part.outcomes())
+        row[EVENTS.name] = events
+        return row
+
+    def series(self) -> dict[str, Any]:
+        """The replication's yearly series (:data:`SERIES` but the replication and the year):
+        the ledger's, then each part's."""
+        out = self.ledger.series()
+        for part in self.parts:
+            out.update(part.series())
+        return out
 
     # --- processes ------------------------------------------------------------------------
 
@@ -285,10 +325,10 @@ class World:
             self.advance()
             self.program.check()  # a gate opening exactly at the year's end counts in that year
             self.ledger.close_year(k)
-            self.security.new_year(k)
             for p in self.projects:
                 p.service_due = p.loans.year_end(k - 1, p.phases, p.ended)
-            self.distress.year_end(k)
+            for hook in self._on_year_end:
+                hook(k)
             self.changed()
 
 

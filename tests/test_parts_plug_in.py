@@ -1,0 +1,140 @@
+"""A part plugs into the world with one registration: its processes run, its hooks are
+called, its columns reach the tables, and the other parts do not notice it unless it acts.
+
+The part here is made up for the test: a nationwide strike that suspends every site on the
+ground for a month at a set time, with an outcome (the site-days it called) and a yearly
+series (strikes in the year), declared in its registration as a shipped shock's are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import BASELINE
+from sim.model.columns import Column
+from sim.model.outputs import OUTCOMES, TIMESERIES, declaration
+from sim.model.part import Part, Registration
+from sim.model.sampling import realize
+from sim.model.streams import Streams
+from sim.model.world import PARTS, World
+from sim.scenario.files import load_scenario
+
+STRIKE_DAYS = Column("strike_site_days", "site-days", "Site-days the strike called.", label="Strike")
+STRIKES = Column("strikes", "count", "Strikes in the year.", label="Strikes")
+
+
+class Strike(Part):
+    """Every site on the ground stops for ``DAYS`` at model time ``at``."""
+
+    DAYS = 30.0
+
+    def __init__(self, spec: Any, world: World, at: float = 4.5):
+        self.world = world
+        self.called = 0.0
+        self.year_ends: list[int] = []
+        self.changes = 0
+        self._at = at
+        self._by_year = [0] * world.horizon
+        world.env.process(self._strike())
+
+    def _strike(self) -> Generator[Any, Any, None]:
+        w = self.world
+        yield w.env.timeout(self._at)
+        w.advance()
+        for site in w.active_sites():
+            site.suspend(w.env.now, self.DAYS)
+            self.called += self.DAYS
+        self._by_year[int(w.env.now)] += 1
+        w.changed()
+
+    def changed(self) -> None:
+        self.changes += 1
+
+    def year_end(self, year: int) -> None:
+        self.year_ends.append(year)
+
+    def outcomes(self) -> dict[str, float]:
+        return {STRIKE_DAYS.name: self.called}
+
+    def series(self) -> dict[str, np.ndarray]:
+        return {STRIKES.name: np.asarray(self._by_year)}
+
+
+def _never(spec: Any, world: World) -> Strike:
+    return Strike(spec, world, at=1e9)
+
+
+# The strike reads no section of its own; the registration names one that every scenario has.
+STRIKE = Registration("strike", Strike, "infrastructure", (STRIKE_DAYS,), (STRIKES,))
+NO_STRIKE = Registration("strike", _never, "infrastructure", (STRIKE_DAYS,), (STRIKES,))
+
+
+def _world(replication: int, parts: tuple[Registration, ...] = PARTS) -> tuple[World, int]:
+    streams = Streams(17, replication)
+    realized, _ = realize(load_scenario(BASELINE), streams)
+    world = World(realized, streams, parts=parts)
+    return world, world.run()
+
+
+def test_a_registered_part_runs_is_called_and_reports_its_columns():
+    world, events = _world(0, PARTS + (STRIKE,))
+    strike = world.strike  # type: ignore[attr-defined]
+    assert isinstance(strike, Strike)
+    assert strike.year_ends == list(range(1, world.horizon + 1))
+    assert strike.changes > world.horizon  # at every year's end at least, and at the events between
+    sites = strike.called / Strike.DAYS
+    assert sites >= 1  # Reko Diq is being built by model year 4.5 in every replication
+    row, series = world.outcomes(events), world.series()
+    assert row[STRIKE_DAYS.name] == strike.called
+    assert list(row)[-2:] == [STRIKE_DAYS.name, "events"]  # after the shipped parts' columns
+    assert series[STRIKES.name].tolist() == [1 if k == 4 else 0 for k in range(world.horizon)]
+
+
+@pytest.mark.parametrize("replication", [0, 1, 2])
+def test_a_part_that_does_nothing_changes_nothing(replication):
+    """A part that never acts leaves every other column of both tables as it was, bit for bit:
+    registering it moves no other part's events or random numbers. The events processed
+    count one more: the start of the part's process."""
+    without, n0 = _world(replication)
+    inert, n1 = _world(replication, PARTS + (NO_STRIKE,))
+    assert n1 == n0 + 1
+    row0, row1 = without.outcomes(n0), inert.outcomes(n0)
+    assert row1.pop(STRIKE_DAYS.name) == 0.0
+    assert row0.keys() == row1.keys()
+    assert all(row0[k] == row1[k] or (row0[k] != row0[k] and row1[k] != row1[k]) for k in row0)
+    s0, s1 = without.series(), inert.series()
+    assert s1.pop(STRIKES.name).sum() == 0
+    assert s0.keys() == s1.keys()
+    for name, values in s0.items():
+        np.testing.assert_array_equal(values, s1[name], err_msg=name)
+
+
+def test_a_part_that_acts_moves_the_world_in_its_direction():
+    """A month's strike at every site adds downtime and loses export value, replication by
+    replication (the same random streams, paired)."""
+    for replication in range(4):
+        without, n0 = _world(replication)
+        struck, n1 = _world(replication, PARTS + (STRIKE,))
+        row0, row1 = without.outcomes(n0), struck.outcomes(n1)
+        assert row1["downtime_days"] > row0["downtime_days"], replication
+        assert row1["cumulative_export_value_usd"] <= row0["cumulative_export_value_usd"], replication
+
+
+def test_each_shipped_part_reports_what_its_registration_declares():
+    """Every column a registered part fills is one its registration declares, and every
+    declared column is filled (a family by at least one member), in the tables' contract."""
+    world, events = _world(3)
+    for registration, part in zip(PARTS, world.parts, strict=True):
+        assert getattr(world, registration.name) is part
+        for made, declared, table in ((part.outcomes(), registration.outcomes, OUTCOMES),
+                                      (part.series(), registration.series, TIMESERIES)):
+            found = {name: declaration(name, declared) for name in made}
+            assert all(found.values()), (registration.name, made.keys())
+            assert {hit[0] for hit in found.values() if hit} == set(declared), registration.name
+            assert all(declaration(name, table) for name in made)
+        for values in part.series().values():
+            assert len(values) == world.horizon
