@@ -46,8 +46,9 @@ docs: $(VENV)/.installed-docs
 docs-serve: $(VENV)/.installed-docs
 	$(BIN)/mkdocs serve
 
-# Speed, parallel efficiency, executors and memory; writes benchmarks/results.md. About 75
-# minutes on 2 cores, most of it the 10^6-replication memory run.
+# The floor ratio, set-up cost, Sobol time, speed, parallel efficiency, executors and memory;
+# writes benchmarks/results.md. About 85 minutes on 2 cores, most of it the 10^6-replication
+# memory run (python benchmarks/bench.py --speed-only --runs 2000 leaves the memory runs out).
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench.py
 
