@@ -267,7 +267,10 @@ def main() -> None:
         args.memory_set = ["horizon_years=1"]
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
-    rows: list[tuple[str, str, str]] = []
+    import sim.model
+
+    build = "compiled model" if sim.model.COMPILED else "pure-Python model"
+    rows: list[tuple[str, str, str]] = [("Model build", build, "mypyc, see setup.py; SIM_PURE_PYTHON=1 runs the sources")]
     ratio, model_ms, floor_ms, floor_events, model_events = floor_ratio()
     rows.append(("Baseline replication over the reference workload (CPU)", f"{ratio:.1f}x",
                  f"{model_ms:.1f} ms ({model_events:.0f} events) against {floor_ms:.2f} ms (bare SimPy, "

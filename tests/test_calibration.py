@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,9 +16,9 @@ from sim.model.ramp import integrate
 def class2_curves():
     """20,000 generic class-2 projects commissioned at t = 0, drawn by the model's own code
     (sampling error on a share: about 0.3 points)."""
-    world = SimpleNamespace(scenario=baseline())
     rng = np.random.default_rng(2023)
-    return [draw_ramp(world, 2, rng, 0.0) for _ in range(20000)]  # type: ignore[arg-type]
+    scenario = baseline()
+    return [draw_ramp(scenario, 2, rng, 0.0) for _ in range(20000)]
 
 
 @pytest.mark.check("calibration", source="Soutex (SME 2023): mean 2.5 yr to design output, 30% within 1 yr, 10% short after 4 yr",
@@ -53,9 +52,9 @@ def test_first_year_output_is_mostly_below_70_percent_of_design(class2_curves, f
 def test_novel_process_class_leaves_a_quarter_short_of_design(figure):
     """McCarthy & Ward (1999): about a quarter of projects never reach design; the baseline
     gives that share to class 4 (novel process). Tolerance: 0.25 +/- 0.04."""
-    world = SimpleNamespace(scenario=baseline())
     rng = np.random.default_rng(1999)
-    plateaus = np.array([draw_ramp(world, 4, rng, 0.0).plateau for _ in range(4000)])  # type: ignore[arg-type]
+    scenario = baseline()
+    plateaus = np.array([draw_ramp(scenario, 4, rng, 0.0).plateau for _ in range(4000)])
     figure(f"{(plateaus < 1.0).mean():.1%} of class-4 projects never reach design (4,000 draws)")
     assert (plateaus < 1.0).mean() == pytest.approx(0.25, abs=0.04)
 

@@ -172,8 +172,6 @@ def test_balochistan_attack_process_matches_2023_level_and_clusters(figure):
 def test_dispute_delays_have_their_compound_poisson_mean(figure):
     """Disputes at rate r over a permitting time T, each adding a delay of mean m:
     expected added delay r T m."""
-    from types import SimpleNamespace
-
     from sim.model.governance import dispute_delay
     from sim.model.streams import Streams
 
@@ -181,11 +179,9 @@ def test_dispute_delays_have_their_compound_poisson_mean(figure):
                    governance__dispute_delay_years={"dist": "uniform", "low": 0.2, "high": 0.6})
     delays = []
     for i in range(3000):
-        world = SimpleNamespace(scenario=scn, streams=Streams(1, i))
-        delays.append(dispute_delay(world, SimpleNamespace(key="x"), 1.5)[1])  # type: ignore[arg-type]
+        delays.append(dispute_delay(scn, Streams(1, i), "x", 1.5)[1])
     expected = 2.0 * 1.5 * 0.4
     figure(f"mean added delay {np.mean(delays):.3f} yr (closed form {expected:.3f})")
     assert np.mean(delays) == pytest.approx(expected, rel=0.05)
     off = baseline(governance__enabled=False)
-    world = SimpleNamespace(scenario=off, streams=Streams(1, 0))
-    assert dispute_delay(world, SimpleNamespace(key="x"), 1.5) == (0, 0.0)  # type: ignore[arg-type]
+    assert dispute_delay(off, Streams(1, 0), "x", 1.5) == (0, 0.0)

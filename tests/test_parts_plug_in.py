@@ -82,7 +82,7 @@ def _world(replication: int, parts: tuple[Registration, ...] = PARTS) -> tuple[W
 
 def test_a_registered_part_runs_is_called_and_reports_its_columns():
     world, events = _world(0, PARTS + (STRIKE,))
-    strike = world.strike  # type: ignore[attr-defined]
+    strike = world.part["strike"]
     assert isinstance(strike, Strike)
     assert strike.year_ends == list(range(1, world.horizon + 1))
     assert strike.changes > world.horizon  # at every year's end at least, and at the events between
@@ -129,7 +129,7 @@ def test_each_shipped_part_reports_what_its_registration_declares():
     declared column is filled (a family by at least one member), in the tables' contract."""
     world, events = _world(3)
     for registration, part in zip(PARTS, world.parts, strict=True):
-        assert getattr(world, registration.name) is part
+        assert world.part[registration.name] is part
         for made, declared, table in ((part.outcomes(), registration.outcomes, OUTCOMES),
                                       (part.series(), registration.series, TIMESERIES)):
             found = {name: declaration(name, declared) for name in made}

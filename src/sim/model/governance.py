@@ -37,12 +37,12 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from ..scenario.distributions import draw
-from ..scenario.schema import DAYS_PER_YEAR, Governance
+from ..scenario.schema import DAYS_PER_YEAR, Governance, Scenario
 from .columns import Column
 from .part import Part, Registration
 
 if TYPE_CHECKING:
-    from .projects import ProjectRun
+    from .streams import Streams
     from .world import World
 
 
@@ -51,15 +51,15 @@ EXPROPRIATIONS = Column("expropriations", "count", "Sites taken for good by a po
 OUTCOMES: tuple[Column, ...] = (ARBITRATION_AWARDS, EXPROPRIATIONS)
 
 
-def dispute_delay(world: World, project: ProjectRun, permitting_years: float) -> tuple[int, float]:
-    """Number of disputes during permitting and the delay they add (years)."""
-    spec: Governance = world.scenario.governance
+def dispute_delay(scenario: Scenario, streams: Streams, project: str, permitting_years: float) -> tuple[int, float]:
+    """Number of disputes during ``project``'s permitting and the delay they add (years)."""
+    spec: Governance = scenario.governance
     if not spec.enabled:
         return 0, 0.0
     rate = float(spec.disputes_per_year)
-    if world.scenario.levers.unified_framework:
-        rate *= float(world.scenario.levers.framework_permitting_factor)
-    rng = world.streams(f"governance:disputes:{project.key}")
+    if scenario.levers.unified_framework:
+        rate *= float(scenario.levers.framework_permitting_factor)
+    rng = streams(f"governance:disputes:{project}")
     n = int(rng.poisson(rate * permitting_years)) if rate > 0 else 0
     return n, sum(draw(spec.dispute_delay_years, rng) for _ in range(n))
 

@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mypy_extensions import mypyc_attr
+
 from .columns import Column
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from .world import World
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a part may be defined outside the compiled model
 class Part:
     """A part of the world; each hook does nothing unless the part overrides it (and the
     world calls only the hooks a part overrides)."""
@@ -66,7 +69,7 @@ class Part:
 
 @dataclass(frozen=True)
 class Registration:
-    """How the world builds a part: the attribute the world keeps it under (``name``), its
+    """How the world builds a part: the name the world keeps it under (``world.part[name]``), its
     class, called as ``part(spec, world)`` with the scenario's section at the dotted path
     ``spec``, and the columns it fills in the outcome and the time-series tables."""
 

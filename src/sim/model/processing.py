@@ -125,7 +125,7 @@ class RefineryRun:
         lv = w.scenario.levers
         # Transfer terms help only if the partner can supply the technology at all.
         transfer = float(lv.transfer_ramp_gain) * float(lv.technology_transfer) if has_technology else 0.0
-        self.curve = draw_ramp(w, spec.ramp_up_class, self.rng, env.now, stretch * (1.0 - transfer),
+        self.curve = draw_ramp(w.scenario, spec.ramp_up_class, self.rng, env.now, stretch * (1.0 - transfer),
                                never_factor=1.0 - transfer)
         w.note("refinery", f"commissioned, design output in {self.curve.years_to_design:.2f} yr")
         w.milestone()

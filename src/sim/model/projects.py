@@ -36,7 +36,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..scenario.schema import DAYS_PER_YEAR, STAGES, Project, ProjectPhase
+from ..scenario.schema import DAYS_PER_YEAR, STAGES, Project, ProjectPhase, Scenario
 from .columns import Column
 from .finance import phase_value, tax_rate
 from .governance import dispute_delay
@@ -283,7 +283,7 @@ class ProjectRun:
                 if stage == "permitting":
                     if w.scenario.levers.unified_framework:
                         years *= float(w.scenario.levers.framework_permitting_factor)
-                    n, delay = dispute_delay(w, self, years)
+                    n, delay = dispute_delay(w.scenario, w.streams, self.key, years)
                     years += delay
                     if n:
                         disputes = f" ({n} provincial-federal dispute(s) added {delay:.2f} yr)"
@@ -407,7 +407,7 @@ class ProjectRun:
             w.at(end, close)
 
     def _ramp_curve(self, now: float, stretch: float = 1.0) -> RampCurve:
-        return draw_ramp(self.world, self.spec.ramp_up_class, self.rng, now, stretch)
+        return draw_ramp(self.world.scenario, self.spec.ramp_up_class, self.rng, now, stretch)
 
     def verification(self) -> Generator[Any, Any, None]:
         if self.verified or self.spec.verification_years is None:
@@ -433,11 +433,11 @@ class ProjectRun:
         w.changed()
 
 
-def draw_ramp(world: World, ramp_class: int, rng: Any, now: float, stretch: float = 1.0,
+def draw_ramp(scenario: Scenario, ramp_class: int, rng: Any, now: float, stretch: float = 1.0,
               never_factor: float = 1.0) -> RampCurve:
     """A ramp-up curve for a facility commissioned at ``now``, drawn from its class;
     ``stretch`` scales its time to design, ``never_factor`` its chance of never getting there."""
-    cls = world.scenario.ramp_up_classes[ramp_class]
+    cls = scenario.ramp_up_classes[ramp_class]
     z = float(rng.standard_normal())
     never = float(rng.random()) < float(cls.never_share) * never_factor
     years = float(cls.median_years) * math.exp(float(cls.sigma) * z) * stretch

@@ -70,11 +70,6 @@ TraceLog = list[tuple[float, str, str]]
 
 
 class World:
-    # The registered parts the core reads by name (each part is kept under its registration's name).
-    refining: RefiningRun
-    tariff: TariffRun
-    security: SecurityRun
-
     def __init__(self, scenario: Scenario, streams: Streams, trace: bool = False,
                  parts: tuple[Registration, ...] = PARTS):
         self.env = simpy.Environment()
@@ -112,11 +107,14 @@ class World:
         self.kept_by_project = {p.key: (self._kept if p.spec.illegal_extraction_exposed else 1.0)
                                  * p.output_factor for p in self.projects}
         self.refinery = RefineryRun(scenario.processing.refinery, self)
-        self.parts: list[Part] = []
+        # The registered parts, by their registration's name; the core reads three of them.
+        self.part: dict[str, Part] = {}
         for registration in parts:
-            part = registration.build(self)
-            setattr(self, registration.name, part)
-            self.parts.append(part)
+            self.part[registration.name] = registration.build(self)
+        self.parts = list(self.part.values())
+        self.refining: RefiningRun = self._read_by_the_core("refining", RefiningRun)
+        self.tariff: TariffRun = self._read_by_the_core("tariff", TariffRun)
+        self.security: SecurityRun = self._read_by_the_core("security", SecurityRun)
         self._on_change = hooks(self.parts, "changed")
         self._on_year_end = hooks(self.parts, "year_end")
         self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
@@ -126,6 +124,12 @@ class World:
         self.env.process(self.refinery.lifecycle())
         self.env.process(self._prices())
         self.env.process(self._recorder())
+
+    def _read_by_the_core(self, name: str, kind: type) -> Any:
+        found = self.part.get(name)
+        if not isinstance(found, kind):
+            raise TypeError(f"the world's core reads the part {name!r} ({kind.__name__}), which the registry lacks")
+        return found
 
     # --- services the parts use ------------------------------------------------------------
 
