@@ -3,7 +3,7 @@
 Everything else about the package is declared in ``pyproject.toml``. The modules in
 :data:`COMPILED` (the world, the ledger, the projects and the parts that run at every event)
 are translated to C by mypyc and built as extension modules beside their sources; a
-replication then runs about twice as fast. The C is built with floating-point contraction
+replication then runs about 1.6 times as fast. The C is built with floating-point contraction
 off (``-ffp-contract=off``), so no fused multiply-add changes a result: the compiled and
 the pure-Python model give the same numbers bit for bit, and a test compares them.
 
