@@ -6,15 +6,17 @@ number of sites. Rather than thinning a fast process (thousands of events) or
 re-drawing a waiting time at every change (which would make the random numbers consumed
 depend on unrelated events), each arrival draws one unit exponential ``E`` of cumulative
 hazard: the event happens when the integral of the rate since the last event reaches
-``E``. When the rate changes, the waiting process is interrupted, the hazard used so far is
-subtracted, and the rest is waited at the new rate. One exponential per event, whatever
-else happens.
+``E``. When the rate changes, the hazard used so far is subtracted and the rest is waited
+at the new rate. One exponential per event, whatever else happens.
+
+The wait is a plain SimPy timeout with a callback, not a process: a rate change schedules a
+new timeout and leaves the old one to fire unheeded, where a waiting process would have
+to be interrupted (an ``Interrupt`` event and the process resumed, at every rate change).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -27,32 +29,37 @@ class VaryingRatePoisson:
         self.rng = rng
         self.rate = rate
         self.on_event = on_event
+        self._need = float(rng.exponential())  # the cumulative hazard left until the next event
         self._current = 0.0
-        self._waiting = False
-        self.process = env.process(self._run())
+        self._began = env.now
+        self._pending: simpy.Event | None = None
+        self._firing = False
+        self._wait()
 
     def rate_changed(self) -> None:
         """Tell the process the rate may have changed; cheap if it has not."""
-        if not self._waiting or self.rate() == self._current:
+        if self._firing or self.rate() == self._current:
             return
-        if self.env.active_process is not self.process:
-            self.process.interrupt()
+        self._need = max(0.0, self._need - self._current * (self.env.now - self._began))
+        self._wait()
 
-    def _run(self) -> Generator[Any, Any, None]:
-        need = float(self.rng.exponential())
-        while True:
-            rate = self._current = self.rate()
-            began = self.env.now
-            self._waiting = True
-            try:
-                if rate > 0.0:
-                    yield self.env.timeout(need / rate)
-                else:
-                    yield self.env.event()
-            except simpy.Interrupt:
-                self._waiting = False
-                need = max(0.0, need - rate * (self.env.now - began))
-                continue
-            self._waiting = False
+    def _wait(self) -> None:
+        """Wait out the hazard left at the rate in force now (forever at rate 0)."""
+        rate = self._current = self.rate()
+        self._began = self.env.now
+        if rate > 0.0:
+            timeout = self._pending = self.env.timeout(self._need / rate)
+            timeout.callbacks.append(self._arrive)  # type: ignore[union-attr]
+        else:
+            self._pending = None
+
+    def _arrive(self, event: simpy.Event) -> None:
+        if event is not self._pending:
+            return  # a wait the rate has changed since
+        self._firing = True
+        try:
             self.on_event()
-            need = float(self.rng.exponential())
+        finally:
+            self._firing = False
+        self._need = float(self.rng.exponential())
+        self._wait()
