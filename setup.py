@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from setuptools import setup
@@ -41,31 +40,8 @@ def sources_digest() -> str:
 
 
 class OptionalBuild(build_ext):
-    """Builds the compiled modules, on every core, or, if that fails, none of them (they
-    call each other directly, so a partial set cannot be used) and the package stays pure
-    Python."""
-
-    def build_extension(self, ext) -> None:
-        # The C files of one extension compile one after another in setuptools; mypyc puts
-        # most of the model in one extension, so they are compiled here side by side.
-        compiler = self.compiler
-
-        def compile_all(sources, output_dir=None, macros=None, include_dirs=None, debug=False,
-                        extra_preargs=None, extra_postargs=None, depends=None):
-            macros, objects, extra_postargs, pp_opts, build = compiler._setup_compile(
-                output_dir, macros, include_dirs, sources, depends, extra_postargs)
-            cc_args = compiler._get_cc_args(pp_opts, debug, extra_preargs)
-
-            def one(obj):
-                src, ext_ = build[obj]
-                compiler._compile(obj, src, ext_, cc_args, extra_postargs, pp_opts)
-
-            with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-                list(pool.map(one, objects))
-            return objects
-
-        compiler.compile = compile_all
-        super().build_extension(ext)
+    """Builds the compiled modules, or, if that fails, none of them (they call each other
+    directly, so a partial set cannot be used) and the package stays pure Python."""
 
     def run(self) -> None:
         if not self.extensions:

@@ -130,24 +130,9 @@ def fan_chart(
 
     fig = _figure(8.0, 4.8)
     ax = fig.add_subplot()
-    ax.fill_between(
-        year,
-        scaled["p5"],
-        scaled["p95"],
-        color=colour,
-        alpha=0.18,
-        linewidth=0,
-        label="90% of replications (p5\u2013p95)",
-    )
-    ax.fill_between(
-        year,
-        scaled["p25"],
-        scaled["p75"],
-        color=colour,
-        alpha=0.38,
-        linewidth=0,
-        label="50% of replications (p25\u2013p75)",
-    )
+    for low, high, alpha, band in (("p5", "p95", 0.18, "90% of replications (p5\u2013p95)"),
+                                    ("p25", "p75", 0.38, "50% of replications (p25\u2013p75)")):
+        ax.fill_between(year, scaled[low], scaled[high], color=colour, alpha=alpha, linewidth=0, label=band)
     ax.plot(year, scaled["p50"], color=colour, linewidth=2.2, label="median")
     ax.plot(
         year,
