@@ -35,7 +35,15 @@ def _world(overrides: dict[str, object], replication: int) -> World:
 @pytest.mark.check("metamorphic", source="issue: controls by commodity; paired replications, seed 11",
                    tolerance="1e-9 relative on every copper and gold flow")
 def test_a_rare_earth_embargo_changes_no_copper_or_gold_flow(figure):
-    quiet = {"confidence.regime_step_drop": 0.0, "investment.enabled": False}
+    """The controls act on the rare earths' routes and prices alone. The channels through
+    which any change of the rare earths' value reaches the rest of the world are closed, so
+    what is compared is the direct one: confidence knocked by a regime step, the investment
+    decisions, the programme's export gates (an embargo's price spike outside China lifts
+    rare-earth exports, which can open Phase 2 sooner) and the tariff deal's goodwill (which
+    U.S.-bound rare earths earn)."""
+    quiet = {"confidence.regime_step_drop": 0.0, "investment.enabled": False,
+             "program.phase2.min_cumulative_exports_usd": 0.0, "program.phase3.min_export_rate_usd": 0.0,
+             "shocks.tariff.deal_goodwill_usd": 0.0}
     embargo = {**quiet, "shocks.refining.scheduled": EMBARGO_ON_RARE_EARTHS}
     moved_rare_earths = 0
     for i in range(12):

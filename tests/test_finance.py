@@ -171,7 +171,7 @@ def test_money_is_conserved_per_project_and_year(figure):
         total = 0.0
         for p in world.projects:
             a = finance.Accounts(world.ledger.books[p.key], p.spec, sc.fiscal, p.first_production, 0.0, 0.0, 0.08,
-                                 world.ledger.premium(), float(sc.levers.local_equity_share), p.loans)
+                                 np.asarray(world.confidence.premium_years(float(world.horizon))), float(sc.levers.local_equity_share), p.loans)
             lent += float(a.drawn.sum())
             parts = (a.costs + a.capital + a.royalties + a.tax + a.investor_cash + a.state_dividends + a.local_dividends
                      + a.lenders)

@@ -184,8 +184,13 @@ def test_output_tracking_recovers_revenue_lost_to_illegal_extraction(figure):
                    tolerance="exports never lower; value added and duties unchanged (1e-9)")
 def test_a_us_price_floor_lifts_the_value_of_us_bound_rare_earths(figure):
     """NdPr starts at USD 88/kg, below a USD 110/kg floor: U.S.-bound product earns more, but
-    the top-up is a price support: neither domestic value added nor dutiable value changes."""
-    a, b = _pair(commodities__rare_earths__us_price_floor_usd=110000)
+    the top-up is a price support: neither domestic value added nor dutiable value changes.
+    With the tariff's goodwill unlinked from mineral exports: linked, the floor's extra
+    U.S.-bound value earns the deal goodwill, which can move the tariff's path itself."""
+    unlinked = {"shocks__tariff__deal_goodwill_usd": 0.0}
+    a = run_many(baseline(**unlinked), runs=RUNS, seed=5, workers=1).outcomes
+    b = run_many(baseline(**unlinked, commodities__rare_earths__us_price_floor_usd=110000),
+                 runs=RUNS, seed=5, workers=1).outcomes
     figure(f"exports +USD {(b.cumulative_export_value_usd - a.cumulative_export_value_usd).mean() / 1e6:.0f}m; "
            "value added and duties unchanged")
     assert (b.cumulative_export_value_usd >= a.cumulative_export_value_usd - 1e-3).all()

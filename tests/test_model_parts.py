@@ -80,7 +80,7 @@ def _confidence(**changes: float) -> tuple[Confidence, list[tuple[float, object]
     spec = baseline().confidence.model_copy(update=changes)
     scheduled: list[tuple[float, object]] = []
     stalled: list[bool] = []
-    return Confidence(spec, lambda t, f: scheduled.append((t, f)), lambda: stalled.append(True)), scheduled, stalled
+    return Confidence(spec, 5, lambda t, f: scheduled.append((t, f)), lambda: stalled.append(True)), scheduled, stalled
 
 
 @pytest.mark.check("analytic", source="closed form: c(t) = c0 - d exp(-k (t - t0)) after a drop d",
@@ -185,3 +185,30 @@ def test_dispute_delays_have_their_compound_poisson_mean(figure):
     assert np.mean(delays) == pytest.approx(expected, rel=0.05)
     off = baseline(governance__enabled=False)
     assert dispute_delay(off, Streams(1, 0), "x", 1.5) == (0, 0.0)
+
+
+@pytest.mark.parametrize("drops", [[(0.3, 0.2)], [(0.2, 0.9), (1.7, 0.4)], [(0.5, 0.05), (0.6, 0.05), (2.9, 1.5)]])
+def test_risk_premium_is_integrated_exactly_over_each_year(drops):
+    """The premium over each model year, integrated in closed form through drops, gains and
+    the clipping of the level at 0 and 1, against a fine midpoint rule on the level itself."""
+    c, _, _ = _confidence(initial=0.6, ceiling=1.0, recovery_per_year=1.3, risk_premium=0.05)
+    events = sorted([(t, "drop", x) for t, x in drops] + [(1.2, "gain", 0.5), (3.5, "gain", -0.3)])
+    pieces = []  # (start, end, frozen copy of the state) for the reference quadrature
+    last = 0.0
+    for t, kind, amount in events:
+        pieces.append((last, t, (c.fundamental, c.transient, c.since)))
+        (c.drop if kind == "drop" else c.gain)(t, amount)
+        last = t
+    pieces.append((last, 5.0, (c.fundamental, c.transient, c.since)))
+    got = c.premium_years(5.0)
+    want = [0.0] * 5
+    n = 4000
+    for start, end, (f, x, s) in pieces:
+        cuts = [start, *(float(k) for k in range(1, 5) if start < k < end), end]
+        for a, b in zip(cuts, cuts[1:], strict=False):  # each within one model year
+            dt = (b - a) / n
+            for i in range(n):
+                t = a + (i + 0.5) * dt
+                level = min(1.0, max(0.0, f + x * math.exp(-1.3 * (t - s))))
+                want[int(a)] += 0.05 * (1.0 - level) * dt
+    assert got == pytest.approx(want, rel=1e-6, abs=1e-9)

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from conftest import baseline
 from sim.model.sampling import dotted, realize, uncertain_inputs
-from sim.model.streams import Streams, key
+from sim.model.streams import Streams
 from sim.scenario.distributions import Dist
 
 
-def test_stream_keys_are_stable_and_distinct():
-    assert key("market") == key("market")
-    assert len({key(n) for n in ("market", "tariff:changes", "security:hits", "refinery")}) == 4
+def test_streams_are_the_documented_hash_and_fixed():
+    """A stream's seed is the BLAKE2b hash of "seed/replication/name" (sim.model.streams)."""
+    digest = hashlib.blake2b(b"7/3/market", digest_size=32).digest()
+    word = int.from_bytes(digest[:8], "little") >> 11
+    assert Streams(7, 3).uniform("market") == (word + 0.5) / 2**53
     # A fixed value: if this changes, every published result changes with it.
-    assert key("market") == 3532904164
+    assert Streams(7, 3).uniform("market") == 0.1506728860317414
+    assert Streams(7, 3)("market").random() == 0.7438031685235962
+    with pytest.raises(ValueError, match="non-negative"):
+        Streams(-1, 0)
 
 
 def test_streams_depend_on_seed_replication_and_name_only():

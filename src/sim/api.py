@@ -114,7 +114,7 @@ def run(scenario: ScenarioLike, *, runs: int = 1000, seed: int = 1, set: Overrid
         overwrite: bool = False, timeseries: bool = True, target_precision: float | None = None, max_runs: int | None = None,
         precision_for: Sequence[str] | None = None, plots: bool = True, lazy: bool = False,
         progress: Progress | None = None, notice: Notice | None = None) -> ResultSet:
-    """Run a scenario ``runs`` times (replication i uses ``SeedSequence(seed, spawn_key=(i,))``)
+    """Run a scenario ``runs`` times (replication i's random streams are seeded from ``seed``, ``i`` and each stream's name)
     and return its :class:`~sim.experiment.results.ResultSet`.
 
     Without ``out`` the run is held in memory. With ``out`` it is written there chunk by

@@ -61,7 +61,7 @@ err = Console(stderr=True)
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", metavar="PATH=VALUE",
     help="Override a scenario value, e.g. --set shocks.security.enabled=false (value read as YAML). Repeatable.")]
-SeedOption = Annotated[int, typer.Option(min=0, help="Root seed; replication i uses SeedSequence(seed, spawn_key=(i,)).")]
+SeedOption = Annotated[int, typer.Option(min=0, help="Root seed; replication i's streams are seeded by the hash of (seed, i, stream name).")]
 
 
 def _table(title: str | None, columns: list[tuple[str, str]], rows: list[list[str]], *,

@@ -80,7 +80,7 @@ SERIES: tuple[Column, ...] = (
 their own (:mod:`sim.model.part`)."""
 
 # The year's totals kept while booking, besides the series of the same name.
-_WEIGHTS = ("china_weight", "processed_weight", "operating_cost_usd", "capital_usd", "premium_years")
+_WEIGHTS = ("china_weight", "processed_weight", "operating_cost_usd", "capital_usd")
 _FLOWS = (YEAR_EXPORTS, YEAR_EXPORTS_US, YEAR_EXPORTS_CHINA, YEAR_EXPORTS_OTHER, YEAR_VALUE_ADDED, YEAR_DOWNTIME,
           YEAR_DUTIES_ALL_EXPORTS)
 _STATES = (CONFIDENCE, PHASE)
@@ -231,7 +231,7 @@ class Ledger:
 
     def book(self, a: float, b: float, sites: list[Site],
              refinery_capacity: dict[str, float], refinery_capital: float, downtime_years: float,
-             premium: float, lever_costs: float = 0.0, refinery_running: bool = False) -> None:
+             lever_costs: float = 0.0, refinery_running: bool = False) -> None:
         """Book the stretch [a, b]: ``sites`` holds each active project's books, what it
         produced per commodity, its operating cost, its fixed costs (security, programmes)
         and its capital spent; ``lever_costs`` what the levers cost over it, whoever pays
@@ -350,7 +350,6 @@ class Ledger:
         self.lever_cost += lever_costs + carrying
         y["operating_cost_usd"][k] += operating
         y["capital_usd"][k] += capital_costs
-        y["premium_years"][k] += premium * dt
         self._window.append((a, b, exports))
         while self._window and self._window[0][1] <= b - self._window_years:
             self._window.popleft()
@@ -435,10 +434,6 @@ class Ledger:
             else:
                 out[column.name] = y[column.name]
         return out
-
-    def premium(self) -> np.ndarray:
-        """The confidence risk premium integrated over each model year."""
-        return np.asarray(self.year["premium_years"])
 
     def npv(self, beyond: dict[str, tuple[float, float]]) -> float:
         """The programme's NPV (:data:`NPV`): its yearly cash flow at the scenario's rate,

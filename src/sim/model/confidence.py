@@ -8,11 +8,10 @@ export-control step) and fades back at ``recovery_per_year``:
 
     level(t) = clip(fundamental + transient * exp(-recovery * (t - t_shock)), 0, 1)
 
-so it is known in closed form between events. Before it changes, the world books what
-accrued at the old level (the investors' cost of capital over the stretch depends on it).
-Confidence stretches financing lead times (``1 + financing_delay_per_unit * max(0,
-reference - level)``) and adds a risk premium to the investors' cost of capital
-(``risk_premium * (1 - level)``). If it stays below ``stall_floor`` for
+so it is known in closed form between events. Confidence stretches financing lead times
+(``1 + financing_delay_per_unit * max(0, reference - level)``) and adds a risk premium to
+the investors' cost of capital (``risk_premium * (1 - level)``), which is integrated over
+each model year in closed form too, so a change of confidence books nothing else. If it stays below ``stall_floor`` for
 ``stall_after_years``, investors exit and the programme stalls; the time it would climb
 back over the floor is also known in closed form, so one scheduled check decides it.
 """
@@ -29,8 +28,8 @@ CONFIDENCE = Column("confidence", "0-1", "Investor confidence at the end of the 
 
 
 class Confidence:
-    def __init__(self, spec: Spec, schedule: Callable[[float, Callable[[], None]], None],
-                 on_stall: Callable[[], None], before_change: Callable[[], None] = lambda: None):
+    def __init__(self, spec: Spec, horizon: int, schedule: Callable[[float, Callable[[], None]], None],
+                 on_stall: Callable[[], None]):
         self.spec = spec
         self.fundamental = float(spec.initial)
         self.transient = 0.0
@@ -41,7 +40,9 @@ class Confidence:
         self._below_since: float | None = None
         self._recover_at = math.inf
         self._token = 0
-        self._before_change = before_change
+        self._rate = float(spec.risk_premium)
+        self._premium = [0.0] * horizon  # the risk premium integrated over each model year so far
+        self._premium_to = 0.0
         self._watch(0.0)  # a programme that starts below the floor is already on the clock
 
     def level(self, t: float) -> float:
@@ -51,7 +52,6 @@ class Confidence:
     def gain(self, t: float, amount: float) -> None:
         """A lasting change: a rise (a milestone), capped at the ceiling, or a lasting fall
         (a policy reversal) when ``amount`` is negative."""
-        self._before_change()
         self._fold(t)
         self.fundamental = max(0.0, min(float(self.spec.ceiling), self.fundamental + amount))
         self._watch(t)
@@ -60,7 +60,6 @@ class Confidence:
         """A fading drop (a shock)."""
         if amount <= 0:
             return
-        self._before_change()
         self._fold(t)
         self.transient -= amount
         self._watch(t)
@@ -72,9 +71,58 @@ class Confidence:
     def risk_premium(self, t: float) -> float:
         return float(self.spec.risk_premium) * (1.0 - self.level(t))
 
+    def premium_years(self, horizon: float) -> list[float]:
+        """The risk premium integrated over each model year up to ``horizon`` (years of
+        premium: a year at a premium of 2% adds 0.02)."""
+        self._integrate(horizon)
+        return self._premium
+
     def _fold(self, t: float) -> None:
+        self._integrate(t)
         self.transient *= math.exp(-self._kappa * (t - self.since))
         self.since = t
+
+    def _integrate(self, t: float) -> None:
+        """Add the premium over (the last time integrated to, ``t``] to its model years, at the
+        present fundamental and transient parts."""
+        a, years = self._premium_to, len(self._premium)
+        if t <= a or not years:
+            return
+        self._premium_to = t
+        while a < t:
+            k = min(years - 1, int(a))
+            b = t if k == years - 1 else min(t, float(k + 1))
+            self._premium[k] += self._rate * self._gap_integral(a, b)
+            a = b
+
+    def _gap_integral(self, a: float, b: float) -> float:
+        """The integral of ``1 - level`` over [a, b]. Between changes the level moves
+        monotonically towards the fundamental, so it crosses 0 or 1 at most once each; the
+        stretch is cut there and each piece integrated exactly."""
+        f, x, kappa, s = self.fundamental, self.transient, self._kappa, self.since
+        cuts = [a, b]
+        if x != 0.0 and kappa > 0.0:
+            for bound in (0.0, 1.0):
+                ratio = (bound - f) / x
+                if ratio > 0.0:
+                    crossing = s - math.log(ratio) / kappa
+                    if a < crossing < b:
+                        cuts.append(crossing)
+        cuts.sort()
+        total = 0.0
+        for lo, hi in zip(cuts, cuts[1:], strict=False):
+            if hi <= lo:
+                continue
+            middle = self.level(0.5 * (lo + hi))
+            if middle <= 0.0 or middle >= 1.0:
+                total += (1.0 - middle) * (hi - lo)
+            elif kappa > 0.0:
+                # (1 - f)(hi - lo) - x * integral of exp(-kappa (t - s)) over [lo, hi]
+                decay = math.exp(-kappa * max(0.0, lo - s)) * -math.expm1(-kappa * (hi - lo)) / kappa
+                total += (1.0 - f) * (hi - lo) - x * decay
+            else:
+                total += (1.0 - f - x) * (hi - lo)
+        return total
 
     def _time_back_over(self, floor: float) -> float:
         """When level climbs back to ``floor`` (inf if the lasting level is below it)."""

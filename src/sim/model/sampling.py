@@ -52,6 +52,15 @@ def uncertain_inputs(scenario: Scenario) -> tuple[tuple[Path, Dist], ...]:
     return found
 
 
+def _stream_names(scenario: Scenario) -> tuple[str, ...]:
+    """The stream each uncertain input draws from, ``input:`` and its dotted path (remembered
+    beside the inputs)."""
+    found = scenario._uncertain_streams
+    if found is None:
+        found = scenario._uncertain_streams = tuple("input:" + dotted(path) for path, _ in uncertain_inputs(scenario))
+    return found
+
+
 def _replace(obj: Any, updates: dict[Any, Any]) -> Any:
     """A copy of ``obj`` with the nested ``updates`` applied (no re-validation)."""
     if isinstance(obj, BaseModel):
@@ -77,9 +86,9 @@ def realize(scenario: Scenario, streams: Streams) -> tuple[Scenario, dict[str, f
         return scenario, {}
     drawn: dict[str, float] = {}
     tree: dict[Any, Any] = {}
-    for path, dist in inputs:
-        name = dotted(path)
-        value = float(dist.ppf(streams.uniform("input:" + name)))
+    for (path, dist), stream in zip(inputs, _stream_names(scenario), strict=True):
+        value = float(dist.ppf(streams.uniform(stream)))
+        name = stream[6:]
         drawn[name] = value
         node = tree
         for part in path[:-1]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from ..errors import EventBudgetError
@@ -56,7 +57,7 @@ PARTS: tuple[Registration, ...] = (refining.PART, tariffs.PART, security.PART, i
 """The parts that plug into the world (:mod:`sim.model.part`), in the order it builds them
 and calls their hooks; a new part goes at the end (moving one can change results)."""
 
-REPLICATION = Column("replication", "-", "Replication index i; its random streams derive from SeedSequence(seed, spawn_key=(i,)).", label="Replication")
+REPLICATION = Column("replication", "-", "Replication index i; each of its random streams is seeded by the hash of (seed, i, the stream's name).", label="Replication")
 EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
 OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *finance.OUTCOMES,
                                 *projects.OUTCOMES, *lending.OUTCOMES,
@@ -99,7 +100,7 @@ class World:
         # Output lost to illegal extraction at exposed sites, less what tracking prevents.
         self._kept = 1.0 - float(lv.illegal_extraction_share) * (1.0 - float(lv.output_tracking))
 
-        self.confidence = Confidence(scenario.confidence, self.at, self._stall, self.advance)
+        self.confidence = Confidence(scenario.confidence, scenario.horizon_years, self.at, self._stall)
         self.market = Market(scenario.commodities, streams("market"))
         self.program = ProgramRun(scenario.program, self)
         self.ledger = Ledger(self)
@@ -252,7 +253,7 @@ class World:
             levers += programmes + dt * p.exposure * self._extra_security
             sites.append((books[p.key], made, opex, security + programmes, spent))
         self.ledger.book(a, b, sites, self.refinery.capacity(a, b), self.refinery.capex.between(a, b), downtime,
-                         self.confidence.risk_premium(a), levers, self.refinery.running(a))
+                         levers, self.refinery.running(a))
 
     # --- running ---------------------------------------------------------------------------
 
@@ -274,7 +275,8 @@ class World:
     def outcomes(self, events: int) -> dict[str, Any]:
         """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
         part's from the part."""
-        sc, premium, h = self.scenario, self.ledger.premium(), self.horizon
+        sc, h = self.scenario, self.horizon
+        premium = np.asarray(self.confidence.premium_years(float(h)))
         left = {p.key: finance.life_left(p.spec, p.first_production, h, p.ended) for p in self.projects}
         beyond = {p.key: finance.beyond_horizon(p.spec, sc.fiscal, p.first_production, h, self.sales_at_prices(p),
                                                 self._running_costs(p)) for p in self.projects}

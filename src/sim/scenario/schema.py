@@ -724,6 +724,7 @@ class Scenario(Model):
 
     _origin: Origin | None = PrivateAttr(None)
     _uncertain: Any = PrivateAttr(None)  # the distributions it holds, remembered by sim.model.sampling
+    _uncertain_streams: Any = PrivateAttr(None)  # and the streams they draw from
 
     name: str | None = None
     description: str = ""
@@ -762,7 +763,7 @@ class Scenario(Model):
         remembered about its values is forgotten."""
         copied = super().model_copy(update=update, deep=deep)
         if update:
-            copied._uncertain = None
+            copied._uncertain = copied._uncertain_streams = None
             if copied._origin is not None:
                 copied._origin = copied._origin.model_copy(update={"edited": True})
         return copied
