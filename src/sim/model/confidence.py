@@ -69,7 +69,7 @@ class Confidence:
         return 1.0 + float(self.spec.financing_delay_per_unit) * max(0.0, gap)
 
     def risk_premium(self, t: float) -> float:
-        return float(self.spec.risk_premium) * (1.0 - self.level(t))
+        return self._rate * (1.0 - self.level(t))
 
     def premium_years(self, horizon: float) -> list[float]:
         """The risk premium integrated over each model year up to ``horizon`` (years of

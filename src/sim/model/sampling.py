@@ -21,6 +21,8 @@ from ..scenario.schema import PER_EVENT, Scenario
 from .streams import Streams
 
 Path = tuple[str | int, ...]
+INPUT = "input:"
+"""The prefix of an uncertain input's stream name; the rest is its dotted path."""
 
 
 def dotted(path: Path) -> str:
@@ -53,11 +55,11 @@ def uncertain_inputs(scenario: Scenario) -> tuple[tuple[Path, Dist], ...]:
 
 
 def _stream_names(scenario: Scenario) -> tuple[str, ...]:
-    """The stream each uncertain input draws from, ``input:`` and its dotted path (remembered
+    """The stream each uncertain input draws from, :data:`INPUT` and its dotted path (remembered
     beside the inputs)."""
     found = scenario._uncertain_streams
     if found is None:
-        found = scenario._uncertain_streams = tuple("input:" + dotted(path) for path, _ in uncertain_inputs(scenario))
+        found = scenario._uncertain_streams = tuple(INPUT + dotted(path) for path, _ in uncertain_inputs(scenario))
     return found
 
 
@@ -88,7 +90,7 @@ def realize(scenario: Scenario, streams: Streams) -> tuple[Scenario, dict[str, f
     tree: dict[Any, Any] = {}
     for (path, dist), stream in zip(inputs, _stream_names(scenario), strict=True):
         value = float(dist.ppf(streams.uniform(stream)))
-        name = stream[6:]
+        name = stream[len(INPUT):]
         drawn[name] = value
         node = tree
         for part in path[:-1]:

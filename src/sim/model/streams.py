@@ -10,8 +10,8 @@ another, never shifts what the other sources draw: results do not depend on work
 or chunking, and two scenarios compared replication by replication share their random
 numbers (common random numbers).
 
-The hash replaces numpy's ``SeedSequence(s, spawn_key=(i, key(name)))``, which did the same
-job at about ten times the cost (a replication derives some forty streams).
+The hash replaces a numpy ``SeedSequence`` per stream, which did the same job at about
+ten times the cost (a replication derives some forty streams).
 """
 
 from __future__ import annotations
@@ -23,11 +23,6 @@ import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
 _TWO_TO_53 = float(2**53)
-
-
-def key(name: str) -> int:
-    """A stable 32-bit key for a name (the same on every machine and Python)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
 
 
 class _Hashed(ISeedSequence):
