@@ -200,7 +200,9 @@ def _ctrl_c_held() -> Iterator[None]:
     (:func:`~sim.model.engine.quiet_worker`). A blocked signal stays blocked in a process started
     meanwhile, across fork and exec, so each worker starts with Ctrl-C held and discards
     what it held once it ignores the signal. In this process a Ctrl-C pressed in these
-    milliseconds is not lost: it arrives, as KeyboardInterrupt, when they end. Where signals
+    milliseconds is not lost: it arrives, as KeyboardInterrupt, when they end (or, where the
+    kernel handed it to one of the numerical libraries' threads, when that thread next
+    runs, which on a busy machine can be a moment later). Where signals
     cannot be blocked (not POSIX), it is ignored in these milliseconds instead.
     """
     if threading.current_thread() is not threading.main_thread():  # only the main thread hears signals
