@@ -1,8 +1,9 @@
 """Poisson events whose rate changes at other events, simulated exactly.
 
 Attacks on the mineral sector arrive at a rate that changes whenever a province's
-security regime switches or a site opens; outages arrive at a rate proportional to the
-number of sites. Rather than thinning a fast process (thousands of events) or
+security regime switches or a site opens; China's random regime steps at a rate of their
+own. (Outages, at a rate proportional to the number of sites, follow the same rule without
+simulation events: :mod:`sim.model.infrastructure`.) Rather than thinning a fast process (thousands of events) or
 re-drawing a waiting time at every change (which would make the random numbers consumed
 depend on unrelated events), each arrival draws one unit exponential ``E`` of cumulative
 hazard: the event happens when the integral of the rate since the last event reaches

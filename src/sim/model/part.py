@@ -10,6 +10,8 @@ scenario, and calls their hooks:
 
 - :meth:`Part.changed` after any event that may have changed the world's state (a gate, a
   site opening, a regime switch), so a Poisson process can re-read its rate;
+- :meth:`Part.catch_up` before the world books a stretch and before a site's suspensions or
+  its construction's end are read, for what a part simulates without events (outages);
 - :meth:`Part.year_end` at the end of each model year, after the ledger has closed the
   year's row, for what is decided or counted yearly;
 - :meth:`Part.outcomes` and :meth:`Part.series` at the horizon: the part's columns of the
@@ -52,6 +54,9 @@ class Part:
 
     def changed(self) -> None:
         """The world's state may have changed: re-read what depends on it."""
+
+    def catch_up(self, t: float) -> None:
+        """Bring what the part simulates without events up to model time ``t``."""
 
     def year_end(self, year: int) -> None:
         """Model year ``year`` (1-based) has just ended; the ledger has closed its row."""

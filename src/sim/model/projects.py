@@ -324,8 +324,9 @@ class ProjectRun:
             run.capex = Spend(env.now, env.now + build, float(ph.capex_usd) * cost)
             w.note(self.key, f"{ph.label}: construction starts, {build:.2f} yr planned")
             w.changed()
-            while env.now < self.complete_at:
+            while env.now < self.complete_at:  # outages and attacks push the end back
                 yield env.timeout(self.complete_at - env.now)
+                w.catch_up()
             self.building = False
             self.stage = "operating"
             self._moved()

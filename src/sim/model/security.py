@@ -235,6 +235,7 @@ class SecurityRun(Part):
 
     def _hit(self) -> None:
         w = self.world
+        w.catch_up()  # the site's suspensions so far, before this one joins them
         rng = self._rng
         sites = [s for s in w.projects if s.target_weight > 0 and s.spec.province in self.level]
         weights = [self._attack_rate(s.spec.province) * self._site_hit_chance(s) for s in sites]

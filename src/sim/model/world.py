@@ -58,7 +58,7 @@ PARTS: tuple[Registration, ...] = (refining.PART, tariffs.PART, security.PART, i
 and calls their hooks; a new part goes at the end (moving one can change results)."""
 
 REPLICATION = Column("replication", "-", "Replication index i; each of its random streams is seeded by the hash of (seed, i, the stream's name).", label="Replication")
-EVENTS = Column("events", "count", "Simulation events processed in the replication.", label="Simulation events")
+EVENTS = Column("events", "count", "Simulation events processed in the replication, the outages among them (drawn without a simulation event each).", label="Simulation events")
 OUTCOMES: tuple[Column, ...] = (REPLICATION, *program.OUTCOMES, *accounting.OUTCOMES, *finance.OUTCOMES,
                                 *projects.OUTCOMES, *lending.OUTCOMES,
                                 *(column for part in PARTS for column in part.outcomes), EVENTS)
@@ -70,6 +70,10 @@ SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES, *(column for part
 TraceLog = list[tuple[float, str, str]]
 
 
+def _time(entry: tuple[float, str, str]) -> float:
+    return entry[0]
+
+
 class World:
     def __init__(self, scenario: Scenario, streams: Streams, trace: bool = False,
                  parts: tuple[Registration, ...] = PARTS):
@@ -79,6 +83,7 @@ class World:
         self.log: TraceLog | None = [] if trace else None
         self.last = 0.0
         self.sites_epoch = 0  # bumped whenever a site comes onto or leaves the ground
+        self.handled = 0  # events the parts handled without a simulation event (outages)
         self._active: tuple[int, list[ProjectRun]] = (-1, [])
         self.horizon = scenario.horizon_years
         self._milestone_gain = float(scenario.confidence.milestone_gain)
@@ -117,6 +122,7 @@ class World:
         self.tariff: TariffRun = self._read_by_the_core("tariff", TariffRun)
         self.security: SecurityRun = self._read_by_the_core("security", SecurityRun)
         self._on_change = hooks(self.parts, "changed")
+        self._on_catch_up = hooks(self.parts, "catch_up")
         self._on_year_end = hooks(self.parts, "year_end")
         self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
         for p in self.projects:
@@ -134,9 +140,17 @@ class World:
 
     # --- services the parts use ------------------------------------------------------------
 
-    def note(self, source: str, text: str) -> None:
+    def note(self, source: str, text: str, at: float | None = None) -> None:
+        """Log ``text`` from ``source`` (when tracing) at model time ``at``, or now."""
         if self.log is not None:
-            self.log.append((self.env.now, source, text))
+            self.log.append((self.env.now if at is None else at, source, text))
+
+    def catch_up(self) -> None:
+        """Let the parts bring what they simulate without events up to now (before a
+        site's suspensions or its construction's end are read)."""
+        now = self.env.now
+        for hook in self._on_catch_up:
+            hook(now)
 
     def active_sites(self) -> list[ProjectRun]:
         """The sites on the ground (being built or producing), in scenario order; kept until
@@ -222,6 +236,7 @@ class World:
 
     def advance(self) -> None:
         """Book everything that accrued since the last event, up to now."""
+        self.catch_up()
         a, b = self.last, self.env.now
         if b <= a:
             return
@@ -258,19 +273,22 @@ class World:
     # --- running ---------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Run to the horizon; returns the number of events processed. Raises
-        EventBudgetError past :data:`~sim.scenario.schema.EVENT_BUDGET` events."""
+        """Run to the horizon; returns the number of events processed, those the parts
+        handled without a simulation event among them. Raises EventBudgetError past
+        :data:`~sim.scenario.schema.EVENT_BUDGET` events."""
         env, horizon, n = self.env, float(self.horizon), 0
         while env.peek() <= horizon:
             env.step()
             n += 1
-            if n > EVENT_BUDGET:
+            if n + self.handled > EVENT_BUDGET:
                 raise EventBudgetError(
                     f"a replication passed {EVENT_BUDGET:,} simulation events by model year {env.now:.2f} "
                     f"of {self.horizon} ({self.security.incidents:,} security incidents so far): the "
                     "scenario's rates are too high to simulate; lower the attack rates, hit "
                     "probability, outage or switching rates, or the horizon")
-        return n
+        if self.log is not None:  # outages are logged when the world catches up, in time order
+            self.log.sort(key=_time)
+        return n + self.handled
 
     def outcomes(self, events: int) -> dict[str, Any]:
         """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
