@@ -16,11 +16,13 @@ import pytest
 
 from conftest import BASELINE
 from sim.model.columns import Column
+from sim.model.hazard import VaryingRatePoisson
 from sim.model.outputs import OUTCOMES, TIMESERIES, declaration
 from sim.model.part import Part, Registration
 from sim.model.sampling import realize
 from sim.model.streams import Streams
 from sim.model.world import PARTS, World
+from sim.scenario.distributions import draw
 from sim.scenario.files import load_scenario
 
 STRIKE_DAYS = Column("strike_site_days", "site-days", "Site-days the strike called.", label="Strike")
@@ -138,3 +140,55 @@ def test_each_shipped_part_reports_what_its_registration_declares():
             assert all(declaration(name, table) for name in made)
         for values in part.series().values():
             assert len(values) == world.horizon
+
+
+class EventOutages(Part):
+    """The outages as simulation events: one hazard over the same two streams, a site
+    suspended as each outage arrives (the shipped part draws them when the world catches up)."""
+
+    def __init__(self, spec: Any, world: World):
+        self.spec, self.world = spec, world
+        self._rate = float(spec.outages_per_site_year)
+        self.outages = (VaryingRatePoisson(world.env, world.streams("infrastructure:outages"), self.outage_rate,
+                                           self._outage) if spec.enabled and self._rate > 0 else None)
+
+    def outage_rate(self) -> float:
+        return self._rate * len(self.world.active_sites())
+
+    def changed(self) -> None:
+        if self.outages is not None:
+            self.outages.rate_changed()
+
+    def _outage(self) -> None:
+        w = self.world
+        sites = w.active_sites()
+        rng = w.streams("infrastructure:sites")
+        sites[int(rng.integers(len(sites)))].suspend(w.env.now, draw(self.spec.outage_days, rng))
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "combined_stress"])
+def test_outages_drawn_on_catching_up_are_those_simulated_as_events(scenario):
+    """Outages need no simulation event: the world catches the part up before anything reads
+    a site's suspensions, so every outcome and yearly value is the one the event-driven
+    hazard gives, bit for bit, in a baseline and in a scenario with attacks, distress and
+    policy reversals (only the events processed differ)."""
+    scn = load_scenario(BASELINE.with_name(f"{scenario}.yaml"))
+    as_events = tuple(Registration("infrastructure", EventOutages, "infrastructure")
+                      if r.name == "infrastructure" else r for r in PARTS)
+    differed = 0
+    for replication in range(25):
+        rows, series = [], []
+        for parts in (PARTS, as_events):
+            streams = Streams(11, replication)
+            world = World(realize(scn, streams)[0], streams, parts=parts)
+            row = world.outcomes(world.run())
+            del row["events"]
+            rows.append(row)
+            series.append(world.series())
+        assert rows[0].keys() == rows[1].keys()
+        for name in rows[0]:
+            assert np.array_equal(rows[0][name], rows[1][name], equal_nan=True), (replication, name)
+        for name, values in series[0].items():
+            np.testing.assert_array_equal(values, series[1][name], err_msg=f"{replication} {name}")
+        differed += rows[0]["downtime_days"] > 0
+    assert differed >= 20  # the outages did strike
