@@ -64,7 +64,7 @@ class InfrastructureRun(Part):
         if not self.enabled:
             return
         now = self.world.env.now
-        self.catch_up(now)
+        self.world.catch_up()
         rate = self.outage_rate()
         if rate != self._current:
             self._need = max(0.0, self._need - self._current * (now - self._began))

@@ -25,7 +25,8 @@ a hook can schedule events (a Poisson process re-reading its rate schedules a ne
 that order is part of what a replication's results are; a new part goes at the end, where
 it changes nothing until it acts. A part acts on the world through what the world offers: a site's ``suspend`` and
 ``raise_security_cost``, ``world.confidence``, ``world.advance()`` before it changes
-anything the ledger books, ``world.changed()`` after, and a site's books for a transfer
+anything the ledger books (or ``world.catch_up()`` before it only suspends a site; a site
+refuses to change without one or the other), ``world.changed()`` after, and a site's books for a transfer
 (an arbitration award). The ledger still reads two parts by name, the tariff (the duty on
 each flow) and China's controls (the routes and prices they leave open).
 """

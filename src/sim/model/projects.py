@@ -125,11 +125,21 @@ class ProjectRun:
 
     # --- state read by the rest of the world -------------------------------------------
 
+    def _caught_up(self) -> None:
+        """Refuse to change unless the world has caught its parts up to now: what they
+        simulate without events (outages) reads the sites as they were until now."""
+        w = self.world
+        if w.caught_up != w.env.now:
+            raise RuntimeError(f"{self.key} changed at model time {w.env.now} with the world caught up only to "
+                               f"{w.caught_up}: a part calls world.advance() before it changes a site's state, or "
+                               "world.catch_up() before it suspends a site")
+
     def _moved(self) -> None:
         """After ``building`` or ``stage`` changed: whether the site is on the ground, and a
         new epoch of the world's set of sites (which the shock processes cache against)."""
         active = self.building or self.stage == "operating"
         if active != self.active:
+            self._caught_up()
             self.active = active
             self.world.sites_epoch += 1
 
@@ -191,7 +201,9 @@ class ProjectRun:
     # --- what shocks do to it -------------------------------------------------------------
 
     def suspend(self, now: float, days: float) -> None:
-        """Stop the site for ``days``; overlapping suspensions merge; construction slips."""
+        """Stop the site for ``days`` from ``now`` (an outage drawn on catching up, from when
+        it struck); overlapping suspensions merge; construction slips."""
+        self._caught_up()
         end = now + days / DAYS_PER_YEAR
         if self._down and self._down[-1][1] >= now:
             added = max(0.0, end - self._down[-1][1])

@@ -84,6 +84,7 @@ class World:
         self.last = 0.0
         self.sites_epoch = 0  # bumped whenever a site comes onto or leaves the ground
         self.handled = 0  # events the parts handled without a simulation event (outages)
+        self.caught_up = 0.0  # the model time the parts were last caught up to (see catch_up)
         self._active: tuple[int, list[ProjectRun]] = (-1, [])
         self.horizon = scenario.horizon_years
         self._milestone_gain = float(scenario.confidence.milestone_gain)
@@ -146,9 +147,11 @@ class World:
             self.log.append((self.env.now if at is None else at, source, text))
 
     def catch_up(self) -> None:
-        """Let the parts bring what they simulate without events up to now (before a
-        site's suspensions or its construction's end are read)."""
-        now = self.env.now
+        """Let the parts bring what they simulate without events up to now: before a
+        site's suspensions or its construction's end are read, and before a site is
+        suspended or comes onto or leaves the ground (:meth:`advance` calls it; a site
+        refuses to change otherwise)."""
+        now = self.caught_up = self.env.now
         for hook in self._on_catch_up:
             hook(now)
 
