@@ -56,8 +56,10 @@ docs-serve: $(VENV)/.installed-docs
 	$(BIN)/mkdocs serve
 
 # The floor ratio, set-up cost, Sobol time, speed, parallel efficiency, executors and memory;
-# writes benchmarks/results.md. About 85 minutes on 2 cores, most of it the 10^6-replication
-# memory run (python benchmarks/bench.py --speed-only --runs 2000 leaves the memory runs out).
+# writes benchmarks/results.md. On 2 cores it took 19 minutes with the Sobol analysis at
+# N = 16 (133 s), and the analysis at N = 256 takes about 11 (663 s); the 10^6-replication
+# memory run is most of the rest (python benchmarks/bench.py --speed-only --runs 2000
+# --sobol-samples 16 leaves the memory runs out).
 bench: $(VENV)/.installed-test $(VENV)/.compiled
 	$(BIN)/python benchmarks/bench.py
 
