@@ -13,6 +13,10 @@ at the new rate. One exponential per event, whatever else happens.
 The wait is a plain SimPy timeout with a callback, not a process: a rate change schedules a
 new timeout and leaves the old one to fire unheeded, where a waiting process would have
 to be interrupted (an ``Interrupt`` event and the process resumed, at every rate change).
+
+Where nothing reads an arrival until the world next catches up (outages), the same process
+needs no simulation event at all: :class:`DrawnPoisson` draws the arrivals due by a time
+when asked, with the same numbers in the same order.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ class VaryingRatePoisson:
         """Tell the process the rate may have changed; cheap if it has not."""
         if self._firing or self.rate() == self._current:
             return
-        self._need = max(0.0, self._need - self._current * (self.env.now - self._began))
+        self._need = _left(self._need, self._current, self._began, self.env.now)
         self._wait()
 
     def _wait(self) -> None:
@@ -64,3 +68,42 @@ class VaryingRatePoisson:
             self._firing = False
         self._need = float(self.rng.exponential())
         self._wait()
+
+
+class DrawnPoisson:
+    """The process of :class:`VaryingRatePoisson` without simulation events: the arrivals
+    due by ``t`` are drawn when :meth:`catch_up` is called, each handed its own time. The
+    rate must not have changed since the last call but where :meth:`rate_changed` was told."""
+
+    def __init__(self, rng: np.random.Generator, rate: Callable[[], float], on_event: Callable[[float], None],
+                 now: float):
+        self.rng = rng
+        self.rate = rate
+        self.on_event = on_event
+        self._need = float(rng.exponential())  # the cumulative hazard left until the next event
+        self._current = rate()
+        self._began = now
+
+    def catch_up(self, t: float) -> None:
+        """Every arrival due by ``t``, in order."""
+        while self._current > 0.0:
+            due = self._began + self._need / self._current
+            if due > t:
+                return
+            self.on_event(due)
+            self._need = float(self.rng.exponential())
+            self._current = self.rate()
+            self._began = due
+
+    def rate_changed(self, now: float) -> None:
+        """The rate may have changed at ``now``, the arrivals up to which are drawn."""
+        rate = self.rate()
+        if rate != self._current:
+            self._need = _left(self._need, self._current, self._began, now)
+            self._current = rate
+            self._began = now
+
+
+def _left(need: float, rate: float, since: float, now: float) -> float:
+    """The hazard left of ``need`` after waiting from ``since`` to ``now`` at ``rate``."""
+    return max(0.0, need - rate * (now - since))

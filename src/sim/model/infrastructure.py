@@ -11,10 +11,10 @@ ground, each outage striking one of them at random; its rate changes only when a
 comes onto or leaves the ground. An outage only suspends a site, and nothing reads a site's
 suspensions until the world books a stretch of it, a site's construction is due to finish
 or an attack strikes (each of which calls :meth:`~sim.model.world.World.catch_up` first).
-So the outages need no simulation event: they are drawn when the world catches up, as the
-waits of a :class:`~sim.model.hazard.VaryingRatePoisson` would have been, with the same
-numbers from the same streams in the same order, and each suspends its site from the time
-it struck.
+So the outages need no simulation event (:class:`~sim.model.hazard.DrawnPoisson`): they
+are drawn when the world catches up, as the waits of a
+:class:`~sim.model.hazard.VaryingRatePoisson` would have been, with the same numbers from
+the same streams in the same order, and each suspends its site from the time it struck.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..scenario.distributions import draw
 from ..scenario.schema import Infrastructure
+from .hazard import DrawnPoisson
 from .part import Part, Registration
 
 if TYPE_CHECKING:
@@ -34,42 +35,22 @@ class InfrastructureRun(Part):
         self.spec = spec
         self.world = world
         self._rate = float(spec.outages_per_site_year)
-        self.enabled = spec.enabled and self._rate > 0
-        if self.enabled:
-            # The cumulative hazard left until the next outage, at the rate in force since
-            # ``_began`` (see sim.model.hazard).
-            self._rng = world.streams("infrastructure:outages")
-            self._need = float(self._rng.exponential())
-            self._current = self.outage_rate()
-            self._began = world.env.now
+        self.outages: DrawnPoisson | None = None
+        if spec.enabled and self._rate > 0:
+            self.outages = DrawnPoisson(world.streams("infrastructure:outages"), self.outage_rate, self._outage,
+                                        world.env.now)
 
     def outage_rate(self) -> float:
         return self._rate * len(self.world.active_sites())
 
     def catch_up(self, t: float) -> None:
-        """Every outage due by ``t``, in order; the sites on the ground have not changed
-        since the last call (the world catches up before they do)."""
-        if not self.enabled:
-            return
-        while self._current > 0.0:
-            due = self._began + self._need / self._current
-            if due > t:
-                return
-            self._outage(due)
-            self._need = float(self._rng.exponential())
-            self._current = self.outage_rate()
-            self._began = due
+        if self.outages is not None:
+            self.outages.catch_up(t)
 
     def changed(self) -> None:
-        if not self.enabled:
-            return
-        now = self.world.env.now
-        self.world.catch_up()
-        rate = self.outage_rate()
-        if rate != self._current:
-            self._need = max(0.0, self._need - self._current * (now - self._began))
-            self._current = rate
-            self._began = now
+        if self.outages is not None:
+            self.world.catch_up()
+            self.outages.rate_changed(self.world.env.now)
 
     def _outage(self, at: float) -> None:
         w = self.world

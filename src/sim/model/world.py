@@ -18,6 +18,7 @@ random stream.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -68,10 +69,6 @@ SERIES: tuple[Column, ...] = (REPLICATION, *accounting.SERIES, *(column for part
 """The time-series table's columns, in table order: the ledger's, then each registered part's."""
 
 TraceLog = list[tuple[float, str, str]]
-
-
-def _time(entry: tuple[float, str, str]) -> float:
-    return entry[0]
 
 
 class World:
@@ -289,8 +286,8 @@ class World:
                     f"of {self.horizon} ({self.security.incidents:,} security incidents so far): the "
                     "scenario's rates are too high to simulate; lower the attack rates, hit "
                     "probability, outage or switching rates, or the horizon")
-        if self.log is not None:  # outages are logged when the world catches up, in time order
-            self.log.sort(key=_time)
+        if self.log is not None:  # outages are logged when the world catches up, after later events
+            self.log.sort(key=operator.itemgetter(0))
         return n + self.handled
 
     def outcomes(self, events: int) -> dict[str, Any]:
