@@ -25,7 +25,7 @@ from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 MODEL = ROOT / "src" / "sim" / "model"
-COMPILED = ("accounting", "confidence", "distress", "finance", "governance", "hazard", "infrastructure",
+COMPILED = ("accounting", "confidence", "distress", "draws", "finance", "governance", "hazard", "infrastructure",
             "lending", "market", "part", "processing", "program", "projects", "ramp", "refining",
             "security", "tariffs", "world")
 """The model's modules compiled by mypyc (the names of ``src/sim/model/*.py``)."""

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import baseline
 from sim.model.confidence import Confidence
+from sim.model.draws import Draws
 from sim.model.hazard import VaryingRatePoisson
 from sim.model.processing import allocate
 from sim.model.ramp import RampCurve, integrate
@@ -124,7 +125,7 @@ def test_financing_delay_and_risk_premium_follow_confidence():
 def _count_events(rates: tuple[float, float], switch_at: float, horizon: float, seed: int) -> int:
     env = simpy.Environment()
     state = {"rate": rates[0], "n": 0}
-    proc = VaryingRatePoisson(env, np.random.default_rng(seed), lambda: state["rate"],
+    proc = VaryingRatePoisson(env, Draws(np.random.default_rng(seed), "exponential"), lambda: state["rate"],
                               lambda: state.__setitem__("n", state["n"] + 1))
 
     def switch():

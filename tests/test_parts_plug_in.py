@@ -149,7 +149,7 @@ class EventOutages(Part):
     def __init__(self, spec: Any, world: World):
         self.spec, self.world = spec, world
         self._rate = float(spec.outages_per_site_year)
-        self.outages = (VaryingRatePoisson(world.env, world.streams("infrastructure:outages"), self.outage_rate,
+        self.outages = (VaryingRatePoisson(world.env, world.streams.draws("infrastructure:outages", "exponential"), self.outage_rate,
                                            self._outage) if spec.enabled and self._rate > 0 else None)
 
     def outage_rate(self) -> float:

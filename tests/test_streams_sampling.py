@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import baseline
+from sim.model.draws import BLOCK
 from sim.model.sampling import dotted, realize, uncertain_inputs
 from sim.model.streams import Streams
 from sim.scenario.distributions import Dist
@@ -36,6 +37,41 @@ def test_streams_depend_on_seed_replication_and_name_only():
     s = Streams(7, 3)
     s("other").random(100)
     np.testing.assert_array_equal(a, s("prices").random(5))
+
+
+@pytest.mark.parametrize("kind", ["uniform", "exponential", "normal"])
+def test_a_stream_read_in_blocks_gives_the_numbers_drawn_one_at_a_time(kind):
+    """sim.model.draws: more than two blocks' worth, each number bit for bit (exponentials
+    of a mean other than 1 as numpy scales them)."""
+    n = 2 * BLOCK + 5
+    one_at_a_time = Streams(7, 3)("hits")
+    read = Streams(7, 3).draws("hits", kind)
+    if kind == "uniform":
+        expected, got = [one_at_a_time.random() for _ in range(n)], [read.random() for _ in range(n)]
+    elif kind == "exponential":
+        expected = [one_at_a_time.exponential(0.37) for _ in range(n)]
+        got = [read.exponential(0.37) for _ in range(n)]
+    else:
+        expected = [x for _ in range(n) for x in one_at_a_time.standard_normal(3).tolist()]
+        got = [x for _ in range(n) for x in read.standard_normal(3)]
+    assert got == expected
+
+
+def test_a_stream_read_in_blocks_is_read_only_so():
+    s = Streams(7, 3)
+    uniforms = s.draws("hits", "uniform")
+    assert s.draws("hits", "uniform") is uniforms
+    with pytest.raises(TypeError, match="uniform draws"):
+        uniforms.exponential()
+    with pytest.raises(ValueError, match="read in blocks of uniform draws"):
+        s("hits")
+    with pytest.raises(ValueError, match="not exponential"):
+        s.draws("hits", "exponential")
+    s("prices").random()
+    with pytest.raises(ValueError, match="drawn from directly"):
+        s.draws("prices", "uniform")
+    with pytest.raises(ValueError, match="of kind"):
+        s.draws("other", "poisson")
 
 
 def test_uniforms_lie_in_the_open_unit_interval():

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..scenario.schema import DAYS_PER_YEAR, ROUTES
+from ..scenario.schema import DAYS_PER_YEAR, ROUTES, Commodity
 from .columns import Column
 from .confidence import CONFIDENCE
 from .finance import Books, extended, present_value
@@ -88,10 +88,46 @@ _STATES = (CONFIDENCE, PHASE)
 if TYPE_CHECKING:
     from .world import World
 
-Site = tuple[Books, dict[str, float], float, float, float]
+Site = tuple[Books, list[float], float, float, float]
 """One active project's stretch, as the world hands it to the ledger: its books, what it
-produced per commodity, its operating cost, its fixed costs (security and the levers'
-programmes), and its capital spent."""
+produced per commodity (in the scenario's order, :attr:`Ledger.index`), its operating
+cost, its fixed costs (security and the levers' programmes), and its capital spent."""
+
+
+class Good:
+    """One commodity as the ledger books it: its constants, read at every booking, and its
+    running totals over the horizon (the yearly lists are those of the ledger's tables)."""
+
+    def __init__(self, index: int, name: str, spec: Commodity, capacity: tuple[float, float, float],
+                 production: list[float], exports: list[float], routed: list[float]):
+        self.index = index
+        self.name = name
+        self.spec = spec
+        self.payable = float(spec.concentrate_payable)
+        self.premium = float(spec.non_china_premium_usd) * float(spec.china_sensitivity)
+        self.floor = float(spec.us_price_floor_usd)
+        self.china_cap, self.us_cap, self.other_cap = capacity  # the foreign routes' a year
+        self.tariff_exempt = bool(spec.us_tariff_exempt)
+        self.section232 = float(spec.section232_duty)
+        self.cleared = spec.market is not None  # its output feeds the ex-China market
+        self.production = production
+        self.exports = exports
+        self.routed = routed  # volume by route (ROUTES order), distress sales with ``other``
+        self.stock = 0.0
+        self.processed = 0.0
+        self.peak_rate = 0.0
+        self.added = 0.0  # value added at home
+        self.china_weight = 0.0  # refined-value weight of what went through China
+        self.processed_weight = 0.0  # and of all that was processed
+        self.feed = 0.0  # output that reached the ex-China market since it last cleared
+        # The last routing shares looked up, and what for (a stretch's refinery and duty).
+        self.shares_for: tuple[bool, float] = (False, -1.0)
+        self.shares: tuple[float, ...] = ()
+        # This stretch's sales: mine-gate value; duties and carrying cost on it; the refinery's margin.
+        self.sold = False
+        self.value = 0.0
+        self.cost = 0.0
+        self.margin = 0.0
 
 
 
@@ -101,19 +137,13 @@ class Ledger:
         sc = world.scenario
         self.horizon = h = sc.horizon_years
         self.commodities = sc.commodities
-        self.stock = dict.fromkeys(sc.commodities, 0.0)
-        self.processed = dict.fromkeys(sc.commodities, 0.0)
+        self.index = {c: i for i, c in enumerate(sc.commodities)}  # a commodity's place in a Site's output
         # Plain lists: scalar updates on them are several times cheaper than on numpy arrays.
         self.production = {c: [0.0] * h for c in sc.commodities}
         self.exports_of = {c: [0.0] * h for c in sc.commodities}
         # Volume of each commodity over the horizon by route (ROUTES order), distress sales
         # counted with ``other``.
         self.routed = {c: [0.0, 0.0, 0.0, 0.0] for c in sc.commodities}
-        # Per commodity over the horizon: value added at home, and the refined-value weights
-        # of what went through China and of all that was processed.
-        self.added_of = dict.fromkeys(sc.commodities, 0.0)
-        self.china_weight_of = dict.fromkeys(sc.commodities, 0.0)
-        self.processed_weight_of = dict.fromkeys(sc.commodities, 0.0)
         self.year = {name: [0.0] * h for name in (*_WEIGHTS, *(c.name for c in (*_FLOWS, *_STATES)))}
         self.prices = {c: [0.0] * h for c in sc.commodities}
         # China's domestic price beside the ex-China one, where they differ: for a commodity
@@ -146,21 +176,17 @@ class Ledger:
         self._hold_years = float(lv.stockpile_months) / 12.0
         self._distress = float(lv.distress_discount)
         self._carry = float(lv.costs.stockpile_carrying_per_year)
-        self._peak_rate = dict.fromkeys(sc.commodities, 0.0)
         self._dom_us = float(p.domestic_sales_us_share)
         self._other_discount = float(p.other_discount)
         self.rate = float(sc.discount_rate)
         self._processing_cost = float(p.refinery.processing_cost_share)
-        # Output of each commodity with a cleared market that reached the ex-China market
-        # since the market last cleared (the market reads it as Pakistan's supply).
-        self._feed = {c: 0.0 for c, s in sc.commodities.items() if s.market is not None}
-        self._goods = [
-            (c, s, float(s.concentrate_payable),
-             float(s.non_china_premium_usd) * float(s.china_sensitivity),
-             float(s.us_price_floor_usd),
-             self._foreign.get("china", {}).get(c, 0.0), self._foreign.get("us", {}).get(c, 0.0),
-             self._foreign.get("other", {}).get(c, 0.0))
-            for c, s in sc.commodities.items()]
+        abroad = tuple(self._foreign.get(r, {}) for r in ("china", "us", "other"))
+        self.goods = [Good(i, c, s, (abroad[0].get(c, 0.0), abroad[1].get(c, 0.0), abroad[2].get(c, 0.0)),
+                           self.production[c], self.exports_of[c], self.routed[c])
+                      for i, (c, s) in enumerate(sc.commodities.items())]
+        # The commodities with a cleared market, whose output reaching the ex-China market
+        # the market reads as Pakistan's supply.
+        self._fed = [g for g in self.goods if g.cleared]
         t = sc.shocks.tariff
         self._incidence = float(t.exporter_incidence)
         self._diversion = float(t.diversion_per_unit_rate)
@@ -240,69 +266,74 @@ class Ledger:
         dt = b - a
         k = self._index(a)
         y = self.year
-        produced: dict[str, float] = {}
+        produced = [0.0] * len(self.goods)
         operating_costs, capital_costs = 0.0, refinery_capital
         for _books, made, opex, security, spent in sites:
-            for c, q in made.items():
-                produced[c] = produced.get(c, 0.0) + q
+            for i, q in enumerate(made):
+                produced[i] += q
             operating_costs += opex + security
             capital_costs += spent
-        sold: dict[str, tuple[float, float, float]] = {}  # per commodity: mine-gate value; duties and carrying cost on it; the refinery's margin
         carrying = 0.0
         regime = w.refining
         china_open, china_discounts, premium_shares = regime.china_open, regime.china_discount, regime.premium_share
         refinery_runs = bool(refinery_capacity)
         prices, outside = w.market.price, w.market.ex_china
-        feed = self._feed
-        rate_for = w.tariff.rate_for
-        stocks, peak_rate = self.stock, self._peak_rate
-        added_of, china_weight_of, processed_weight_of = self.added_of, self.china_weight_of, self.processed_weight_of
+        tariff = w.tariff
+        tariff_on, tariff_rate, exemption = tariff.enabled, tariff.rate, tariff.exemption_active
+        mandate, hold_years, incidence = self._mandate, self._hold_years, self._incidence
         exports = added = duties = us_value = china_value = other_value = refined_revenue = 0.0
         china_weight = processed_weight = 0.0
-        for c, spec, payable, premium, floor, china_cap, us_cap, other_cap in self._goods:
-            q = produced.get(c, 0.0)
-            stock = stocks[c]
+        for g in self.goods:
+            g.sold = False
+            q = produced[g.index]
+            stock = g.stock
             if q <= 0.0 and stock <= 0.0:
                 continue
-            self.production[c][k] += q
+            c = g.name
+            g.production[k] += q
             price = prices[c]  # China's price; the same outside China unless a market clears
             ex_china = outside[c]
-            duty = rate_for(spec)
-            shares = self.shares(c, refinery_runs, duty)
-            capacity = (refinery_capacity.get(c, 0.0), china_cap * dt * china_open[c], us_cap * dt, other_cap * dt)
-            if refinery_running and self._mandate > shares[0] and q > 0.0:
-                shares = self._mandated(shares, min(self._mandate, capacity[0] / q))
+            # The duty U.S.-bound product faces (TariffRun.rate_for, on the good's constants).
+            duty = ((0.0 if g.tariff_exempt and exemption else tariff_rate) + g.section232) if tariff_on else 0.0
+            if g.shares_for != (refinery_runs, duty):
+                g.shares_for, g.shares = (refinery_runs, duty), self.shares(c, refinery_runs, duty)
+            shares = g.shares
+            capacity = (refinery_capacity.get(c, 0.0), g.china_cap * dt * china_open[c], g.us_cap * dt, g.other_cap * dt)
+            if refinery_running and mandate > shares[0] and q > 0.0:
+                shares = self._mandated(shares, min(mandate, capacity[0] / q))
             f_home, f_china, f_us, f_other, stock = route(q, stock, shares, capacity)
             # What cannot be held (beyond the stockpile's months of peak output) is sold at a
             # distress discount to whoever takes it.
-            if dt > 0.01 and q / dt > peak_rate[c]:
-                peak_rate[c] = q / dt
-            excess = stock - peak_rate[c] * self._hold_years
+            if dt > 0.01 and q / dt > g.peak_rate:
+                g.peak_rate = q / dt
+            excess = stock - g.peak_rate * hold_years
             distressed = 0.0
             if excess > 0.0:
                 stock -= excess
                 f_other += excess
                 distressed = excess
-            stocks[c] = stock
+            g.stock = stock
             processed = f_home + f_china + f_us + f_other
-            self.processed[c] += processed
-            routed = self.routed[c]
+            g.processed += processed
+            routed = g.routed
             routed[0] += f_home
             routed[1] += f_china
             routed[2] += f_us
             routed[3] += f_other
-            if c in feed:
-                feed[c] += f_home + f_us + f_other
+            if g.cleared:
+                g.feed += f_home + f_us + f_other
+            payable = g.payable
             concentrate = ex_china * payable
             v_china = f_china * price * payable * (1.0 - china_discounts[c])
             v_us = f_us * concentrate
             v_other = ((f_other - distressed) * concentrate * (1.0 - self._other_discount)
                        + distressed * concentrate * (1.0 - self._distress))
-            refined = ex_china + premium * premium_shares[c]
+            refined = ex_china + g.premium * premium_shares[c]
             v_home = f_home * refined
             home_us = v_home * self._dom_us * (1.0 - self.diverted(duty)) if v_home else 0.0
             # A price-floor offtake tops up U.S.-bound product to the floor: a price support,
             # not processing in Pakistan, and paid on top of the dutiable market value.
+            floor = g.floor
             support = f_us * max(0.0, floor - ex_china) * payable
             refined_support = home_us / refined * max(0.0, floor - refined) if refined > 0.0 else 0.0
             us_value += v_us + home_us + support + refined_support
@@ -310,22 +341,24 @@ class Ledger:
             other_value += v_other + v_home - home_us
             duties += (v_us + home_us) * duty
             exported = v_china + v_us + v_other + v_home + support + refined_support
-            self.exports_of[c][k] += exported
+            g.exports[k] += exported
             exports += exported
             home_added = v_home - f_home * concentrate
             # The mines sell concentrate (to the refinery at its mine-gate value); the
             # refinery keeps the value it adds.
             held = stock * concentrate * self._carry * dt
             carrying += held
-            sold[c] = (v_china + v_us + v_other + f_home * concentrate + support, self._incidence * v_us * duty + held,
-                       home_added * (1.0 - self._processing_cost))
+            g.sold = True
+            g.value = v_china + v_us + v_other + f_home * concentrate + support
+            g.cost = incidence * v_us * duty + held
+            g.margin = home_added * (1.0 - self._processing_cost)
             refined_revenue += home_added + refined_support
             added += home_added
-            added_of[c] += home_added
+            g.added += home_added
             china_weight += f_china * price
-            china_weight_of[c] += f_china * price
+            g.china_weight += f_china * price
             processed_weight += processed * price
-            processed_weight_of[c] += processed * price
+            g.processed_weight += processed * price
         y[YEAR_EXPORTS_US.name][k] += us_value
         y[YEAR_EXPORTS_CHINA.name][k] += china_value
         y[YEAR_EXPORTS_OTHER.name][k] += other_value
@@ -340,56 +373,70 @@ class Ledger:
         self.total_exports += exports
         self.total_added += added
         self.tariff_cost += duties
-        all_duties = duties + w.tariff.goods_duties(a, b)
+        all_duties = duties + tariff.goods_duties(a, b)
         self.all_duties += all_duties
         y[YEAR_DUTIES_ALL_EXPORTS.name][k] += all_duties
         self.us_exports += us_value
         self.capital += capital_costs
         self.refinery_revenue += refined_revenue
-        operating = operating_costs + self._incidence * duties + self._processing_cost * added + carrying
+        operating = operating_costs + incidence * duties + self._processing_cost * added + carrying
         self.lever_cost += lever_costs + carrying
         y["operating_cost_usd"][k] += operating
         y["capital_usd"][k] += capital_costs
         self._window.append((a, b, exports))
         while self._window and self._window[0][1] <= b - self._window_years:
             self._window.popleft()
-        self._to_projects(k, sites, produced, sold)
+        self._to_projects(k, sites, produced)
 
-    def _to_projects(self, k: int, sites: list[Site],
-                     produced: dict[str, float], sold: dict[str, tuple[float, float, float]]) -> None:
+    def _to_projects(self, k: int, sites: list[Site], produced: list[float]) -> None:
         """Each project's part of year ``k``'s rows: its costs and capital, and of each
         commodity's mine-gate value, its costs (the exporter's duties, the stock's carrying
         cost) and the refinery's margin on it, its share of the stretch's output (of all
         output so far, when only stock was sold or held)."""
+        goods = self.goods
         for books, made, opex, security, spent in sites:
             books.costs[k] += opex + security
             books.capital[k] += spent
-            for c, q in made.items():
+            for i, q in enumerate(made):
                 if q <= 0.0:
                     continue
-                books.made[c] += q
-                value, cost, margin = sold.get(c, (0.0, 0.0, 0.0))
-                share = q / produced[c]
+                books.made[i] += q
+                g = goods[i]
+                value, cost, margin = (g.value, g.cost, g.margin) if g.sold else (0.0, 0.0, 0.0)
+                share = q / produced[i]
                 books.revenue[k] += share * value
                 books.costs[k] += share * cost
                 books.added[k] += share * margin
-        for c, (value, cost, margin) in sold.items():
-            if produced.get(c, 0.0) > 0.0 or (value == 0.0 and cost == 0.0 and margin == 0.0):
+        for g in goods:
+            if not g.sold:
                 continue
-            ever = sum(books.made[c] for books in self.books.values())
+            i, value, cost, margin = g.index, g.value, g.cost, g.margin
+            if produced[i] > 0.0 or (value == 0.0 and cost == 0.0 and margin == 0.0):
+                continue
+            ever = sum(books.made[i] for books in self.books.values())
             for books in self.books.values():
-                if books.made[c] > 0.0:
-                    books.revenue[k] += books.made[c] / ever * value
-                    books.costs[k] += books.made[c] / ever * cost
-                    books.added[k] += books.made[c] / ever * margin
+                if books.made[i] > 0.0:
+                    books.revenue[k] += books.made[i] / ever * value
+                    books.costs[k] += books.made[i] / ever * cost
+                    books.added[k] += books.made[i] / ever * margin
 
     def take_feed(self, years: float) -> dict[str, float]:
         """Pakistan's output that reached the ex-China market per year over the last
         ``years``, per commodity with a cleared market; the count starts again."""
-        rates = {c: q / years for c, q in self._feed.items()} if years > 0 else dict.fromkeys(self._feed, 0.0)
-        for c in self._feed:
-            self._feed[c] = 0.0
+        rates = {g.name: g.feed / years if years > 0 else 0.0 for g in self._fed}
+        for g in self._fed:
+            g.feed = 0.0
         return rates
+
+    @property
+    def stock(self) -> dict[str, float]:
+        """Concentrate held unprocessed now, per commodity."""
+        return {g.name: g.stock for g in self.goods}
+
+    @property
+    def processed(self) -> dict[str, float]:
+        """Volume processed so far, per commodity (distress sales included)."""
+        return {g.name: g.processed for g in self.goods}
 
     def exports_over(self, years: float) -> float:
         """Export value booked over the last ``years`` (up to the last booking)."""
@@ -408,8 +455,9 @@ class Ledger:
         w, y, i = self.world, self.year, k - 1
         y[CONFIDENCE.name][i] = w.confidence.level(w.env.now)
         premium_shares = w.refining.premium_share
-        for c, _spec, _payable, premium, *_ in self._goods:
-            self.prices[c][i] = w.market.ex_china[c] + premium * premium_shares[c]
+        for g in self.goods:
+            c = g.name
+            self.prices[c][i] = w.market.ex_china[c] + g.premium * premium_shares[c]
             if c in self.china_prices:
                 self.china_prices[c][i] = w.market.price[c]
         y[PHASE.name][i] = w.program.phase
@@ -473,14 +521,13 @@ class Ledger:
             STOCKPILE.name: self.stock_value(),
             **{OUTPUT_OF.of(c): sum(v) for c, v in self.production.items()},
             **{EXPORTS_OF.of(c): sum(v) for c, v in self.exports_of.items()},
-            **{VALUE_ADDED_OF.of(c): v for c, v in self.added_of.items()},
-            **{VALUE_ADDED_SHARE_OF.of(c): _share(self.added_of[c], sum(v)) for c, v in self.exports_of.items()},
-            **{CHINA_SHARE_OF.of(c): _share(self.china_weight_of[c], w) for c, w in self.processed_weight_of.items()},
+            **{VALUE_ADDED_OF.of(g.name): g.added for g in self.goods},
+            **{VALUE_ADDED_SHARE_OF.of(g.name): _share(g.added, sum(g.exports)) for g in self.goods},
+            **{CHINA_SHARE_OF.of(g.name): _share(g.china_weight, g.processed_weight) for g in self.goods},
         }
 
     def stock_value(self) -> float:
-        return sum(self.stock[c] * self.world.market.price[c] * float(s.concentrate_payable)
-                   for c, s in self.commodities.items())
+        return sum(g.stock * self.world.market.price[g.name] * g.payable for g in self.goods)
 
 
 def _share(part: float, whole: float) -> float:

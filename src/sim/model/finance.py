@@ -81,7 +81,7 @@ class Books:
         self.capital = [0.0] * horizon
         self.awards = [0.0] * horizon   # arbitration awards the state pays its private investors
         self.added = [0.0] * horizon    # the refinery's margin on its output (value added less processing cost)
-        self.made = dict.fromkeys(commodities, 0.0)  # output so far, for selling stock later
+        self.made = [0.0 for _ in commodities]  # output so far per commodity (scenario order), for selling stock later
 
 
 class Accounts:

@@ -8,7 +8,8 @@ re-drawing a waiting time at every change (which would make the random numbers c
 depend on unrelated events), each arrival draws one unit exponential ``E`` of cumulative
 hazard: the event happens when the integral of the rate since the last event reaches
 ``E``. When the rate changes, the hazard used so far is subtracted and the rest is waited
-at the new rate. One exponential per event, whatever else happens.
+at the new rate. One exponential per event, whatever else happens, from a stream that
+draws nothing else (so it is read in blocks, :mod:`sim.model.draws`).
 
 The wait is a plain SimPy timeout with a callback, not a process: a rate change schedules a
 new timeout and leaves the old one to fire unheeded, where a waiting process would have
@@ -23,18 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import simpy
+
+from .draws import Draws
 
 
 class VaryingRatePoisson:
-    def __init__(self, env: simpy.Environment, rng: np.random.Generator,
+    def __init__(self, env: simpy.Environment, rng: Draws,
                  rate: Callable[[], float], on_event: Callable[[], None]):
         self.env = env
         self.rng = rng
         self.rate = rate
         self.on_event = on_event
-        self._need = float(rng.exponential())  # the cumulative hazard left until the next event
+        self._need = rng.exponential()  # the cumulative hazard left until the next event
         self._current = 0.0
         self._began = env.now
         self._pending: simpy.Event | None = None
@@ -66,7 +68,7 @@ class VaryingRatePoisson:
             self.on_event()
         finally:
             self._firing = False
-        self._need = float(self.rng.exponential())
+        self._need = self.rng.exponential()
         self._wait()
 
 
@@ -75,12 +77,12 @@ class DrawnPoisson:
     due by ``t`` are drawn when :meth:`catch_up` is called, each handed its own time. The
     rate must not have changed since the last call but where :meth:`rate_changed` was told."""
 
-    def __init__(self, rng: np.random.Generator, rate: Callable[[], float], on_event: Callable[[float], None],
+    def __init__(self, rng: Draws, rate: Callable[[], float], on_event: Callable[[float], None],
                  now: float):
         self.rng = rng
         self.rate = rate
         self.on_event = on_event
-        self._need = float(rng.exponential())  # the cumulative hazard left until the next event
+        self._need = rng.exponential()  # the cumulative hazard left until the next event
         self._current = rate()
         self._began = now
 
@@ -91,7 +93,7 @@ class DrawnPoisson:
             if due > t:
                 return
             self.on_event(due)
-            self._need = float(self.rng.exponential())
+            self._need = self.rng.exponential()
             self._current = self.rate()
             self._began = due
 

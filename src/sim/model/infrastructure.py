@@ -37,7 +37,7 @@ class InfrastructureRun(Part):
         self._rate = float(spec.outages_per_site_year)
         self.outages: DrawnPoisson | None = None
         if spec.enabled and self._rate > 0:
-            self.outages = DrawnPoisson(world.streams("infrastructure:outages"), self.outage_rate, self._outage,
+            self.outages = DrawnPoisson(world.streams.draws("infrastructure:outages", "exponential"), self.outage_rate, self._outage,
                                         world.env.now)
 
     def outage_rate(self) -> float:
@@ -60,7 +60,8 @@ class InfrastructureRun(Part):
         days = draw(self.spec.outage_days, rng)
         site.suspend(at, days)
         w.handled += 1
-        w.note("infrastructure", f"outage at {site.key}: {days:.1f} days", at=at)
+        if w.log is not None:  # the text is made only when tracing: outages are many
+            w.note("infrastructure", f"outage at {site.key}: {days:.1f} days", at=at)
 
 
 PART = Registration("infrastructure", InfrastructureRun, "infrastructure")

@@ -41,10 +41,9 @@ import math
 from collections import deque
 from collections.abc import Iterable
 
-import numpy as np
-
 from ..scenario.schema import ClearedMarket, Commodity
 from .columns import Column
+from .draws import Draws
 
 MAX_PRICE_RATIO = 100.0
 """Cap on the ex-China price ratio where no demand elasticity bounds it (nothing reaches
@@ -100,7 +99,7 @@ class Clearing:
 
 
 class Market:
-    def __init__(self, commodities: dict[str, Commodity], rng: np.random.Generator):
+    def __init__(self, commodities: dict[str, Commodity], rng: Draws):
         self.names = list(commodities)
         self.specs = commodities
         self.rng = rng
@@ -127,7 +126,7 @@ class Market:
         return terms
 
     def step(self, dt: float) -> None:
-        z = self.rng.standard_normal(len(self.names)).tolist()
+        z = self.rng.standard_normal(len(self.names))
         x, price = self.x, self.price
         for (c, decay, sd, long_run), shock in zip(self._step_terms(dt), z, strict=True):
             x[c] = x[c] * decay + sd * shock

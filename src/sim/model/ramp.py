@@ -66,10 +66,15 @@ def integrate(curve: RampCurve, a: float, b: float, cuts: tuple[float, ...] = ()
         # On the plateau (the test ``level`` makes): the trapezoid below, in closed form, with
         # the same floating-point result.
         return curve.plateau * (b - a)
-    points = sorted({a, b, *(x for x in (*curve.breakpoints(), *cuts) if a < x < b)})
+    start, end = curve.breakpoints()
+    points = [a, b]
+    for x in (start, end, *cuts):
+        if a < x < b:
+            points.append(x)
+    points.sort()
     total = 0.0
     for lo, hi in zip(points, points[1:], strict=False):
-        if hi <= curve.start:  # output jumps from 0 to s0 at start, a breakpoint
+        if hi <= start or hi == lo:  # output jumps from 0 to s0 at start, a breakpoint; a point twice
             continue
         f = 1.0 if factor is None else factor((lo + hi) * 0.5)  # type: ignore[operator]
         if f == 0.0:

@@ -70,7 +70,7 @@ class RefiningRun(Part):
                 env.process(self._scheduled(world.scenario.years(event.date), event.regime, tuple(event.scope)))
         self._scope = tuple(dict.fromkeys(spec.random_scope))
         self._esc, self._rel = float(spec.escalate_per_year), float(spec.relax_per_year)
-        self._random_steps = VaryingRatePoisson(env, world.streams("refining:switches"),
+        self._random_steps = VaryingRatePoisson(env, world.streams.draws("refining:switches", "exponential"),
                                                 self._switch_rate, self._random_step)
         lift = float(spec.technology_ban_lift_per_year)
         if self.technology_ban and lift > 0:
@@ -121,8 +121,9 @@ class RefiningRun(Part):
             w.market.reclear(w.env.now, self.levels_by_commodity(), self.members[g])
         if escalation > 0:
             w.confidence.drop(w.env.now, escalation * float(w.scenario.confidence.regime_step_drop))
-        w.note("refining", "China's controls: " + ", ".join(f"{g} -> {CHINA_REGIMES[n]}" for g, n in moves.items())
-               + f" ({why})")
+        if w.log is not None:
+            w.note("refining", "China's controls: " + ", ".join(f"{g} -> {CHINA_REGIMES[n]}" for g, n in moves.items())
+                   + f" ({why})")
         self._random_steps.rate_changed()
         w.changed()
 
@@ -138,7 +139,7 @@ class RefiningRun(Part):
 
     def _random_step(self) -> None:
         up, down = self._step_rates()
-        u = float(self.world.streams("refining:direction").random()) * (up + down)
+        u = self.world.streams.draws("refining:direction", "uniform").random() * (up + down)
         self.set_regimes(self._scope, None, "random policy change", step=1 if u < up else -1)
 
     def _scheduled(self, at: float, regime: str, scope: tuple[str, ...]) -> Generator[Any, Any, None]:

@@ -146,11 +146,12 @@ class SecurityRun(Part):
         if not self.enabled:
             return
         self._region_rng = world.streams("security:region")
-        self._rng = world.streams("security:consequences")
+        self._rng = world.streams.draws("security:consequences", "uniform")
         env = world.env
         for province in spec.provinces:
             env.process(self._regime(province))
-        self.hits = VaryingRatePoisson(env, world.streams("security:hits"), self.hit_rate, self._hit)
+        self.hits = VaryingRatePoisson(env, world.streams.draws("security:hits", "exponential"), self.hit_rate,
+                                       self._hit)
 
     def outcomes(self) -> dict[str, int]:
         return {SECURITY_INCIDENTS.name: self.incidents}
@@ -230,7 +231,8 @@ class SecurityRun(Part):
             yield env.timeout(float(rng.exponential(1.0 / total)))
             self._accrue()
             self.level[province] = _next_level(exits, float(rng.random()))
-            self.world.note(f"security:{province}", f"regime -> {self.level[province]}")
+            if self.world.log is not None:
+                self.world.note(f"security:{province}", f"regime -> {self.level[province]}")
             self.changed()
 
     def _hit(self) -> None:
@@ -251,7 +253,8 @@ class SecurityRun(Part):
         self._hits_this_year[site.spec.province] += 1
         self._incidents_by_year[min(w.horizon - 1, max(0, int(now)))] += 1
         w.confidence.drop(now, float(c.confidence_drop))
-        w.note("security", f"{severity} incident at {site.key}: {days:.0f} days lost")
+        if w.log is not None:
+            w.note("security", f"{severity} incident at {site.key}: {days:.0f} days lost")
         w.program.check()
 
 

@@ -11,7 +11,9 @@ or chunking, and two scenarios compared replication by replication share their r
 numbers (common random numbers).
 
 The hash replaces a numpy ``SeedSequence`` per stream, which did the same job at about
-ten times the cost (a replication derives some forty streams).
+ten times the cost (a replication derives some forty streams). A stream that only ever
+draws one kind of number is read in blocks (:meth:`Streams.draws`, :mod:`sim.model.draws`),
+with the same numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
+
+from .draws import Draws
 
 _TWO_TO_53 = float(2**53)
 
@@ -48,19 +52,37 @@ class Streams:
         self.replication = replication
         self._root = hashlib.blake2b(f"{seed}/{replication}/".encode(), digest_size=32)
         self._made: dict[str, np.random.Generator] = {}
+        self._read: dict[str, Draws] = {}  # the streams read in blocks, by name
 
     def _digest(self, name: str) -> bytes:
         h = self._root.copy()
         h.update(name.encode())
         return h.digest()
 
+    def _generator(self, name: str) -> np.random.Generator:
+        # numpy accepts any ISeedSequence here; its type stubs name only SeedSequence.
+        seed: Any = _Hashed(self._digest(name))
+        return np.random.Generator(np.random.PCG64(seed))
+
     def __call__(self, name: str) -> np.random.Generator:
         gen = self._made.get(name)
         if gen is None:
-            # numpy accepts any ISeedSequence here; its type stubs name only SeedSequence.
-            seed: Any = _Hashed(self._digest(name))
-            gen = self._made[name] = np.random.Generator(np.random.PCG64(seed))
+            if name in self._read:
+                raise ValueError(f"the stream {name!r} is read in blocks of {self._read[name].kind} draws")
+            gen = self._made[name] = self._generator(name)
         return gen
+
+    def draws(self, name: str, kind: str) -> Draws:
+        """The stream ``name`` read in blocks of ``kind`` numbers (see :class:`Draws`): for a
+        source that draws nothing else from it, and only through this."""
+        found = self._read.get(name)
+        if found is None:
+            if name in self._made:
+                raise ValueError(f"the stream {name!r} was drawn from directly; it cannot be read in blocks too")
+            found = self._read[name] = Draws(self._generator(name), kind)
+        elif found.kind != kind:
+            raise ValueError(f"the stream {name!r} is read in blocks of {found.kind} draws, not {kind}")
+        return found
 
     def uniform(self, name: str) -> float:
         """One uniform number in (0, 1) for ``name``, without building a generator."""

@@ -120,7 +120,8 @@ class TariffRun(Part):
         w.advance()
         if rate > self.rate:
             w.confidence.drop(w.env.now, (rate - self.rate) * float(w.scenario.confidence.tariff_hike_drop_per_unit))
-        w.note("tariff", f"U.S. reciprocal rate {self.rate:.0%} -> {rate:.0%} ({why})")
+        if w.log is not None:
+            w.note("tariff", f"U.S. reciprocal rate {self.rate:.0%} -> {rate:.0%} ({why})")
         self.rate = rate
         w.changed()
 

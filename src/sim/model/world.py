@@ -104,7 +104,7 @@ class World:
         self._kept = 1.0 - float(lv.illegal_extraction_share) * (1.0 - float(lv.output_tracking))
 
         self.confidence = Confidence(scenario.confidence, scenario.horizon_years, self.at, self._stall)
-        self.market = Market(scenario.commodities, streams("market"))
+        self.market = Market(scenario.commodities, streams.draws("market", "normal"))
         self.program = ProgramRun(scenario.program, self)
         self.ledger = Ledger(self)
         self.projects = [ProjectRun(k, p, self) for k, p in scenario.projects.items()]
@@ -245,12 +245,12 @@ class World:
         downtime = 0.0
         dt = b - a
         levers = self._verification_cost * max(0.0, min(b, 2.0) - a) / 2.0 if a < 2.0 else 0.0
-        books = self.ledger.books
+        books, index, goods = self.ledger.books, self.ledger.index, len(self.ledger.goods)
         for p in self.projects:
             if not p.active:
                 continue
             kept = self.kept_by_project[p.key]
-            made: dict[str, float] = {}
+            made = [0.0] * goods
             opex = 0.0
             if p.idle:  # on care and maintenance: no output, a share of the operating cost
                 opex = self._care_cost * (b - a) * sum(run.opex for run in p.producing)
@@ -258,7 +258,7 @@ class World:
                 for run, share in zip(p.producing, p.full_output_years(a, b), strict=True):
                     if share:
                         for c, q in run.outputs:
-                            made[c] = made.get(c, 0.0) + share * q * kept
+                            made[index[c]] += share * q * kept
                         opex += share * run.opex
             spent = p.capex_between(a, b)
             p.spent += spent
