@@ -222,9 +222,10 @@ class SecurityRun(Part):
     def _regime(self, province: str) -> Generator[Any, Any, None]:
         spec = self.spec.provinces[province]
         rng = self.world.streams(f"security:regime:{province}")
+        exits_by_level = {level: _exits(spec, level) for level in LEVELS}
         env = self.world.env
         while True:
-            exits = _exits(spec, self.level[province])
+            exits = exits_by_level[self.level[province]]
             total = sum(r for _, r in exits)
             if total <= 0:
                 return
