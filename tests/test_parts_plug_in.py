@@ -8,6 +8,7 @@ series (strikes in the year), declared in its registration as a shipped shock's 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import Any
 
@@ -163,8 +164,8 @@ class EventOutages(Part):
         w = self.world
         w.catch_up()  # as any part does before it suspends a site (here, nothing to catch up)
         sites = w.active_sites()
-        rng = w.streams("infrastructure:sites")
-        sites[int(rng.integers(len(sites)))].suspend(w.env.now, draw(self.spec.outage_days, rng))
+        picks = w.streams.draws("infrastructure:sites", "uniform")
+        sites[picks.index(len(sites))].suspend(w.env.now, draw(self.spec.outage_days, picks))
 
 
 # An antimony mine that borrows 60% of its capital, at 70% of the baseline's antimony price:
@@ -203,3 +204,40 @@ def test_outages_drawn_on_catching_up_are_those_simulated_as_events(scenario, ov
     assert struck >= 20  # the outages did strike
     if overrides:
         assert defaulted >= 15  # the mine did default
+
+
+class Checks(Part):
+    """Checks every gate every 0.05 years: events that change nothing in the world."""
+
+    def __init__(self, spec: Any, world: World):
+        for k in range(1, 20 * world.horizon):
+            world.wake_at(k * 0.05)
+
+
+# Gates that only confidence can hold shut: no export thresholds, and a phase 3 that needs
+# no running refinery.
+CONFIDENCE_GATES = {"program.phase2.min_cumulative_exports_usd": 0.0, "program.phase3.min_export_rate_usd": 0.0,
+                    "program.phase3.require_refinery_running": False, "program.phase2.min_confidence": 0.55,
+                    "program.phase3.min_confidence": 0.6}
+
+
+@pytest.mark.check("metamorphic", source="sim.model.program: a phase is entered when its gate opens", tolerance="1e-9 years")
+def test_a_phase_is_entered_when_confidence_opens_its_gate_whatever_else_happens(figure):
+    """Confidence recovering to a gate's minimum opens it with time alone. The phase is
+    entered then, not at whatever event comes next: checking the gates every 0.05 years as
+    well moves no entry date."""
+    scn = load_scenario(BASELINE, CONFIDENCE_GATES)
+    with_checks = (*PARTS, Registration("checks", Checks, "infrastructure"))
+    entered = 0
+    for replication in range(30):
+        dates = []
+        for parts in (PARTS, with_checks):
+            streams = Streams(3, replication)
+            world = World(realize(scn, streams)[0], streams, parts=parts)
+            row = world.outcomes(world.run())
+            dates.append((row["phase2_year"], row["phase3_year"]))
+        for a, b in zip(*dates, strict=True):
+            assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-9, (replication, dates)
+        entered += sum(not math.isnan(t) for t in dates[0])
+    assert entered >= 30
+    figure(f"{entered} phase entries in 30 replications, each at the same date with the gates checked every 0.05 years too")

@@ -124,8 +124,9 @@ class Confidence:
                 total += (1.0 - f - x) * (hi - lo)
         return total
 
-    def _time_back_over(self, floor: float) -> float:
-        """When level climbs back to ``floor`` (inf if the lasting level is below it)."""
+    def time_back_over(self, floor: float) -> float:
+        """When the level climbs back to ``floor`` (or since when it has been there; inf if
+        the lasting level is below it), as things stand."""
         if self.fundamental <= floor or self.transient >= 0 or self._kappa <= 0:
             return math.inf if self.level(self.since) < floor else self.since
         return self.since + math.log(-self.transient / (self.fundamental - floor)) / self._kappa
@@ -141,7 +142,7 @@ class Confidence:
             return
         if self._below_since is None:
             self._below_since = t
-        self._recover_at = self._time_back_over(floor)
+        self._recover_at = self.time_back_over(floor)
         stall_at = self._below_since + float(self.spec.stall_after_years)
         if self._recover_at > stall_at:
             token = self._token

@@ -50,6 +50,10 @@ class Draws:
         """The next uniform number on [0, 1), as ``Generator.random()`` gives it."""
         return self._take(UNIFORM)
 
+    def index(self, n: int) -> int:
+        """The next uniform number as a position in ``range(n)``, each as likely."""
+        return min(n - 1, int(self._take(UNIFORM) * n))
+
     def exponential(self, scale: float = 1.0) -> float:
         """The next exponential number of mean ``scale``, as ``Generator.exponential(scale)``
         gives it."""

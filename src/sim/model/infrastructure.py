@@ -36,7 +36,10 @@ class InfrastructureRun(Part):
         self.world = world
         self._rate = float(spec.outages_per_site_year)
         self.outages: DrawnPoisson | None = None
+        self._days = spec.outage_days
         if spec.enabled and self._rate > 0:
+            # Which site an outage strikes and how long it lasts: uniforms, read in blocks.
+            self._picks = world.streams.draws("infrastructure:sites", "uniform")
             self.outages = DrawnPoisson(world.streams.draws("infrastructure:outages", "exponential"), self.outage_rate, self._outage,
                                         world.env.now)
 
@@ -55,9 +58,9 @@ class InfrastructureRun(Part):
     def _outage(self, at: float) -> None:
         w = self.world
         sites = w.active_sites()
-        rng = w.streams("infrastructure:sites")
-        site = sites[int(rng.integers(len(sites)))]
-        days = draw(self.spec.outage_days, rng)
+        picks = self._picks
+        site = sites[picks.index(len(sites))]
+        days = draw(self._days, picks)
         site.suspend(at, days)
         w.handled += 1
         if w.log is not None:  # the text is made only when tracing: outages are many

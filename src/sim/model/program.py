@@ -8,7 +8,10 @@ domestic refinery has closed financing, and investor confidence is high enough. 
 spent the minimum time in Phase 2, the refinery runs, export value over the trailing
 sustain period has averaged at least the threshold run-rate, and confidence is high enough. Gates
 are checked whenever anything in the world changes (at least at every price step), and
-wake-ups are scheduled for the moments a time-based criterion is met.
+wake-ups are scheduled for the moments a time-based criterion is met: the minimum times,
+the refinery reaching its running level, and confidence recovering to a gate's minimum when
+that is all a gate still lacks (known in closed form), so that a phase is entered when its
+gate opens, not at whatever event happens next.
 
 If investor confidence stays below its floor long enough (see
 :mod:`sim.model.confidence`), investors exit: the programme *stalls*. A stalled programme
@@ -46,6 +49,7 @@ class ProgramRun:
         self.entered = {2: math.nan, 3: math.nan}
         self.stalled = False
         self.stall_year = math.nan
+        self._confident_at = math.nan  # the confidence wake-up last scheduled
         world.wake_at(float(spec.phase2.min_years))
 
     def outcomes(self) -> dict[str, float | bool]:
@@ -56,10 +60,24 @@ class ProgramRun:
         if self.stalled or self.phase == 3:
             return
         t = float(self.world.env.now)
-        if self.phase == 1 and self._phase2_ready(t):
-            self._enter(2, t)
-        elif self.phase == 2 and self._phase3_ready(t):
+        if self.phase == 1:
+            if self._phase2_met(t) and self._confident(t, float(self.spec.phase2.min_confidence)):
+                self._enter(2, t)
+        elif self._phase3_met(t) and self._confident(t, float(self.spec.phase3.min_confidence)):
             self._enter(3, t)
+
+    def _confident(self, t: float, minimum: float) -> bool:
+        """Whether confidence is at a gate's ``minimum``; if not, a check is scheduled for
+        when it will be, as things stand (a later shock moves it, and the check then finds
+        the gate shut)."""
+        confidence = self.world.confidence
+        if confidence.level(t) >= minimum - EPS:
+            return True
+        at = confidence.time_back_over(minimum)
+        if t < at < math.inf and at != self._confident_at:
+            self._confident_at = at
+            self.world.wake_at(at)
+        return False
 
     def stall(self) -> None:
         if self.stalled:
@@ -68,24 +86,24 @@ class ProgramRun:
         self.stall_year = float(self.world.env.now)
         self.world.note("programme", "stalled: confidence stayed below the floor, investors exit")
 
-    def _phase2_ready(self, t: float) -> bool:
+    def _phase2_met(self, t: float) -> bool:
+        """Phase 2's gate criteria but confidence."""
         g, w = self.spec.phase2, self.world
         return (t - self.phase_start >= float(g.min_years) - EPS
                 and w.ledger.total_exports >= float(g.min_cumulative_exports_usd)
                 and (not g.require_verified_resource
                      or any(p.verified and not p.spec.verified and not p.cancelled
                             for p in w.projects))
-                and (not g.require_refinery_financing or w.refinery.financed)
-                and w.confidence.level(t) >= float(g.min_confidence))
+                and (not g.require_refinery_financing or w.refinery.financed))
 
-    def _phase3_ready(self, t: float) -> bool:
+    def _phase3_met(self, t: float) -> bool:
+        """Phase 3's gate criteria but confidence."""
         g, w = self.spec.phase3, self.world
         sustain = max(float(g.sustain_years), float(self.world.scenario.market.step_years))
         return (t - self.phase_start >= float(g.min_years_in_phase) - EPS
                 and t >= sustain - EPS
                 and (not g.require_refinery_running or w.refinery.running(t))
-                and w.ledger.exports_over(sustain) >= float(g.min_export_rate_usd) * sustain * (1 - 1e-12)
-                and w.confidence.level(t) >= float(g.min_confidence))
+                and w.ledger.exports_over(sustain) >= float(g.min_export_rate_usd) * sustain * (1 - 1e-12))
 
     def _enter(self, phase: int, t: float) -> None:
         self.phase = phase

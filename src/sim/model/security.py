@@ -221,7 +221,9 @@ class SecurityRun(Part):
 
     def _regime(self, province: str) -> Generator[Any, Any, None]:
         spec = self.spec.provinces[province]
-        rng = self.world.streams(f"security:regime:{province}")
+        # The waits in a regime, and the regime a switch leads to: two streams, read in blocks.
+        waits = self.world.streams.draws(f"security:regime:{province}", "exponential")
+        picks = self.world.streams.draws(f"security:regime-next:{province}", "uniform")
         exits_by_level = {level: _exits(spec, level) for level in LEVELS}
         env = self.world.env
         while True:
@@ -229,9 +231,9 @@ class SecurityRun(Part):
             total = sum(r for _, r in exits)
             if total <= 0:
                 return
-            yield env.timeout(float(rng.exponential(1.0 / total)))
+            yield env.timeout(waits.exponential(1.0 / total))
             self._accrue()
-            self.level[province] = _next_level(exits, float(rng.random()))
+            self.level[province] = _next_level(exits, picks.random())
             if self.world.log is not None:
                 self.world.note(f"security:{province}", f"regime -> {self.level[province]}")
             self.changed()

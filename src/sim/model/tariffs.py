@@ -130,11 +130,14 @@ class TariffRun(Part):
         self.set_rate(rate, "scheduled")
 
     def _policy_changes(self) -> Generator[Any, Any, None]:
-        rng = self.world.streams("tariff:changes")
+        # The waits between changes, and the four uniforms each change draws: two streams,
+        # read in blocks.
+        waits = self.world.streams.draws("tariff:changes", "exponential")
+        rng = self.world.streams.draws("tariff:change-draws", "uniform")
         env = self.world.env
         mean_wait = 1.0 / float(self.spec.changes_per_year)
         while True:
-            yield env.timeout(float(rng.exponential(mean_wait)))
+            yield env.timeout(waits.exponential(mean_wait))
             # Fixed draws per change, so levers never shift the stream: is it an attempt on the
             # exemption, does a treaty block it, the new rate otherwise, and does the deal's
             # goodwill set it.
@@ -143,7 +146,7 @@ class TariffRun(Part):
             withdraw = float(self.spec.withdraw_probability) * (1.0 - float(self.spec.goodwill_withdraw_cut) * goodwill)
             attempt = float(rng.random()) < withdraw
             passes = float(rng.random()) < self._treaty_factor
-            new_rate = self.spec.new_rates[int(np.searchsorted(self._rate_cdf, rng.random()))]
+            new_rate = self.spec.new_rates[int(np.searchsorted(self._rate_cdf, float(rng.random())))]
             rewarded = float(rng.random()) < goodwill
             if not attempt and rewarded:
                 self.set_rate(float(self.spec.goodwill_deal_rate), f"policy change: the deal's rate, goodwill {goodwill:.2f}")
