@@ -453,7 +453,7 @@ class Ledger:
     def close_year(self, k: int) -> None:
         """Record the states read at the end of model year ``k`` (1-based)."""
         w, y, i = self.world, self.year, k - 1
-        y[CONFIDENCE.name][i] = w.confidence.level(w.env.now)
+        y[CONFIDENCE.name][i] = w.confidence.level(w.now)
         premium_shares = w.refining.premium_share
         for g in self.goods:
             c = g.name

@@ -64,7 +64,7 @@ class DistressRun(Part):
         """Decide, for the year ``k`` just closed (1-based), which projects stop or restart."""
         if not self.enabled:
             return
-        w, now, i = self.world, self.world.env.now, k - 1  # i: the year just closed, 0-based
+        w, now, i = self.world, self.world.now, k - 1  # i: the year just closed, 0-based
         for p in w.projects:
             if p.service_due > 0.0 and not p.ended and p.loans.balance() > 0.0 and self._defaults(p):
                 continue
@@ -93,7 +93,7 @@ class DistressRun(Part):
         self._short[p.key] = self._short[p.key] + 1 if cash < 0.0 else 0
         if self._short[p.key] < self._default_years:
             return False
-        w, now = self.world, self.world.env.now
+        w, now = self.world, self.world.now
         w.advance()
         owed = p.loans.balance()
         p.loans.write_off()

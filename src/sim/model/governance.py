@@ -91,7 +91,7 @@ class GovernanceRun(Part):
             if not sites:
                 continue
             site = sites[min(int(pick * len(sites)), len(sites) - 1)]
-            now = w.env.now
+            now = w.now
             w.advance()
             if taken:
                 site.expropriate(now)

@@ -41,7 +41,7 @@ class InfrastructureRun(Part):
             # Which site an outage strikes and how long it lasts: uniforms, read in blocks.
             self._picks = world.streams.draws("infrastructure:sites", "uniform")
             self.outages = DrawnPoisson(world.streams.draws("infrastructure:outages", "exponential"), self.outage_rate, self._outage,
-                                        world.env.now)
+                                        world.now)
 
     def outage_rate(self) -> float:
         return self._rate * len(self.world.active_sites())
@@ -53,7 +53,7 @@ class InfrastructureRun(Part):
     def changed(self) -> None:
         if self.outages is not None:
             self.world.catch_up()
-            self.outages.rate_changed(self.world.env.now)
+            self.outages.rate_changed(self.world.now)
 
     def _outage(self, at: float) -> None:
         w = self.world

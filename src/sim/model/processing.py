@@ -114,18 +114,18 @@ class RefineryRun:
         schedule, cost = w.overruns(spec)
         build = float(spec.build_years) * schedule * stretch
         self.building = True
-        self.complete_at = env.now + build
-        self.capex = Spend(env.now, env.now + build, float(spec.capex_usd) * cost)
+        self.complete_at = w.now + build
+        self.capex = Spend(w.now, w.now + build, float(spec.capex_usd) * cost)
         w.note("refinery", f"construction starts, {build:.2f} yr planned"
                            + ("" if has_technology else " (no separation-technology partner)"))
-        while env.now < self.complete_at:
-            yield env.timeout(self.complete_at - env.now)
+        while w.now < self.complete_at:
+            yield env.timeout(self.complete_at - w.now)
         w.advance()
         self.building = False
         lv = w.scenario.levers
         # Transfer terms help only if the partner can supply the technology at all.
         transfer = float(lv.transfer_ramp_gain) * float(lv.technology_transfer) if has_technology else 0.0
-        self.curve = draw_ramp(w.scenario, spec.ramp_up_class, self.rng, env.now, stretch * (1.0 - transfer),
+        self.curve = draw_ramp(w.scenario, spec.ramp_up_class, self.rng, w.now, stretch * (1.0 - transfer),
                                never_factor=1.0 - transfer)
         w.note("refinery", f"commissioned, design output in {self.curve.years_to_design:.2f} yr")
         w.milestone()

@@ -50,6 +50,13 @@ class ProgramRun:
         self.stalled = False
         self.stall_year = math.nan
         self._confident_at = math.nan  # the confidence wake-up last scheduled
+        # The gates' thresholds, read once (they are checked at every event).
+        g2, g3 = spec.phase2, spec.phase3
+        self._min_years = (float(g2.min_years) - EPS, float(g3.min_years_in_phase) - EPS)
+        self._min_confidence = (float(g2.min_confidence), float(g3.min_confidence))
+        self._min_exports = float(g2.min_cumulative_exports_usd)
+        self._sustain = max(float(g3.sustain_years), float(world.scenario.market.step_years))
+        self._min_sustained = float(g3.min_export_rate_usd) * self._sustain * (1 - 1e-12)
         world.wake_at(float(spec.phase2.min_years))
 
     def outcomes(self) -> dict[str, float | bool]:
@@ -59,11 +66,11 @@ class ProgramRun:
     def check(self) -> None:
         if self.stalled or self.phase == 3:
             return
-        t = float(self.world.env.now)
+        t = float(self.world.now)
         if self.phase == 1:
-            if self._phase2_met(t) and self._confident(t, float(self.spec.phase2.min_confidence)):
+            if self._phase2_met(t) and self._confident(t, self._min_confidence[0]):
                 self._enter(2, t)
-        elif self._phase3_met(t) and self._confident(t, float(self.spec.phase3.min_confidence)):
+        elif self._phase3_met(t) and self._confident(t, self._min_confidence[1]):
             self._enter(3, t)
 
     def _confident(self, t: float, minimum: float) -> bool:
@@ -83,14 +90,14 @@ class ProgramRun:
         if self.stalled:
             return
         self.stalled = True
-        self.stall_year = float(self.world.env.now)
+        self.stall_year = float(self.world.now)
         self.world.note("programme", "stalled: confidence stayed below the floor, investors exit")
 
     def _phase2_met(self, t: float) -> bool:
         """Phase 2's gate criteria but confidence."""
         g, w = self.spec.phase2, self.world
-        return (t - self.phase_start >= float(g.min_years) - EPS
-                and w.ledger.total_exports >= float(g.min_cumulative_exports_usd)
+        return (t - self.phase_start >= self._min_years[0]
+                and w.ledger.total_exports >= self._min_exports
                 and (not g.require_verified_resource
                      or any(p.verified and not p.spec.verified and not p.cancelled
                             for p in w.projects))
@@ -99,11 +106,10 @@ class ProgramRun:
     def _phase3_met(self, t: float) -> bool:
         """Phase 3's gate criteria but confidence."""
         g, w = self.spec.phase3, self.world
-        sustain = max(float(g.sustain_years), float(self.world.scenario.market.step_years))
-        return (t - self.phase_start >= float(g.min_years_in_phase) - EPS
-                and t >= sustain - EPS
+        return (t - self.phase_start >= self._min_years[1]
+                and t >= self._sustain - EPS
                 and (not g.require_refinery_running or w.refinery.running(t))
-                and w.ledger.exports_over(sustain) >= float(g.min_export_rate_usd) * sustain * (1 - 1e-12))
+                and w.ledger.exports_over(self._sustain) >= self._min_sustained)
 
     def _enter(self, phase: int, t: float) -> None:
         self.phase = phase

@@ -129,8 +129,8 @@ class ProjectRun:
         """Refuse to change unless the world has caught its parts up to now: what they
         simulate without events (outages) reads the sites as they were until now."""
         w = self.world
-        if w.caught_up != w.env.now:
-            raise RuntimeError(f"{self.key} changed at model time {w.env.now} with the world caught up only to "
+        if w.caught_up != w.now:
+            raise RuntimeError(f"{self.key} changed at model time {w.now} with the world caught up only to "
                                f"{w.caught_up}: a part calls world.advance() before it changes a site's state, or "
                                "world.catch_up() before it suspends a site")
 
@@ -307,8 +307,8 @@ class ProjectRun:
             if not (i == 0 and spec.stage == "construction"):
                 if ph.earliest_start is not None:
                     earliest = w.scenario.years(ph.earliest_start)
-                    if env.now < earliest:
-                        yield env.timeout(earliest - env.now)
+                    if w.now < earliest:
+                        yield env.timeout(earliest - w.now)
                 if w.program.stalled or self.cancelled:
                     w.note(self.key, f"{ph.label}: no financing, " + self._why_not())
                     return
@@ -332,20 +332,20 @@ class ProjectRun:
             if self.stage != "operating":
                 self.stage = "construction"
             self._moved()
-            self.complete_at = env.now + build
-            run.capex = Spend(env.now, env.now + build, float(ph.capex_usd) * cost)
+            self.complete_at = w.now + build
+            run.capex = Spend(w.now, w.now + build, float(ph.capex_usd) * cost)
             w.note(self.key, f"{ph.label}: construction starts, {build:.2f} yr planned")
             w.changed()
-            while env.now < self.complete_at:  # outages and attacks push the end back
-                yield env.timeout(self.complete_at - env.now)
+            while w.now < self.complete_at:  # outages and attacks push the end back
+                yield env.timeout(self.complete_at - w.now)
                 w.catch_up()
             self.building = False
             self.stage = "operating"
             self._moved()
-            run.curve = self._ramp_curve(env.now)
-            run.commissioned = env.now
+            run.curve = self._ramp_curve(w.now)
+            run.commissioned = w.now
             if math.isnan(self.first_production):
-                self.first_production = env.now
+                self.first_production = w.now
                 self._close_at_end_of_life()
             self.producing.append(run)
             w.note(self.key, f"{ph.label}: commissioned, design output in "
@@ -356,7 +356,7 @@ class ProjectRun:
         """What building ``run`` now is worth to investors, and their cost of capital (see
         :func:`sim.model.finance.phase_value`). A resource not yet verified is taken at plan."""
         w, spec, ph = self.world, self.spec, run.spec
-        now = w.env.now
+        now = w.now
         build = float(ph.build_years or 0.0)
         on_stream = now + build
         if math.isnan(self.first_production):
@@ -414,7 +414,7 @@ class ProjectRun:
             def close() -> None:
                 if not self.ended:
                     w.advance()
-                    self.end(w.env.now)
+                    self.end(w.now)
                     w.note(self.key, "closes: its producing life is over")
                     w.changed()
             w.at(end, close)
@@ -436,10 +436,10 @@ class ProjectRun:
         found, rules = float(self.spec.resource_factor), w.scenario.resources
         if found >= float(rules.downgrade_below):
             w.note(self.key, f"resource verified (JORC / NI 43-101) at {found:.0%} of plan")
-            w.confidence.gain(w.env.now, gain)
+            w.confidence.gain(w.now, gain)
         else:
             w.note(self.key, f"resource verified (JORC / NI 43-101) at {found:.0%} of plan: a downgrade")
-            w.confidence.gain(w.env.now, -float(rules.downgrade_drop))
+            w.confidence.gain(w.now, -float(rules.downgrade_drop))
             if found < float(rules.abandon_below):
                 self.cancelled = True
                 w.note(self.key, "too little to build on: phases not yet financed are cancelled")

@@ -118,9 +118,9 @@ class RefiningRun(Part):
             self.level[g] = new
             self._apply(g)
             w.market.jump(moved * jump, self.members[g])
-            w.market.reclear(w.env.now, self.levels_by_commodity(), self.members[g])
+            w.market.reclear(w.now, self.levels_by_commodity(), self.members[g])
         if escalation > 0:
-            w.confidence.drop(w.env.now, escalation * float(w.scenario.confidence.regime_step_drop))
+            w.confidence.drop(w.now, escalation * float(w.scenario.confidence.regime_step_drop))
         if w.log is not None:
             w.note("refining", "China's controls: " + ", ".join(f"{g} -> {CHINA_REGIMES[n]}" for g, n in moves.items())
                    + f" ({why})")

@@ -189,7 +189,7 @@ class SecurityRun(Part):
     def _accrue(self) -> None:
         """Add the attacks that missed the sector since the last call to this year's rate
         integral, at the rates and exposure in force over that stretch."""
-        now = self.world.env.now
+        now = self.world.now
         dt = now - self._since
         if dt <= 0.0 or not self.enabled:
             return
@@ -247,7 +247,7 @@ class SecurityRun(Part):
         site: ProjectRun = sites[_pick(weights, float(rng.random()))]
         severity = SEVERITIES[bisect.bisect_left(self._severity_cdf, float(rng.random()))]
         c = self.spec.consequences[severity]  # type: ignore[index]
-        now = w.env.now
+        now = w.now
         days = draw(c.downtime_days, rng)
         site.suspend(now, days)
         site.withdraw_staff(now, float(c.staff_withdrawal_years), float(c.output_loss))

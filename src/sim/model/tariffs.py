@@ -119,7 +119,7 @@ class TariffRun(Part):
             return
         w.advance()
         if rate > self.rate:
-            w.confidence.drop(w.env.now, (rate - self.rate) * float(w.scenario.confidence.tariff_hike_drop_per_unit))
+            w.confidence.drop(w.now, (rate - self.rate) * float(w.scenario.confidence.tariff_hike_drop_per_unit))
         if w.log is not None:
             w.note("tariff", f"U.S. reciprocal rate {self.rate:.0%} -> {rate:.0%} ({why})")
         self.rate = rate
@@ -159,7 +159,7 @@ class TariffRun(Part):
         w = self.world
         w.advance()
         self.exemption_active = False
-        w.confidence.drop(w.env.now, float(w.scenario.confidence.exemption_loss_drop))
+        w.confidence.drop(w.now, float(w.scenario.confidence.exemption_loss_drop))
         w.note("tariff", "critical-minerals exemption withdrawn")
         w.changed()
         self._schedule_restore()

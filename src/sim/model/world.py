@@ -75,6 +75,9 @@ class World:
     def __init__(self, scenario: Scenario, streams: Streams, trace: bool = False,
                  parts: tuple[Registration, ...] = PARTS):
         self.env = simpy.Environment()
+        # The model time now: SimPy's clock, kept by run() as it steps each event (an
+        # attribute read, where ``env.now`` is a property call at every use).
+        self.now = 0.0
         self.scenario = scenario
         self.streams = streams
         self.log: TraceLog | None = [] if trace else None
@@ -141,14 +144,14 @@ class World:
     def note(self, source: str, text: str, at: float | None = None) -> None:
         """Log ``text`` from ``source`` (when tracing) at model time ``at``, or now."""
         if self.log is not None:
-            self.log.append((self.env.now if at is None else at, source, text))
+            self.log.append((self.now if at is None else at, source, text))
 
     def catch_up(self) -> None:
         """Let the parts bring what they simulate without events up to now: before a
         site's suspensions or its construction's end are read, and before a site is
         suspended or comes onto or leaves the ground (:meth:`advance` calls it; a site
         refuses to change otherwise)."""
-        now = self.caught_up = self.env.now
+        now = self.caught_up = self.now
         for hook in self._on_catch_up:
             hook(now)
 
@@ -182,7 +185,7 @@ class World:
         security = self.site_security_cost(p)
         if p.idle:
             return -self._care_cost * sum(run.opex for run in p.producing) - security
-        now, net = self.env.now, 1.0 - float(p.spec.royalty_rate)
+        now, net = self.now, 1.0 - float(p.spec.royalty_rate)
         cash = -security
         for run in p.producing:
             level = run.curve.level(now) if run.curve is not None else 0.0
@@ -211,7 +214,7 @@ class World:
         is low: progress accrues at 1 / (financing delay factor), re-read every price step."""
         remaining, env = years * self._lead_factor, self.env
         while remaining > 1e-12:
-            factor = self.confidence.financing_delay_factor(env.now)
+            factor = self.confidence.financing_delay_factor(self.now)
             step = min(remaining * factor, self._lead_step)
             yield env.timeout(step)
             remaining -= step / factor
@@ -225,7 +228,7 @@ class World:
 
     def milestone(self) -> None:
         """A financing close or commissioning: confidence gains, and the gates are re-checked."""
-        self.confidence.gain(self.env.now, self._milestone_gain)
+        self.confidence.gain(self.now, self._milestone_gain)
         self.changed()
 
     def changed(self) -> None:
@@ -237,7 +240,7 @@ class World:
     def advance(self) -> None:
         """Book everything that accrued since the last event, up to now."""
         self.catch_up()
-        a, b = self.last, self.env.now
+        a, b = self.last, self.now
         if b <= a:
             return
         self.last = b
@@ -277,12 +280,16 @@ class World:
         handled without a simulation event among them. Raises EventBudgetError past
         :data:`~sim.scenario.schema.EVENT_BUDGET` events."""
         env, horizon, n = self.env, float(self.horizon), 0
-        while env.peek() <= horizon:
+        while True:
+            t = env.peek()
+            if t > horizon:
+                break
+            self.now = t  # the time the step moves SimPy's clock to
             env.step()
             n += 1
             if n + self.handled > EVENT_BUDGET:
                 raise EventBudgetError(
-                    f"a replication passed {EVENT_BUDGET:,} simulation events by model year {env.now:.2f} "
+                    f"a replication passed {EVENT_BUDGET:,} simulation events by model year {self.now:.2f} "
                     f"of {self.horizon} ({self.security.incidents:,} security incidents so far): the "
                     "scenario's rates are too high to simulate; lower the attack rates, hit "
                     "probability, outage or switching rates, or the horizon")
@@ -326,8 +333,8 @@ class World:
         self.program.stall()
 
     def _call_at(self, t: float, action: Callable[[], None]) -> Generator[Any, Any, None]:
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
+        if t > self.now:
+            yield self.env.timeout(t - self.now)
         action()
 
     def _prices(self) -> Generator[Any, Any, None]:
@@ -336,7 +343,7 @@ class World:
             yield self.env.timeout(step)
             self.advance()
             self.market.step(step)
-            self.market.clear(self.env.now, step, self.refining.levels_by_commodity(), self.ledger.take_feed(step))
+            self.market.clear(self.now, step, self.refining.levels_by_commodity(), self.ledger.take_feed(step))
             if self.log is not None:
                 for c, m in self.market.clearing.items():
                     self.note("market", f"{c}: USD {self.market.ex_china[c]:,.0f} outside China, {m.ratio:.2f} x "
@@ -345,7 +352,7 @@ class World:
 
     def _recorder(self) -> Generator[Any, Any, None]:
         for k in range(1, self.horizon + 1):
-            yield self.env.timeout(float(k) - self.env.now)
+            yield self.env.timeout(float(k) - self.now)
             self.advance()
             self.program.check()  # a gate opening exactly at the year's end counts in that year
             self.ledger.close_year(k)
