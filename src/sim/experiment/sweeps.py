@@ -39,7 +39,7 @@ from scipy.stats import qmc
 
 from ..analysis import stats
 from ..errors import Problem, ScenarioError, UsageError
-from ..scenario.files import load_scenario, parse_override, resolve_document
+from ..scenario.files import load_scenario, load_scenarios, parse_override, resolve_document
 from ..scenario.schema import Scenario
 from .executors import Task, executor_for
 from .manifest import MANIFEST_VERSION, Manifest, model_digest, scenario_digest
@@ -223,14 +223,15 @@ def point_scenarios(scenario_path: str | os.PathLike[str], points: pd.DataFrame,
     """
     base = dict(parse_override(text) for text in overrides)
     factors = [c for c in points.columns if c != "point"]
-    scenarios = []
-    for row in points.itertuples(index=False):
-        values = dict(zip(factors, row[1:], strict=True))
+    rows = [(row[0], dict(zip(factors, row[1:], strict=True))) for row in points.itertuples(index=False)]
+    scenarios: list[Scenario] = []
+    made = load_scenarios(scenario_path, ({**base, **_plain(values)} for _, values in rows))
+    for point, values in rows:
         try:
-            scenarios.append(load_scenario(scenario_path, {**base, **_plain(values)}))  # type: ignore[arg-type]
+            scenarios.append(next(made))  # type: ignore[arg-type]
         except ScenarioError as exc:
             where = ", ".join(f"{k}={v}" for k, v in values.items())
-            raise ScenarioError([Problem(p.file, p.line, p.path, f"at point {row[0]} ({where}): {p.message}", p.value)
+            raise ScenarioError([Problem(p.file, p.line, p.path, f"at point {point} ({where}): {p.message}", p.value)
                                  for p in exc.problems]) from None
     return scenarios
 

@@ -103,7 +103,22 @@ def load_scenario(
     Raises ScenarioError listing every problem.
     """
     data, locations = resolve_document(path, overrides)
+    return _validated(os.fspath(path), data, locations, overrides, model)
+
+
+def load_scenarios(path: str | os.PathLike, each: Iterable[Sequence[str] | Mapping[str, Any]], *,
+                   model: type[BaseModel] | None = None) -> Iterator[BaseModel]:
+    """:func:`load_scenario` of ``path`` with each of ``each``'s overrides in turn, the file
+    (and the files it extends) read once: for the points of a sweep."""
     file = os.fspath(path)
+    document, problems = _read_document(file)
+    for overrides in each:
+        data, locations = _overridden(copy.deepcopy(document), list(problems), overrides)
+        yield _validated(file, data, locations, overrides, model)
+
+
+def _validated(file: str, data: dict, locations: Locations, overrides: Sequence[str] | Mapping[str, Any],
+               model: type[BaseModel] | None) -> BaseModel:
     result = validate_document(data, locations, file, model=model)
     if hasattr(result, "with_origin"):
         from .schema import Origin
@@ -174,11 +189,23 @@ def resolve_document(
     ``(file, line)``; values set by an override map to ``("--set", None)``.
     Raises ScenarioError listing every problem.
     """
-    top_file = os.fspath(path)
+    return _overridden(*_read_document(os.fspath(path)), overrides)
+
+
+def _read_document(top_file: str) -> tuple[tuple[dict, Locations], list[Problem]]:
+    """The file and the files it extends, merged, and the problems found in them (raised
+    with the overrides' problems). Raises ScenarioError if nothing could be merged."""
     problems: list[Problem] = []
     document = _load_with_parents(top_file, [], problems)
     if document is None:
         raise ScenarioError(_in_file_order(problems))
+    return document, problems
+
+
+def _overridden(document: tuple[dict, Locations], problems: list[Problem],
+                overrides: Sequence[str] | Mapping[str, Any]) -> tuple[dict, Locations]:
+    """``document`` (changed in place) with ``overrides`` set; raises ScenarioError listing
+    ``problems`` and the overrides' own."""
     data, locations = document
     for path_text, value in _override_items(overrides, problems):
         _set_path(data, locations, path_text, value, problems)
