@@ -102,7 +102,6 @@ class Good:
                  production: list[float], exports: list[float], routed: list[float]):
         self.index = index
         self.name = name
-        self.spec = spec
         self.payable = float(spec.concentrate_payable)
         self.premium = float(spec.non_china_premium_usd) * float(spec.china_sensitivity)
         self.floor = float(spec.us_price_floor_usd)
@@ -120,7 +119,8 @@ class Good:
         self.china_weight = 0.0  # refined-value weight of what went through China
         self.processed_weight = 0.0  # and of all that was processed
         self.feed = 0.0  # output that reached the ex-China market since it last cleared
-        # The last routing shares looked up, and what for (a stretch's refinery and duty).
+        # The routing shares last computed (Ledger.shares), and what for (a stretch's refinery
+        # and duty, which rarely change).
         self.shares_for: tuple[bool, float] = (False, -1.0)
         self.shares: tuple[float, ...] = ()
         # This stretch's sales: mine-gate value; duties and carrying cost on it; the refinery's margin.
@@ -169,7 +169,6 @@ class Ledger:
         p = sc.processing
         self._routing = {c: {r: float(getattr(s, r)) for r in ROUTES} for c, s in p.routing.items()}
         self._foreign = {r: {c: float(q) for c, q in caps.items()} for r, caps in p.foreign_capacity.items()}
-        self._shares: dict[tuple[str, bool, float], tuple[float, ...]] = {}
         lv = sc.levers
         self._mandate = float(lv.processing_mandate)
         self._refinable = {c: float(q) for c, q in p.refinery.capacity.items()}
@@ -197,12 +196,8 @@ class Ledger:
     def shares(self, commodity: str, refinery_runs: bool, duty: float) -> tuple[float, ...]:
         """Routing shares for a stretch, in ROUTES order: the refinery's share goes abroad
         until it runs; duty diverts part of the U.S. share to other markets."""
-        memo = (commodity, refinery_runs, duty)
-        found = self._shares.get(memo)
-        if found is None:
-            computed = self._compute_shares(commodity, refinery_runs, duty)
-            found = self._shares[memo] = tuple(computed[r] for r in ROUTES)
-        return found
+        computed = self._compute_shares(commodity, refinery_runs, duty)
+        return tuple(computed[r] for r in ROUTES)
 
     def _compute_shares(self, commodity: str, refinery_runs: bool, duty: float) -> dict[str, float]:
         s = dict(self._routing[commodity])
