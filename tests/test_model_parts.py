@@ -39,11 +39,21 @@ def test_ramp_integral_is_the_trapezoid(figure):
 
 def test_ramp_integral_with_a_suspension_window():
     curve = RampCurve.built()
-
-    def factor(t: float) -> float:
-        return 0.0 if 2.0 <= t < 2.5 else 1.0
-
-    assert integrate(curve, 0.0, 4.0, (2.0, 2.5), factor) == pytest.approx(3.5)
+    assert integrate(curve, 0.0, 4.0, [2.0, 2.5], [1.0, 0.0, 1.0]) == pytest.approx(3.5)
+    # A climbing curve, its factor changing inside the climb and where it starts, against
+    # a fine midpoint sum (exact on each linear piece; off by a cell at the jump at start).
+    ramp = RampCurve(start=1.0, years_to_design=2.0, start_fraction=0.2, plateau=0.9)
+    cuts, factors = [1.0, 1.5, 2.5, 3.5], [1.0, 0.0, 0.5, 1.0, 0.25]
+    edges = np.linspace(0.0, 4.0, 200_001)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    tau = np.clip(mid - ramp.start, 0.0, None)
+    level = np.where(mid < ramp.start, 0.0, ramp.plateau * np.where(
+        tau >= ramp.years_to_design, 1.0, ramp.start_fraction + (1 - ramp.start_fraction) * tau / ramp.years_to_design))
+    factor = np.asarray(factors)[np.searchsorted(cuts, mid, side="right")]
+    expected = float(np.sum(level * factor) * (edges[1] - edges[0]))
+    assert integrate(ramp, 0.0, 4.0, cuts, factors) == pytest.approx(expected, abs=1e-4)
+    # Without cuts, the same curve with a factor of one throughout.
+    assert integrate(ramp, 0.0, 4.0) == pytest.approx(integrate(ramp, 0.0, 4.0, [], [1.0]), rel=1e-15)
 
 
 # --- routing conserves volume --------------------------------------------------------

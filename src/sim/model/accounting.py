@@ -33,7 +33,7 @@ from .columns import Column
 from .confidence import CONFIDENCE
 from .finance import Books, extended, present_value
 from .market import PRICE, PRICE_CHINA
-from .processing import route
+from .processing import Shares, route
 from .program import PHASE
 from .tariffs import DUTIES_ALL_EXPORTS, TARIFF_COST
 
@@ -96,21 +96,25 @@ cost, its fixed costs (security and the levers' programmes), and its capital spe
 
 class Good:
     """One commodity as the ledger books it: its constants, read at every booking, and its
-    running totals over the horizon (the yearly lists are those of the ledger's tables)."""
+    running totals over the horizon (the yearly lists are those of the ledger's tables,
+    the current year's entries kept aside until the year changes, :meth:`Ledger.flush`)."""
 
     def __init__(self, index: int, name: str, spec: Commodity, capacity: tuple[float, float, float],
-                 production: list[float], exports: list[float], routed: list[float]):
+                 refinable: float, production: list[float], exports: list[float], routed: list[float]):
         self.index = index
         self.name = name
         self.payable = float(spec.concentrate_payable)
         self.premium = float(spec.non_china_premium_usd) * float(spec.china_sensitivity)
         self.floor = float(spec.us_price_floor_usd)
         self.china_cap, self.us_cap, self.other_cap = capacity  # the foreign routes' a year
+        self.refinable = refinable  # what the domestic refinery takes a year at design
         self.tariff_exempt = bool(spec.us_tariff_exempt)
         self.section232 = float(spec.section232_duty)
         self.cleared = spec.market is not None  # its output feeds the ex-China market
         self.production = production
         self.exports = exports
+        self.year_production = 0.0  # the current year's entries of the two
+        self.year_exports = 0.0
         self.routed = routed  # volume by route (ROUTES order), distress sales with ``other``
         self.stock = 0.0
         self.processed = 0.0
@@ -122,13 +126,12 @@ class Good:
         # The routing shares last computed (Ledger.shares), and what for (a stretch's refinery
         # and duty, which rarely change).
         self.shares_for: tuple[bool, float] = (False, -1.0)
-        self.shares: tuple[float, ...] = ()
+        self.shares: Shares = (0.0, 0.0, 0.0, 0.0)
         # This stretch's sales: mine-gate value; duties and carrying cost on it; the refinery's margin.
         self.sold = False
         self.value = 0.0
         self.cost = 0.0
         self.margin = 0.0
-
 
 
 class Ledger:
@@ -179,10 +182,17 @@ class Ledger:
         self._other_discount = float(p.other_discount)
         self.rate = float(sc.discount_rate)
         self._processing_cost = float(p.refinery.processing_cost_share)
+        self._refinery_takes = bool(self._refinable)  # once built, the refinery takes some commodity
         abroad = tuple(self._foreign.get(r, {}) for r in ("china", "us", "other"))
         self.goods = [Good(i, c, s, (abroad[0].get(c, 0.0), abroad[1].get(c, 0.0), abroad[2].get(c, 0.0)),
-                           self.production[c], self.exports_of[c], self.routed[c])
+                           self._refinable.get(c, 0.0), self.production[c], self.exports_of[c], self.routed[c])
                       for i, (c, s) in enumerate(sc.commodities.items())]
+        # The current model year's index (of the yearly lists) and its flows so far, written
+        # to the lists when the year changes (flush).
+        self._k = 0
+        self._exports_us = self._exports_china = self._exports_other = self._exports = 0.0
+        self._added = self._china_weight = self._processed_weight = self._downtime = 0.0
+        self._duties = self._operating = self._capital = 0.0
         # The commodities with a cleared market, whose output reaching the ex-China market
         # the market reads as Pakistan's supply.
         self._fed = [g for g in self.goods if g.cleared]
@@ -193,11 +203,11 @@ class Ledger:
     def _index(self, t: float) -> int:
         return min(self.horizon - 1, max(0, int(t)))
 
-    def shares(self, commodity: str, refinery_runs: bool, duty: float) -> tuple[float, ...]:
+    def shares(self, commodity: str, refinery_runs: bool, duty: float) -> Shares:
         """Routing shares for a stretch, in ROUTES order: the refinery's share goes abroad
         until it runs; duty diverts part of the U.S. share to other markets."""
-        computed = self._compute_shares(commodity, refinery_runs, duty)
-        return tuple(computed[r] for r in ROUTES)
+        s = self._compute_shares(commodity, refinery_runs, duty)
+        return s["domestic"], s["china"], s["us"], s["other"]
 
     def _compute_shares(self, commodity: str, refinery_runs: bool, duty: float) -> dict[str, float]:
         s = dict(self._routing[commodity])
@@ -216,12 +226,15 @@ class Ledger:
         return {r: v / total for r, v in s.items()} if total > 0 else s
 
     @staticmethod
-    def _mandated(shares: tuple[float, ...], target: float) -> tuple[float, ...]:
+    def _mandated(shares: Shares, target: float) -> Shares:
         """Raise the domestic share (the first) to ``target``, scaling the foreign shares down."""
-        if target <= shares[0]:
+        home, china, us, other = shares
+        if target <= home:
             return shares
-        rest = 1.0 - shares[0]
-        return (target, *((v * (1.0 - target) / rest if rest > 0 else 0.0) for v in shares[1:]))
+        rest = 1.0 - home
+        if rest <= 0:
+            return target, 0.0, 0.0, 0.0
+        return target, china * (1.0 - target) / rest, us * (1.0 - target) / rest, other * (1.0 - target) / rest
 
     def refining_margin(self, outputs: tuple[tuple[str, float], ...]) -> float:
         """A year's margin the domestic refinery would make at today's prices on the part of
@@ -250,17 +263,19 @@ class Ledger:
         x = self._diversion * duty
         return x / (1.0 + x)
 
-    def book(self, a: float, b: float, sites: list[Site],
-             refinery_capacity: dict[str, float], refinery_capital: float, downtime_years: float,
-             lever_costs: float = 0.0, refinery_running: bool = False) -> None:
+    def book(self, a: float, b: float, sites: list[Site], refinery_built: bool, refinery_years: float,
+             refinery_capital: float, downtime_years: float, lever_costs: float = 0.0,
+             refinery_running: bool = False) -> None:
         """Book the stretch [a, b]: ``sites`` holds each active project's books, what it
         produced per commodity, its operating cost, its fixed costs (security, programmes)
-        and its capital spent; ``lever_costs`` what the levers cost over it, whoever pays
-        (the stockpile's carrying cost is added here)."""
+        and its capital spent; ``refinery_years`` the years of design throughput the domestic
+        refinery had over it, once built; ``lever_costs`` what the levers cost over it,
+        whoever pays (the stockpile's carrying cost is added here)."""
         w = self.world
         dt = b - a
         k = self._index(a)
-        y = self.year
+        if k != self._k:
+            self._new_year(k)
         produced = [0.0] * len(self.goods)
         operating_costs, capital_costs = 0.0, refinery_capital
         for _books, made, opex, security, spent in sites:
@@ -271,11 +286,12 @@ class Ledger:
         carrying = 0.0
         regime = w.refining
         china_open, china_discounts, premium_shares = regime.china_open, regime.china_discount, regime.premium_share
-        refinery_runs = bool(refinery_capacity)
+        refinery_runs = refinery_built and self._refinery_takes
         prices, outside = w.market.price, w.market.ex_china
         tariff = w.tariff
         tariff_on, tariff_rate, exemption = tariff.enabled, tariff.rate, tariff.exemption_active
         mandate, hold_years, incidence = self._mandate, self._hold_years, self._incidence
+        other_kept, distress_kept = 1.0 - self._other_discount, 1.0 - self._distress
         exports = added = duties = us_value = china_value = other_value = refined_revenue = 0.0
         china_weight = processed_weight = 0.0
         for g in self.goods:
@@ -285,7 +301,7 @@ class Ledger:
             if q <= 0.0 and stock <= 0.0:
                 continue
             c = g.name
-            g.production[k] += q
+            g.year_production += q
             price = prices[c]  # China's price; the same outside China unless a market clears
             ex_china = outside[c]
             # The duty U.S.-bound product faces (TariffRun.rate_for, on the good's constants).
@@ -293,10 +309,11 @@ class Ledger:
             if g.shares_for != (refinery_runs, duty):
                 g.shares_for, g.shares = (refinery_runs, duty), self.shares(c, refinery_runs, duty)
             shares = g.shares
-            capacity = (refinery_capacity.get(c, 0.0), g.china_cap * dt * china_open[c], g.us_cap * dt, g.other_cap * dt)
+            home_cap = g.refinable * refinery_years if refinery_built else 0.0
             if refinery_running and mandate > shares[0] and q > 0.0:
-                shares = self._mandated(shares, min(mandate, capacity[0] / q))
-            f_home, f_china, f_us, f_other, stock = route(q, stock, shares, capacity)
+                shares = self._mandated(shares, min(mandate, home_cap / q))
+            f_home, f_china, f_us, f_other, stock = route(
+                q, stock, shares, (home_cap, g.china_cap * dt * china_open[c], g.us_cap * dt, g.other_cap * dt))
             # What cannot be held (beyond the stockpile's months of peak output) is sold at a
             # distress discount to whoever takes it.
             if dt > 0.01 and q / dt > g.peak_rate:
@@ -321,8 +338,7 @@ class Ledger:
             concentrate = ex_china * payable
             v_china = f_china * price * payable * (1.0 - china_discounts[c])
             v_us = f_us * concentrate
-            v_other = ((f_other - distressed) * concentrate * (1.0 - self._other_discount)
-                       + distressed * concentrate * (1.0 - self._distress))
+            v_other = (f_other - distressed) * concentrate * other_kept + distressed * concentrate * distress_kept
             refined = ex_china + g.premium * premium_shares[c]
             v_home = f_home * refined
             home_us = v_home * self._dom_us * (1.0 - self.diverted(duty)) if v_home else 0.0
@@ -336,7 +352,7 @@ class Ledger:
             other_value += v_other + v_home - home_us
             duties += (v_us + home_us) * duty
             exported = v_china + v_us + v_other + v_home + support + refined_support
-            g.exports[k] += exported
+            g.year_exports += exported
             exports += exported
             home_added = v_home - f_home * concentrate
             # The mines sell concentrate (to the refinery at its mine-gate value); the
@@ -354,54 +370,55 @@ class Ledger:
             g.china_weight += f_china * price
             processed_weight += processed * price
             g.processed_weight += processed * price
-        y[YEAR_EXPORTS_US.name][k] += us_value
-        y[YEAR_EXPORTS_CHINA.name][k] += china_value
-        y[YEAR_EXPORTS_OTHER.name][k] += other_value
-        y[YEAR_EXPORTS.name][k] += exports
-        y[YEAR_VALUE_ADDED.name][k] += added
-        y["china_weight"][k] += china_weight
-        y["processed_weight"][k] += processed_weight
-        y[YEAR_DOWNTIME.name][k] += downtime_years * DAYS_PER_YEAR
+        downtime_days = downtime_years * DAYS_PER_YEAR
+        self._exports_us += us_value
+        self._exports_china += china_value
+        self._exports_other += other_value
+        self._exports += exports
+        self._added += added
+        self._china_weight += china_weight
+        self._processed_weight += processed_weight
+        self._downtime += downtime_days
         self.china_weight += china_weight
         self.processed_weight += processed_weight
-        self.downtime_days += downtime_years * DAYS_PER_YEAR
+        self.downtime_days += downtime_days
         self.total_exports += exports
         self.total_added += added
         self.tariff_cost += duties
         all_duties = duties + tariff.goods_duties(a, b)
         self.all_duties += all_duties
-        y[YEAR_DUTIES_ALL_EXPORTS.name][k] += all_duties
+        self._duties += all_duties
         self.us_exports += us_value
         self.capital += capital_costs
         self.refinery_revenue += refined_revenue
         operating = operating_costs + incidence * duties + self._processing_cost * added + carrying
         self.lever_cost += lever_costs + carrying
-        y["operating_cost_usd"][k] += operating
-        y["capital_usd"][k] += capital_costs
-        self._window.append((a, b, exports))
-        while self._window and self._window[0][1] <= b - self._window_years:
-            self._window.popleft()
-        self._to_projects(k, sites, produced)
+        self._operating += operating
+        self._capital += capital_costs
+        window = self._window
+        window.append((a, b, exports))
+        while window and window[0][1] <= b - self._window_years:
+            window.popleft()
+        self._to_projects(sites, produced)
 
-    def _to_projects(self, k: int, sites: list[Site], produced: list[float]) -> None:
-        """Each project's part of year ``k``'s rows: its costs and capital, and of each
+    def _to_projects(self, sites: list[Site], produced: list[float]) -> None:
+        """Each project's part of the current year's rows: its costs and capital, and of each
         commodity's mine-gate value, its costs (the exporter's duties, the stock's carrying
         cost) and the refinery's margin on it, its share of the stretch's output (of all
         output so far, when only stock was sold or held)."""
         goods = self.goods
         for books, made, opex, security, spent in sites:
-            books.costs[k] += opex + security
-            books.capital[k] += spent
+            books.year_costs += opex + security
+            books.year_capital += spent
             for i, q in enumerate(made):
                 if q <= 0.0:
                     continue
                 books.made[i] += q
                 g = goods[i]
-                value, cost, margin = (g.value, g.cost, g.margin) if g.sold else (0.0, 0.0, 0.0)
-                share = q / produced[i]
-                books.revenue[k] += share * value
-                books.costs[k] += share * cost
-                books.added[k] += share * margin
+                share = q / produced[i]  # its output was sold (or held) in book
+                books.year_revenue += share * g.value
+                books.year_costs += share * g.cost
+                books.year_added += share * g.margin
         for g in goods:
             if not g.sold:
                 continue
@@ -411,9 +428,45 @@ class Ledger:
             ever = sum(books.made[i] for books in self.books.values())
             for books in self.books.values():
                 if books.made[i] > 0.0:
-                    books.revenue[k] += books.made[i] / ever * value
-                    books.costs[k] += books.made[i] / ever * cost
-                    books.added[k] += books.made[i] / ever * margin
+                    books.year_revenue += books.made[i] / ever * value
+                    books.year_costs += books.made[i] / ever * cost
+                    books.year_added += books.made[i] / ever * margin
+
+    def _new_year(self, k: int) -> None:
+        """Write the current year's flows to the yearly lists and start year ``k``'s."""
+        self.flush()
+        self._k = k
+        self._exports_us = self._exports_china = self._exports_other = self._exports = 0.0
+        self._added = self._china_weight = self._processed_weight = self._downtime = 0.0
+        self._duties = self._operating = self._capital = 0.0
+        for g in self.goods:
+            g.year_production = g.year_exports = 0.0
+        for books in self.books.values():
+            books.year_revenue = books.year_costs = books.year_capital = books.year_added = 0.0
+
+    def flush(self) -> None:
+        """Write the current year's flows so far to the yearly lists (and each project's
+        books): before anything reads them, and at the end of the run."""
+        k, y = self._k, self.year
+        y[YEAR_EXPORTS_US.name][k] = self._exports_us
+        y[YEAR_EXPORTS_CHINA.name][k] = self._exports_china
+        y[YEAR_EXPORTS_OTHER.name][k] = self._exports_other
+        y[YEAR_EXPORTS.name][k] = self._exports
+        y[YEAR_VALUE_ADDED.name][k] = self._added
+        y["china_weight"][k] = self._china_weight
+        y["processed_weight"][k] = self._processed_weight
+        y[YEAR_DOWNTIME.name][k] = self._downtime
+        y[YEAR_DUTIES_ALL_EXPORTS.name][k] = self._duties
+        y["operating_cost_usd"][k] = self._operating
+        y["capital_usd"][k] = self._capital
+        for g in self.goods:
+            g.production[k] = g.year_production
+            g.exports[k] = g.year_exports
+        for books in self.books.values():
+            books.revenue[k] = books.year_revenue
+            books.costs[k] = books.year_costs
+            books.capital[k] = books.year_capital
+            books.added[k] = books.year_added
 
     def take_feed(self, years: float) -> dict[str, float]:
         """Pakistan's output that reached the ex-China market per year over the last

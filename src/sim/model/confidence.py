@@ -41,6 +41,11 @@ class Confidence:
         self._recover_at = math.inf
         self._token = 0
         self._rate = float(spec.risk_premium)
+        self._ceiling = float(spec.ceiling)
+        self._reference = float(spec.reference)
+        self._delay_per_unit = float(spec.financing_delay_per_unit)
+        self._stall_floor = float(spec.stall_floor)
+        self._stall_after = float(spec.stall_after_years)
         self._premium = [0.0] * horizon  # the risk premium integrated over each model year so far
         self._premium_to = 0.0
         self._watch(0.0)  # a programme that starts below the floor is already on the clock
@@ -53,7 +58,7 @@ class Confidence:
         """A lasting change: a rise (a milestone), capped at the ceiling, or a lasting fall
         (a policy reversal) when ``amount`` is negative."""
         self._fold(t)
-        self.fundamental = max(0.0, min(float(self.spec.ceiling), self.fundamental + amount))
+        self.fundamental = max(0.0, min(self._ceiling, self.fundamental + amount))
         self._watch(t)
 
     def drop(self, t: float, amount: float) -> None:
@@ -65,8 +70,8 @@ class Confidence:
         self._watch(t)
 
     def financing_delay_factor(self, t: float) -> float:
-        gap = float(self.spec.reference) - self.level(t)
-        return 1.0 + float(self.spec.financing_delay_per_unit) * max(0.0, gap)
+        gap = self._reference - self.level(t)
+        return 1.0 + self._delay_per_unit * max(0.0, gap)
 
     def risk_premium(self, t: float) -> float:
         return self._rate * (1.0 - self.level(t))
@@ -132,7 +137,7 @@ class Confidence:
         return self.since + math.log(-self.transient / (self.fundamental - floor)) / self._kappa
 
     def _watch(self, t: float) -> None:
-        floor = float(self.spec.stall_floor)
+        floor = self._stall_floor
         if self._below_since is not None and self._recover_at <= t:
             self._below_since = None
         self._token += 1
@@ -143,7 +148,7 @@ class Confidence:
         if self._below_since is None:
             self._below_since = t
         self._recover_at = self.time_back_over(floor)
-        stall_at = self._below_since + float(self.spec.stall_after_years)
+        stall_at = self._below_since + self._stall_after
         if self._recover_at > stall_at:
             token = self._token
 

@@ -73,7 +73,8 @@ OUTCOMES: tuple[Column, ...] = (STATE_TAKE, INVESTOR_NPV, LEVER_COST, NPV_OF, IN
 class Books:
     """One project's yearly rows (USD), filled by the ledger as it books each stretch."""
 
-    __slots__ = ("revenue", "costs", "capital", "awards", "added", "made")
+    __slots__ = ("revenue", "costs", "capital", "awards", "added", "made", "year_revenue", "year_costs",
+                 "year_capital", "year_added")
 
     def __init__(self, horizon: int, commodities: Iterable[str]):
         self.revenue = [0.0] * horizon  # its output's value at the mine gate
@@ -82,6 +83,9 @@ class Books:
         self.awards = [0.0] * horizon   # arbitration awards the state pays its private investors
         self.added = [0.0] * horizon    # the refinery's margin on its output (value added less processing cost)
         self.made = [0.0 for _ in commodities]  # output so far per commodity (scenario order), for selling stock later
+        # The current year's entries of revenue, costs, capital and added while the ledger
+        # books the year (it writes them to the rows when the year changes, Ledger.flush).
+        self.year_revenue = self.year_costs = self.year_capital = self.year_added = 0.0
 
 
 class Accounts:

@@ -110,29 +110,37 @@ class Market:
         # The price outside China: China's own price times the clearing ratio where a
         # market clears, China's price itself elsewhere.
         self.ex_china = dict(self.price)
-        self._terms: dict[float, list[tuple[str, float, float, float]]] = {}
+        # A step's terms per commodity, for the step length they were computed for (the
+        # world steps at one length): decay, shock sd and long-run price, in ``names`` order.
+        self._terms_for = -1.0
+        self._decay: list[float] = []
+        self._sd: list[float] = []
+        self._long_run = [float(s.long_run_price_usd) for s in commodities.values()]
+        self._cleared = [c in self.clearing for c in self.names]
 
-    def _step_terms(self, dt: float) -> list[tuple[str, float, float, float]]:
-        """Per commodity, (name, decay, shock sd, long-run price) of a step of ``dt`` years."""
-        terms = self._terms.get(dt)
-        if terms is None:
-            terms = self._terms[dt] = []
-            for c in self.names:
-                s = self.specs[c]
-                kappa, sigma = float(s.mean_reversion_per_year), float(s.volatility)
-                decay = math.exp(-kappa * dt)
-                sd = sigma * math.sqrt(dt if kappa == 0 else (1.0 - decay * decay) / (2.0 * kappa))
-                terms.append((c, decay, sd, float(s.long_run_price_usd)))
-        return terms
+    def _step_terms(self, dt: float) -> None:
+        """The decay and shock sd of a step of ``dt`` years, per commodity."""
+        self._terms_for = dt
+        self._decay, self._sd = [], []
+        for c in self.names:
+            s = self.specs[c]
+            kappa, sigma = float(s.mean_reversion_per_year), float(s.volatility)
+            decay = math.exp(-kappa * dt)
+            self._decay.append(decay)
+            self._sd.append(sigma * math.sqrt(dt if kappa == 0 else (1.0 - decay * decay) / (2.0 * kappa)))
 
     def step(self, dt: float) -> None:
+        if dt != self._terms_for:
+            self._step_terms(dt)
         z = self.rng.standard_normal(len(self.names))
-        x, price = self.x, self.price
-        for (c, decay, sd, long_run), shock in zip(self._step_terms(dt), z, strict=True):
-            x[c] = x[c] * decay + sd * shock
-            price[c] = long_run * math.exp(x[c])
-            if c not in self.clearing:
-                self.ex_china[c] = price[c]
+        x, price, ex_china = self.x, self.price, self.ex_china
+        decays, sds, long_runs, cleared = self._decay, self._sd, self._long_run, self._cleared
+        for i, c in enumerate(self.names):
+            moved = x[c] * decays[i] + sds[i] * z[i]
+            x[c] = moved
+            p = price[c] = long_runs[i] * math.exp(moved)
+            if not cleared[i]:
+                ex_china[c] = p
 
     def clear(self, t: float, dt: float, levels: dict[str, int], pakistan: dict[str, float]) -> None:
         """Clear every ex-China market at ``t``: ``levels`` holds the regime of each cleared

@@ -33,46 +33,56 @@ if TYPE_CHECKING:
 DRAW_ORDER: tuple[str, ...] = ("domestic", "us", "other", "china")
 
 
+Shares = tuple[float, float, float, float]
+"""Four numbers in ROUTES order (domestic, China, U.S., other): shares, capacities, flows."""
+
+
 def allocate(supply: float, stock: float, shares: Mapping[str, float],
              capacity: Mapping[str, float]) -> tuple[dict[str, float], float]:
     """Split ``supply`` across routes by ``shares`` within ``capacity``; returns the flows
     and the new stock. Overflow goes to stock; spare capacity on a route with a positive
-    share (or on ``other``, the market of last resort) draws the stock down."""
-    *flows, stock = route(supply, stock, tuple(shares.get(r, 0.0) for r in ROUTES),
-                          tuple(capacity.get(r, 0.0) for r in ROUTES))
-    return dict(zip(ROUTES, flows, strict=True)), stock
+    share (or on ``other``, the market of last resort) draws the stock down, in DRAW_ORDER."""
+    s = [shares.get(r, 0.0) for r in ROUTES]
+    c = [capacity.get(r, 0.0) for r in ROUTES]
+    f_home, f_china, f_us, f_other, stock = route(supply, stock, (s[0], s[1], s[2], s[3]), (c[0], c[1], c[2], c[3]))
+    return dict(zip(ROUTES, (f_home, f_china, f_us, f_other), strict=True)), stock
 
 
-# Positions in ROUTES of the routes in DRAW_ORDER, and of ``other``.
-_DRAW = tuple(ROUTES.index(r) for r in DRAW_ORDER)
-_OTHER = ROUTES.index("other")
-
-
-def route(supply: float, stock: float, shares: tuple[float, ...],
-          capacity: tuple[float, ...]) -> tuple[float, ...]:
-    """:func:`allocate` on tuples in ROUTES order, as the ledger calls it at every booking;
-    returns the four flows and the new stock."""
-    flows = [0.0, 0.0, 0.0, 0.0]
-    for i in range(4):
-        want = supply * shares[i]
-        cap = capacity[i]
-        if want <= cap:
-            flows[i] = want
-        else:
-            flows[i] = cap
-            stock += want - cap
+def route(supply: float, stock: float, shares: Shares, capacity: Shares) -> tuple[float, float, float, float, float]:
+    """:func:`allocate` on the four routes in ROUTES order, as the ledger calls it at every
+    booking; returns the four flows and the new stock."""
+    s_home, s_china, s_us, s_other = shares
+    c_home, c_china, c_us, c_other = capacity
+    f_home, stock = _fill(supply * s_home, c_home, stock)
+    f_china, stock = _fill(supply * s_china, c_china, stock)
+    f_us, stock = _fill(supply * s_us, c_us, stock)
+    f_other, stock = _fill(supply * s_other, c_other, stock)
+    # Spare capacity draws the stock down in DRAW_ORDER: at home, the U.S., other, China.
+    if stock > 0.0 and s_home > 0.0:
+        f_home, stock = _draw(f_home, c_home, stock)
+    if stock > 0.0 and s_us > 0.0:
+        f_us, stock = _draw(f_us, c_us, stock)
     if stock > 0.0:
-        for i in _DRAW:
-            if shares[i] <= 0.0 and i != _OTHER:
-                continue
-            spare = capacity[i] - flows[i]
-            if spare > 0.0:
-                take = min(spare, stock)
-                flows[i] += take
-                stock -= take
-                if stock <= 0.0:
-                    break
-    return flows[0], flows[1], flows[2], flows[3], max(stock, 0.0)
+        f_other, stock = _draw(f_other, c_other, stock)
+    if stock > 0.0 and s_china > 0.0:
+        f_china, stock = _draw(f_china, c_china, stock)
+    return f_home, f_china, f_us, f_other, max(stock, 0.0)
+
+
+def _fill(want: float, cap: float, stock: float) -> tuple[float, float]:
+    """A route's flow, ``want`` up to ``cap``, and the stock the rest adds to."""
+    if want <= cap:
+        return want, stock
+    return cap, stock + (want - cap)
+
+
+def _draw(flow: float, cap: float, stock: float) -> tuple[float, float]:
+    """A route's flow raised by the stock its spare capacity takes, and the stock left."""
+    spare = cap - flow
+    if spare > 0.0:
+        take = min(spare, stock)
+        return flow + take, stock - take
+    return flow, stock
 
 
 class RefineryRun:
@@ -87,11 +97,15 @@ class RefineryRun:
         self.rng = world.streams("refinery")
         self.threshold = float(spec.running_threshold)
 
-    def capacity(self, a: float, b: float) -> dict[str, float]:
-        if self.curve is None:
-            return {}
-        used = integrate(self.curve, a, b)
-        return {c: float(q) * used for c, q in self.spec.capacity.items()}
+    @property
+    def built(self) -> bool:
+        """Commissioned: from then on the refinery's share of output no longer goes abroad."""
+        return self.curve is not None
+
+    def design_years(self, a: float, b: float) -> float:
+        """Years of design throughput over [a, b], its ramp-up included (0 until commissioned):
+        its capacity over the stretch is this times each commodity's capacity a year."""
+        return 0.0 if self.curve is None else integrate(self.curve, a, b)
 
     def running(self, t: float) -> bool:
         return self.curve is not None and self.curve.level(t) >= self.threshold - 1e-12

@@ -168,9 +168,26 @@ class ProjectRun:
         of design output produced."""
         self._forget_before(a)
         if self._down or self._withdrawn:
-            cuts = tuple(x for d in self._down for x in d) + tuple(
-                x for w in self._withdrawn for x in w[:2])
-            return [integrate(ph.curve, a, b, cuts, self._factor) for ph in self.producing]  # type: ignore[arg-type]
+            # Where the suspensions and withdrawals change the output's factor inside (a, b),
+            # and its value on each stretch between (read at the stretch's midpoint).
+            cuts: list[float] = []
+            for start, end in self._down:
+                if a < start < b:
+                    cuts.append(start)
+                if a < end < b:
+                    cuts.append(end)
+            for start, end, _share in self._withdrawn:
+                if a < start < b:
+                    cuts.append(start)
+                if a < end < b:
+                    cuts.append(end)
+            cuts.sort()
+            factors: list[float] = []
+            lo = a
+            for hi in (*cuts, b):
+                factors.append(self._factor((lo + hi) * 0.5))
+                lo = hi
+            return [integrate(ph.curve, a, b, cuts, factors) for ph in self.producing]  # type: ignore[arg-type]
         return [integrate(ph.curve, a, b) for ph in self.producing]  # type: ignore[arg-type]
 
     def capex_between(self, a: float, b: float) -> float:

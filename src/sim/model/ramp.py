@@ -53,31 +53,44 @@ class RampCurve:
         return self.start, self.start + self.years_to_design
 
 
-def integrate(curve: RampCurve, a: float, b: float, cuts: tuple[float, ...] = (),
-              factor: object = None) -> float:
-    """Integral of ``curve.level(t) * factor(t)`` over ``[a, b]``.
+def integrate(curve: RampCurve, a: float, b: float, cuts: list[float] | None = None,
+              factors: list[float] | None = None) -> float:
+    """Integral of ``curve.level(t)`` times a piecewise-constant factor over ``[a, b]``.
 
-    ``cuts`` are the times where ``factor`` (a function of the midpoint of a stretch) may
-    change; the curve's own breakpoints are added here.
+    ``cuts`` are the times inside ``(a, b)``, in order, where the factor may change, and
+    ``factors`` its value on each of the ``len(cuts) + 1`` stretches they make; without
+    them the factor is one throughout. The curve's own breakpoints are added here.
     """
     if b <= a or b <= curve.start:
         return 0.0
-    if not cuts and a - curve.start >= curve.years_to_design:
-        # On the plateau (the test ``level`` makes): the trapezoid below, in closed form, with
-        # the same floating-point result.
-        return curve.plateau * (b - a)
-    start, end = curve.breakpoints()
-    points = [a, b]
-    for x in (start, end, *cuts):
-        if a < x < b:
-            points.append(x)
-    points.sort()
-    total = 0.0
-    for lo, hi in zip(points, points[1:], strict=False):
-        if hi <= start or hi == lo:  # output jumps from 0 to s0 at start, a breakpoint; a point twice
-            continue
-        f = 1.0 if factor is None else factor((lo + hi) * 0.5)  # type: ignore[operator]
-        if f == 0.0:
-            continue
-        total += f * 0.5 * (curve.level(lo) + curve.level(hi)) * (hi - lo)
+    if cuts is None or factors is None:
+        if a - curve.start >= curve.years_to_design:
+            # On the plateau (the test ``level`` makes): the trapezoid below, in closed form,
+            # with the same floating-point result.
+            return curve.plateau * (b - a)
+        return _trapezoids(curve, a, b, 1.0, 0.0)
+    total, lo, n = 0.0, a, len(cuts)
+    for i in range(n + 1):
+        hi = cuts[i] if i < n else b
+        f = factors[i]
+        if f != 0.0 and hi > lo:
+            total = _trapezoids(curve, lo, hi, f, total)
+        lo = hi
+    return total
+
+
+def _trapezoids(curve: RampCurve, lo: float, hi: float, f: float, total: float) -> float:
+    """``total`` plus ``f`` times the integral of the curve over ``[lo, hi]``: a trapezoid on
+    each side of the curve's breakpoints inside it (output jumps from 0 to s0 at the start)."""
+    start = curve.start
+    end = start + curve.years_to_design
+    x = lo
+    if lo < start < hi:
+        x = start  # nothing is produced before the start
+    if lo < end < hi:
+        if end > start and end != x:
+            total += f * 0.5 * (curve.level(x) + curve.level(end)) * (end - x)
+        x = end
+    if hi > start and hi != x:
+        total += f * 0.5 * (curve.level(x) + curve.level(hi)) * (hi - x)
     return total

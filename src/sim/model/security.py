@@ -108,13 +108,36 @@ def monthly_attack_counts(spec: ProvinceSecurity, rng: np.random.Generator, mont
     return rng.poisson(integrated)
 
 
+class Province:
+    """A province as the attack process reads it: its regime, the rate of attacks it brings,
+    the yearly trend, and its sites' summed chance that an attack hits one of them."""
+
+    def __init__(self, name: str, spec: ProvinceSecurity, factor: float):
+        self.name = name
+        self.spec = spec
+        self.rates = {level: _rate(spec, level) * factor for level in LEVELS}
+        self.level: SecurityLevel = spec.initial_regime
+        self.rate = self.rates[self.level]  # attacks a year in the regime, before the trend
+        self.trend = 1.0
+        self.trend_per_year = float(spec.trend_per_year)
+        self.chance = 0.0  # as last computed (SecurityRun._exposed)
+        self.missed = 0.0  # this year's integrated rate of attacks that missed the sector
+        self.hits_this_year = 0
+
+    def attack_rate(self) -> float:
+        """Attacks per year now: its regime's rate times the yearly trend."""
+        return self.rate * self.trend
+
+    def switch(self, level: SecurityLevel) -> None:
+        self.level = level
+        self.rate = self.rates[level]
+
+
 class SecurityRun(Part):
     def __init__(self, spec: Security, world: World):
         self.spec = spec
         self.world = world
         self.enabled = spec.enabled
-        self.level = {p: s.initial_regime for p, s in spec.provinces.items()}
-        self.trend = dict.fromkeys(spec.provinces, 1.0)
         self.incidents = 0
         lv = world.scenario.levers
         # Levers: local equity and community participation make the sector less of a target;
@@ -125,12 +148,18 @@ class SecurityRun(Part):
                        * float(lv.security_spending) ** -float(lv.spending_elasticity))
         mix = [float(getattr(spec.severity, s)) for s in SEVERITIES]
         self._severity_cdf = (np.cumsum(mix) / sum(mix) if sum(mix) > 0 else np.ones(3)).tolist()
-        # Attack rate by province and regime, and (cached against the world's sites epoch)
-        # each province's summed chance that an attack hits one of its sites.
+        # What a hit of each severity does: (downtime in days, staff withdrawn for years,
+        # the output they take with them, the rise in security cost a year, confidence lost).
+        self._consequences: dict[str, tuple[Any, float, float, float, float]] = {
+            severity: (c.downtime_days, float(c.staff_withdrawal_years), float(c.output_loss),
+                       float(c.cost_rise_usd_per_year), float(c.confidence_drop))
+            for severity, c in spec.consequences.items()}
         factor = float(spec.rate_factor)
-        self._rates = {p: {level: _rate(s, level) * factor for level in LEVELS}
-                       for p, s in spec.provinces.items()}
-        self._chances: list[tuple[str, float]] = []
+        self.provinces = {p: Province(p, s, factor) for p, s in spec.provinces.items()}
+        # Each site's province (None if it has none the process covers), in the world's order;
+        # and (kept against the world's sites epoch) the provinces with a site exposed.
+        self._site_provinces = [self.provinces.get(site.spec.province) for site in world.projects]
+        self._exposed_list: list[Province] = []
         self._chances_epoch = -1
         self.hits: VaryingRatePoisson | None = None
         # The region's attacks, hits or not, counted per province and model year: the hits
@@ -140,15 +169,13 @@ class SecurityRun(Part):
         horizon = world.scenario.horizon_years
         self.attacks = {p: [0] * horizon for p in spec.provinces}
         self._incidents_by_year = [0] * horizon
-        self._hits_this_year = dict.fromkeys(spec.provinces, 0)
-        self._missed = dict.fromkeys(spec.provinces, 0.0)
         self._since = 0.0
         if not self.enabled:
             return
         self._region_rng = world.streams("security:region")
         self._rng = world.streams.draws("security:consequences", "uniform")
         env = world.env
-        for province in spec.provinces:
+        for province in self.provinces.values():
             env.process(self._regime(province))
         self.hits = VaryingRatePoisson(env, world.streams.draws("security:hits", "exponential"), self.hit_rate,
                                        self._hit)
@@ -164,26 +191,22 @@ class SecurityRun(Part):
         """Chance one attack in the site's province hits it: 1 - exp(-p w), about p w when small."""
         return -math.expm1(-self._p_hit * site.target_weight)
 
-    def _province_chances(self) -> list[tuple[str, float]]:
+    def _exposed(self) -> list[Province]:
         """Provinces with a site exposed, each with the summed hit chance of its sites."""
         w = self.world
         if self._chances_epoch != w.sites_epoch:
             self._chances_epoch = w.sites_epoch
-            self._chances = []
-            for p in self.spec.provinces:
-                chance = sum(self._site_hit_chance(s) for s in w.projects if s.spec.province == p)
+            self._exposed_list = []
+            for p, province in self.provinces.items():
+                province.chance = chance = sum((self._site_hit_chance(s) for s in w.projects if s.spec.province == p), 0.0)
                 if chance:
-                    self._chances.append((p, chance))
-        return self._chances
-
-    def _attack_rate(self, province: str) -> float:
-        """Attacks per year in ``province`` now: its regime's rate times the yearly trend."""
-        return self._rates[province][self.level[province]] * self.trend[province]
+                    self._exposed_list.append(province)
+        return self._exposed_list
 
     def hit_rate(self) -> float:
         total = 0.0
-        for p, chance in self._province_chances():
-            total += self._attack_rate(p) * chance
+        for province in self._exposed():
+            total += province.attack_rate() * province.chance
         return total
 
     def _accrue(self) -> None:
@@ -194,22 +217,20 @@ class SecurityRun(Part):
         if dt <= 0.0 or not self.enabled:
             return
         self._since = now
-        chances = dict(self._chances)
-        for p in self._missed:
-            self._missed[p] += self._attack_rate(p) * max(0.0, 1.0 - chances.get(p, 0.0)) * dt
+        for province in self.provinces.values():
+            province.missed += province.attack_rate() * max(0.0, 1.0 - province.chance) * dt
 
     def year_end(self, year: int) -> None:
         if self.enabled:
             self._accrue()
-            for p, missed in self._missed.items():
-                self.attacks[p][year - 1] = self._hits_this_year[p] + int(self._region_rng.poisson(missed))
-                self._missed[p] = 0.0
-                self._hits_this_year[p] = 0
+            for p, province in self.provinces.items():
+                self.attacks[p][year - 1] = province.hits_this_year + int(self._region_rng.poisson(province.missed))
+                province.missed = 0.0
+                province.hits_this_year = 0
         changed = False
-        for p, spec in self.spec.provinces.items():
-            trend = float(spec.trend_per_year)
-            if trend:
-                self.trend[p] = math.exp(trend * year)
+        for province in self.provinces.values():
+            if province.trend_per_year:
+                province.trend = math.exp(province.trend_per_year * year)
                 changed = True
         if changed and self.hits is not None:
             self.hits.rate_changed()
@@ -219,43 +240,50 @@ class SecurityRun(Part):
             self._accrue()
             self.hits.rate_changed()
 
-    def _regime(self, province: str) -> Generator[Any, Any, None]:
-        spec = self.spec.provinces[province]
+    def _regime(self, province: Province) -> Generator[Any, Any, None]:
+        spec, name = province.spec, province.name
         # The waits in a regime, and the regime a switch leads to: two streams, read in blocks.
-        waits = self.world.streams.draws(f"security:regime:{province}", "exponential")
-        picks = self.world.streams.draws(f"security:regime-next:{province}", "uniform")
+        waits = self.world.streams.draws(f"security:regime:{name}", "exponential")
+        picks = self.world.streams.draws(f"security:regime-next:{name}", "uniform")
         exits_by_level = {level: _exits(spec, level) for level in LEVELS}
         env = self.world.env
         while True:
-            exits = exits_by_level[self.level[province]]
+            exits = exits_by_level[province.level]
             total = sum(r for _, r in exits)
             if total <= 0:
                 return
             yield env.timeout(waits.exponential(1.0 / total))
             self._accrue()
-            self.level[province] = _next_level(exits, picks.random())
+            province.switch(_next_level(exits, picks.random()))
             if self.world.log is not None:
-                self.world.note(f"security:{province}", f"regime -> {self.level[province]}")
+                self.world.note(f"security:{name}", f"regime -> {province.level}")
             self.changed()
 
     def _hit(self) -> None:
         w = self.world
         w.catch_up()  # the site's suspensions so far, before this one joins them
         rng = self._rng
-        sites = [s for s in w.projects if s.target_weight > 0 and s.spec.province in self.level]
-        weights = [self._attack_rate(s.spec.province) * self._site_hit_chance(s) for s in sites]
-        site: ProjectRun = sites[_pick(weights, float(rng.random()))]
+        sites: list[ProjectRun] = []
+        provinces: list[Province] = []
+        weights: list[float] = []
+        for s, province in zip(w.projects, self._site_provinces, strict=True):
+            if province is not None and s.target_weight > 0:
+                sites.append(s)
+                provinces.append(province)
+                weights.append(province.attack_rate() * self._site_hit_chance(s))
+        i = _pick(weights, float(rng.random()))
+        site = sites[i]
         severity = SEVERITIES[bisect.bisect_left(self._severity_cdf, float(rng.random()))]
-        c = self.spec.consequences[severity]  # type: ignore[index]
+        downtime, staff_years, output_loss, cost_rise, confidence_drop = self._consequences[severity]
         now = w.now
-        days = draw(c.downtime_days, rng)
+        days = draw(downtime, rng)
         site.suspend(now, days)
-        site.withdraw_staff(now, float(c.staff_withdrawal_years), float(c.output_loss))
-        site.raise_security_cost(now, float(c.cost_rise_usd_per_year))
+        site.withdraw_staff(now, staff_years, output_loss)
+        site.raise_security_cost(now, cost_rise)
         self.incidents += 1
-        self._hits_this_year[site.spec.province] += 1
+        provinces[i].hits_this_year += 1
         self._incidents_by_year[min(w.horizon - 1, max(0, int(now)))] += 1
-        w.confidence.drop(now, float(c.confidence_drop))
+        w.confidence.drop(now, confidence_drop)
         if w.log is not None:
             w.note("security", f"{severity} incident at {site.key}: {days:.0f} days lost")
         w.program.check()

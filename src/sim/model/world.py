@@ -270,8 +270,9 @@ class World:
             programmes = dt * (p.exposure * self._programmes + (self._tracking if p.spec.illegal_extraction_exposed else 0.0))
             levers += programmes + dt * p.exposure * self._extra_security
             sites.append((books[p.key], made, opex, security + programmes, spent))
-        self.ledger.book(a, b, sites, self.refinery.capacity(a, b), self.refinery.capex.between(a, b), downtime,
-                         levers, self.refinery.running(a))
+        refinery = self.refinery
+        self.ledger.book(a, b, sites, refinery.built, refinery.design_years(a, b), refinery.capex.between(a, b),
+                         downtime, levers, refinery.running(a))
 
     # --- running ---------------------------------------------------------------------------
 
@@ -293,6 +294,7 @@ class World:
                     f"of {self.horizon} ({self.security.incidents:,} security incidents so far): the "
                     "scenario's rates are too high to simulate; lower the attack rates, hit "
                     "probability, outage or switching rates, or the horizon")
+        self.ledger.flush()
         if self.log is not None:  # outages are logged when the world catches up, after later events
             self.log.sort(key=operator.itemgetter(0))
         return n + self.handled
