@@ -23,7 +23,6 @@ to the current model year's row of the time series.
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -100,7 +99,7 @@ class Good:
     the current year's entries kept aside until the year changes, :meth:`Ledger.flush`)."""
 
     def __init__(self, index: int, name: str, spec: Commodity, capacity: tuple[float, float, float],
-                 refinable: float, production: list[float], exports: list[float], routed: list[float]):
+                 refinable: float, production: list[float], exports: list[float]):
         self.index = index
         self.name = name
         self.payable = float(spec.concentrate_payable)
@@ -115,7 +114,9 @@ class Good:
         self.exports = exports
         self.year_production = 0.0  # the current year's entries of the two
         self.year_exports = 0.0
-        self.routed = routed  # volume by route (ROUTES order), distress sales with ``other``
+        # Volume by route over the horizon (Ledger.routed), distress sales with ``other``.
+        self.to_home = self.to_china = self.to_us = self.to_other = 0.0
+        self.produced = 0.0  # in the stretch being booked
         self.stock = 0.0
         self.processed = 0.0
         self.peak_rate = 0.0
@@ -144,9 +145,6 @@ class Ledger:
         # Plain lists: scalar updates on them are several times cheaper than on numpy arrays.
         self.production = {c: [0.0] * h for c in sc.commodities}
         self.exports_of = {c: [0.0] * h for c in sc.commodities}
-        # Volume of each commodity over the horizon by route (ROUTES order), distress sales
-        # counted with ``other``.
-        self.routed = {c: [0.0, 0.0, 0.0, 0.0] for c in sc.commodities}
         self.year = {name: [0.0] * h for name in (*_WEIGHTS, *(c.name for c in (*_FLOWS, *_STATES)))}
         self.prices = {c: [0.0] * h for c in sc.commodities}
         # China's domestic price beside the ex-China one, where they differ: for a commodity
@@ -167,7 +165,8 @@ class Ledger:
         self.books = {key: Books(h, sc.commodities) for key in sc.projects}
         self.downtime_days = 0.0
         # Recent bookings (start, end, export value), for the sustained export run-rate.
-        self._window: deque[tuple[float, float, float]] = deque()
+        self._window: list[tuple[float, float, float]] = []  # those before _window_from have left it
+        self._window_from = 0
         self._window_years = max(1.0, float(sc.program.phase3.sustain_years))
         p = sc.processing
         self._routing = {c: {r: float(getattr(s, r)) for r in ROUTES} for c, s in p.routing.items()}
@@ -185,7 +184,7 @@ class Ledger:
         self._refinery_takes = bool(self._refinable)  # once built, the refinery takes some commodity
         abroad = tuple(self._foreign.get(r, {}) for r in ("china", "us", "other"))
         self.goods = [Good(i, c, s, (abroad[0].get(c, 0.0), abroad[1].get(c, 0.0), abroad[2].get(c, 0.0)),
-                           self._refinable.get(c, 0.0), self.production[c], self.exports_of[c], self.routed[c])
+                           self._refinable.get(c, 0.0), self.production[c], self.exports_of[c])
                       for i, (c, s) in enumerate(sc.commodities.items())]
         # The current model year's index (of the yearly lists) and its flows so far, written
         # to the lists when the year changes (flush).
@@ -276,11 +275,13 @@ class Ledger:
         k = self._index(a)
         if k != self._k:
             self._new_year(k)
-        produced = [0.0] * len(self.goods)
+        goods = self.goods
+        for g in goods:
+            g.produced = 0.0
         operating_costs, capital_costs = 0.0, refinery_capital
         for _books, made, opex, security, spent in sites:
             for i, q in enumerate(made):
-                produced[i] += q
+                goods[i].produced += q
             operating_costs += opex + security
             capital_costs += spent
         carrying = 0.0
@@ -294,9 +295,9 @@ class Ledger:
         other_kept, distress_kept = 1.0 - self._other_discount, 1.0 - self._distress
         exports = added = duties = us_value = china_value = other_value = refined_revenue = 0.0
         china_weight = processed_weight = 0.0
-        for g in self.goods:
+        for g in goods:
             g.sold = False
-            q = produced[g.index]
+            q = g.produced
             stock = g.stock
             if q <= 0.0 and stock <= 0.0:
                 continue
@@ -327,11 +328,10 @@ class Ledger:
             g.stock = stock
             processed = f_home + f_china + f_us + f_other
             g.processed += processed
-            routed = g.routed
-            routed[0] += f_home
-            routed[1] += f_china
-            routed[2] += f_us
-            routed[3] += f_other
+            g.to_home += f_home
+            g.to_china += f_china
+            g.to_us += f_us
+            g.to_other += f_other
             if g.cleared:
                 g.feed += f_home + f_us + f_other
             payable = g.payable
@@ -395,13 +395,17 @@ class Ledger:
         self.lever_cost += lever_costs + carrying
         self._operating += operating
         self._capital += capital_costs
-        window = self._window
+        window, first = self._window, self._window_from
         window.append((a, b, exports))
-        while window and window[0][1] <= b - self._window_years:
-            window.popleft()
-        self._to_projects(sites, produced)
+        while first < len(window) and window[first][1] <= b - self._window_years:
+            first += 1
+        if first > 256:  # drop what has left the window now and then
+            del window[:first]
+            first = 0
+        self._window_from = first
+        self._to_projects(sites)
 
-    def _to_projects(self, sites: list[Site], produced: list[float]) -> None:
+    def _to_projects(self, sites: list[Site]) -> None:
         """Each project's part of the current year's rows: its costs and capital, and of each
         commodity's mine-gate value, its costs (the exporter's duties, the stock's carrying
         cost) and the refinery's margin on it, its share of the stretch's output (of all
@@ -415,7 +419,7 @@ class Ledger:
                     continue
                 books.made[i] += q
                 g = goods[i]
-                share = q / produced[i]  # its output was sold (or held) in book
+                share = q / g.produced  # its output was sold (or held) in book
                 books.year_revenue += share * g.value
                 books.year_costs += share * g.cost
                 books.year_added += share * g.margin
@@ -423,7 +427,7 @@ class Ledger:
             if not g.sold:
                 continue
             i, value, cost, margin = g.index, g.value, g.cost, g.margin
-            if produced[i] > 0.0 or (value == 0.0 and cost == 0.0 and margin == 0.0):
+            if g.produced > 0.0 or (value == 0.0 and cost == 0.0 and margin == 0.0):
                 continue
             ever = sum(books.made[i] for books in self.books.values())
             for books in self.books.values():
@@ -477,6 +481,12 @@ class Ledger:
         return rates
 
     @property
+    def routed(self) -> dict[str, list[float]]:
+        """Volume of each commodity over the horizon by route (ROUTES order), distress sales
+        counted with ``other``."""
+        return {g.name: [g.to_home, g.to_china, g.to_us, g.to_other] for g in self.goods}
+
+    @property
     def stock(self) -> dict[str, float]:
         """Concentrate held unprocessed now, per commodity."""
         return {g.name: g.stock for g in self.goods}
@@ -488,12 +498,14 @@ class Ledger:
 
     def exports_over(self, years: float) -> float:
         """Export value booked over the last ``years`` (up to the last booking)."""
-        if not self._window:
+        window, first = self._window, self._window_from
+        if first >= len(window):
             return 0.0
-        end = self._window[-1][1]
+        end = window[-1][1]
         start = end - years
         total = 0.0
-        for a, b, value in self._window:
+        for j in range(first, len(window)):
+            a, b, value = window[j]
             if b > start and b > a:
                 total += value * (b - max(a, start)) / (b - a)
         return total

@@ -115,7 +115,8 @@ class Confidence:
                         cuts.append(crossing)
         cuts.sort()
         total = 0.0
-        for lo, hi in zip(cuts, cuts[1:], strict=False):
+        for j in range(len(cuts) - 1):
+            lo, hi = cuts[j], cuts[j + 1]
             if hi <= lo:
                 continue
             middle = self.level(0.5 * (lo + hi))

@@ -38,10 +38,9 @@ A market step is arithmetic on a handful of numbers, not a simulation event.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable
 
-from ..scenario.schema import ClearedMarket, Commodity
+from ..scenario.schema import CHINA_REGIMES, ClearedMarket, Commodity
 from .columns import Column
 from .draws import Draws
 
@@ -60,7 +59,7 @@ class Clearing:
         self.demand0 = float(spec.ex_china_demand)
         self.growth = math.log1p(float(spec.demand_growth_per_year))
         self.china = float(spec.china_export_share)
-        self.cuts = spec.export_cut
+        self.cuts = [spec.export_cut.of(level) for level in range(len(CHINA_REGIMES))]  # by regime level
         self.e_demand = float(spec.demand_elasticity)
         self.e_supply = float(spec.supply_elasticity)
         self.e_long = float(spec.long_run_demand_elasticity)
@@ -69,7 +68,10 @@ class Clearing:
         self.lead = float(spec.capacity_lead_years)
         self.demand = 1.0  # s: reference demand left after substitution and thrift
         self.capacity = float(spec.other_supply_share)  # k
-        self.pipeline: deque[tuple[float, float]] = deque()
+        # Capacity under construction: (when it comes on, share of demand), in order; those
+        # before ``_online`` have come on.
+        self.pipeline: list[tuple[float, float]] = []
+        self._online = 0
         self.ratio = 1.0
         self.pakistan_rate = 0.0
 
@@ -86,11 +88,14 @@ class Clearing:
     def step(self, t: float, dt: float, level: int, pakistan_rate: float) -> None:
         """Clear at model time ``t`` (after ``dt`` years), then let demand and supply
         respond to the price over the coming step."""
-        while self.pipeline and self.pipeline[0][0] <= t:
-            self.capacity += self.pipeline.popleft()[1]
+        pipeline, i = self.pipeline, self._online
+        while i < len(pipeline) and pipeline[i][0] <= t:
+            self.capacity += pipeline[i][1]
+            i += 1
+        self._online = i
         self.pakistan_rate = pakistan_rate
         reference = self.demand0 * math.exp(self.growth * t)
-        self.ratio = self.clearing_ratio(self.cuts.of(level), pakistan_rate / reference)
+        self.ratio = self.clearing_ratio(self.cuts[level], pakistan_rate / reference)
         if dt > 0.0:
             target = self.ratio ** -self.e_long
             self.demand += (target - self.demand) * -math.expm1(-self.adjust * dt)

@@ -89,8 +89,9 @@ class Registration:
         return self.part(operator.attrgetter(self.spec)(world.scenario), world)
 
 
-def hooks(parts: list[Part], hook: str) -> tuple[Callable[..., Any], ...]:
-    """The parts' ``hook`` methods, in registry order, leaving out those a part does not
-    override (the world calls ``changed`` at every event; a no-op there costs)."""
+def overriding(parts: list[Part], hook: str) -> list[Part]:
+    """The parts that override ``hook``, in registry order: the world calls a hook only on
+    those (it calls ``changed`` at every event; a no-op there costs), as a method of
+    :class:`Part`, which compiled code calls without looking it up by name."""
     default = getattr(Part, hook)
-    return tuple(getattr(p, hook) for p in parts if getattr(type(p), hook) is not default)
+    return [p for p in parts if getattr(type(p), hook) is not default]

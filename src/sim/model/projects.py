@@ -80,6 +80,7 @@ class PhaseRun:
     curve: RampCurve | None = None
     capex: Spend = field(default_factory=Spend)
     outputs: tuple[tuple[str, float], ...] = ()
+    output_at: list[tuple[int, float]] = field(default_factory=list)  # outputs by place in the scenario's commodities
     opex: float = 0.0
     commissioned: float = math.inf  # model time
 
@@ -116,10 +117,14 @@ class ProjectRun:
         self._cost_rises: list[tuple[float, float]] = []  # not yet in force at the last booking
         self._risen_per_year = 0.0  # the sum of the rises in force
         self.phases = [PhaseRun(p) for p in spec.phases]
+        place = {c: i for i, c in enumerate(world.scenario.commodities)}
+        for run in self.phases:
+            run.output_at = [(place[c], q) for c, q in run.outputs]
         self.producing: list[PhaseRun] = []  # the phases commissioned, with their ramp-up curves
         self.rng = world.streams(f"project:{key}")
         foreign = float(spec.foreign_staff_share)
         self.exposure = float(spec.exposure)
+        self.illegal_exposed = bool(spec.illegal_extraction_exposed)
         self._target_weight = float(spec.exposure) * (1.0 + float(
             world.scenario.shocks.security.foreign_staff_factor) * foreign)
 

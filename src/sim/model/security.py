@@ -266,7 +266,9 @@ class SecurityRun(Part):
         sites: list[ProjectRun] = []
         provinces: list[Province] = []
         weights: list[float] = []
-        for s, province in zip(w.projects, self._site_provinces, strict=True):
+        site_provinces = self._site_provinces
+        for j, s in enumerate(w.projects):
+            province = site_provinces[j]
             if province is not None and s.target_weight > 0:
                 sites.append(s)
                 provinces.append(province)

@@ -44,7 +44,7 @@ from .accounting import Ledger
 from .columns import Column
 from .confidence import Confidence
 from .market import Market
-from .part import Part, Registration, hooks
+from .part import Part, Registration, overriding
 from .processing import RefineryRun
 from .program import ProgramRun
 from .projects import PhaseRun, ProjectRun
@@ -111,7 +111,7 @@ class World:
         self.program = ProgramRun(scenario.program, self)
         self.ledger = Ledger(self)
         self.projects = [ProjectRun(k, p, self) for k, p in scenario.projects.items()]
-        self.kept_by_project = {p.key: (self._kept if p.spec.illegal_extraction_exposed else 1.0)
+        self.kept_by_project = {p.key: (self._kept if p.illegal_exposed else 1.0)
                                  * p.output_factor for p in self.projects}
         self.refinery = RefineryRun(scenario.processing.refinery, self)
         # The registered parts, by their registration's name; the core reads three of them.
@@ -122,9 +122,9 @@ class World:
         self.refining: RefiningRun = self._read_by_the_core("refining", RefiningRun)
         self.tariff: TariffRun = self._read_by_the_core("tariff", TariffRun)
         self.security: SecurityRun = self._read_by_the_core("security", SecurityRun)
-        self._on_change = hooks(self.parts, "changed")
-        self._on_catch_up = hooks(self.parts, "catch_up")
-        self._on_year_end = hooks(self.parts, "year_end")
+        self._on_change = overriding(self.parts, "changed")
+        self._on_catch_up = overriding(self.parts, "catch_up")
+        self._on_year_end = overriding(self.parts, "year_end")
         self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
         for p in self.projects:
             self.env.process(p.lifecycle())
@@ -152,8 +152,8 @@ class World:
         suspended or comes onto or leaves the ground (:meth:`advance` calls it; a site
         refuses to change otherwise)."""
         now = self.caught_up = self.now
-        for hook in self._on_catch_up:
-            hook(now)
+        for part in self._on_catch_up:
+            part.catch_up(now)
 
     def active_sites(self) -> list[ProjectRun]:
         """The sites on the ground (being built or producing), in scenario order; kept until
@@ -234,8 +234,8 @@ class World:
     def changed(self) -> None:
         """Something changed: re-check the programme's gates, then tell the parts."""
         self.program.check()
-        for hook in self._on_change:
-            hook()
+        for part in self._on_change:
+            part.changed()
 
     def advance(self) -> None:
         """Book everything that accrued since the last event, up to now."""
@@ -248,7 +248,7 @@ class World:
         downtime = 0.0
         dt = b - a
         levers = self._verification_cost * max(0.0, min(b, 2.0) - a) / 2.0 if a < 2.0 else 0.0
-        books, index, goods = self.ledger.books, self.ledger.index, len(self.ledger.goods)
+        books, goods = self.ledger.books, len(self.ledger.goods)
         for p in self.projects:
             if not p.active:
                 continue
@@ -258,16 +258,19 @@ class World:
             if p.idle:  # on care and maintenance: no output, a share of the operating cost
                 opex = self._care_cost * (b - a) * sum(run.opex for run in p.producing)
             else:
-                for run, share in zip(p.producing, p.full_output_years(a, b), strict=True):
+                producing, shares = p.producing, p.full_output_years(a, b)
+                for j in range(len(producing)):  # an index, not zip(strict=True), which mypyc calls generically
+                    share = shares[j]
                     if share:
-                        for c, q in run.outputs:
-                            made[index[c]] += share * q * kept
+                        run = producing[j]
+                        for i, q in run.output_at:
+                            made[i] += share * q * kept
                         opex += share * run.opex
             spent = p.capex_between(a, b)
             p.spent += spent
             downtime += p.downtime_years(a, b)
             security = p.security_cost_between(a, b, self.site_security_cost(p)) if self._security_on else 0.0
-            programmes = dt * (p.exposure * self._programmes + (self._tracking if p.spec.illegal_extraction_exposed else 0.0))
+            programmes = dt * (p.exposure * self._programmes + (self._tracking if p.illegal_exposed else 0.0))
             levers += programmes + dt * p.exposure * self._extra_security
             sites.append((books[p.key], made, opex, security + programmes, spent))
         refinery = self.refinery
@@ -360,8 +363,8 @@ class World:
             self.ledger.close_year(k)
             for p in self.projects:
                 p.service_due = p.loans.year_end(k - 1, p.phases, p.ended)
-            for hook in self._on_year_end:
-                hook(k)
+            for part in self._on_year_end:
+                part.year_end(k)
             self.changed()
 
 
