@@ -61,4 +61,8 @@ class Draws:
 
     def standard_normal(self, n: int) -> list[float]:
         """The next ``n`` standard normal numbers, as ``Generator.standard_normal(n)`` gives them."""
+        i = self._next
+        if self._code == NORMAL and i + n <= len(self._block):  # all in the block drawn
+            self._next = i + n
+            return self._block[i:i + n]
         return [self._take(NORMAL) for _ in range(n)]

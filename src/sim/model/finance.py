@@ -234,9 +234,10 @@ def irr(cash: np.ndarray) -> float:
     if not (cash.min() < 0.0 < cash.max()):
         return math.nan
     t = np.arange(len(cash)) + 0.5
+    before = -t  # the exponents, made once for all the rates brentq tries
 
     def value(r: float) -> float:
-        return float(cash @ (1.0 + r) ** -t)
+        return float(np.dot(cash, np.power(1.0 + r, before)))
 
     # The lowest rate tried: -99%, or higher for a cash flow so long that (1 + r)^-t would
     # pass 1e250 and the sum overflow (from 125 years on).
