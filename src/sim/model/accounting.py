@@ -124,6 +124,10 @@ class Good:
         self.china_weight = 0.0  # refined-value weight of what went through China
         self.processed_weight = 0.0  # and of all that was processed
         self.feed = 0.0  # output that reached the ex-China market since it last cleared
+        # China's regime on it, as the refining part last set it (Ledger._regimes_read).
+        self.china_open = 1.0
+        self.china_discount = 0.0
+        self.premium_share = 0.0
         # The routing shares last computed (Ledger.shares), and what for (a stretch's refinery
         # and duty, which rarely change).
         self.shares_for: tuple[bool, float] = (False, -1.0)
@@ -192,6 +196,13 @@ class Ledger:
         self._exports_us = self._exports_china = self._exports_other = self._exports = 0.0
         self._added = self._china_weight = self._processed_weight = self._downtime = 0.0
         self._duties = self._operating = self._capital = 0.0
+        self._regimes_read = -1  # the refining part's version the goods hold
+        # The yearly lists those flows go to.
+        y = self.year
+        self._to_rows = (y[YEAR_EXPORTS_US.name], y[YEAR_EXPORTS_CHINA.name], y[YEAR_EXPORTS_OTHER.name],
+                         y[YEAR_EXPORTS.name], y[YEAR_VALUE_ADDED.name], y["china_weight"], y["processed_weight"],
+                         y[YEAR_DOWNTIME.name], y[YEAR_DUTIES_ALL_EXPORTS.name], y["operating_cost_usd"],
+                         y["capital_usd"])
         # The commodities with a cleared market, whose output reaching the ex-China market
         # the market reads as Pakistan's supply.
         self._fed = [g for g in self.goods if g.cleared]
@@ -286,7 +297,12 @@ class Ledger:
             capital_costs += spent
         carrying = 0.0
         regime = w.refining
-        china_open, china_discounts, premium_shares = regime.china_open, regime.china_discount, regime.premium_share
+        if regime.version != self._regimes_read:
+            self._regimes_read = regime.version
+            for g in goods:
+                g.china_open = regime.china_open[g.name]
+                g.china_discount = regime.china_discount[g.name]
+                g.premium_share = regime.premium_share[g.name]
         refinery_runs = refinery_built and self._refinery_takes
         prices, outside = w.market.price, w.market.ex_china
         tariff = w.tariff
@@ -314,7 +330,7 @@ class Ledger:
             if refinery_running and mandate > shares[0] and q > 0.0:
                 shares = self._mandated(shares, min(mandate, home_cap / q))
             f_home, f_china, f_us, f_other, stock = route(
-                q, stock, shares, (home_cap, g.china_cap * dt * china_open[c], g.us_cap * dt, g.other_cap * dt))
+                q, stock, shares, (home_cap, g.china_cap * dt * g.china_open, g.us_cap * dt, g.other_cap * dt))
             # What cannot be held (beyond the stockpile's months of peak output) is sold at a
             # distress discount to whoever takes it.
             if dt > 0.01 and q / dt > g.peak_rate:
@@ -336,10 +352,10 @@ class Ledger:
                 g.feed += f_home + f_us + f_other
             payable = g.payable
             concentrate = ex_china * payable
-            v_china = f_china * price * payable * (1.0 - china_discounts[c])
+            v_china = f_china * price * payable * (1.0 - g.china_discount)
             v_us = f_us * concentrate
             v_other = (f_other - distressed) * concentrate * other_kept + distressed * concentrate * distress_kept
-            refined = ex_china + g.premium * premium_shares[c]
+            refined = ex_china + g.premium * g.premium_share
             v_home = f_home * refined
             home_us = v_home * self._dom_us * (1.0 - self.diverted(duty)) if v_home else 0.0
             # A price-floor offtake tops up U.S.-bound product to the floor: a price support,
@@ -451,18 +467,19 @@ class Ledger:
     def flush(self) -> None:
         """Write the current year's flows so far to the yearly lists (and each project's
         books): before anything reads them, and at the end of the run."""
-        k, y = self._k, self.year
-        y[YEAR_EXPORTS_US.name][k] = self._exports_us
-        y[YEAR_EXPORTS_CHINA.name][k] = self._exports_china
-        y[YEAR_EXPORTS_OTHER.name][k] = self._exports_other
-        y[YEAR_EXPORTS.name][k] = self._exports
-        y[YEAR_VALUE_ADDED.name][k] = self._added
-        y["china_weight"][k] = self._china_weight
-        y["processed_weight"][k] = self._processed_weight
-        y[YEAR_DOWNTIME.name][k] = self._downtime
-        y[YEAR_DUTIES_ALL_EXPORTS.name][k] = self._duties
-        y["operating_cost_usd"][k] = self._operating
-        y["capital_usd"][k] = self._capital
+        k = self._k
+        us, china, other, exports, added, china_weight, processed_weight, downtime, duties, operating, capital = self._to_rows
+        us[k] = self._exports_us
+        china[k] = self._exports_china
+        other[k] = self._exports_other
+        exports[k] = self._exports
+        added[k] = self._added
+        china_weight[k] = self._china_weight
+        processed_weight[k] = self._processed_weight
+        downtime[k] = self._downtime
+        duties[k] = self._duties
+        operating[k] = self._operating
+        capital[k] = self._capital
         for g in self.goods:
             g.production[k] = g.year_production
             g.exports[k] = g.year_exports

@@ -12,12 +12,16 @@ number is made from depends on what was asked for before), and is used directly.
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 
-BLOCK = 64
+BLOCK: Final = 64
 """Numbers drawn from numpy at a time."""
 
-UNIFORM, EXPONENTIAL, NORMAL = 0, 1, 2
+UNIFORM: Final = 0
+EXPONENTIAL: Final = 1
+NORMAL: Final = 2
 _KINDS = {"uniform": UNIFORM, "exponential": EXPONENTIAL, "normal": NORMAL}
 
 

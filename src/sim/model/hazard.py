@@ -30,18 +30,34 @@ from .draws import Draws
 
 
 class VaryingRatePoisson:
+    """Events at the rate ``rate()`` gives, each handled by ``on_event()``: the two callables
+    given, or a subclass's overrides of :meth:`rate` and :meth:`happen` (which compiled code
+    calls without the cost of calling a Python callable)."""
+
     def __init__(self, env: simpy.Environment, rng: Draws,
-                 rate: Callable[[], float], on_event: Callable[[], None]):
+                 rate: Callable[[], float] | None = None, on_event: Callable[[], None] | None = None):
         self.env = env
         self.rng = rng
-        self.rate = rate
-        self.on_event = on_event
+        self._rate_of = rate
+        self._on_event = on_event
         self._need = rng.exponential()  # the cumulative hazard left until the next event
         self._current = 0.0
         self._began = env.now
         self._pending: simpy.Event | None = None
         self._firing = False
         self._wait()
+
+    def rate(self) -> float:
+        """The rate now."""
+        if self._rate_of is None:
+            raise NotImplementedError("give VaryingRatePoisson a rate, or override rate()")
+        return self._rate_of()
+
+    def happen(self) -> None:
+        """An event."""
+        if self._on_event is None:
+            raise NotImplementedError("give VaryingRatePoisson an on_event, or override happen()")
+        self._on_event()
 
     def rate_changed(self) -> None:
         """Tell the process the rate may have changed; cheap if it has not."""
@@ -65,7 +81,7 @@ class VaryingRatePoisson:
             return  # a wait the rate has changed since
         self._firing = True
         try:
-            self.on_event()
+            self.happen()
         finally:
             self._firing = False
         self._need = self.rng.exponential()
@@ -75,16 +91,29 @@ class VaryingRatePoisson:
 class DrawnPoisson:
     """The process of :class:`VaryingRatePoisson` without simulation events: the arrivals
     due by ``t`` are drawn when :meth:`catch_up` is called, each handed its own time. The
-    rate must not have changed since the last call but where :meth:`rate_changed` was told."""
+    rate must not have changed since the last call but where :meth:`rate_changed` was told.
+    As there, the rate and the handler are two callables or a subclass's overrides."""
 
-    def __init__(self, rng: Draws, rate: Callable[[], float], on_event: Callable[[float], None],
-                 now: float):
+    def __init__(self, rng: Draws, now: float, rate: Callable[[], float] | None = None,
+                 on_event: Callable[[float], None] | None = None):
         self.rng = rng
-        self.rate = rate
-        self.on_event = on_event
+        self._rate_of = rate
+        self._on_event = on_event
         self._need = rng.exponential()  # the cumulative hazard left until the next event
-        self._current = rate()
+        self._current = self.rate()
         self._began = now
+
+    def rate(self) -> float:
+        """The rate now."""
+        if self._rate_of is None:
+            raise NotImplementedError("give DrawnPoisson a rate, or override rate()")
+        return self._rate_of()
+
+    def happen(self, at: float) -> None:
+        """An event at model time ``at``."""
+        if self._on_event is None:
+            raise NotImplementedError("give DrawnPoisson an on_event, or override happen()")
+        self._on_event(at)
 
     def catch_up(self, t: float) -> None:
         """Every arrival due by ``t``, in order."""
@@ -92,7 +121,7 @@ class DrawnPoisson:
             due = self._began + self._need / self._current
             if due > t:
                 return
-            self.on_event(due)
+            self.happen(due)
             self._need = self.rng.exponential()
             self._current = self.rate()
             self._began = due

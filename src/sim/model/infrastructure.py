@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..scenario.distributions import draw
 from ..scenario.schema import Infrastructure
+from .draws import Draws
 from .hazard import DrawnPoisson
 from .part import Part, Registration
 
@@ -40,8 +41,7 @@ class InfrastructureRun(Part):
         if spec.enabled and self._rate > 0:
             # Which site an outage strikes and how long it lasts: uniforms, read in blocks.
             self._picks = world.streams.draws("infrastructure:sites", "uniform")
-            self.outages = DrawnPoisson(world.streams.draws("infrastructure:outages", "exponential"), self.outage_rate, self._outage,
-                                        world.now)
+            self.outages = _Outages(self, world.streams.draws("infrastructure:outages", "exponential"), world.now)
 
     def outage_rate(self) -> float:
         return self._rate * len(self.world.active_sites())
@@ -65,6 +65,20 @@ class InfrastructureRun(Part):
         w.handled += 1
         if w.log is not None:  # the text is made only when tracing: outages are many
             w.note("infrastructure", f"outage at {site.key}: {days:.1f} days", at=at)
+
+
+class _Outages(DrawnPoisson):
+    """The outages' process, at the part's rate, each handled by it."""
+
+    def __init__(self, part: InfrastructureRun, rng: Draws, now: float):
+        self.part = part
+        super().__init__(rng, now)
+
+    def rate(self) -> float:
+        return self.part.outage_rate()
+
+    def happen(self, at: float) -> None:
+        self.part._outage(at)
 
 
 PART = Registration("infrastructure", InfrastructureRun, "infrastructure")

@@ -39,12 +39,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Final
 
 from ..scenario.schema import CHINA_REGIMES, ClearedMarket, Commodity
 from .columns import Column
 from .draws import Draws
 
-MAX_PRICE_RATIO = 100.0
+MAX_PRICE_RATIO: Final = 100.0
 """Cap on the ex-China price ratio where no demand elasticity bounds it (nothing reaches
 the market and demand does not respond): a choke price far beyond any episode."""
 

@@ -22,7 +22,7 @@ producing. Stalling is an outcome, not an error.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ..scenario.schema import Program
 from .columns import Column
@@ -30,7 +30,7 @@ from .columns import Column
 if TYPE_CHECKING:
     from .world import World
 
-EPS = 1e-9
+EPS: Final = 1e-9
 
 PHASE2_YEAR = Column("phase2_year", "yr", "Years from the start date until the programme enters Phase 2 (commercial scaling); NaN if not within the horizon.", better="lower", label="Time to reach Phase 2", shown="years since start")
 PHASE3_YEAR = Column("phase3_year", "yr", "Years from the start date until the programme enters Phase 3 (significant impact); NaN if not within the horizon.", better="lower", label="Time to reach Phase 3", shown="years since start")

@@ -23,19 +23,21 @@ partner is slowed while the technology ban holds. Switched off, every group stay
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+import simpy
 
 from ..scenario.schema import CHINA_REGIMES, Refining
 from .columns import Column
+from .draws import Draws
 from .hazard import VaryingRatePoisson
 from .part import Part, Registration
 
 if TYPE_CHECKING:
     from .world import World
 
-TOP = len(CHINA_REGIMES) - 1
+TOP: Final = len(CHINA_REGIMES) - 1
 
 CHINA_REGIME = Column("china_regime_<group>", "category", "China's export-control regime on a controlled group at the end of the year: open, licensing, restricted or embargo.", label="China's export-control regime", levels=CHINA_REGIMES)
 SERIES: tuple[Column, ...] = (CHINA_REGIME,)
@@ -54,6 +56,7 @@ class RefiningRun(Part):
         # China's capacity open to it, China's discount on it, and how much of its full
         # non-Chinese premium the market pays. A commodity in no group sees open controls.
         goods = world.scenario.commodities
+        self.version = 0  # moves whenever the three below do
         self.china_open = dict.fromkeys(goods, 1.0)
         self.china_discount = dict.fromkeys(goods, 0.0)
         self.premium_share = dict.fromkeys(goods, 0.0)
@@ -70,8 +73,7 @@ class RefiningRun(Part):
                 env.process(self._scheduled(world.scenario.years(event.date), event.regime, tuple(event.scope)))
         self._scope = tuple(dict.fromkeys(spec.random_scope))
         self._esc, self._rel = float(spec.escalate_per_year), float(spec.relax_per_year)
-        self._random_steps = VaryingRatePoisson(env, world.streams.draws("refining:switches", "exponential"),
-                                                self._switch_rate, self._random_step)
+        self._random_steps = _RandomSteps(self, env, world.streams.draws("refining:switches", "exponential"))
         lift = float(spec.technology_ban_lift_per_year)
         if self.technology_ban and lift > 0:
             wait = float(world.streams("refining:technology").exponential(1.0 / lift))
@@ -94,6 +96,7 @@ class RefiningRun(Part):
     def _apply(self, group: str) -> None:
         level, spec = self.level[group], self.spec
         open_, discount = (spec.china_capacity.of(level), spec.china_discount.of(level)) if self.enabled else (1.0, 0.0)
+        self.version += 1
         for c in self.members[group]:
             self.china_open[c] = open_
             self.china_discount[c] = discount
@@ -151,6 +154,20 @@ class RefiningRun(Part):
         yield self.world.env.timeout(wait)
         self.technology_ban = False
         self.world.note("refining", "separation-technology export ban lifted")
+
+
+class _RandomSteps(VaryingRatePoisson):
+    """China's random policy changes: at the part's rate, each made by it."""
+
+    def __init__(self, part: RefiningRun, env: simpy.Environment, rng: Draws):
+        self.part = part
+        super().__init__(env, rng)
+
+    def rate(self) -> float:
+        return self.part._switch_rate()
+
+    def happen(self) -> None:
+        self.part._random_step()
 
 
 PART = Registration("refining", RefiningRun, "shocks.refining", series=SERIES)

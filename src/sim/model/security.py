@@ -26,10 +26,12 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import simpy
 
 from ..scenario.distributions import draw
 from ..scenario.schema import ProvinceSecurity, Security, SecurityLevel
 from .columns import Column
+from .draws import Draws
 from .hazard import VaryingRatePoisson
 from .part import Part, Registration
 
@@ -177,8 +179,7 @@ class SecurityRun(Part):
         env = world.env
         for province in self.provinces.values():
             env.process(self._regime(province))
-        self.hits = VaryingRatePoisson(env, world.streams.draws("security:hits", "exponential"), self.hit_rate,
-                                       self._hit)
+        self.hits = _Hits(self, env, world.streams.draws("security:hits", "exponential"))
 
     def outcomes(self) -> dict[str, int]:
         return {SECURITY_INCIDENTS.name: self.incidents}
@@ -289,6 +290,20 @@ class SecurityRun(Part):
         if w.log is not None:
             w.note("security", f"{severity} incident at {site.key}: {days:.0f} days lost")
         w.program.check()
+
+
+class _Hits(VaryingRatePoisson):
+    """Attacks that hit the sector: at the part's hit rate, each handled by it."""
+
+    def __init__(self, part: SecurityRun, env: simpy.Environment, rng: Draws):
+        self.part = part
+        super().__init__(env, rng)
+
+    def rate(self) -> float:
+        return self.part.hit_rate()
+
+    def happen(self) -> None:
+        self.part._hit()
 
 
 PART = Registration("security", SecurityRun, "shocks.security", OUTCOMES, SERIES)

@@ -283,7 +283,7 @@ class World:
         """Run to the horizon; returns the number of events processed, those the parts
         handled without a simulation event among them. Raises EventBudgetError past
         :data:`~sim.scenario.schema.EVENT_BUDGET` events."""
-        env, horizon, n = self.env, float(self.horizon), 0
+        env, horizon, n, budget = self.env, float(self.horizon), 0, EVENT_BUDGET
         while True:
             t = env.peek()
             if t > horizon:
@@ -291,7 +291,7 @@ class World:
             self.now = t  # the time the step moves SimPy's clock to
             env.step()
             n += 1
-            if n + self.handled > EVENT_BUDGET:
+            if n + self.handled > budget:
                 raise EventBudgetError(
                     f"a replication passed {EVENT_BUDGET:,} simulation events by model year {self.now:.2f} "
                     f"of {self.horizon} ({self.security.incidents:,} security incidents so far): the "
