@@ -273,12 +273,13 @@ class Sweep:
         return (f"<Sweep {self.name}: {len(self.points)} points x {self.manifest.runs} replications, "
                 f"factors {', '.join(self.factors)}>")
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """One row per (point, quantity): the factor values, then the columns of a run's
-        summary (:data:`sim.analysis.stats.SUMMARY_COLUMNS`)."""
+        summary (:data:`sim.analysis.stats.SUMMARY_COLUMNS`); of the outcome columns in
+        ``columns`` only, if given (the probability rows are always there)."""
         parts = []
         for point, rows in self.outcomes.groupby("point", sort=True):
-            table = stats.summarize(rows, self.horizons.get(int(point), self.manifest.horizon_years or 0))
+            table = stats.summarize(rows, self.horizons.get(int(point), self.manifest.horizon_years or 0), columns)
             table.insert(0, "point", int(point))
             parts.append(table)
         summary = pd.concat(parts, ignore_index=True)
