@@ -564,13 +564,13 @@ class Ledger:
         """The programme's NPV (:data:`NPV`): its yearly cash flow at the scenario's rate,
         and each mine's (cash a year, years) for the life it has left beyond the horizon."""
         y, h = self.year, self.horizon
-        flows = np.asarray(y[YEAR_EXPORTS.name]) - np.asarray(y["operating_cost_usd"]) - np.asarray(y["capital_usd"])
+        exports, costs, capital = y[YEAR_EXPORTS.name], y["operating_cost_usd"], y["capital_usd"]
+        flows = [exports[k] - costs[k] - capital[k] for k in range(h)]
         for per_year, years in beyond.values():
-            tail = extended(np.zeros(0), per_year, years)
-            if len(tail):
-                if len(flows) < h + len(tail):
-                    flows = np.concatenate((flows, np.zeros(h + len(tail) - len(flows))))
-                flows[h:h + len(tail)] += tail
+            tail = extended([], per_year, years)
+            flows += [0.0] * max(0, h + len(tail) - len(flows))
+            for j in range(len(tail)):
+                flows[h + j] += tail[j]
         return present_value(flows, self.rate)
 
     def outcomes(self, beyond: dict[str, tuple[float, float]]) -> dict[str, float]:

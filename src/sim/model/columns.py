@@ -71,6 +71,10 @@ UNIT_DISPLAY: dict[str, tuple[str, float]] = {
 }
 """The unit a stored unit is shown in, and the divisor into it."""
 
+_MEMBERS: dict[tuple[str, str], str] = {}
+"""Family members' names as :meth:`Column.of` made them (each replication's outcomes name
+the same ones)."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -117,7 +121,10 @@ class Column:
     def of(self, key: str) -> str:
         """The name of the family's member for ``key``: ``price_<commodity>_usd`` of
         "antimony" is ``price_antimony_usd``."""
-        return _KEY.sub(key, self.name, count=1)
+        found = _MEMBERS.get((self.name, key))
+        if found is None:
+            found = _MEMBERS[(self.name, key)] = _KEY.sub(key, self.name, count=1)
+        return found
 
     def yearly(self, meaning: str) -> Column:
         """The same quantity as a yearly series (one value per model year), with its own

@@ -37,12 +37,15 @@ class Replication:
     log: TraceLog | None = None
 
 
-def run_replication(scenario: Scenario, seed: int, replication: int, *, trace: bool = False) -> Replication:
+def run_replication(scenario: Scenario, seed: int, replication: int, *, trace: bool = False,
+                    series: bool = True) -> Replication:
+    """Replication ``replication`` of ``scenario`` under root ``seed``; without ``series``
+    its yearly rows are not gathered (its outcomes are the same)."""
     streams = Streams(seed, replication)
     realized, inputs = realize(scenario, streams)
     world = World(realized, streams, trace=trace)
     events = world.run()
-    return Replication(replication, world.outcomes(events), world.series(), inputs, world.log)
+    return Replication(replication, world.outcomes(events), world.series() if series else {}, inputs, world.log)
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Chunk:
 def run_chunk(scenario: Scenario, seed: int, start: int, stop: int, timeseries: bool = True) -> Chunk:
     """Run replications ``start .. stop - 1``; without ``timeseries`` the yearly rows are
     not gathered or sent back (the outcomes are the same)."""
-    reps = [run_replication(scenario, seed, i) for i in range(start, stop)]
+    reps = [run_replication(scenario, seed, i, series=timeseries) for i in range(start, stop)]
     outcomes = {REPLICATION.name: np.arange(start, stop, dtype=np.int64)}
     for name in reps[0].outcome:
         outcomes[name] = np.array([r.outcome[name] for r in reps])

@@ -48,10 +48,8 @@ for the life it would have, ramped up, after royalties and tax.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-
-import numpy as np
-from scipy.optimize import brentq
+from collections.abc import Iterable, Sequence
+from typing import Final
 
 from ..scenario.schema import Fiscal, Project
 from .columns import Column
@@ -89,65 +87,81 @@ class Books:
 
 
 class Accounts:
-    """One project's finance over the horizon, year by year, and its outcomes."""
+    """One project's finance over the horizon, year by year (each row a list of one number
+    a model year), and its outcomes."""
 
     def __init__(self, books: Books, spec: Project, fiscal: Fiscal, first_production: float,
-                 years_left: float, beyond: float, rate: float, premium: np.ndarray, local_share: float = 0.0,
+                 years_left: float, beyond: float, rate: float, premium: Sequence[float], local_share: float = 0.0,
                  loans: Loans | None = None):
         """``years_left`` of life beyond the horizon at ``beyond`` a year after tax (see
-        :func:`beyond_horizon`); ``loans`` the project's debt, if it borrowed."""
-        self.revenue = rev = np.asarray(books.revenue)
-        self.costs = np.asarray(books.costs)
-        self.capital = cap = np.asarray(books.capital)
+        :func:`beyond_horizon`); ``premium`` the risk premium integrated over each model
+        year; ``loans`` the project's debt, if it borrowed."""
+        self.revenue = rev = list(books.revenue)
+        self.costs = costs = list(books.costs)
+        self.capital = cap = list(books.capital)
         h = len(rev)
-        zeros = np.zeros(h)
-        self.drawn = np.asarray(loans.drawn) if loans is not None else zeros
-        self.interest = np.asarray(loans.interest) if loans is not None else zeros
-        self.principal = np.asarray(loans.principal) if loans is not None else zeros
+        self.drawn = drawn = list(loans.drawn) if loans is not None else [0.0] * h
+        self.interest = interest = list(loans.interest) if loans is not None else [0.0] * h
+        self.principal = principal = list(loans.principal) if loans is not None else [0.0] * h
         owed = loans.balance() if loans is not None else 0.0  # at the horizon
-        self.royalties = rev * float(spec.royalty_rate)
-        operating = rev - self.costs - self.royalties  # cash before capital and tax
-        years = int(fiscal.depreciation_years)
-        written = np.convolve(cap, np.full(years, 1.0 / years))[:h]
-        depreciation = np.concatenate(([0.0], written[:-1]))
+        royalty = float(spec.royalty_rate)
+        self.royalties = royalties = [r * royalty for r in rev]
+        operating = [rev[k] - costs[k] - royalties[k] for k in range(h)]  # cash before capital and tax
+        depreciation = _depreciation(cap, int(fiscal.depreciation_years))
         rate_due = tax_rate(spec, fiscal)
         holiday_end = first_production + float(spec.tax_holiday_years) if not math.isnan(first_production) else math.inf
         # The tax paid, with interest deducted; and the tax the project would pay unlevered,
         # on which its own NPV and IRR (before financing, as a study states them) rest.
-        self.tax = _income_tax(operating - depreciation - self.interest, rate_due, holiday_end)
-        unlevered = operating - cap - _income_tax(operating - depreciation, rate_due, holiday_end)
-        self.lenders = self.interest + self.principal - self.drawn  # the lenders' net cash flow
-        self.free_cash = operating - cap - self.tax - self.lenders  # to the holders of equity
+        self.tax = tax = _income_tax([operating[k] - depreciation[k] - interest[k] for k in range(h)], rate_due,
+                                     holiday_end)
+        untaxed = _income_tax([operating[k] - depreciation[k] for k in range(h)], rate_due, holiday_end)
+        unlevered = [operating[k] - cap[k] - untaxed[k] for k in range(h)]
+        self.lenders = lenders = [interest[k] + principal[k] - drawn[k] for k in range(h)]  # the lenders' net cash flow
+        self.free_cash = free = [operating[k] - cap[k] - tax[k] - lenders[k] for k in range(h)]  # to the holders of equity
         held = min(1.0, float(spec.equity.federal) + float(spec.equity.provincial))
-        self.state_dividends = held * self.free_cash
+        self.state_dividends = state = [held * f for f in free]
         local = local_share * (1.0 - held)  # of the whole equity, carried
-        self.local_dividends = local * np.maximum(self.free_cash, 0.0)
-        self.awards = np.asarray(books.awards)
-        self.investor_cash = self.free_cash - self.state_dividends - self.local_dividends + self.awards
+        self.local_dividends = carried = [local * max(f, 0.0) for f in free]
+        self.awards = awards = list(books.awards)
+        self.investor_cash = [free[k] - state[k] - carried[k] + awards[k] for k in range(h)]
         # The life left beyond the horizon, at the last year's cash flow before capital.
         flows = extended(unlevered, beyond, years_left)
         self.npv = present_value(flows, rate)
         self.irr = irr(flows)
-        equity = extended(self.free_cash, beyond, years_left)
+        equity = extended(free, beyond, years_left)
         if owed > 0.0:  # what is still owed at the horizon is repaid out of the life beyond it
-            equity = np.concatenate((equity, np.zeros(max(0, h + 1 - len(equity)))))
+            equity += [0.0] * max(0, h + 1 - len(equity))
             equity[h] -= owed
-        last_premium = float(premium[-1]) if len(premium) else 0.0
-        premiums = np.concatenate((premium, np.full(len(equity) - h, last_premium)))
-        investors = (1.0 - held) * equity - local * np.maximum(equity, 0.0)
-        investors[:h] += self.awards
+        premiums = list(premium)
+        premiums += [premiums[-1] if premiums else 0.0] * (len(equity) - h)
+        investors = [(1.0 - held) * e - local * max(e, 0.0) for e in equity]
+        for k in range(h):
+            investors[k] += awards[k]
         self.investor_npv = present_value(investors, rate, premiums)
-        self.state_take = float(self.royalties.sum() + self.tax.sum() + self.state_dividends.sum() - self.awards.sum())
-        self.value_added = float(rev.sum() - self.costs.sum() + sum(books.added))
+        self.state_take = sum(royalties, 0.0) + sum(tax, 0.0) + sum(state, 0.0) - sum(awards, 0.0)
+        self.value_added = sum(rev, 0.0) - sum(costs, 0.0) + sum(books.added, 0.0)
 
 
-def _income_tax(profit: np.ndarray, rate: float, holiday_end: float) -> np.ndarray:
+def _depreciation(capital: list[float], years: int) -> list[float]:
+    """Each year's depreciation: capital written off straight-line over ``years`` from the
+    year after it is spent."""
+    share = 1.0 / years
+    out = [0.0] * len(capital)
+    for k in range(1, len(capital)):
+        written = 0.0
+        for j in range(max(0, k - years), k):
+            written += capital[j] * share
+        out[k] = written
+    return out
+
+
+def _income_tax(profit: list[float], rate: float, holiday_end: float) -> list[float]:
     """Tax on each year's ``profit`` at ``rate``, losses carried forward without limit, none
     before ``holiday_end`` (model time) and pro rata in the year it falls."""
-    tax = np.zeros(len(profit))
+    tax = [0.0] * len(profit)
     losses = 0.0
-    for k, p in enumerate(profit.tolist()):
-        p -= losses
+    for k in range(len(profit)):
+        p = profit[k] - losses
         losses = max(0.0, -p)
         due = min(1.0, max(0.0, k + 1.0 - holiday_end))  # the part of year k past the holiday
         if p > 0.0 and due > 0.0:
@@ -211,40 +225,97 @@ def life_left(spec: Project, first_production: float, horizon: int, ended: bool 
     return max(0.0, float(spec.life_years) - (horizon - first_production))
 
 
-def extended(cash: np.ndarray, per_year: float, years: float) -> np.ndarray:
+def extended(cash: Sequence[float], per_year: float, years: float) -> list[float]:
     """``cash`` followed by ``per_year`` for ``years`` more years (a part year pro rata)."""
     whole, part = int(years), years - int(years)
-    tail = [per_year] * whole + ([per_year * part] if part > 1e-12 else [])
-    return np.concatenate((cash, tail)) if tail else cash
+    return list(cash) + [per_year] * whole + ([per_year * part] if part > 1e-12 else [])
 
 
-def present_value(cash: np.ndarray, rate: float, premium: np.ndarray | None = None) -> float:
+def present_value(cash: Sequence[float], rate: float, premium: Sequence[float] | None = None) -> float:
     """Value at time 0 of yearly cash flows at mid-year, at an annual ``rate``; ``premium``
-    (integrated over each year) adds a continuously compounded spread on top."""
-    t = np.arange(len(cash)) + 0.5
-    factors = (1.0 + rate) ** -t
-    if premium is not None and len(premium):
-        factors = factors * np.exp(-(np.cumsum(premium) - 0.5 * premium))
-    return float(cash @ factors)
+    (integrated over each year, as long as ``cash``) adds a continuously compounded spread
+    on top."""
+    total = 0.0
+    base = 1.0 + rate
+    if premium is None or not len(premium):
+        for k in range(len(cash)):
+            total += cash[k] * base ** -(k + 0.5)
+        return total
+    spread = 0.0  # the premium integrated to the start of year k
+    for k in range(len(cash)):
+        p = premium[k]
+        total += cash[k] * (base ** -(k + 0.5) * math.exp(-(spread + 0.5 * p)))
+        spread += p
+    return total
 
 
-def irr(cash: np.ndarray) -> float:
+def irr(cash: Sequence[float]) -> float:
     """The rate at which ``cash`` (yearly, mid-year) is worth nothing; NaN if it never
     changes sign."""
-    if not (cash.min() < 0.0 < cash.max()):
+    if not (min(cash) < 0.0 < max(cash)):
         return math.nan
-    t = np.arange(len(cash)) + 0.5
-    before = -t  # the exponents, made once for all the rates brentq tries
-
-    def value(r: float) -> float:
-        return float(np.dot(cash, np.power(1.0 + r, before)))
-
+    flows = list(cash)
     # The lowest rate tried: -99%, or higher for a cash flow so long that (1 + r)^-t would
     # pass 1e250 and the sum overflow (from 125 years on).
-    low, high = max(-0.99, 10.0 ** (-250.0 / float(t[-1])) - 1.0), 10.0
-    if value(low) * value(high) > 0:
+    low, high = max(-0.99, 10.0 ** (-250.0 / (len(flows) - 0.5)) - 1.0), 10.0
+    f_low, f_high = _worth(flows, low), _worth(flows, high)
+    if f_low * f_high > 0:
         return math.nan
-    return float(brentq(value, low, high, xtol=1e-10))
+    return _brent(flows, low, high, f_low, f_high)
+
+
+def _worth(cash: list[float], r: float) -> float:
+    """The present value of ``cash`` at mid-year at rate ``r``: Horner's scheme in the
+    discount factor, one power in all."""
+    d = 1.0 / (1.0 + r)
+    acc = 0.0
+    for k in range(len(cash) - 1, -1, -1):
+        acc = acc * d + cash[k]
+    return acc * math.sqrt(d)
+
+
+_XTOL: Final = 1e-10
+_RTOL: Final = 4.0 * 2.220446049250313e-16
+
+
+def _brent(cash: list[float], xa: float, xb: float, fa: float, fb: float) -> float:
+    """The root of :func:`_worth` of ``cash`` between ``xa`` and ``xb`` (where it is ``fa``
+    and ``fb``, of opposite signs) by Brent's method, step for step as SciPy's ``brentq``
+    takes it, to within 1e-10."""
+    xpre, xcur, fpre, fcur = xa, xb, fa, fb
+    if fpre == 0.0:
+        return xpre
+    if fcur == 0.0:
+        return xcur
+    xblk = fblk = spre = scur = 0.0
+    for _ in range(100):
+        if fpre != 0.0 and fcur != 0.0 and (fpre < 0.0) != (fcur < 0.0):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (_XTOL + _RTOL * abs(xcur)) / 2.0
+        sbis = (xblk - xcur) / 2.0
+        if fcur == 0.0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:  # interpolate
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:  # extrapolate
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            if 2.0 * abs(stry) < min(abs(spre), 3.0 * abs(sbis) - delta):  # a good short step
+                spre, scur = scur, stry
+            else:
+                spre = scur = sbis
+        else:
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = _worth(cash, xcur)
+    return xcur
 
 
 def outcomes(accounts: dict[str, Accounts], lever_costs: float) -> dict[str, float]:
@@ -252,7 +323,7 @@ def outcomes(accounts: dict[str, Accounts], lever_costs: float) -> dict[str, flo
     ``lever_costs`` is what the levers cost besides the carried local equity."""
     return {STATE_TAKE.name: sum(a.state_take for a in accounts.values()),
             INVESTOR_NPV.name: sum(a.investor_npv for a in accounts.values()),
-            LEVER_COST.name: lever_costs + sum(float(a.local_dividends.sum()) for a in accounts.values()),
+            LEVER_COST.name: lever_costs + sum(sum(a.local_dividends, 0.0) for a in accounts.values()),
             **{NPV_OF.of(k): a.npv for k, a in accounts.items()},
             **{INVESTOR_NPV_OF.of(k): a.investor_npv for k, a in accounts.items()},
             **{IRR_OF.of(k): a.irr for k, a in accounts.items()},

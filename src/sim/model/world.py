@@ -22,7 +22,6 @@ import operator
 from collections.abc import Callable, Generator
 from typing import Any
 
-import numpy as np
 import simpy
 
 from ..errors import EventBudgetError
@@ -306,7 +305,7 @@ class World:
         """The replication's outcomes (:data:`OUTCOMES` but the replication index), each
         part's from the part."""
         sc, h = self.scenario, self.horizon
-        premium = np.asarray(self.confidence.premium_years(float(h)))
+        premium = self.confidence.premium_years(float(h))
         left = {p.key: finance.life_left(p.spec, p.first_production, h, p.ended) for p in self.projects}
         beyond = {p.key: finance.beyond_horizon(p.spec, sc.fiscal, p.first_production, h, self.sales_at_prices(p),
                                                 self._running_costs(p)) for p in self.projects}
