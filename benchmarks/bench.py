@@ -12,7 +12,9 @@ Measured:
   the world, before its first event (the target is under 0.3 ms);
 - a 5-factor Sobol analysis of the baseline with 100 runs a point: its wall time at N = 256,
   which the target (under 8 minutes) is for (``--sobol-samples`` a smaller N, scaled to 256:
-  quicker, but it reads high and wanders);
+  quicker, but it reads high and wanders), and the same time at the speed the targets were
+  set at: scaled by the reference workload's CPU time then (1.56 ms) over its time measured
+  just before and after the analysis (the machine's speed has been seen to halve);
 - replications and simulation events per second for the baseline on 1 worker and on all;
 - the model's events per second divided by bare SimPy's (one process yielding timeouts);
 - parallel efficiency on all cores: (time on 1 worker / time on W workers) / W;
@@ -84,6 +86,18 @@ def floor_ratio(rounds: int = 9, replications: int = 20, references: int = 200) 
         events = total / replications
     return (statistics.median(ratios), statistics.median(model_ms), statistics.median(floor_ms), floor_events, events,
             (min(ratios), max(ratios)))
+
+
+REFERENCE_MS_AT_TARGETS = 1.56
+"""The reference workload's CPU milliseconds on the machine the speed targets were set on."""
+
+
+def reference_ms(runs: int = 200) -> float:
+    """CPU milliseconds of one reference workload (``floor.py``), the mean of ``runs``."""
+    began = time.process_time()
+    for _ in range(runs):
+        reference_replication()
+    return (time.process_time() - began) / runs * 1e3
 
 
 def setup_cost_ms(rounds: int = 3, replications: int = 300) -> float:
@@ -282,13 +296,18 @@ def main() -> None:
     setup = setup_cost_ms()
     rows.append(("Set-up per replication (CPU)", f"{setup:.2f} ms",
                  "streams, drawn inputs and the world built, before its first event; target under 0.3 ms"))
+    before = reference_ms()
     sobol = sobol_seconds(args.sobol_samples, 100, workers)
+    after = reference_ms()
     points = args.sobol_samples * (len(SOBOL_FACTORS) + 2)
     scaled = sobol * 256 / args.sobol_samples
     rows.append((f"Sobol analysis, {len(SOBOL_FACTORS)} factors, N = 256, 100 runs a point, {workers} workers",
                  f"{scaled / 60:.1f} min" + ("" if args.sobol_samples == 256 else " (scaled)"),
                  f"measured at N = {args.sobol_samples} ({points:,} points, {points * 100:,} replications) in "
                  f"{sobol:.0f} s" + ("" if args.sobol_samples == 256 else ", times 256 / N") + "; target under 8 min"))
+    rows.append(("The same at the speed the targets were set at", f"{scaled * REFERENCE_MS_AT_TARGETS / (before + after) * 2 / 60:.1f} min",
+                 f"times {REFERENCE_MS_AT_TARGETS} ms over the reference workload's {before:.2f} ms before and {after:.2f} ms after "
+                 "the analysis (one core)"))
     # The machine is shared and its speed drifts over minutes, so the runs being compared
     # take turns: each round runs runs / rounds replications on 1 worker, on all workers and
     # on Dask (each with its own pool or cluster start-up), and the totals are compared.
