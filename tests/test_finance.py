@@ -150,6 +150,7 @@ def test_a_phases_value_to_investors_matches_a_hand_calculation(figure):
 def test_irr_is_nan_for_cash_that_never_changes_sign():
     assert math.isnan(finance.irr([1.0, 2.0, 3.0]))
     assert math.isnan(finance.irr([-1.0, -2.0]))
+    assert math.isnan(finance.irr([-1.0, math.nan, 2.0]))  # not a rate the search ends near
 
 
 def test_present_value_and_irr_agree_with_numpy_and_scipy_on_random_cash_flows():

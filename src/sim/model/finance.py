@@ -251,15 +251,15 @@ def present_value(cash: Sequence[float], rate: float, premium: Sequence[float] |
 
 def irr(cash: Sequence[float]) -> float:
     """The rate at which ``cash`` (yearly, mid-year) is worth nothing; NaN if it never
-    changes sign."""
-    if not (min(cash) < 0.0 < max(cash)):
-        return math.nan
+    changes sign, holds a NaN, or has no root between the rates tried."""
     flows = list(cash)
+    if any(math.isnan(c) for c in flows) or not (min(flows) < 0.0 < max(flows)):
+        return math.nan
     # The lowest rate tried: -99%, or higher for a cash flow so long that (1 + r)^-t would
     # pass 1e250 and the sum overflow (from 125 years on).
     low, high = max(-0.99, 10.0 ** (-250.0 / (len(flows) - 0.5)) - 1.0), 10.0
     f_low, f_high = _worth(flows, low), _worth(flows, high)
-    if f_low * f_high > 0:
+    if (f_low < 0.0) == (f_high < 0.0) and f_low != 0.0 and f_high != 0.0:  # signs compared, not a product that may underflow
         return math.nan
     return _brent(flows, low, high, f_low, f_high)
 
@@ -281,7 +281,7 @@ _RTOL: Final = 4.0 * 2.220446049250313e-16
 def _brent(cash: list[float], xa: float, xb: float, fa: float, fb: float) -> float:
     """The root of :func:`_worth` of ``cash`` between ``xa`` and ``xb`` (where it is ``fa``
     and ``fb``, of opposite signs) by Brent's method, step for step as SciPy's ``brentq``
-    takes it, to within 1e-10."""
+    takes it, to within 1e-10; NaN if 100 steps do not get there (where SciPy raises)."""
     xpre, xcur, fpre, fcur = xa, xb, fa, fb
     if fpre == 0.0:
         return xpre
@@ -315,7 +315,7 @@ def _brent(cash: list[float], xa: float, xb: float, fa: float, fb: float) -> flo
         xpre, fpre = xcur, fcur
         xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
         fcur = _worth(cash, xcur)
-    return xcur
+    return math.nan
 
 
 def outcomes(accounts: dict[str, Accounts], lever_costs: float) -> dict[str, float]:
