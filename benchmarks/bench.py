@@ -147,8 +147,21 @@ def timed_run(runs: int, workers: int, executor: str = "local") -> tuple[float, 
     return time.perf_counter() - began, tables.events_per_replication
 
 
-_PEAK = """
-import os, resource, sys, threading, time
+_OWN_PEAK = """
+import resource
+
+def own_peak_kb():
+    # This process's high-water mark. ru_maxrss would be the parent's if that was larger:
+    # Linux carries the high-water mark of the pages held before exec across it.
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+
+_PEAK = _OWN_PEAK + """
+import os, sys, threading, time
 
 def workers_high_water():
     # Largest VmHWM among this process's children. (ru_maxrss of RUSAGE_CHILDREN is no use
@@ -177,7 +190,7 @@ if __name__ == "__main__":
     try:
         app(sys.argv[1:], standalone_mode=False)
     finally:
-        print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+        print("PEAK_KB", own_peak_kb(), file=sys.stderr)
         print("WORKER_PEAK_KB", peak[0], file=sys.stderr)
 """
 
@@ -198,11 +211,11 @@ def peak_memory_mb(runs: int, workers: int, overrides: list[str] | None = None) 
     return kb / 1024, worker_kb / 1024, wall
 
 
-_REPORT = """
-import resource, sys
+_REPORT = _OWN_PEAK + """
+import sys
 from sim.experiment.results import report_folder
 report_folder(sys.argv[1])
-print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+print("PEAK_KB", own_peak_kb(), file=sys.stderr)
 """
 
 
