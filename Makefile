@@ -56,10 +56,9 @@ docs-serve: $(VENV)/.installed-docs
 	$(BIN)/mkdocs serve
 
 # The floor ratio, set-up cost, Sobol time, speed, parallel efficiency, executors and memory;
-# writes benchmarks/results.md. On 2 cores it took 19 minutes with the Sobol analysis at
-# N = 16 (133 s), and the analysis at N = 256 takes about 11 (663 s); the 10^6-replication
-# memory run is most of the rest (python benchmarks/bench.py --speed-only --runs 2000
-# --sobol-samples 16 leaves the memory runs out).
+# writes benchmarks/results.md. On 2 cores it took 36 minutes: the Sobol analysis at N = 256
+# 13 of them (780 s) and the 10^6-replication memory run 17 (python benchmarks/bench.py
+# --speed-only leaves the memory runs out).
 bench: $(VENV)/.installed-test $(VENV)/.compiled
 	$(BIN)/python benchmarks/bench.py
 
