@@ -59,6 +59,18 @@ def bare_simpy_events_per_second(events: int = 400_000) -> float:
     return events / (time.perf_counter() - began)
 
 
+REFERENCE_MS_AT_TARGETS = 1.56
+"""The reference workload's CPU milliseconds on the machine the speed targets were set on."""
+
+
+def reference_ms(runs: int = 200) -> float:
+    """CPU milliseconds of one reference workload (``floor.py``), the mean of ``runs``."""
+    began = time.process_time()
+    for _ in range(runs):
+        reference_replication()
+    return (time.process_time() - began) / runs * 1e3
+
+
 def floor_ratio(rounds: int = 9, replications: int = 20, references: int = 200) -> tuple[float, float, float, int, float, tuple[float, float]]:
     """The baseline replication's CPU time over the reference workload's, each measured in
     blocks that take turns (``rounds`` of ``replications`` model replications and of
@@ -70,34 +82,20 @@ def floor_ratio(rounds: int = 9, replications: int = 20, references: int = 200) 
 
     scenario = load_scenario(BASELINE)
     run_replication(scenario, 1, 0)  # warm: imports, caches
+    floor_events = reference_replication()  # the same events every run
     ratios, model_ms, floor_ms, events = [], [], [], 0.0
     for r in range(rounds):
-        began = time.process_time()
-        for _ in range(references):
-            floor_events = reference_replication()
-        floor = (time.process_time() - began) / references
+        floor = reference_ms(references)
         began, total = time.process_time(), 0
         for i in range(r * replications, (r + 1) * replications):
             total += run_replication(scenario, 2024, i).outcome["events"]
-        model = (time.process_time() - began) / replications
+        model = (time.process_time() - began) / replications * 1e3
         ratios.append(model / floor)
-        model_ms.append(model * 1e3)
-        floor_ms.append(floor * 1e3)
+        model_ms.append(model)
+        floor_ms.append(floor)
         events = total / replications
     return (statistics.median(ratios), statistics.median(model_ms), statistics.median(floor_ms), floor_events, events,
             (min(ratios), max(ratios)))
-
-
-REFERENCE_MS_AT_TARGETS = 1.56
-"""The reference workload's CPU milliseconds on the machine the speed targets were set on."""
-
-
-def reference_ms(runs: int = 200) -> float:
-    """CPU milliseconds of one reference workload (``floor.py``), the mean of ``runs``."""
-    began = time.process_time()
-    for _ in range(runs):
-        reference_replication()
-    return (time.process_time() - began) / runs * 1e3
 
 
 def setup_cost_ms(rounds: int = 3, replications: int = 300) -> float:
@@ -318,7 +316,8 @@ def main() -> None:
                  f"{scaled / 60:.1f} min" + ("" if args.sobol_samples == 256 else " (scaled)"),
                  f"measured at N = {args.sobol_samples} ({points:,} points, {points * 100:,} replications) in "
                  f"{sobol:.0f} s" + ("" if args.sobol_samples == 256 else ", times 256 / N") + "; target under 8 min"))
-    rows.append(("The same at the speed the targets were set at", f"{scaled * REFERENCE_MS_AT_TARGETS / (before + after) * 2 / 60:.1f} min",
+    at_targets = scaled * REFERENCE_MS_AT_TARGETS / ((before + after) / 2)
+    rows.append(("The same at the speed the targets were set at", f"{at_targets / 60:.1f} min",
                  f"times {REFERENCE_MS_AT_TARGETS} ms over the reference workload's {before:.2f} ms before and {after:.2f} ms after "
                  "the analysis (one core)"))
     # The machine is shared and its speed drifts over minutes, so the runs being compared
