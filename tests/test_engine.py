@@ -432,3 +432,25 @@ def test_switching_outages_off_lowers_downtime_and_never_lowers_exports(figure):
            f"USD {on.cumulative_export_value_usd.mean() / 1e9:.2f}bn -> {off.cumulative_export_value_usd.mean() / 1e9:.2f}bn")
     assert (off.downtime_days <= on.downtime_days).all()
     assert off.cumulative_export_value_usd.mean() >= on.cumulative_export_value_usd.mean()
+
+
+def test_world_at_runs_an_action_at_its_time_or_once_the_event_is_done():
+    """``World.at`` runs an action at a later model time, and one whose time has passed
+    after the event being handled, not inside it; each takes one simulation event."""
+
+    def world() -> World:
+        streams = Streams(3, 0)
+        return World(realize(baseline(), streams)[0], streams)
+
+    w, seen = world(), []
+
+    def at_two() -> None:
+        seen.append(("late", w.now))
+        w.at(1.0, lambda: seen.append(("passed", w.now)))
+        seen.append(("after it", w.now))
+
+    w.at(2.0, at_two)
+    w.after(0.5, lambda: seen.append(("after", w.now)))
+    events = w.run()
+    assert seen == [("after", 0.5), ("late", 2.0), ("after it", 2.0), ("passed", 2.0)]
+    assert events == world().run() + 3

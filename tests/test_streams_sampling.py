@@ -6,10 +6,11 @@ import hashlib
 
 import numpy as np
 import pytest
+from pydantic import BaseModel
 
 from conftest import baseline
 from sim.model.draws import BLOCK
-from sim.model.sampling import dotted, realize, uncertain_inputs
+from sim.model.sampling import _walk, dotted, realize, uncertain_inputs
 from sim.model.streams import Streams
 from sim.scenario.distributions import Dist
 
@@ -87,6 +88,7 @@ def test_realize_replaces_every_distribution_and_reports_it():
     assert len(inputs) > 10
     realized, drawn = realize(scn, Streams(42, 0))
     assert not uncertain_inputs(realized)
+    assert not tuple(_walk(realized, ()))  # found afresh, not only as remembered
     assert set(drawn) == {dotted(p) for p, _ in inputs}
     for path, dist in inputs:
         lo, hi = dist.support()
@@ -94,6 +96,55 @@ def test_realize_replaces_every_distribution_and_reports_it():
     phase = realized.projects["reko_diq"].phases[1]
     assert phase.build_years == drawn["projects.reko_diq.phases.1.build_years"]
     assert isinstance(scn.projects["reko_diq"].phases[1].build_years, Dist)
+
+
+def _model_copied(obj, updates):
+    """The nested updates applied through pydantic's own model_copy."""
+    if isinstance(obj, BaseModel):
+        return obj.model_copy(update={k: _model_copied(getattr(obj, k), v) if isinstance(v, dict) else v
+                                      for k, v in updates.items()})
+    out = dict(obj) if isinstance(obj, dict) else list(obj)
+    for k, v in updates.items():
+        out[k] = _model_copied(obj[k], v) if isinstance(v, dict) else v
+    return out
+
+
+def _nodes(obj, path=()):
+    """Every model in a scenario's tree, by path."""
+    if isinstance(obj, BaseModel):
+        yield path, obj
+        for name in type(obj).model_fields:
+            yield from _nodes(getattr(obj, name), (*path, name))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _nodes(v, (*path, k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from _nodes(v, (*path, i))
+
+
+def test_realize_copies_as_pydantic_model_copy_does():
+    """The realized scenario's quick copy is the one pydantic's model_copy makes: the same
+    values, fields set, private values and origin; the copied models new, the rest shared."""
+    scn = baseline(shocks__tariff__initial_rate=0.2)
+    realized, drawn = realize(scn, Streams(42, 3))
+    tree: dict = {}
+    for path, _ in uncertain_inputs(scn):
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = drawn[dotted(path)]
+    expected = _model_copied(scn, tree)
+    assert realized == expected
+    assert realized.origin == expected.origin and realized.origin.edited
+    mine, theirs, before = dict(_nodes(realized)), dict(_nodes(expected)), dict(_nodes(scn))
+    assert mine.keys() == theirs.keys()
+    copied = {path[:i] for path, _ in uncertain_inputs(scn) for i in range(len(path))}
+    for path, node in mine.items():
+        assert type(node) is type(theirs[path])
+        assert node.model_fields_set == theirs[path].model_fields_set, path
+        assert node.__pydantic_extra__ == theirs[path].__pydantic_extra__
+        assert (node is before[path]) == (path not in copied), path
 
 
 @pytest.mark.check("invariant", source="common random numbers: each input draws from its own stream",

@@ -444,16 +444,22 @@ class ProjectRun:
     def _ramp_curve(self, now: float, stretch: float = 1.0) -> RampCurve:
         return draw_ramp(self.world.scenario, self.spec.ramp_up_class, self.rng, now, stretch)
 
-    def verification(self) -> Generator[Any, Any, None]:
+    def plan_verification(self) -> None:
+        """An unverified resource with a verification time is verified after it (sooner
+        under the verification programme)."""
         if self.verified or self.spec.verification_years is None:
             return
+        years = float(self.spec.verification_years)
+        if self.world.scenario.levers.verification_programme:
+            years *= float(self.world.scenario.levers.programme_verification_factor)
+        self.world.at(years, self._verified)
+
+    def _verified(self) -> None:
         lv = self.world.scenario.levers
-        years, gain = float(self.spec.verification_years), float(self.world.scenario.confidence.verification_gain)
+        gain = float(self.world.scenario.confidence.verification_gain)
         if lv.verification_programme:
-            years *= float(lv.programme_verification_factor)
             gain *= float(lv.programme_verification_gain)
         w = self.world
-        yield w.env.timeout(years)
         self.verified = True
         found, rules = float(self.spec.resource_factor), w.scenario.resources
         if found >= float(rules.downgrade_below):

@@ -22,8 +22,8 @@ partner is slowed while the technology ban holds. Switched off, every group stay
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import simpy
@@ -70,14 +70,14 @@ class RefiningRun(Part):
         for event in spec.scheduled:
             happens = float(rng.random()) < float(event.probability)
             if happens:
-                env.process(self._scheduled(world.scenario.years(event.date), event.regime, tuple(event.scope)))
+                world.at(world.scenario.years(event.date), self._scheduled(event.regime, tuple(event.scope)))
         self._scope = tuple(dict.fromkeys(spec.random_scope))
         self._esc, self._rel = float(spec.escalate_per_year), float(spec.relax_per_year)
         self._random_steps = _RandomSteps(self, env, world.streams.draws("refining:switches", "exponential"))
         lift = float(spec.technology_ban_lift_per_year)
         if self.technology_ban and lift > 0:
             wait = float(world.streams("refining:technology").exponential(1.0 / lift))
-            env.process(self._lift_ban(wait))
+            world.at(wait, self._lift_ban)
 
     def year_end(self, year: int) -> None:
         for g, level in self.level.items():
@@ -145,13 +145,12 @@ class RefiningRun(Part):
         u = self.world.streams.draws("refining:direction", "uniform").random() * (up + down)
         self.set_regimes(self._scope, None, "random policy change", step=1 if u < up else -1)
 
-    def _scheduled(self, at: float, regime: str, scope: tuple[str, ...]) -> Generator[Any, Any, None]:
-        if at > 0:
-            yield self.world.env.timeout(at)
-        self.set_regimes(scope, CHINA_REGIMES.index(regime), "scheduled")
+    def _scheduled(self, regime: str, scope: tuple[str, ...]) -> Callable[[], None]:
+        """A scheduled change of regime, to be made when it falls due."""
+        level = CHINA_REGIMES.index(regime)
+        return lambda: self.set_regimes(scope, level, "scheduled")
 
-    def _lift_ban(self, wait: float) -> Generator[Any, Any, None]:
-        yield self.world.env.timeout(wait)
+    def _lift_ban(self) -> None:
         self.technology_ban = False
         self.world.note("refining", "separation-technology export ban lifted")
 

@@ -63,11 +63,30 @@ def _stream_names(scenario: Scenario) -> tuple[str, ...]:
     return found
 
 
+_setattr = object.__setattr__
+
+
 def _replace(obj: Any, updates: dict[Any, Any]) -> Any:
-    """A copy of ``obj`` with the nested ``updates`` applied (no re-validation)."""
+    """A copy of ``obj`` with the nested ``updates`` applied (no re-validation): each model,
+    mapping or list on the way to an update copied, everything else shared.
+
+    A model is copied as pydantic's ``model_copy(update=...)`` copies it (its field values
+    shallow-copied, the fields set marked, extra and private values copied), without the
+    generic work around it, which a replication's dozen copies would spend at every set-up
+    (a test compares the two)."""
     if isinstance(obj, BaseModel):
-        return obj.model_copy(update={k: _replace(getattr(obj, k), v) if isinstance(v, dict) else v
-                                      for k, v in updates.items()})
+        cls = type(obj)
+        copied = cls.__new__(cls)
+        fields = obj.__dict__.copy()
+        for k, v in updates.items():
+            fields[k] = _replace(fields[k], v) if isinstance(v, dict) else v
+        _setattr(copied, "__dict__", fields)
+        _setattr(copied, "__pydantic_fields_set__", obj.__pydantic_fields_set__ | updates.keys())
+        extra = obj.__pydantic_extra__
+        _setattr(copied, "__pydantic_extra__", None if extra is None else dict(extra))
+        private = obj.__pydantic_private__
+        _setattr(copied, "__pydantic_private__", None if private is None else dict(private))
+        return copied
     if isinstance(obj, dict):
         out = dict(obj)
         for k, v in updates.items():
@@ -96,4 +115,12 @@ def realize(scenario: Scenario, streams: Streams) -> tuple[Scenario, dict[str, f
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
-    return _replace(scenario, tree), drawn
+    realized: Scenario = _replace(scenario, tree)
+    # What Scenario.model_copy does to an edited copy: its origin marked edited; and what is
+    # remembered of its distributions, which are all drawn now (those drawn at each event
+    # are not inputs).
+    origin = scenario.origin
+    if origin is not None:
+        realized._origin = origin.model_copy(update={"edited": True})
+    realized._uncertain = realized._uncertain_streams = ()
+    return realized, drawn

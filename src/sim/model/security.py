@@ -21,6 +21,7 @@ investor confidence and raises the site's security cost for good.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -149,7 +150,8 @@ class SecurityRun(Part):
                        * (1.0 - float(lv.community_hit_reduction) * float(lv.community_participation))
                        * float(lv.security_spending) ** -float(lv.spending_elasticity))
         mix = [float(getattr(spec.severity, s)) for s in SEVERITIES]
-        self._severity_cdf = (np.cumsum(mix) / sum(mix) if sum(mix) > 0 else np.ones(3)).tolist()
+        total = sum(mix)
+        self._severity_cdf = [c / total for c in itertools.accumulate(mix)] if total > 0 else [1.0] * len(mix)
         # What a hit of each severity does: (downtime in days, staff withdrawn for years,
         # the output they take with them, the rise in security cost a year, confidence lost).
         self._consequences: dict[str, tuple[Any, float, float, float, float]] = {

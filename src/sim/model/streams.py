@@ -36,10 +36,10 @@ class _Hashed(ISeedSequence):
         self.digest = digest
 
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
-        words: np.ndarray = np.frombuffer(self.digest, dtype=dtype)
+        words: np.ndarray = np.frombuffer(self.digest, dtype=dtype)  # read-only, as numpy only reads it
         if n_words > len(words):
             raise ValueError(f"a stream's seed holds {len(words)} words, not {n_words}")
-        return words[:n_words].copy()
+        return words if n_words == len(words) else words[:n_words]
 
 
 class Streams:

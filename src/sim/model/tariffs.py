@@ -30,7 +30,7 @@ no duties at all.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -70,7 +70,7 @@ class TariffRun(Part):
             if at <= 0:
                 self.rate = float(step.rate)
             else:
-                env.process(self._scheduled(at, float(step.rate)))
+                world.at(at, self._scheduled(float(step.rate)))
         weights = np.asarray(spec.new_rate_weights or [1.0] * len(spec.new_rates), dtype=float)
         self._rate_cdf = np.cumsum(weights) / weights.sum()
         lv = world.scenario.levers
@@ -125,9 +125,9 @@ class TariffRun(Part):
         self.rate = rate
         w.changed()
 
-    def _scheduled(self, at: float, rate: float) -> Generator[Any, Any, None]:
-        yield self.world.env.timeout(at)
-        self.set_rate(rate, "scheduled")
+    def _scheduled(self, rate: float) -> Callable[[], None]:
+        """A scheduled change of rate, to be made when it falls due."""
+        return lambda: self.set_rate(rate, "scheduled")
 
     def _policy_changes(self) -> Generator[Any, Any, None]:
         # The waits between changes, and the four uniforms each change draws: two streams,
@@ -168,10 +168,9 @@ class TariffRun(Part):
         restore = float(self.spec.restore_per_year)
         if restore > 0:
             wait = float(self.world.streams("tariff:restore").exponential(1.0 / restore))
-            self.world.env.process(self._restore(wait))
+            self.world.after(wait, self._restore)
 
-    def _restore(self, wait: float) -> Generator[Any, Any, None]:
-        yield self.world.env.timeout(wait)
+    def _restore(self) -> None:
         self.world.advance()
         self.exemption_active = True
         self.world.note("tariff", "critical-minerals exemption restored")

@@ -127,7 +127,7 @@ class World:
         self.market.clear(0.0, 0.0, self.refining.levels_by_commodity(), {})
         for p in self.projects:
             self.env.process(p.lifecycle())
-            self.env.process(p.verification())
+            p.plan_verification()
         self.env.process(self.refinery.lifecycle())
         self.env.process(self._prices())
         self.env.process(self._recorder())
@@ -200,8 +200,14 @@ class World:
         return self._site_security_cost * p.exposure if self._security_on else 0.0
 
     def at(self, t: float, action: Callable[[], None]) -> None:
-        """Run ``action`` at model time ``t`` (now, if ``t`` has passed)."""
-        self.env.process(self._call_at(t, action))
+        """Run ``action`` at model time ``t``, or, if ``t`` has passed, once the event being
+        handled is done. One simulation event with a callback, where a process waiting
+        for ``t`` would take three (its start, its wait and its end)."""
+        self.after(t - self.now if t > self.now else 0.0, action)
+
+    def after(self, delay: float, action: Callable[[], None]) -> None:
+        """Run ``action`` ``delay`` years from now (see :meth:`at`)."""
+        self.env.timeout(delay).callbacks.append(lambda _event: action())  # type: ignore[union-attr]
 
     def wake_at(self, t: float) -> None:
         """Re-check the gates at ``t``: for criteria that become true with time alone."""
@@ -335,11 +341,6 @@ class World:
 
     def _stall(self) -> None:
         self.program.stall()
-
-    def _call_at(self, t: float, action: Callable[[], None]) -> Generator[Any, Any, None]:
-        if t > self.now:
-            yield self.env.timeout(t - self.now)
-        action()
 
     def _prices(self) -> Generator[Any, Any, None]:
         step = float(self.scenario.market.step_years)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 from scipy import special
@@ -122,6 +123,12 @@ class Pert(Dist):
         return (self.low + self.lamb * self.mode + self.high) / (self.lamb + 2.0)
 
 
+def _cdf_bounds(z_low: float, z_high: float) -> tuple[float, float]:
+    """The standard normal CDF at a truncated distribution's two standardised bounds (an
+    infinite bound exactly 0 or 1), computed once per distribution, not at every draw."""
+    return float(special.ndtr(z_low)), float(special.ndtr(z_high))
+
+
 def _truncated_u(u: float, cdf_low: float, cdf_high: float) -> float:
     return cdf_low + u * (cdf_high - cdf_low)
 
@@ -145,9 +152,12 @@ class Normal(Dist):
     def _z(self, x: float | None, default: float) -> float:
         return default if x is None else (x - self.mean_) / self.sd
 
+    @cached_property
+    def _cdf_bounds(self) -> tuple[float, float]:
+        return _cdf_bounds(self._z(self.low, -math.inf), self._z(self.high, math.inf))
+
     def ppf(self, u: float) -> float:
-        lo = float(special.ndtr(self._z(self.low, -math.inf)))
-        hi = float(special.ndtr(self._z(self.high, math.inf)))
+        lo, hi = self._cdf_bounds
         z = float(special.ndtri(_truncated_u(u, lo, hi)))
         x = self.mean_ + self.sd * z
         return min(max(x, self.support()[0]), self.support()[1])
@@ -187,9 +197,12 @@ class LogNormal(Dist):
             return -math.inf
         return (math.log(x) - math.log(self.median)) / self.sigma
 
+    @cached_property
+    def _cdf_bounds(self) -> tuple[float, float]:
+        return _cdf_bounds(self._z(self.low, -math.inf), self._z(self.high, math.inf))
+
     def ppf(self, u: float) -> float:
-        lo = float(special.ndtr(self._z(self.low, -math.inf)))
-        hi = float(special.ndtr(self._z(self.high, math.inf)))
+        lo, hi = self._cdf_bounds
         z = float(special.ndtri(_truncated_u(u, lo, hi)))
         try:
             x = self.median * math.exp(self.sigma * z)
