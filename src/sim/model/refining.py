@@ -56,7 +56,9 @@ class RefiningRun(Part):
         # China's capacity open to it, China's discount on it, and how much of its full
         # non-Chinese premium the market pays. A commodity in no group sees open controls.
         goods = world.scenario.commodities
-        self.version = 0  # moves whenever the three below do
+        self.version = 0  # moves whenever the three below do (and the levels do)
+        self._levels: dict[str, int] = {}  # levels_by_commodity, as of version _levels_for
+        self._levels_for = -1
         self.china_open = dict.fromkeys(goods, 1.0)
         self.china_discount = dict.fromkeys(goods, 0.0)
         self.premium_share = dict.fromkeys(goods, 0.0)
@@ -87,8 +89,12 @@ class RefiningRun(Part):
         return {CHINA_REGIME.of(g): np.asarray(v, dtype=np.int8) for g, v in self._level_by_year.items()}
 
     def levels_by_commodity(self) -> dict[str, int]:
-        """The regime level (0 open .. 3 embargo) of each controlled commodity's group."""
-        return {c: self.level[g] for g, members in self.members.items() for c in members}
+        """The regime level (0 open .. 3 embargo) of each controlled commodity's group (kept
+        until a regime moves; not to be changed by the caller)."""
+        if self._levels_for != self.version:
+            self._levels = {c: self.level[g] for g, members in self.members.items() for c in members}
+            self._levels_for = self.version
+        return self._levels
 
     def regime(self, group: str) -> str:
         return CHINA_REGIMES[self.level[group]]
