@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent
 MODEL = ROOT / "src" / "sim" / "model"
 COMPILED = ("accounting", "confidence", "distress", "draws", "finance", "governance", "hazard", "infrastructure",
             "lending", "market", "part", "processing", "program", "projects", "ramp", "refining",
-            "security", "streams", "tariffs", "world")
+            "sampling", "security", "streams", "tariffs", "world")
 """The model's modules compiled by mypyc (the names of ``src/sim/model/*.py``)."""
 STAMP = "compiled.txt"
 """Written beside the compiled modules: the SHA-256 of each source they were built from."""
