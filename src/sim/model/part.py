@@ -20,8 +20,9 @@ scenario, and calls their hooks:
   read them from the module that makes them.
 
 A part starts its processes when it is built (``world.env.process(...)``), as SimPy's own
-models do; a single action at a later time needs no process (``world.at(t, action)``). The registry's order is the order in which the world calls the parts' hooks, and
-a hook can schedule events (a Poisson process re-reading its rate schedules a new wait), so
+models do; a single action at a later time needs no process (``world.at(t, action)``).
+The registry's order is the order in which the world calls the parts' hooks, and a hook
+can schedule events (a Poisson process re-reading its rate schedules a new wait), so
 that order is part of what a replication's results are; a new part goes at the end, where
 it changes nothing until it acts. A part acts on the world through what the world offers: a site's ``suspend`` and
 ``raise_security_cost``, ``world.confidence``, ``world.advance()`` before it changes

@@ -449,16 +449,14 @@ class ProjectRun:
         under the verification programme)."""
         if self.verified or self.spec.verification_years is None:
             return
-        years = float(self.spec.verification_years)
-        if self.world.scenario.levers.verification_programme:
-            years *= float(self.world.scenario.levers.programme_verification_factor)
-        self.world.at(years, self._verified)
-
-    def _verified(self) -> None:
         lv = self.world.scenario.levers
-        gain = float(self.world.scenario.confidence.verification_gain)
+        years, gain = float(self.spec.verification_years), float(self.world.scenario.confidence.verification_gain)
         if lv.verification_programme:
+            years *= float(lv.programme_verification_factor)
             gain *= float(lv.programme_verification_gain)
+        self.world.at(years, lambda: self._verified(gain))
+
+    def _verified(self, gain: float) -> None:
         w = self.world
         self.verified = True
         found, rules = float(self.spec.resource_factor), w.scenario.resources

@@ -87,16 +87,11 @@ def _replace(obj: Any, updates: dict[Any, Any]) -> Any:
         private = obj.__pydantic_private__
         _setattr(copied, "__pydantic_private__", None if private is None else dict(private))
         return copied
-    if isinstance(obj, dict):
-        out = dict(obj)
+    if isinstance(obj, dict | list):
+        out: Any = dict(obj) if isinstance(obj, dict) else list(obj)
         for k, v in updates.items():
             out[k] = _replace(obj[k], v) if isinstance(v, dict) else v
         return out
-    if isinstance(obj, list):
-        out_list = list(obj)
-        for k, v in updates.items():
-            out_list[k] = _replace(obj[k], v) if isinstance(v, dict) else v
-        return out_list
     raise TypeError(f"cannot update {type(obj).__name__}")
 
 
@@ -116,11 +111,7 @@ def realize(scenario: Scenario, streams: Streams) -> tuple[Scenario, dict[str, f
             node = node.setdefault(part, {})
         node[path[-1]] = value
     realized: Scenario = _replace(scenario, tree)
-    # What Scenario.model_copy does to an edited copy: its origin marked edited; and what is
-    # remembered of its distributions, which are all drawn now (those drawn at each event
-    # are not inputs).
-    origin = scenario.origin
-    if origin is not None:
-        realized._origin = origin.model_copy(update={"edited": True})
+    realized.mark_edited()
+    # Its distributions are all drawn now (those drawn at each event are not inputs).
     realized._uncertain = realized._uncertain_streams = ()
     return realized, drawn

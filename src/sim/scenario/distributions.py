@@ -123,10 +123,21 @@ class Pert(Dist):
         return (self.low + self.lamb * self.mode + self.high) / (self.lamb + 2.0)
 
 
-def _cdf_bounds(z_low: float, z_high: float) -> tuple[float, float]:
-    """The standard normal CDF at a truncated distribution's two standardised bounds (an
-    infinite bound exactly 0 or 1), computed once per distribution, not at every draw."""
-    return float(special.ndtr(z_low)), float(special.ndtr(z_high))
+class _TruncatedNormal(Dist):
+    """What a normal and a lognormal share: bounds ``low`` and ``high`` (either may be
+    None), standardised by :meth:`_z`, and the standard normal CDF at them (an infinite
+    bound exactly 0 or 1), computed once per distribution, not at every draw."""
+
+    low: float | None
+    high: float | None
+
+    def _z(self, x: float | None, default: float) -> float:  # pragma: no cover - both families override
+        raise NotImplementedError
+
+    @cached_property
+    def _cdf_bounds(self) -> tuple[float, float]:
+        return (float(special.ndtr(self._z(self.low, -math.inf))),
+                float(special.ndtr(self._z(self.high, math.inf))))
 
 
 def _truncated_u(u: float, cdf_low: float, cdf_high: float) -> float:
@@ -142,7 +153,7 @@ def _log_mass(a: float, b: float) -> float:
 
 
 @dataclass(frozen=True)
-class Normal(Dist):
+class Normal(_TruncatedNormal):
     mean_: float
     sd: float
     low: float | None = None
@@ -151,10 +162,6 @@ class Normal(Dist):
 
     def _z(self, x: float | None, default: float) -> float:
         return default if x is None else (x - self.mean_) / self.sd
-
-    @cached_property
-    def _cdf_bounds(self) -> tuple[float, float]:
-        return _cdf_bounds(self._z(self.low, -math.inf), self._z(self.high, math.inf))
 
     def ppf(self, u: float) -> float:
         lo, hi = self._cdf_bounds
@@ -181,7 +188,7 @@ class Normal(Dist):
 
 
 @dataclass(frozen=True)
-class LogNormal(Dist):
+class LogNormal(_TruncatedNormal):
     """Lognormal given by its median and the standard deviation of its logarithm."""
 
     median: float
@@ -196,10 +203,6 @@ class LogNormal(Dist):
         if x <= 0:
             return -math.inf
         return (math.log(x) - math.log(self.median)) / self.sigma
-
-    @cached_property
-    def _cdf_bounds(self) -> tuple[float, float]:
-        return _cdf_bounds(self._z(self.low, -math.inf), self._z(self.high, math.inf))
 
     def ppf(self, u: float) -> float:
         lo, hi = self._cdf_bounds

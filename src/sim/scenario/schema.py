@@ -763,10 +763,15 @@ class Scenario(Model):
         remembered about its values is forgotten."""
         copied = super().model_copy(update=update, deep=deep)
         if update:
-            copied._uncertain = copied._uncertain_streams = None
-            if copied._origin is not None:
-                copied._origin = copied._origin.model_copy(update={"edited": True})
+            copied.mark_edited()
         return copied
+
+    def mark_edited(self) -> None:
+        """Say of this copy that its values were edited: its origin marked so, and what was
+        remembered about its values forgotten."""
+        self._uncertain = self._uncertain_streams = None
+        if self._origin is not None:
+            self._origin = self._origin.model_copy(update={"edited": True})
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self.__dict__ == other.__dict__
