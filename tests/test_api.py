@@ -62,6 +62,14 @@ def test_a_scenario_carries_its_origin_through_copies_and_says_when_it_was_edite
     with pytest.raises(sim.UsageError, match="changed in memory after it was loaded"):
         sim.run(edited, runs=2, set={"horizon_years": 10})
     assert "scenario_file" not in sim.run(edited, runs=2, seed=1, workers=1).manifest
+    # A replication's drawn scenario is an edited copy too (its origin shared between
+    # replications), and leaves the loaded one as it was.
+    from sim.model.sampling import realize
+    from sim.model.streams import Streams
+
+    drawn = [realize(scn, Streams(1, i))[0] for i in range(2)]
+    assert all(d.origin.edited and d.origin.file == origin.file for d in drawn) and drawn[0].origin is drawn[1].origin
+    assert scn.origin is origin and not origin.edited
     # Equal values are equal scenarios, wherever they came from; one built in Python has no origin.
     assert sim.load_scenario(BASELINE, set={"horizon_years": 20}) != scn
     assert type(scn).model_validate(scn.model_dump()).origin is None

@@ -48,18 +48,20 @@ def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, Dist]]:
 def uncertain_inputs(scenario: Scenario) -> tuple[tuple[Path, Dist], ...]:
     """Every parameter given as a distribution, in schema order (remembered on the scenario,
     which forgets it when a copy of it is edited)."""
-    found = scenario._uncertain
+    remembered = scenario.private()
+    found = remembered["_uncertain"]
     if found is None:
-        found = scenario._uncertain = tuple(_walk(scenario, ()))
+        found = remembered["_uncertain"] = tuple(_walk(scenario, ()))
     return found
 
 
 def _stream_names(scenario: Scenario) -> tuple[str, ...]:
     """The stream each uncertain input draws from, :data:`INPUT` and its dotted path (remembered
     beside the inputs)."""
-    found = scenario._uncertain_streams
+    remembered = scenario.private()
+    found = remembered["_uncertain_streams"]
     if found is None:
-        found = scenario._uncertain_streams = tuple(INPUT + dotted(path) for path, _ in uncertain_inputs(scenario))
+        found = remembered["_uncertain_streams"] = tuple(INPUT + dotted(path) for path, _ in uncertain_inputs(scenario))
     return found
 
 
@@ -113,5 +115,6 @@ def realize(scenario: Scenario, streams: Streams) -> tuple[Scenario, dict[str, f
     realized: Scenario = _replace(scenario, tree)
     realized.mark_edited()
     # Its distributions are all drawn now (those drawn at each event are not inputs).
-    realized._uncertain = realized._uncertain_streams = ()
+    remembered = realized.private()
+    remembered["_uncertain"] = remembered["_uncertain_streams"] = ()
     return realized, drawn

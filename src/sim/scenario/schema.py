@@ -18,6 +18,7 @@ its source or marked as an assumption, and every other scenario extends that fil
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import types
@@ -715,6 +716,12 @@ class Origin(BaseModel):
     edited: bool = False
 
 
+@functools.lru_cache(maxsize=256)
+def _edited(origin: Origin) -> Origin:
+    """``origin`` marked as edited (one shared copy for each origin)."""
+    return origin.model_copy(update={"edited": True})
+
+
 class Scenario(Model):
     """A complete, validated scenario. Build it with :func:`sim.scenario.files.load_scenario`.
 
@@ -766,12 +773,24 @@ class Scenario(Model):
             copied.mark_edited()
         return copied
 
+    def private(self) -> dict[str, Any]:
+        """The private values by name (``_origin``, ``_uncertain``, ...), to read and write
+        directly where it matters: pydantic's attribute access to one costs microseconds."""
+        private = self.__pydantic_private__
+        assert private is not None  # a model with private attributes always has the mapping
+        return private
+
     def mark_edited(self) -> None:
         """Say of this copy that its values were edited: its origin marked so, and what was
-        remembered about its values forgotten."""
-        self._uncertain = self._uncertain_streams = None
-        if self._origin is not None:
-            self._origin = self._origin.model_copy(update={"edited": True})
+        remembered about its values forgotten.
+
+        Done at every replication's set-up (:func:`sim.model.sampling.realize`), so it works
+        on :meth:`private` and shares one edited origin per origin (they are frozen)."""
+        private = self.private()
+        private["_uncertain"] = private["_uncertain_streams"] = None
+        origin = private["_origin"]
+        if origin is not None:
+            private["_origin"] = _edited(origin)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self.__dict__ == other.__dict__
