@@ -145,17 +145,31 @@ def test_better_tie_and_worse_add_up_to_every_pair(base_run):
     assert list(table.columns) == list(COMPARE_COLUMNS)
 
 
-def test_the_finding_leads_with_a_relative_change_not_a_cost_from_zero():
-    """A lever's cost rises from nothing in every pair; the finding leads with what it bought."""
+@pytest.mark.parametrize("reference_cost", [0.0, 90.0])
+def test_the_finding_leads_with_a_relative_change_not_a_cost_from_zero(reference_cost):
+    """A lever's cost rises from nothing (or from a few dollars, next to B's billions) in
+    every pair; the finding leads with what it bought."""
     row = {"a": "A", "b": "B", "pairs": 100, "p_b_better": 1.0, "p_tie": 0.0, "p_b_worse": 0.0}
     table = pd.DataFrame([
-        {**row, "outcome": "lever_cost_usd", "label": "Cost of the levers", "mean_a": 0.0, "difference": 5e9,
-         "ci95_low": 4.9e9, "ci95_high": 5.1e9, "p_b_better": 0.0, "p_b_worse": 1.0},
+        {**row, "outcome": "lever_cost_usd", "label": "Cost of the levers", "mean_a": reference_cost,
+         "mean_b": 5e9 + reference_cost, "difference": 5e9, "ci95_low": 4.9e9, "ci95_high": 5.1e9,
+         "p_b_better": 0.0, "p_b_worse": 1.0},
         {**row, "outcome": "domestic_value_added_usd", "label": "Domestic value added", "mean_a": 1e9,
-         "difference": 3e8, "ci95_low": 2.9e8, "ci95_high": 3.1e8}])
+         "mean_b": 1.3e9, "difference": 3e8, "ci95_low": 2.9e8, "ci95_high": 3.1e8}])
     said = finding(table, "B")
     assert said.startswith("Against A, B raises domestic value added by USD 0.300bn")
     assert "it also raises cost of the levers" in said
+
+
+def test_a_large_relative_change_from_a_small_reference_still_leads():
+    """Stalling from 0.3% to 33% is a hundredfold change, not a ratio of rounding: it leads."""
+    row = {"a": "A", "b": "B", "pairs": 300, "p_b_better": 0.0, "p_tie": 0.7, "p_b_worse": 0.3}
+    table = pd.DataFrame([
+        {**row, "outcome": "stalled", "label": "Stalled within the horizon", "mean_a": 0.003, "mean_b": 0.33,
+         "difference": 0.327, "ci95_low": 0.27, "ci95_high": 0.38},
+        {**row, "outcome": "npv_usd", "label": "Net present value", "mean_a": 1.5e10, "mean_b": 0.8e10,
+         "difference": -0.7e10, "ci95_low": -0.75e10, "ci95_high": -0.65e10}])
+    assert finding(table, "B").startswith("Against A, B raises the share of replications stalled")
 
 
 def test_a_comparison_that_finds_nothing_says_so(base_run):

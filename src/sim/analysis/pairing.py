@@ -191,7 +191,9 @@ def finding(table: pd.DataFrame, b: str, most: int = 2) -> str:
     ``most``, largest relative change first), by how much, and in what share of paired
     replications B did better, the same and worse. An outcome that was zero in the reference
     (a lever's cost, when the reference pulls no lever) has no relative change and comes after
-    those that have one."""
+    those that have one; so does one whose reference mean is under a millionth of B's (the
+    baseline's lever cost is a few dollars of stockpile carrying cost on average, shown as
+    0.000 in the table), whose relative change would be a ratio of rounding."""
     rows = table[table["b"] == b]
     if rows.empty:
         raise KeyError(f"no comparison of {b!r}; compared: {', '.join(dict.fromkeys(table['b']))}")
@@ -200,7 +202,8 @@ def finding(table: pd.DataFrame, b: str, most: int = 2) -> str:
     if clear.empty:
         return (f"{b} does not differ detectably from {a}: over {pairs:,} paired replications every 95% "
                 "interval of a mean difference includes zero.")
-    relative = clear["difference"].abs() / clear["mean_a"].abs().where(clear["mean_a"] != 0, math.nan)
+    reference = clear["mean_a"].abs()
+    relative = clear["difference"].abs() / reference.where(reference > 1e-6 * clear["mean_b"].abs(), math.nan)
     order = relative.fillna(-1.0).sort_values(ascending=False, kind="stable").index[:most]
     clauses = [_change(clear.loc[i]) for i in order]
     first = clear.loc[order[0]]
