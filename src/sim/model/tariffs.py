@@ -19,7 +19,7 @@ against (seeds 000, 001): those exports grow at a set rate and shrink with the t
 ``(1 + rate) ** -elasticity``, and pay the rate in full. The deal links the two through
 *goodwill*, between 0 and 1: mineral exports to the U.S. build it (full at
 ``deal_goodwill_usd`` of cumulative shipments, the refinery's financing close and its
-commissioning with a U.S. partner counting a quarter of that each) and each policy reversal
+commissioning with a U.S. partner counting ``refinery_goodwill`` of it each) and each policy reversal
 in Pakistan spends some of it. At a policy change, with a chance equal to the goodwill the
 new rate is the deal's rate instead of a drawn one, and the chance that the change
 withdraws the minerals exemption falls with goodwill; a personality-driven deal (the
@@ -61,6 +61,7 @@ class TariffRun(Part):
         self._goods_growth = math.log1p(float(spec.goods_exports_growth_per_year))
         self._elasticity = float(spec.goods_trade_elasticity)
         self._goodwill_full = float(spec.deal_goodwill_usd)
+        self._refinery_goodwill = float(spec.refinery_goodwill)
         self._rate_by_year = [0.0] * world.scenario.horizon_years
         if not self.enabled:
             return
@@ -109,7 +110,7 @@ class TariffRun(Part):
         w = self.world
         earned = w.ledger.us_exports / self._goodwill_full
         if w.refinery.spec.technology_partner == "us":
-            earned += 0.25 * w.refinery.financed + 0.25 * (w.refinery.curve is not None)
+            earned += self._refinery_goodwill * (w.refinery.financed + (w.refinery.curve is not None))
         spent = self.reversals * float(self.spec.reversal_goodwill_loss)
         return max(0.0, min(1.0, earned) - spent)
 
